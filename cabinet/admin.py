@@ -1,0 +1,112 @@
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Sum
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from billing.services import DuplicateEntry, InsufficientFunds, ledger_post
+
+from .models import Account, ApiToken, LoginEvent, Notification, User
+
+
+class CreditForm(forms.Form):
+    amount = forms.DecimalField(label=_("Сумма, ₽ (отрицательная — списание)"), max_digits=14,
+                                decimal_places=2)
+    reason = forms.CharField(label=_("Причина"), max_length=300)
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError(_("Сумма не может быть нулевой."))
+        return amount
+
+
+class UserInline(admin.TabularInline):
+    model = User
+    fields = ("email", "full_name", "role", "is_active")
+    readonly_fields = ("email",)
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "balance", "tariff_tier", "is_trusted", "is_blocked", "created_at")
+    list_filter = ("is_blocked", "is_trusted")
+    search_fields = ("name", "users__email")
+    readonly_fields = ("balance", "ledger_total")
+    inlines = [UserInline]
+    change_form_template = "admin/cabinet/account/change_form.html"
+
+    @admin.display(description=_("Сумма по журналу"))
+    def ledger_total(self, obj):
+        return obj.ledger_entries.aggregate(s=Sum("amount"))["s"] or Decimal("0")
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/credit/", self.admin_site.admin_view(self.credit_view),
+                 name="cabinet_account_credit"),
+        ] + super().get_urls()
+
+    def credit_view(self, request, pk):
+        """Staff credit (or debit) an account with a reason: one ledger entry."""
+        if not request.user.has_perm("billing.add_ledgerentry"):
+            messages.error(request, _("Недостаточно прав."))
+            return redirect("admin:cabinet_account_change", pk)
+        account = Account.objects.get(pk=pk)
+        form = CreditForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                ledger_post(
+                    account_id=account.pk, amount=form.cleaned_data["amount"],
+                    kind="adjustment" if form.cleaned_data["amount"] < 0 else "topup",
+                    reason=form.cleaned_data["reason"], created_by=request.user,
+                )
+            except (InsufficientFunds, DuplicateEntry) as exc:
+                form.add_error("amount", str(exc))
+            else:
+                messages.success(request, _("Баланс изменён."))
+                return redirect(reverse("admin:cabinet_account_change", args=[pk]))
+        return render(request, "admin/cabinet/account/credit.html", {
+            **self.admin_site.each_context(request), "form": form, "account": account,
+            "title": _("Пополнение / списание"), "opts": self.model._meta,
+        })
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ("email",)
+    list_display = ("email", "full_name", "account", "role", "is_staff", "is_active")
+    search_fields = ("email", "full_name")
+    list_filter = ("is_staff", "is_active", "role")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Профиль"), {"fields": ("full_name", "phone", "account", "role")}),
+        (_("Права"), {"fields": ("is_active", "is_staff", "is_superuser", "groups",
+                                 "user_permissions")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",),
+                             "fields": ("email", "account", "role", "password1", "password2")}),)
+    raw_id_fields = ("account",)
+
+
+@admin.register(LoginEvent)
+class LoginEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "ip", "user_agent")
+    search_fields = ("user__email", "ip")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "account", "scopes", "description", "created_at", "revoked_at")
+    readonly_fields = ("prefix", "key_hash")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "account", "kind", "title", "read_at")

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CabinetConfig(AppConfig):
+    name = "cabinet"
+    verbose_name = _("Кабинет")
+
+    def ready(self):
+        from . import signals  # noqa: F401

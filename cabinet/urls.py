@@ -1,0 +1,21 @@
+"""Project URLs.  Each app mounts its own ``urls.py`` (with ``app_name``)."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from .health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("cabinet.api.urls")),
+    path("", include("messaging.urls")),
+    path("", include("cabinet.shell_urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
+
+
+class MessagingConfig(AppConfig):
+    name = "messaging"
+    verbose_name = _("Рассылки")
+
+    def ready(self):
+        # Every app's channels.py registers its channel kinds (like admin.py).
+        autodiscover_modules("channels")

@@ -1,0 +1,30 @@
+from django.utils.translation import gettext_lazy as _
+
+from .models import MessageStatus as S
+from .registry import ChannelKind, StatusColumn, register
+from .sms_text import count_sms
+
+DELIVERED = StatusColumn("delivered", _("Д"), _("Доставлено"), (S.DELIVERED,))
+CLICKED = StatusColumn("clicked", _("Кл"), _("Клик по ссылке"), (S.CLICKED,))
+UNDELIVERED = StatusColumn(
+    "undelivered", _("Н"), _("Не доставлено"), (S.UNDELIVERED, S.FAILED, S.EXPIRED)
+)
+MODERATION = StatusColumn("moderation", _("М"), _("На модерации"), (S.MODERATION,))
+CANCELLED = StatusColumn("cancelled", _("Отм"), _("Отменено"), (S.CANCELLED,))
+SENT = StatusColumn(
+    "sent", _("Отпр"),
+    _("Отправлено оператору: абонент был в сети, но SMS-центр пока не может доставить "
+      "сообщение"),
+    (S.SENT,),
+)
+IN_PROGRESS = StatusColumn("queued", _("П"), _("В процессе отправки"), (S.QUEUED, S.SENDING))
+DEFERRED = StatusColumn("deferred", _("Отл"), _("Отложено"), (S.DEFERRED,))
+
+SMS = register(ChannelKind(
+    code="sms",
+    label=_("Рассылка СМС"),
+    columns=(DELIVERED, CLICKED, UNDELIVERED, MODERATION, CANCELLED, SENT, IN_PROGRESS,
+             DEFERRED),
+    count_units=lambda text, content: count_sms(text).parts,
+    gateway_key="sms",
+))

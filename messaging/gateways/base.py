@@ -1,0 +1,62 @@
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class GatewayError(Exception):
+    """The one error a gateway raises.  ``permanent`` errors fail the message
+    for good (and refund it); others are retried by the core."""
+
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    id: int  # our message id: the gateway's idempotency key
+    phone: str
+    sender: str
+    text: str
+    content: dict = field(default_factory=dict)
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    message_id: int
+    gateway_id: str = ""
+    error: GatewayError | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A status report from a carrier, by our message id or the carrier's id."""
+
+    status: str
+    message_id: int | None = None
+    gateway_id: str = ""
+    reason: str = ""
+    at: datetime | None = None
+
+
+class BaseGateway:
+    def __init__(self, *, channel: str, **options):
+        self.channel = channel
+        self.options = options
+
+    @property
+    def rate_per_second(self) -> int:
+        """Submissions per second the carrier accepts (0 = unlimited)."""
+        return int(self.options.get("rate_per_second") or 0)
+
+    def submit(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
+        """Hand a batch to the carrier.  Returns one result per message; raises
+        ``GatewayError`` when the whole batch could not be handed over."""
+        raise NotImplementedError
+
+    def drain_receipts(self) -> list["Receipt"]:
+        """Receipts the carrier has ready to be pulled (for carriers polled by
+        the core after each batch).  Push carriers report through a task or a
+        webhook view instead and return nothing here."""
+        return []

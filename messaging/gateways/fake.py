@@ -1,0 +1,139 @@
+"""Fake carriers that behave like real ones.
+
+Deterministic outcomes for test numbers (by the last digits of the phone):
+
+==========  ================================================================
+ends with   outcome
+==========  ================================================================
+``0000``    accepted, then receipt *undelivered* "Абонент не найден"
+``0001``    accepted, then receipt *undelivered* "Абонент недоступен"
+``1111``    rejected at submission, permanent ("Номер заблокирован оператором")
+``2222``    rejected at submission, temporary (retried by the core)
+``3333``    accepted, receipt *delivered* and later *clicked* (links)
+``4444``    accepted, receipt *viewed* after *delivered* (Viber)
+other       accepted, receipt *delivered*
+==========  ================================================================
+
+Every submission is appended to ``GatewaySubmission``; a repeated message id
+(the idempotency key) is acknowledged with the first carrier id and recorded
+with ``duplicate=True`` but never delivered twice.
+
+Modes: ``async`` schedules receipts through Celery after ``receipt_delay_seconds``;
+``instant`` hands receipts back right after the batch (``drain_receipts``, as
+a polled carrier would; benchmarks and unit tests); ``manual`` leaves them to
+the caller (``FakeGateway.pending_receipts``).
+"""
+
+import threading
+import time
+
+from django.utils import timezone
+
+from .base import BaseGateway, GatewayError, OutgoingMessage, Receipt, SubmitResult
+
+UNDELIVERED_REASONS = {"0000": "Абонент не найден", "0001": "Абонент недоступен"}
+
+
+def outcome_for(phone: str) -> tuple[str, str]:
+    """(final status, reason) a fake carrier reports for a number."""
+    tail = phone[-4:]
+    if tail in UNDELIVERED_REASONS:
+        return "undelivered", UNDELIVERED_REASONS[tail]
+    if tail == "3333":
+        return "clicked", ""
+    if tail == "4444":
+        return "viewed", ""
+    return "delivered", ""
+
+
+class FakeGateway(BaseGateway):
+    prefix = "fake"
+
+    def __init__(self, *, channel: str, **options):
+        super().__init__(channel=channel, **options)
+        self.mode = options.get("mode", "async")
+        self.receipt_delay = float(options.get("receipt_delay_seconds", 2))
+        self.pending_receipts: list[Receipt] = []
+        self._lock = threading.Lock()
+        self._window_start = 0.0
+        self._window_count = 0
+
+    def _throttle(self, n: int) -> None:
+        rate = self.rate_per_second
+        if not rate:
+            return
+        with self._lock:
+            now = time.monotonic()
+            if now - self._window_start >= 1:
+                self._window_start, self._window_count = now, 0
+            self._window_count += n
+            if self._window_count > rate:
+                time.sleep(max(0.0, 1 - (now - self._window_start)))
+                self._window_start, self._window_count = time.monotonic(), 0
+
+    def submit(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
+        from messaging.models import GatewaySubmission
+
+        self._throttle(len(messages))
+        now = timezone.now()
+        ids = [m.id for m in messages]
+        seen = dict(
+            GatewaySubmission.objects.filter(
+                channel=self.channel, message_id__in=ids, duplicate=False
+            ).values_list("message_id", "gateway_id")
+        )
+        results, records, receipts = [], [], []
+        for m in messages:
+            tail = m.phone[-4:]
+            if tail == "1111":
+                results.append(SubmitResult(m.id, error=GatewayError(
+                    "Номер заблокирован оператором", permanent=True)))
+                continue
+            if tail == "2222":
+                results.append(SubmitResult(m.id, error=GatewayError(
+                    "Оператор временно недоступен", permanent=False)))
+                continue
+            duplicate = m.id in seen
+            gateway_id = seen.get(m.id) or f"{self.prefix}-{self.channel}-{m.id}"
+            records.append(GatewaySubmission(
+                channel=self.channel, message_id=m.id, gateway_id=gateway_id, phone=m.phone,
+                sender=m.sender, text=m.text, submitted_at=now, duplicate=duplicate,
+            ))
+            results.append(SubmitResult(m.id, gateway_id=gateway_id))
+            if not duplicate:
+                receipts.extend(self._receipts_for(m))
+        GatewaySubmission.objects.bulk_create(records, batch_size=2000)
+        self._deliver(receipts)
+        return results
+
+    def drain_receipts(self) -> list[Receipt]:
+        if self.mode != "instant":
+            return []
+        with self._lock:
+            receipts, self.pending_receipts = self.pending_receipts, []
+        return receipts
+
+    def _receipts_for(self, m: OutgoingMessage) -> list[Receipt]:
+        status, reason = outcome_for(m.phone)
+        if status in ("clicked", "viewed"):
+            return [Receipt("delivered", message_id=m.id), Receipt(status, message_id=m.id)]
+        return [Receipt(status, message_id=m.id, reason=reason)]
+
+    def _deliver(self, receipts: list[Receipt]) -> None:
+        if not receipts:
+            return
+        if self.mode in ("manual", "instant"):
+            with self._lock:
+                self.pending_receipts.extend(receipts)
+            return
+        from django.db import transaction
+
+        from messaging.tasks import apply_fake_receipts
+
+        payload = [[r.message_id, r.status, r.reason] for r in receipts]
+        transaction.on_commit(lambda: apply_fake_receipts.apply_async(
+            args=[self.channel, payload], countdown=self.receipt_delay))
+
+
+class FakeSmsGateway(FakeGateway):
+    prefix = "sms"

@@ -1,0 +1,129 @@
+import os
+from decimal import Decimal
+
+import pytest
+
+from cabinet.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    """Celery runs tasks in-process in unit tests; the fake gateway applies
+    receipts in the same call (instant mode) unless a test says otherwise."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    settings.MESSAGING_GATEWAYS = {
+        **settings.MESSAGING_GATEWAYS,
+        "sms": {**settings.MESSAGING_GATEWAYS["sms"],
+                "OPTIONS": {"mode": "instant", "receipt_delay_seconds": 0}},
+    }
+    from messaging import registry
+
+    registry.reset_gateways()
+    yield
+    registry.reset_gateways()
+
+
+@pytest.fixture(autouse=True)
+def _on_commit_at_logical_commit(monkeypatch):
+    """Run ``transaction.on_commit`` callbacks when the outermost atomic block of
+    the code under test exits, as in production, although pytest-django wraps
+    each test in a transaction of its own that never commits."""
+    from django.db import transaction
+
+    pending: dict[int, list] = {}
+
+    def outer_real_block(conn):
+        real = [a for a in conn.atomic_blocks if not getattr(a, "_from_testcase", False)]
+        return real[0] if real else None
+
+    def on_commit(func, using=None, robust=False):
+        conn = transaction.get_connection(using)
+        block = outer_real_block(conn)
+        if block is None:
+            func()
+        else:
+            pending.setdefault(id(block), []).append(func)
+
+    original_exit = transaction.Atomic.__exit__
+
+    def atomic_exit(self, exc_type, exc_value, traceback):
+        conn = transaction.get_connection(self.using)
+        is_outer = outer_real_block(conn) is self and conn.atomic_blocks[-1] is self
+        result = original_exit(self, exc_type, exc_value, traceback)
+        if is_outer:
+            funcs = pending.pop(id(self), [])
+            if exc_type is None:
+                for func in funcs:
+                    func()
+        return result
+
+    monkeypatch.setattr(transaction, "on_commit", on_commit)
+    monkeypatch.setattr(transaction.Atomic, "__exit__", atomic_exit)
+
+
+@pytest.fixture
+def make_user(db):
+    from cabinet.services import account_create
+
+    counter = {"n": 0}
+
+    def make(email=None, *, balance=Decimal("1000"), password="secret-pass-123", role=None,
+             account=None):
+        counter["n"] += 1
+        email = email or f"user{counter['n']}@example.com"
+        if account is not None:
+            from cabinet.models import User
+
+            return User.objects.create_user(email=email, password=password, account=account,
+                                            role=role or "operator")
+        user = account_create(email=email, password=password, balance=balance)
+        if role:
+            user.role = role
+            user.save(update_fields=["role"])
+        return user
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user("owner@example.com")
+
+
+@pytest.fixture
+def other_user(make_user):
+    return make_user("stranger@example.com")
+
+
+@pytest.fixture
+def client_for(client):
+    def make(user):
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_client_for(db):
+    from rest_framework.test import APIClient
+
+    from cabinet.services import token_create
+
+    def make(user, scopes=None):
+        created = token_create(account=user.account, scopes=scopes)
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {created.key}")
+        api.token_key = created.key
+        return api
+
+    return make
+
+
+def pytest_collection_modifyitems(config, items):
+    if not os.path.exists(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")):
+        skip = pytest.mark.skip(reason="Debian chromium is not installed")
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(skip)
