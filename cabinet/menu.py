@@ -46,7 +46,7 @@ MENU: tuple[MenuSection, ...] = (
     )),
     MenuSection("sms", _("Рассылка СМС"), "✉", (
         MenuItem("sms-send", _("Отправить сообщение"), "messaging:sms_send"),
-        MenuItem("sms-reports", _("Отчёты"), "messaging:reports"),
+        MenuItem("sms-reports", _("Отчёты"), "reports:campaigns"),
         MenuItem("sms-senders", _("Имена отправителя"), "messaging:sender_names"),
         MenuItem("sms-templates", _("Шаблоны"), "messaging:templates"),
         MenuItem("sms-moderation-templates", _("Шаблоны модерации"), "messaging:moderation_templates"),
@@ -89,9 +89,10 @@ MENU: tuple[MenuSection, ...] = (
         MenuItem("events-list", _("Обработчики событий"), "events:list"),
     )),
     MenuSection("api", _("API"), "⌘", (
-        MenuItem("api-tokens", _("Токены"), "cabinet:api_tokens"),
+        MenuItem("api-tokens", _("Токены"), "integrations:tokens"),
         MenuItem("api-docs", _("Документация"), "api-docs"),
-        MenuItem("api-webhooks", _("Вебхуки"), "cabinet:webhooks"),
+        MenuItem("api-compat", _("JSON API v1.0"), "integrations:compat_docs"),
+        MenuItem("api-webhooks", _("Вебхуки"), "integrations:webhooks"),
     )),
     MenuSection("partners", _("Партнерство"), "★", (
         MenuItem("partners-overview", _("Обзор"), "partners:overview"),

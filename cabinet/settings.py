@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "scenarios",
     "partners",
     "events",
+    "reports",
+    "integrations",
+    "promo",
 ]
 
 MIDDLEWARE = [

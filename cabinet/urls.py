@@ -11,6 +11,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("cabinet.api.urls")),
+    path("contacts/", include("contacts.urls")),
+    path("reports/", include("reports.urls")),
+    path("billing/", include("billing.urls")),
+    path("promo/", include("promo.urls")),
+    # API tokens and webhooks pages, the compatible JSON API v1.0 (/json/v1.0/…,
+    # /lcabApi/…) — integrations.urls mounts its own absolute paths.
+    path("", include("integrations.urls")),
     path("", include("messaging.urls")),
     path("", include("cabinet.shell_urls")),
 ]

@@ -8,4 +8,9 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("balance/", views.BalanceView.as_view(), name="api-balance"),
     path("", include("messaging.api.urls")),
+    path("", include("contacts.api.urls")),
+    path("", include("reports.api.urls")),
+    path("", include("billing.api.urls")),
+    path("", include("integrations.api.urls")),
+    path("", include("promo.api.urls")),
 ]

@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cabinet.models import Account
 
+__all__ = ["MessageStatus", "Source", "Campaign", "Message", "CampaignCounter",
+           "GatewaySubmission"]
+
 
 class MessageStatus(models.TextChoices):
     # Before the carrier
@@ -90,6 +93,8 @@ class Campaign(models.Model):
     # options (smooth, ttl, window, transliterate, recipients…).
     content = models.JSONField(default=dict, blank=True)
     options = models.JSONField(default=dict, blank=True)
+    # Who receives it: {"group_ids": [...], "filters": {...}, "phones": [...]}.
+    audience = models.JSONField(default=dict, blank=True)
     tags = models.JSONField(_("тэги"), default=list, blank=True)
     description = models.CharField(_("описание"), max_length=300, blank=True)
     created_by = models.ForeignKey("cabinet.User", on_delete=models.SET_NULL, null=True,
@@ -102,6 +107,9 @@ class Campaign(models.Model):
     # the first campaign.
     client_id = models.CharField(max_length=64, blank=True, default="")
     recipients = models.PositiveIntegerField(_("получателей"), default=0)
+    # Message rows written so far by prepare (progress; equals ``recipients``
+    # when preparation is complete).
+    prepared = models.PositiveIntegerField(default=0)
     # Money taken at launch minus refunds so far.
     cost = models.DecimalField(_("стоимость"), max_digits=14, decimal_places=2,
                                default=Decimal("0"))
