@@ -10,6 +10,13 @@ from cabinet.celery import app as celery_app
 def _eager_celery(settings):
     """Celery runs tasks in-process in unit tests; the fake gateway applies
     receipts in the same call (instant mode) unless a test says otherwise."""
+    # Each test process has its own cache (rate limits, throttles) — never a
+    # file or Redis cache shared with other processes.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"tests-{os.getpid()}"}}
+    from django.core.cache import cache
+
+    cache.clear()
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     settings.MESSAGING_GATEWAYS = {

@@ -69,6 +69,7 @@ class Source(models.TextChoices):
     GREETING = "greeting", _("Поздравления")
     SCENARIO = "scenario", _("Сценарий")
     EVENT = "event", _("Событие")
+    SYSTEM = "system", _("Служебное")
 
 
 class Campaign(models.Model):
