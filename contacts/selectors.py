@@ -1,28 +1,456 @@
-from collections.abc import Iterable
+"""Reads of the phonebook.  Every function takes the account first; a foreign
+or deleted group is ``Group.DoesNotExist`` (views turn it into a 404)."""
 
-from .models import Contact, StopNumber, Unsubscribe
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from .models import Contact, CustomField, Group, ImportJob, StopNumber, Unsubscribe
+
+# Keys of the dicts audience_iter yields, in the order of the values_list.
+AUDIENCE_FIELDS = (
+    "id",
+    "phone",
+    "last_name",
+    "first_name",
+    "middle_name",
+    "gender",
+    "birth_date",
+    "email",
+    "link",
+    "operator",
+    "country",
+    "region",
+    "timezone",
+    "extra",
+)
+AUDIENCE_KEYS = ("contact_id",) + AUDIENCE_FIELDS[1:]
+
+# Text fields a filter may match by fragment (case-insensitive).
+TEXT_FILTER_FIELDS = (
+    "phone",
+    "last_name",
+    "first_name",
+    "middle_name",
+    "email",
+    "link",
+)
+# Fields a filter matches exactly (a value or a list of values).
+CHOICE_FILTER_FIELDS = ("operator", "region", "timezone", "country")
 
 
-def blocked_phones(*, account_id: int, channel: str, sender: str,
-                   phones: Iterable[str] | None = None) -> set[str]:
+def blocked_phones(
+    *, account_id: int, channel: str, sender: str, phones: Iterable[str] | None = None
+) -> set[str]:
     """Every number this account must not write to on ``channel`` from ``sender``:
     its stop-list numbers, members of its stop-list groups, and numbers that
     unsubscribed from this sender on this channel.
 
     The dispatch pipeline calls this for every send in every channel, so no
     channel can forget the stop-list.  With ``phones`` the answer is limited to
-    those numbers (cheaper for small sends)."""
+    those numbers (cheaper for small sends).  One query per source, phones
+    only, so a whole account with a million contacts stays cheap."""
     stop = StopNumber.objects.filter(account_id=account_id)
     members = Contact.objects.filter(
         account_id=account_id, group__is_stoplist=True, group__deleted_at__isnull=True
     )
-    unsub = Unsubscribe.objects.filter(account_id=account_id, channel=channel, sender=sender)
+    unsub = Unsubscribe.objects.filter(
+        account_id=account_id, channel=channel, sender=sender
+    )
     if phones is not None:
         phones = list(set(phones))
         if not phones:
             return set()
-        stop, members, unsub = (q.filter(phone__in=phones) for q in (stop, members, unsub))
+        stop, members, unsub = (
+            q.filter(phone__in=phones) for q in (stop, members, unsub)
+        )
     result: set[str] = set(stop.values_list("phone", flat=True))
-    result.update(members.values_list("phone", flat=True))
+    result.update(members.values_list("phone", flat=True).distinct())
     result.update(unsub.values_list("phone", flat=True))
     return result
+
+
+# --- groups -------------------------------------------------------------------
+
+
+def groups_live(*, account_id: int) -> QuerySet[Group]:
+    return Group.objects.filter(account_id=account_id, deleted_at__isnull=True)
+
+
+def group_list(*, account_id: int, show_hidden: bool = False) -> QuerySet[Group]:
+    qs = groups_live(account_id=account_id)
+    if not show_hidden:
+        qs = qs.filter(is_hidden=False)
+    return qs
+
+
+def group_get(*, account_id: int, group_id) -> Group:
+    """The account's live group or ``Group.DoesNotExist``."""
+    try:
+        group_id = int(group_id)
+    except (TypeError, ValueError):
+        raise Group.DoesNotExist from None
+    return groups_live(account_id=account_id).get(pk=group_id)
+
+
+def groups_owned(*, account_id: int, group_ids: Iterable) -> list[Group]:
+    """The account's live groups with these ids, in id order; raises
+    ``Group.DoesNotExist`` if any id is foreign, deleted or not a number."""
+    try:
+        ids = {int(i) for i in group_ids}
+    except (TypeError, ValueError):
+        raise Group.DoesNotExist from None
+    groups = list(groups_live(account_id=account_id).filter(pk__in=ids).order_by("id"))
+    if len(groups) != len(ids):
+        raise Group.DoesNotExist
+    return groups
+
+
+def trash_list(*, account_id: int) -> QuerySet[Group]:
+    return Group.objects.filter(
+        account_id=account_id, deleted_at__isnull=False
+    ).order_by("-deleted_at")
+
+
+def custom_fields(*, account_id: int) -> list[CustomField]:
+    """The account's custom contact fields (C11) in display order; ``key`` is
+    the substitution command ``[key]`` and the key in ``Contact.extra``."""
+    return list(CustomField.objects.filter(account_id=account_id))
+
+
+# --- contacts -----------------------------------------------------------------
+
+
+def contact_get(*, account_id: int, contact_id) -> Contact:
+    """A contact of one of the account's live groups or ``Contact.DoesNotExist``."""
+    try:
+        contact_id = int(contact_id)
+    except (TypeError, ValueError):
+        raise Contact.DoesNotExist from None
+    return Contact.objects.select_related("group").get(
+        pk=contact_id, account_id=account_id, group__deleted_at__isnull=True
+    )
+
+
+def _as_list(value) -> list:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list | tuple | set):
+        return [v for v in value if v not in (None, "")]
+    return [value]
+
+
+def _years_ago(today: dt.date, years: int) -> dt.date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def apply_filters(qs: QuerySet[Contact], filters: dict | None) -> QuerySet[Contact]:
+    """Apply the filter dict (C6; shape in docs/CONTACTS.md) to a contact
+    queryset.  Unknown keys are ignored; values are already validated by
+    ``forms.ContactFilterForm`` or the API serializer."""
+    if not filters:
+        return qs
+    q = (filters.get("q") or "").strip()
+    if q:
+        qs = qs.filter(search_q(q))
+    for name in TEXT_FILTER_FIELDS:
+        value = (
+            (filters.get(name) or "").strip()
+            if isinstance(filters.get(name), str)
+            else ""
+        )
+        if value:
+            if name == "phone":
+                value = "".join(ch for ch in value if ch.isdigit()) or value
+            qs = qs.filter(**{f"{name}__icontains": value})
+    for name in CHOICE_FILTER_FIELDS:
+        values = _as_list(filters.get(name))
+        if values:
+            qs = qs.filter(**{f"{name}__in": values})
+    gender = filters.get("gender")
+    if gender in ("m", "f"):
+        qs = qs.filter(gender=gender)
+    elif gender == "none":
+        qs = qs.filter(gender="")
+    consent = filters.get("consent")
+    if consent in (True, "1", "true", "yes"):
+        qs = qs.filter(consent=True)
+    elif consent in (False, "0", "false", "no"):
+        qs = qs.filter(consent=False)
+    today = timezone.localdate()
+    age_min, age_max = filters.get("age_min"), filters.get("age_max")
+    if age_min not in (None, ""):
+        qs = qs.filter(birth_date__lte=_years_ago(today, int(age_min)))
+    if age_max not in (None, ""):
+        # Younger than age_max + 1 full years.
+        qs = qs.filter(birth_date__gt=_years_ago(today, int(age_max) + 1))
+    month = filters.get("birth_month")
+    if month not in (None, ""):
+        qs = qs.filter(birth_date__month=int(month))
+    if filters.get("has_birth_date") in (True, "1", "true"):
+        qs = qs.filter(birth_date__isnull=False)
+    extra = filters.get("extra") or {}
+    if isinstance(extra, dict):
+        for key, value in extra.items():
+            if value in (None, ""):
+                continue
+            qs = qs.filter(**{f"extra__{key}__icontains": str(value)})
+    return qs
+
+
+def search_q(text: str) -> Q:
+    """A condition matching ``text`` in any field (C7): a phone fragment, a name,
+    an e-mail, an operator, a region…"""
+    text = text.strip()
+    cond = Q()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if digits and len(digits) >= len(
+        text.replace(" ", "")
+        .replace("+", "")
+        .replace("-", "")
+        .replace("(", "")
+        .replace(")", "")
+    ):
+        # Looks like a phone (fragment): match digits; 8XXXXXXXXXX means +7.
+        if len(digits) == 11 and digits[0] == "8":
+            digits = "7" + digits[1:]
+        return Q(phone__contains=digits)
+    for name in (
+        "last_name",
+        "first_name",
+        "middle_name",
+        "email",
+        "operator",
+        "region",
+        "link",
+    ):
+        cond |= Q(**{f"{name}__icontains": text})
+    parts = text.split()
+    if len(parts) > 1:
+        # "Иванов Иван" — each word must match one of the name fields.
+        words = Q()
+        for word in parts:
+            words &= (
+                Q(last_name__icontains=word)
+                | Q(first_name__icontains=word)
+                | Q(middle_name__icontains=word)
+            )
+        cond |= words
+    return cond
+
+
+def group_contacts(
+    *, account_id: int, group: Group, filters: dict | None = None
+) -> QuerySet[Contact]:
+    qs = Contact.objects.filter(account_id=account_id, group_id=group.pk).order_by("id")
+    return apply_filters(qs, filters)
+
+
+def contacts_search(
+    *,
+    account_id: int,
+    text: str = "",
+    filters: dict | None = None,
+    group_ids: Iterable[int] | None = None,
+) -> QuerySet[Contact]:
+    """Contacts of all live groups matching ``text`` in any field (C7)."""
+    qs = Contact.objects.filter(account_id=account_id, group__deleted_at__isnull=True)
+    if group_ids:
+        qs = qs.filter(group_id__in=list(group_ids))
+    if text:
+        qs = qs.filter(search_q(text))
+    qs = apply_filters(qs, filters)
+    return qs.select_related("group").order_by("-id")
+
+
+def contacts_in_groups(
+    *, account_id: int, group_ids: Iterable[int], filters: dict | None = None
+) -> QuerySet[Contact]:
+    ids = [int(i) for i in group_ids]
+    qs = Contact.objects.filter(
+        account_id=account_id, group_id__in=ids, group__deleted_at__isnull=True
+    )
+    return apply_filters(qs, filters)
+
+
+def audience_iter(
+    *,
+    account_id: int,
+    group_ids: Iterable[int],
+    filters: dict | None = None,
+    chunk_size: int = 20000,
+) -> Iterator[list[dict]]:
+    """Stream the contacts of these groups (the account's own live groups only),
+    optionally filtered (same semantics as the in-group filter, C6), ordered by
+    id, in lists of at most ``chunk_size`` dicts with the keys of
+    ``AUDIENCE_KEYS``.  A phone in several groups comes once per group.
+
+    Keyset pagination (``id > last ORDER BY id LIMIT n``) over the
+    ``(group, id)``/``(account, id)`` indexes: each chunk is one indexed query,
+    no server-side cursor is held between chunks, and memory stays at one
+    chunk."""
+    ids = [
+        g.pk
+        for g in Group.objects.filter(
+            account_id=account_id,
+            deleted_at__isnull=True,
+            pk__in=[int(i) for i in group_ids],
+        ).only("id")
+    ]
+    if not ids:
+        return
+    base = apply_filters(
+        Contact.objects.filter(account_id=account_id, group_id__in=ids), filters
+    ).order_by("id")
+    last = 0
+    keys = AUDIENCE_KEYS
+    while True:
+        rows = list(base.filter(id__gt=last).values_list(*AUDIENCE_FIELDS)[:chunk_size])
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield [dict(zip(keys, row, strict=True)) for row in rows]
+        if len(rows) < chunk_size:
+            return
+
+
+def audience_count(
+    *, account_id: int, group_ids: Iterable[int], filters: dict | None = None
+) -> int:
+    """How many contact rows ``audience_iter`` would yield (before the engine
+    de-duplicates phones)."""
+    ids = [int(i) for i in group_ids]
+    if not ids:
+        return 0
+    if not filters:
+        return sum(
+            Group.objects.filter(
+                account_id=account_id, deleted_at__isnull=True, pk__in=ids
+            ).values_list("size", flat=True)
+        )
+    qs = Contact.objects.filter(
+        account_id=account_id, group_id__in=ids, group__deleted_at__isnull=True
+    )
+    return apply_filters(qs, filters).count()
+
+
+# --- statistics (C8) ------------------------------------------------------------
+
+AGE_BANDS = ((0, 17), (18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
+
+
+def contact_stats(*, account_id: int, group_ids: Iterable[int] | None = None) -> dict:
+    """Distribution of the base by operator, region, gender, age band and
+    consent: a handful of indexed GROUP BY queries, never rows."""
+    qs = Contact.objects.filter(account_id=account_id, group__deleted_at__isnull=True)
+    if group_ids:
+        qs = qs.filter(group_id__in=list(group_ids))
+
+    def by(field, limit=None):
+        rows = qs.values(field).annotate(n=Count("id")).order_by("-n", field)
+        if limit:
+            rows = rows[:limit]
+        return [(r[field], r["n"]) for r in rows]
+
+    today = timezone.localdate()
+    age = []
+    for low, high in AGE_BANDS:
+        born_after = _years_ago(today, high + 1)
+        born_before = _years_ago(today, low)
+        age.append(
+            ((low, high), Q(birth_date__gt=born_after, birth_date__lte=born_before))
+        )
+    aggregates = {
+        f"age_{i}": Count("id", filter=cond) for i, (_, cond) in enumerate(age)
+    }
+    aggregates["no_birth_date"] = Count("id", filter=Q(birth_date__isnull=True))
+    aggregates["total"] = Count("id")
+    totals = qs.aggregate(**aggregates)
+    return {
+        "total": totals["total"],
+        "operator": by("operator", 15),
+        "region": by("region", 20),
+        "gender": by("gender"),
+        "consent": by("consent"),
+        "age": [(band, totals[f"age_{i}"]) for i, (band, _) in enumerate(age)],
+        "no_birth_date": totals["no_birth_date"],
+    }
+
+
+# --- imports ----------------------------------------------------------------------
+
+
+def import_job_get(*, account_id: int, job_id) -> ImportJob:
+    try:
+        job_id = int(job_id)
+    except (TypeError, ValueError):
+        raise ImportJob.DoesNotExist from None
+    return ImportJob.objects.select_related("group").get(
+        pk=job_id, account_id=account_id
+    )
+
+
+def stop_numbers(*, account_id: int, text: str = "") -> QuerySet[StopNumber]:
+    qs = StopNumber.objects.filter(account_id=account_id).order_by("-id")
+    if text:
+        digits = "".join(ch for ch in text if ch.isdigit())
+        qs = (
+            qs.filter(phone__contains=digits)
+            if digits
+            else qs.filter(comment__icontains=text)
+        )
+    return qs
+
+
+def unsubscribes(*, account_id: int) -> QuerySet[Unsubscribe]:
+    return Unsubscribe.objects.filter(account_id=account_id).order_by("-id")
+
+
+def stoplist_groups(*, account_id: int) -> QuerySet[Group]:
+    return groups_live(account_id=account_id).filter(is_stoplist=True)
+
+
+def undelivered_candidates(
+    *, account_id: int, last_n: int, limit: int | None = None
+) -> list[str]:
+    """Phones (in the account's live groups) whose last ``last_n`` messages were
+    all not delivered (C10a).  Reads messaging's Message rows, read-only."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    from messaging.models import Message
+
+    bad = {"undelivered", "failed", "expired"}
+    phones_in_book = Contact.objects.filter(
+        account_id=account_id, group__deleted_at__isnull=True
+    ).values("phone")
+    ranked = (
+        Message.objects.filter(account_id=account_id, phone__in=phones_in_book)
+        .annotate(
+            rn=Window(
+                RowNumber(),
+                partition_by=[F("phone")],
+                order_by=[F("created_at").desc(), F("id").desc()],
+            )
+        )
+        .values_list("phone", "status", "rn")
+    )
+    stats: dict[str, list[int]] = {}
+    for phone, status, rn in ranked.iterator(chunk_size=5000):
+        if rn > last_n:
+            continue
+        seen = stats.setdefault(phone, [0, 0])
+        seen[0] += 1
+        if status in bad:
+            seen[1] += 1
+    result = sorted(
+        p for p, (total, failed) in stats.items() if total >= last_n and failed == total
+    )
+    return result[:limit] if limit else result
