@@ -24,11 +24,17 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return [
+        item.strip()
+        for item in os.environ.get(name, default).split(",")
+        if item.strip()
+    ]
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-secret-key-change-me-in-production")
+SECRET_KEY = os.environ.get(
+    "SECRET_KEY", "dev-insecure-secret-key-change-me-in-production"
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # The public address of the cabinet, used in short links, e-mails and callbacks.
@@ -158,8 +164,13 @@ LOGIN_URL = "cabinet:login"
 LOGIN_REDIRECT_URL = "cabinet:dashboard"
 LOGOUT_REDIRECT_URL = "cabinet:login"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -191,7 +202,9 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- E-mail -----------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "cabinet@localhost")
 
 # --- Messaging ----------------------------------------------------------------
@@ -200,7 +213,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "cabinet@localhost")
 # "instant" applies them at once (benchmarks), "manual" leaves them to tests.
 MESSAGING_GATEWAYS = {
     "sms": {
-        "BACKEND": os.environ.get("SMS_GATEWAY", "messaging.gateways.fake.FakeSmsGateway"),
+        "BACKEND": os.environ.get(
+            "SMS_GATEWAY", "messaging.gateways.fake.FakeSmsGateway"
+        ),
         "OPTIONS": {
             "mode": os.environ.get("FAKE_GATEWAY_MODE", "async"),
             "receipt_delay_seconds": float(os.environ.get("FAKE_RECEIPT_DELAY", "2")),
@@ -214,7 +229,9 @@ DEFAULT_SENDER_NAME = os.environ.get("DEFAULT_SENDER_NAME", "SMSinfo")
 
 # --- API ------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["cabinet.api.authentication.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "cabinet.api.authentication.TokenAuthentication"
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -251,3 +268,83 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+
+# --- API, integrations (issue #7: tokens, REST v1, JSON API v1.0, webhooks) ------
+REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = (
+    "cabinet.api.pagination.ApiCursorPagination"
+)
+REST_FRAMEWORK["PAGE_SIZE"] = 50
+REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = [
+    "rest_framework.permissions.IsAuthenticated",
+    "cabinet.api.permissions.HasRestScope",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "cabinet.api.throttling.TokenRateThrottle"
+]
+# Requests per token: "<n>/<s|m|h|d>" (a fixed window counted in the cache).
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "20000/m")
+# Messages (or ids) in one JSON API v1.0 request.
+COMPAT_MAX_MESSAGES = int(os.environ.get("COMPAT_MAX_MESSAGES", 10000))
+# Webhooks: HTTP timeout (s), events per POST, attempts before giving up, and
+# whether URLs may point at loopback/private addresses (tests, on-premise).
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", 5))
+WEBHOOK_BATCH_SIZE = int(os.environ.get("WEBHOOK_BATCH_SIZE", 100))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", 8))
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+MIDDLEWARE.append("cabinet.api.middleware.ApiErrorMiddleware")
+CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
+    "task": "integrations.tasks.webhooks_deliver_due",
+    "schedule": float(os.environ.get("WEBHOOK_INTERVAL", "5")),
+}
+SPECTACULAR_SETTINGS["DESCRIPTION"] = (
+    "REST API v1 of the bulk-messaging cabinet. Authenticate with "
+    "`Authorization: Token <key>` (a key from the cabinet's API page, scope "
+    "«Рассылка сообщений» or «Личный кабинет»).\n\n"
+    '**Errors** always have one shape: `{"error": {"code": "<machine code>", '
+    '"message": "<text>", "fields": {...}}}` (400 validation_error / parse_error, '
+    "401 not_authenticated / authentication_failed, 402 insufficient_funds, "
+    "403 permission_denied, 404 not_found, 405 method_not_allowed, "
+    "415 unsupported_media_type, 429 throttled with `Retry-After`, 500 server_error).\n\n"
+    "**Lists** use cursor pagination: `?limit=` (1–500) and the `next`/`previous` URLs."
+)
+# --- end API, integrations ----------------------------------------------------------
+
+# --- Billing (billing/, issue #6) ---------------------------------------------
+# The acquirer for card and e-wallet payments, like a gateway: a dotted path and
+# options.  The fake one delivers its signed callback "direct" (in-process) or
+# over "http" to BILLING_ACQUIRER_CALLBACK_URL.
+BILLING_ACQUIRER = {
+    "BACKEND": os.environ.get("BILLING_ACQUIRER", "billing.acquirer.FakeAcquirer"),
+    "OPTIONS": {"delivery": os.environ.get("BILLING_ACQUIRER_DELIVERY", "direct")},
+}
+BILLING_ACQUIRER_SECRET = os.environ.get(
+    "BILLING_ACQUIRER_SECRET", SECRET_KEY + ":acquirer"
+)
+BILLING_ACQUIRER_CALLBACK_URL = os.environ.get(
+    "BILLING_ACQUIRER_CALLBACK_URL", "http://127.0.0.1:8000/billing/acquirer/callback/"
+)
+# The provider's own requisites printed on invoices and acts.
+BILLING_SUPPLIER = {
+    "organisation": os.environ.get("BILLING_SUPPLIER_NAME", "ООО «СМС Инфо»"),
+    "inn": os.environ.get("BILLING_SUPPLIER_INN", "7707083893"),
+    "kpp": os.environ.get("BILLING_SUPPLIER_KPP", "773601001"),
+    "address": os.environ.get(
+        "BILLING_SUPPLIER_ADDRESS", "117312, г. Москва, ул. Вавилова, д. 19"
+    ),
+    "bank_name": os.environ.get("BILLING_SUPPLIER_BANK", "ПАО Сбербанк"),
+    "bic": os.environ.get("BILLING_SUPPLIER_BIC", "044525225"),
+    "settlement_account": os.environ.get(
+        "BILLING_SUPPLIER_ACCOUNT", "40702810938000000001"
+    ),
+    "correspondent_account": os.environ.get(
+        "BILLING_SUPPLIER_CORR", "30101810400000000225"
+    ),
+    "director": os.environ.get("BILLING_SUPPLIER_DIRECTOR", "Иванов И. И."),
+}
+# Support: where copies of new tickets go (staff mailbox).
+SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@localhost")
+# Two-step sign-in codes: lifetime, attempts per code, codes per user per window.
+LOGIN_CODE_TTL_SECONDS = int(os.environ.get("LOGIN_CODE_TTL_SECONDS", 300))
+LOGIN_CODE_MAX_ATTEMPTS = 5
+LOGIN_CODE_RATE = (3, 600)  # at most 3 codes per 10 minutes per user
+# --- end Billing ----------------------------------------------------------------

@@ -12,19 +12,34 @@ UNDELIVERED = StatusColumn(
 MODERATION = StatusColumn("moderation", _("М"), _("На модерации"), (S.MODERATION,))
 CANCELLED = StatusColumn("cancelled", _("Отм"), _("Отменено"), (S.CANCELLED,))
 SENT = StatusColumn(
-    "sent", _("Отпр"),
-    _("Отправлено оператору: абонент был в сети, но SMS-центр пока не может доставить "
-      "сообщение"),
+    "sent",
+    _("Отпр"),
+    _(
+        "Отправлено оператору: абонент был в сети, но SMS-центр пока не может доставить "
+        "сообщение"
+    ),
     (S.SENT,),
 )
-IN_PROGRESS = StatusColumn("queued", _("П"), _("В процессе отправки"), (S.QUEUED, S.SENDING))
+IN_PROGRESS = StatusColumn(
+    "queued", _("П"), _("В процессе отправки"), (S.QUEUED, S.SENDING)
+)
 DEFERRED = StatusColumn("deferred", _("Отл"), _("Отложено"), (S.DEFERRED,))
 
-SMS = register(ChannelKind(
-    code="sms",
-    label=_("Рассылка СМС"),
-    columns=(DELIVERED, CLICKED, UNDELIVERED, MODERATION, CANCELLED, SENT, IN_PROGRESS,
-             DEFERRED),
-    count_units=lambda text, content: count_sms(text).parts,
-    gateway_key="sms",
-))
+SMS = register(
+    ChannelKind(
+        code="sms",
+        label=_("Рассылка СМС"),
+        columns=(
+            DELIVERED,
+            CLICKED,
+            UNDELIVERED,
+            MODERATION,
+            CANCELLED,
+            SENT,
+            IN_PROGRESS,
+            DEFERRED,
+        ),
+        count_units=lambda text, content: count_sms(text).parts,
+        gateway_key="sms",
+    )
+)

@@ -1,19 +1,20 @@
-"""The dispatch pipeline shared by every channel (see docs/ARCHITECTURE.md):
+"""The dispatch pipeline shared by every channel (docs/DECISIONS.md):
 
-launch (validate, price, charge, write messages) → dispatch (claim due messages
-in batches, hand them to the channel's gateway) → receipts (idempotent status
-updates; final failures refunded once).
+launch (validate, price, hold funds, enqueue prepare) → prepare
+(``messaging.prepare``: audience → message rows) → dispatch
+(``messaging.dispatch``: claim due messages, hand them to the gateway) → receipts
+(``messaging.statuses``: idempotent status updates; final failures refunded once).
+
+This module is the public face: views, the API, the scheduler, scenarios and
+events call these functions.
 """
 
-import logging
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from billing.models import LedgerKind
@@ -24,36 +25,31 @@ from contacts.phones import InvalidPhone, lookup, normalize_phone
 from contacts.selectors import blocked_phones
 
 from . import registry
-from .gateways.base import GatewayError, OutgoingMessage, Receipt
-from .models import (
-    PENDING_STATUSES,
-    REFUNDABLE_STATUSES,
-    STATUS_RANK,
-    Campaign,
-    CampaignCounter,
-    Message,
-    MessageStatus,
-    Source,
+from .dispatch import dispatch_batch, dispatch_channel  # noqa: F401  (public)
+from .models import Campaign, Message, MessageStatus, Source
+from .prepare import Preparer, campaign_settle, enqueue_dispatch
+from .statuses import (  # noqa: F401  (public)
+    campaign_counters,
+    campaign_finish_if_done,
+    counters_init,
+    locked,
+    messages_refund,
+    receipts_apply,
+    set_statuses,
 )
+from .timing import TimingError, parse_smooth, parse_ttl, parse_window
 
-log = logging.getLogger(__name__)
 S = MessageStatus
-
-# A message claimed for submission counts as "queued" (П) in reports: the claim
-# is an internal step, so it does not touch the counters.
-COUNTER_BUCKET = {S.SENDING: S.QUEUED}
-# A claim older than this is considered lost with its worker and is re-submitted
-# (the gateway de-duplicates by message id).
-STALE_CLAIM = timedelta(minutes=2)
-MAX_ATTEMPTS = 5
-
-
-def bucket(status: str) -> str:
-    return COUNTER_BUCKET.get(status, status)
+# Audiences of pasted numbers up to this size are prepared inside the launch
+# transaction (an API call for one message answers with its final price);
+# larger ones and every group audience are prepared by a task.
+INLINE_PREPARE_LIMIT = 2000
+MAX_PASTED_RECIPIENTS = 100000
 
 
 class LaunchError(Exception):
-    """A campaign that cannot be launched; ``message`` is for the user."""
+    """A campaign that cannot be launched; ``message`` is for the user.  Nothing
+    was changed."""
 
     def __init__(self, message: str, *, code: str = "invalid", field: str = ""):
         super().__init__(message)
@@ -64,55 +60,17 @@ class LaunchError(Exception):
 
 @dataclass
 class Recipient:
+    """One recipient given directly (API, scenarios): a phone and, optionally,
+    its own text and the integrator's id for it."""
+
     phone: str
     country: str = ""
     operator: str = ""
     region: str = ""
     timezone: str = ""
     contact_id: int | None = None
-    text: str | None = None  # personalised text, when substitutions apply
+    text: str | None = None
     client_ref: str = ""
-
-
-@dataclass
-class PreparedAudience:
-    recipients: list[Recipient]
-    invalid: list[tuple[str, str]] = field(default_factory=list)  # (raw, reason)
-    blocked: list[str] = field(default_factory=list)
-    duplicates: int = 0
-
-
-def audience_from_phones(*, account: Account, channel: str, sender: str,
-                         phones: list[str], allow_duplicates: bool = False
-                         ) -> PreparedAudience:
-    """Normalise pasted numbers, drop invalid ones (with reasons), duplicates and
-    every number the stop-list or an unsubscribe forbids."""
-    result = PreparedAudience(recipients=[])
-    seen: set[str] = set()
-    normalised: list[str] = []
-    for raw in phones:
-        try:
-            e164 = normalize_phone(raw)
-        except InvalidPhone as exc:
-            result.invalid.append((str(raw), exc.reason))
-            continue
-        if e164 in seen and not allow_duplicates:
-            result.duplicates += 1
-            continue
-        seen.add(e164)
-        normalised.append(e164)
-    blocked = blocked_phones(account_id=account.pk, channel=channel, sender=sender,
-                             phones=normalised)
-    for e164 in normalised:
-        if e164 in blocked:
-            result.blocked.append(e164)
-            continue
-        info = lookup(e164)
-        result.recipients.append(Recipient(
-            phone=e164, country=info.country, operator=info.operator,
-            region=info.region, timezone=info.timezone,
-        ))
-    return result
 
 
 @dataclass
@@ -120,29 +78,62 @@ class Quote:
     messages: int
     units: int
     total: Decimal
+    excluded: dict = field(default_factory=dict)
 
 
-def quote(*, account: Account, channel: str, text: str, content: dict,
-          recipients: list[Recipient]) -> tuple[Quote, list[tuple[int, Decimal]]]:
-    """Price every recipient's message; returns the total and (units, price) per
-    recipient in order.  One tariff query whatever the audience size."""
-    kind = registry.get_channel(channel)
-    prices = PriceList(account=account, channel=channel)
-    per: list[tuple[int, Decimal]] = []
-    units_cache: dict[str, int] = {}
-    total = Decimal("0")
-    units_total = 0
-    for r in recipients:
-        body = r.text if r.text is not None else text
-        units = units_cache.get(body)
-        if units is None:
-            units = kind.count_units(body, content)
-            units_cache[body] = units
-        price = prices.price(r.country or "RU", r.operator) * units
-        per.append((units, price))
-        total += price
-        units_total += units
-    return Quote(len(recipients), units_total, total), per
+def _validated_options(options: dict) -> dict:
+    try:
+        parse_smooth(options.get("smooth"))
+        parse_window(options.get("window"))
+        parse_ttl(options.get("ttl"))
+    except TimingError as exc:
+        raise LaunchError(str(exc), field="options") from exc
+    return options
+
+
+def _validated_sender(account: Account, channel: str, sender: str) -> str:
+    try:
+        from .senders import SenderNotAllowed, sender_validate
+    except ImportError:  # the sender-name registry is optional for a channel
+        return sender or settings.DEFAULT_SENDER_NAME
+    try:
+        return sender_validate(account=account, channel=channel, sender=sender)
+    except SenderNotAllowed as exc:
+        raise LaunchError(str(exc), code="sender_not_allowed", field="sender") from exc
+
+
+def _needs_moderation(account: Account, channel: str, text: str) -> bool:
+    try:
+        from .moderation import needs_moderation
+    except ImportError:
+        return False
+    return needs_moderation(account=account, channel=channel, text=text)
+
+
+def _normalise_phones(phones: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    good, bad = [], []
+    for raw in phones:
+        try:
+            good.append(normalize_phone(raw))
+        except InvalidPhone as exc:
+            bad.append((str(raw), exc.reason))
+    return good, bad
+
+
+def _group_ids(account: Account, group_ids) -> list[int]:
+    if not group_ids:
+        return []
+    from contacts.models import Group
+    from contacts.selectors import groups_owned
+
+    try:
+        ids = sorted({int(g) for g in group_ids})
+        groups_owned(account_id=account.pk, group_ids=ids)
+    except (TypeError, ValueError, Group.DoesNotExist) as exc:
+        raise LaunchError(
+            "Группа не найдена.", code="not_found", field="group_ids"
+        ) from exc
+    return ids
 
 
 def campaign_launch(
@@ -151,6 +142,8 @@ def campaign_launch(
     channel: str,
     text: str,
     sender: str = "",
+    group_ids: list[int] | None = None,
+    filters: dict | None = None,
     phones: list[str] | None = None,
     recipients: list[Recipient] | None = None,
     content: dict | None = None,
@@ -161,413 +154,353 @@ def campaign_launch(
     created_by=None,
     send_at: datetime | None = None,
     client_id: str = "",
+    charge: bool = True,
 ) -> Campaign:
-    """Validate, price and charge a campaign and write its messages, in one
-    transaction; dispatch is enqueued after commit.
+    """Validate a campaign, hold its price and start preparing it.
 
-    Raises ``LaunchError`` (nothing changed) for a blocked account, an empty
-    audience or insufficient funds.  A repeated ``client_id`` returns the first
-    campaign unchanged."""
-    registry.get_channel(channel)
+    Small audiences of pasted numbers are prepared in the same transaction;
+    others by a task after commit (the hold is settled against the real price
+    then).  Raises ``LaunchError`` — nothing changed — for a blocked account, bad
+    options, a foreign group, an empty audience or insufficient funds.  A
+    repeated ``client_id`` returns the first campaign unchanged."""
+    kind = registry.get_channel(channel)
     if account.is_blocked:
         raise LaunchError("Аккаунт заблокирован: отправка недоступна.", code="blocked")
     if client_id:
         existing = Campaign.objects.filter(account=account, client_id=client_id).first()
         if existing:
             return existing
-    sender = sender or settings.DEFAULT_SENDER_NAME
     content = content or {}
-    options = options or {}
+    options = _validated_options(dict(options or {}))
     if not text.strip() and not content:
         raise LaunchError("Введите текст сообщения.", field="text")
-    if recipients is None:
-        audience = audience_from_phones(account=account, channel=channel, sender=sender,
-                                        phones=phones or [])
-        recipients = audience.recipients
-        if not recipients:
-            reasons = "; ".join(f"{raw}: {why}" for raw, why in audience.invalid[:5])
-            if audience.blocked:
-                reasons = (reasons + "; " if reasons else "") + "номер в стоп-листе"
-            raise LaunchError(
-                "Нет получателей" + (f" ({reasons})" if reasons else "") + ".",
-                field="phones",
-            )
-    if not recipients:
-        raise LaunchError("Нет получателей.", field="phones")
+    if send_at is not None and timezone.is_naive(send_at):
+        send_at = timezone.make_aware(send_at)
+    sender = (
+        _validated_sender(account, channel, sender)
+        if source != Source.SYSTEM
+        else (sender or settings.DEFAULT_SENDER_NAME)
+    )
+    ids = _group_ids(account, group_ids)
+    pasted, invalid = _normalise_phones(phones or [])
+    direct = list(recipients or [])
+    if len(pasted) + len(direct) > MAX_PASTED_RECIPIENTS:
+        raise LaunchError(
+            f"Слишком много номеров в одном запросе: не более {MAX_PASTED_RECIPIENTS}.",
+            code="too_many",
+            field="phones",
+        )
+    if not ids and not pasted and not direct:
+        detail = "; ".join(f"{raw}: {why}" for raw, why in invalid[:5])
+        raise LaunchError(
+            "Нет получателей" + (f" ({detail})" if detail else "") + ".",
+            code="no_recipients",
+            field="phones",
+        )
+    inline = not ids and len(pasted) + len(direct) <= INLINE_PREPARE_LIMIT
+    moderation = source != Source.SYSTEM and _needs_moderation(account, channel, text)
+    audience = {
+        "group_ids": ids,
+        "filters": filters or {},
+        "phones": pasted,
+        "recipients": [asdict(r) for r in direct],
+    }
+    estimate = _estimate(
+        account, kind, channel, text, content, ids, filters, pasted, direct
+    )
     now = timezone.now()
-    due = send_at or now
-    price_quote, per = quote(account=account, channel=channel, text=text,
-                             content=content, recipients=recipients)
-    ttl = options.get("ttl")
-    expires_at = due + timedelta(seconds=int(ttl)) if ttl else None
     try:
         with transaction.atomic():
             campaign = Campaign.objects.create(
-                account=account, channel=channel, source=source, sender=sender, text=text,
-                content=content, options=options, tags=tags or [], description=description,
-                created_by=created_by, send_at=send_at, client_id=client_id,
-                recipients=len(recipients), cost=price_quote.total,
-                status=Campaign.Status.RUNNING, started_at=now,
+                account=account,
+                channel=channel,
+                source=source,
+                sender=sender,
+                text=text,
+                content=content,
+                options={
+                    **options,
+                    "audience_estimate": estimate[0],
+                    "held": str(estimate[1] if charge else 0),
+                    "invalid_phones": len(invalid),
+                },
+                audience=audience,
+                tags=list(tags or []),
+                description=description[:300],
+                created_by=created_by,
+                send_at=send_at,
+                client_id=client_id,
+                status=Campaign.Status.MODERATION
+                if moderation
+                else Campaign.Status.PREPARING,
+                cost=estimate[1] if charge else Decimal("0"),
             )
-            if price_quote.total > 0:
+            counters_init(campaign_id=campaign.pk)
+            if charge and estimate[1] > 0:
                 ledger_post(
-                    account_id=account.pk, amount=-price_quote.total, kind=LedgerKind.CHARGE,
-                    reason=_charge_reason(campaign), reference=f"campaign:{campaign.pk}",
+                    account_id=account.pk,
+                    amount=-estimate[1],
+                    kind=LedgerKind.CHARGE,
+                    reason=f"{kind.label}: рассылка #{campaign.pk} "
+                    f"({campaign.get_source_display()})",
+                    reference=f"campaign:{campaign.pk}",
                     created_by=created_by,
                 )
-            status = S.QUEUED if due <= now else S.DEFERRED
-            Message.objects.bulk_create(
-                [
-                    Message(
-                        account_id=account.pk, campaign=campaign, channel=channel,
-                        phone=r.phone, sender=sender,
-                        text=r.text if r.text is not None else text,
-                        parts=units, price=price, status=status, operator=r.operator,
-                        country=r.country, region=r.region, timezone=r.timezone,
-                        contact_id=r.contact_id, created_at=now, send_at=due,
-                        expires_at=expires_at, client_ref=r.client_ref,
-                    )
-                    for r, (units, price) in zip(recipients, per, strict=True)
-                ],
-                batch_size=2000,
-            )
-            counters_init(campaign_id=campaign.pk, counts={status: len(recipients)})
-            transaction.on_commit(lambda: _enqueue_dispatch(channel))
+            if inline:
+                _prepare_inline(campaign, charge=charge)
+            else:
+                transaction.on_commit(lambda: _enqueue_prepare(campaign.pk))
     except InsufficientFunds as exc:
         raise LaunchError(
             f"Недостаточно средств: стоимость {exc.needed} ₽, доступно {exc.available} ₽. "
-            "Пополните баланс.", code="insufficient_funds",
+            "Пополните баланс.",
+            code="insufficient_funds",
         ) from exc
+    campaign.refresh_from_db()
     return campaign
 
 
-def _charge_reason(campaign: Campaign) -> str:
-    label = registry.get_channel(campaign.channel).label
-    return f"{label}: рассылка #{campaign.pk} ({campaign.get_source_display()})"
-
-
-def _enqueue_dispatch(channel: str) -> None:
-    from .tasks import dispatch_channel
-
-    dispatch_channel.delay(channel)
-
-
-# --- counters ---------------------------------------------------------------
-
-def counters_init(*, campaign_id: int, counts: dict[str, int]) -> None:
-    """Create the campaign's counter rows (every status of its channel, so later
-    updates never race to insert)."""
-    CampaignCounter.objects.bulk_create(
-        [CampaignCounter(campaign_id=campaign_id, status=s, count=counts.get(s, 0))
-         for s in S.values if s not in COUNTER_BUCKET],
-        ignore_conflicts=True,
-    )
-
-
-def counters_shift(deltas: dict[tuple[int, str], int]) -> None:
-    """Apply counter deltas keyed by (campaign_id, status).  Call inside the
-    transaction that changed the statuses."""
-    for (campaign_id, status), delta in sorted(deltas.items()):
-        if delta:
-            CampaignCounter.objects.filter(campaign_id=campaign_id, status=status).update(
-                count=F("count") + delta
-            )
-
-
-def campaign_counters(*, campaign_id: int) -> dict[str, int]:
-    return dict(
-        CampaignCounter.objects.filter(campaign_id=campaign_id).values_list("status", "count")
-    )
-
-
-# --- status changes -----------------------------------------------------------
-
-def _set_statuses(rows: list[tuple[int, int, str]], new_status: str, *, reason: str = "",
-                  at: datetime | None = None, extra: dict | None = None) -> None:
-    """Move messages (id, campaign_id, old_status) to ``new_status`` and shift
-    counters.  Caller holds the rows (claimed or locked) in a transaction."""
-    if not rows:
-        return
-    at = at or timezone.now()
-    ids = [r[0] for r in rows]
-    fields = {"status": new_status, "status_at": at, **(extra or {})}
-    if reason:
-        fields["reason"] = reason[:200]
-    for chunk in _chunks(ids, 5000):
-        Message.objects.filter(id__in=chunk).update(**fields)
-    deltas: dict[tuple[int, str], int] = defaultdict(int)
-    for _id, campaign_id, old in rows:
-        if bucket(old) != bucket(new_status):
-            deltas[(campaign_id, bucket(old))] -= 1
-            deltas[(campaign_id, bucket(new_status))] += 1
-    counters_shift(deltas)
-
-
-def _chunks(seq, size):
-    for i in range(0, len(seq), size):
-        yield seq[i:i + size]
-
-
-def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
-    """Apply carrier receipts in bulk.  Idempotent: a receipt that would move a
-    message backwards (late, repeated, out of order) is ignored, and a final
-    status is never overwritten.  Returns how many messages changed."""
-    by_message = [r for r in receipts if r.message_id is not None]
-    by_gateway = [r for r in receipts if r.message_id is None and r.gateway_id]
-    if by_gateway:
-        mapping = dict(Message.objects.filter(
-            channel=channel, gateway_id__in=[r.gateway_id for r in by_gateway]
-        ).values_list("gateway_id", "id"))
-        by_message += [
-            Receipt(r.status, message_id=mapping[r.gateway_id], reason=r.reason, at=r.at)
-            for r in by_gateway if r.gateway_id in mapping
-        ]
-    if not by_message:
-        return 0
-    changed = 0
-    with transaction.atomic():
-        ids = sorted({r.message_id for r in by_message})
-        current: dict[int, tuple[int, str]] = {}
-        for chunk in _chunks(ids, 5000):
-            current.update({
-                mid: (cid, st) for mid, cid, st in _locked(
-                    Message.objects.filter(id__in=chunk, channel=channel)
-                ).values_list("id", "campaign_id", "status")
-            })
-        # Apply in rank order so "delivered" then "clicked" in one batch both land.
-        groups: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
-        state = dict(current)
-        for r in sorted(by_message, key=lambda r: STATUS_RANK.get(r.status, 0)):
-            if r.message_id not in state or r.status not in STATUS_RANK:
-                continue
-            cid, old = state[r.message_id]
-            if old in REFUNDABLE_STATUSES or STATUS_RANK[r.status] <= STATUS_RANK[old]:
-                continue
-            if old == S.UNDELIVERED and r.status not in (S.CLICKED, S.VIEWED):
-                continue
-            groups[(r.status, r.reason)].append((r.message_id, cid, old))
-            state[r.message_id] = (cid, r.status)
-        for (status, reason), rows in groups.items():
-            _set_statuses(rows, status, reason=reason)
-            changed += len(rows)
-    return changed
-
-
-def _locked(qs):
-    """SELECT … FOR UPDATE where the database supports it (SQLite serialises
-    writers already)."""
-    if connection.features.has_select_for_update:
-        return qs.select_for_update()
-    return qs
-
-
-# --- dispatch -----------------------------------------------------------------
-
-def _claim(channel: str, limit: int) -> list[Message]:
-    """Atomically move up to ``limit`` due queued messages of running campaigns
-    to ``sending``.  The claim is the guard against double sending: a row can be
-    claimed by one worker only."""
-    now = timezone.now()
-    running = Campaign.objects.filter(status=Campaign.Status.RUNNING).values("id")
-    base = Message.objects.filter(
-        channel=channel, status=S.QUEUED, send_at__lte=now, campaign_id__in=running
-    ).order_by("send_at", "id")
-    with transaction.atomic():
-        if connection.features.has_select_for_update_skip_locked:
-            ids = list(base.select_for_update(skip_locked=True, of=("self",))
-                       .values_list("id", flat=True)[:limit])
-        else:
-            ids = list(base.values_list("id", flat=True)[:limit])
-        if not ids:
-            return []
-        Message.objects.filter(id__in=ids, status=S.QUEUED).update(
-            status=S.SENDING, status_at=now, attempts=F("attempts") + 1
+def _prepare_inline(campaign: Campaign, *, charge: bool) -> None:
+    """Prepare a small campaign inside the launch transaction and settle it."""
+    preparer = Preparer(campaign)
+    entries = [dict(r) for r in campaign.audience.get("recipients", [])] + [
+        {"phone": p} for p in campaign.audience.get("phones", [])
+    ]
+    preparer.write_chunk(entries, len(entries))
+    if campaign.recipients == 0:
+        raise LaunchError(
+            _excluded_message(preparer.skipped), code="no_recipients", field="phones"
         )
-        return list(Message.objects.filter(id__in=ids, status=S.SENDING).only(
-            "id", "campaign_id", "account_id", "phone", "sender", "text", "expires_at",
-            "attempts", "price",
-        ))
+    if not charge:
+        Message.objects.filter(campaign_id=campaign.pk).update(price=Decimal("0"))
+    campaign_settle(campaign_id=campaign.pk)
 
 
-def _recover_stale_claims(channel: str) -> int:
-    """Messages left in ``sending`` by a worker that died go back to the queue;
-    the gateway's idempotency key makes a re-submission harmless."""
-    cutoff = timezone.now() - STALE_CLAIM
-    return Message.objects.filter(channel=channel, status=S.SENDING,
-                                  status_at__lt=cutoff).update(status=S.QUEUED)
+def _excluded_message(skipped: dict) -> str:
+    parts = []
+    if skipped.get("blocked"):
+        parts.append("номер в стоп-листе или отписался")
+    if skipped.get("invalid"):
+        parts.append("неверный номер")
+    if skipped.get("duplicates"):
+        parts.append("повторяющийся номер")
+    return "Нет получателей" + (f" ({', '.join(parts)})" if parts else "") + "."
 
 
-def _release_deferred(channel: str) -> int:
-    """Deferred messages whose time has come become queued."""
-    now = timezone.now()
-    with transaction.atomic():
-        rows = list(_locked(Message.objects.filter(
-            channel=channel, status=S.DEFERRED, send_at__lte=now,
-            campaign__status=Campaign.Status.RUNNING,
-        )).values_list("id", "campaign_id", "status")[:50000])
-        _set_statuses(rows, S.QUEUED)
-    return len(rows)
+def _enqueue_prepare(campaign_id: int) -> None:
+    from .tasks import prepare_campaign
+
+    prepare_campaign.delay(campaign_id)
 
 
-def dispatch_batch(*, channel: str, limit: int | None = None) -> int:
-    """Claim one batch and hand it to the gateway.  Returns how many messages
-    were claimed (0 = nothing due)."""
-    limit = limit or settings.MESSAGING_DISPATCH_BATCH
-    batch = _claim(channel, limit)
-    if not batch:
-        return 0
-    now = timezone.now()
-    expired = [m for m in batch if m.expires_at and m.expires_at < now]
-    live = [m for m in batch if not (m.expires_at and m.expires_at < now)]
-    if expired:
-        with transaction.atomic():
-            _set_statuses([(m.id, m.campaign_id, S.SENDING) for m in expired], S.EXPIRED,
-                          reason="Истекло время жизни сообщения")
-    gateway = registry.get_gateway(channel)
-    outgoing = [OutgoingMessage(id=m.id, phone=m.phone, sender=m.sender, text=m.text,
-                                expires_at=m.expires_at) for m in live]
-    try:
-        results = gateway.submit(outgoing) if outgoing else []
-    except GatewayError as exc:
-        log.warning("gateway %s failed a batch: %s", channel, exc)
-        results_by_id = {}
-        _fail_or_retry(live, exc)
-    else:
-        results_by_id = {r.message_id: r for r in results}
-    sent, failed_perm, retry = [], defaultdict(list), []
-    for m in live:
-        r = results_by_id.get(m.id)
-        if r is None:
-            continue
-        if r.error is None:
-            sent.append((m, r.gateway_id))
-        elif r.error.permanent or m.attempts >= MAX_ATTEMPTS:
-            failed_perm[r.error.message].append(m)
-        else:
-            retry.append(m)
-    with transaction.atomic():
-        _mark_sent([(m.id, gateway_id) for m, gateway_id in sent], now)
-        for reason, msgs in failed_perm.items():
-            _set_statuses([(m.id, m.campaign_id, S.SENDING) for m in msgs], S.FAILED,
-                          reason=reason)
-        if retry:
-            Message.objects.filter(id__in=[m.id for m in retry], status=S.SENDING).update(
-                status=S.QUEUED, send_at=now + timedelta(seconds=30))
-    receipts = gateway.drain_receipts()
-    if receipts:
-        receipts_apply(channel=channel, receipts=receipts)
-    campaign_ids = {m.campaign_id for m in batch}
-    for cid in campaign_ids:
-        messages_refund(campaign_id=cid)
-        campaign_finish_if_done(campaign_id=cid)
-    return len(batch)
+def _estimate(
+    account, kind, channel, text, content, group_ids, filters, pasted, direct
+) -> tuple[int, Decimal]:
+    """(recipients, price) held at launch: exact for pasted numbers, an upper
+    estimate for groups (settled after preparation)."""
+    prices = PriceList(account=account, channel=channel)
+    total = Decimal("0")
+    count = 0
+    base_units = kind.count_units(text, content)
+    for phone in pasted:
+        info = lookup(phone)
+        total += prices.price(info.country, info.operator) * base_units
+        count += 1
+    for r in direct:
+        units = kind.count_units(r.text if r.text is not None else text, content)
+        country, operator = r.country, r.operator
+        if not country:
+            info = lookup(r.phone)
+            country, operator = info.country, info.operator
+        total += prices.price(country or "RU", operator) * units
+        count += 1
+    if group_ids:
+        from contacts.selectors import audience_count
+
+        n = audience_count(
+            account_id=account.pk, group_ids=group_ids, filters=filters or None
+        )
+        count += n
+        total += prices.price("RU", "") * base_units * n
+    return count, total
 
 
-def _mark_sent(pairs: list[tuple[int, str]], now: datetime) -> None:
-    """Set claimed messages to ``sent`` with their carrier ids, set-based, and
-    shift counters for the rows that really moved.  A message a receipt already
-    moved past ``sending`` keeps its status.  Call inside a transaction."""
-    if not pairs:
-        return
-    moved: list[int] = []  # campaign id per moved row
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            for chunk in _chunks(pairs, 10000):
-                cur.execute(
-                    "UPDATE messaging_message AS m SET status = %s, sent_at = %s, "
-                    "status_at = %s, gateway_id = v.gid "
-                    "FROM unnest(%s::bigint[], %s::text[]) AS v(id, gid) "
-                    "WHERE m.id = v.id AND m.status = %s RETURNING m.campaign_id",
-                    [S.SENT, now, now, [p[0] for p in chunk], [p[1] for p in chunk],
-                     S.SENDING],
-                )
-                moved.extend(row[0] for row in cur.fetchall())
-    else:
-        gids = dict(pairs)
-        for chunk in _chunks(list(gids), 5000):
-            rows = list(Message.objects.filter(id__in=chunk, status=S.SENDING)
-                        .values_list("id", "campaign_id"))
-            Message.objects.bulk_update(
-                [Message(id=mid, status=S.SENT, sent_at=now, status_at=now,
-                         gateway_id=gids[mid]) for mid, _cid in rows],
-                ["status", "sent_at", "status_at", "gateway_id"], batch_size=500,
-            )
-            moved.extend(cid for _mid, cid in rows)
-    shift: dict[tuple[int, str], int] = defaultdict(int)
-    for cid in moved:
-        shift[(cid, S.QUEUED)] -= 1
-        shift[(cid, S.SENT)] += 1
-    counters_shift(shift)
+def campaign_quote(
+    *,
+    account: Account,
+    channel: str,
+    text: str,
+    sender: str = "",
+    group_ids=None,
+    filters=None,
+    phones=None,
+    recipients=None,
+    options=None,
+    content=None,
+) -> Quote:
+    """The price before sending (nothing is written): the audience after
+    stop-lists and duplicates, texts rendered as they will be sent."""
+    kind = registry.get_channel(channel)
+    _validated_options(dict(options or {}))
+    ids = _group_ids(account, group_ids)
+    pasted, invalid = _normalise_phones(phones or [])
+    prices = PriceList(account=account, channel=channel)
+    blocked = blocked_phones(
+        account_id=account.pk,
+        channel=channel,
+        sender=sender or settings.DEFAULT_SENDER_NAME,
+    )
+    from .rendering import Renderer
 
+    renderer = Renderer(
+        text, transliterate_text=bool((options or {}).get("transliterate"))
+    )
+    seen: set[str] = set()
+    units_total, total, count = 0, Decimal("0"), 0
+    excluded = {"invalid": len(invalid), "blocked": 0, "duplicates": 0}
 
-def _fail_or_retry(messages: list[Message], exc: GatewayError) -> None:
-    now = timezone.now()
-    with transaction.atomic():
-        if exc.permanent:
-            _set_statuses([(m.id, m.campaign_id, S.SENDING) for m in messages], S.FAILED,
-                          reason=exc.message)
-        else:
-            Message.objects.filter(id__in=[m.id for m in messages], status=S.SENDING).update(
-                status=S.QUEUED, send_at=now + timedelta(seconds=30))
+    def add(entry: dict, own_text: str | None = None):
+        nonlocal units_total, total, count
+        phone = entry["phone"]
+        if phone in blocked:
+            excluded["blocked"] += 1
+            return
+        if phone in seen and not (options or {}).get("allow_duplicates"):
+            excluded["duplicates"] += 1
+            return
+        seen.add(phone)
+        body = own_text if own_text is not None else renderer.render(entry, None)
+        units = kind.count_units(body, content or {})
+        country, operator = entry.get("country"), entry.get("operator")
+        if not country:
+            info = lookup(phone)
+            country, operator = info.country, info.operator
+        total += prices.price(country or "RU", operator or "") * units
+        units_total += units
+        count += 1
 
+    for phone in pasted:
+        add({"phone": phone})
+    for r in recipients or []:
+        add(asdict(r), r.text)
+    if ids:
+        from contacts.selectors import audience_iter
 
-def dispatch_channel(*, channel: str, max_batches: int = 1000) -> int:
-    """Dispatch everything due on a channel, batch by batch."""
-    _recover_stale_claims(channel)
-    _release_deferred(channel)
-    total = 0
-    for _ in range(max_batches):
-        n = dispatch_batch(channel=channel)
-        if not n:
-            break
-        total += n
-    return total
-
-
-# --- money back ------------------------------------------------------------------
-
-def messages_refund(*, campaign_id: int) -> Decimal:
-    """Refund every message of the campaign that never reached the carrier
-    (cancelled, expired, failed) and is not refunded yet.  The flag and the
-    ledger entry change in one transaction, so each message is refunded once."""
-    with transaction.atomic():
-        rows = list(_locked(Message.objects.filter(
-            campaign_id=campaign_id, status__in=list(REFUNDABLE_STATUSES), refunded=False,
-        )).values_list("id", "price"))
-        if not rows:
-            return Decimal("0")
-        total = sum((price for _id, price in rows), Decimal("0"))
-        for chunk in _chunks([r[0] for r in rows], 5000):
-            Message.objects.filter(id__in=chunk).update(refunded=True)
-        campaign = Campaign.objects.get(pk=campaign_id)
-        if total > 0:
-            ledger_post(
-                account_id=campaign.account_id, amount=total, kind=LedgerKind.REFUND,
-                reason=f"Возврат за отмененные сообщения (рассылка #{campaign_id}, "
-                       f"{len(rows)} шт.)",
-            )
-            Campaign.objects.filter(pk=campaign_id).update(cost=F("cost") - total)
-    return total
-
-
-def campaign_finish_if_done(*, campaign_id: int) -> None:
-    pending = Message.objects.filter(campaign_id=campaign_id,
-                                     status__in=list(PENDING_STATUSES)).exists()
-    if not pending:
-        Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.RUNNING).update(
-            status=Campaign.Status.DONE, finished_at=timezone.now())
+        for chunk in audience_iter(
+            account_id=account.pk, group_ids=ids, filters=filters or None
+        ):
+            for entry in chunk:
+                add(entry)
+    return Quote(count, units_total, total, excluded)
 
 
 def campaign_cancel(*, campaign: Campaign, user=None) -> int:
     """Stop what has not been sent and refund it.  Returns messages cancelled."""
     with transaction.atomic():
-        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
-        rows = list(_locked(Message.objects.filter(
-            campaign_id=campaign.pk, status__in=[S.QUEUED, S.DEFERRED, S.MODERATION],
-        )).values_list("id", "campaign_id", "status"))
-        _set_statuses(rows, S.CANCELLED, reason="Отменено пользователем")
-        Campaign.objects.filter(pk=campaign.pk).exclude(status=Campaign.Status.DONE).update(
-            status=Campaign.Status.CANCELLED, finished_at=timezone.now())
+        current = locked(Campaign.objects.filter(pk=campaign.pk)).get()
+        if current.status in (
+            Campaign.Status.DONE,
+            Campaign.Status.CANCELLED,
+            Campaign.Status.REJECTED,
+        ):
+            rows = []
+        else:
+            rows = list(
+                locked(
+                    Message.objects.filter(
+                        campaign_id=campaign.pk,
+                        status__in=[S.QUEUED, S.DEFERRED, S.MODERATION],
+                    ).order_by("id")
+                ).values_list("id", "campaign_id", "status")
+            )
+            set_statuses(
+                rows,
+                S.CANCELLED,
+                channel=current.channel,
+                reason="Отменено пользователем",
+            )
+            Campaign.objects.filter(pk=campaign.pk).update(
+                status=Campaign.Status.CANCELLED, finished_at=timezone.now()
+            )
     messages_refund(campaign_id=campaign.pk)
-    campaign_finish_if_done(campaign_id=campaign.pk)
     return len(rows)
+
+
+def campaign_pause(*, campaign: Campaign) -> bool:
+    """Stop dispatching a running or scheduled campaign (messages stay queued)."""
+    return bool(
+        Campaign.objects.filter(
+            pk=campaign.pk,
+            status__in=[Campaign.Status.RUNNING, Campaign.Status.SCHEDULED],
+        ).update(status=Campaign.Status.PAUSED)
+    )
+
+
+def campaign_resume(*, campaign: Campaign) -> bool:
+    updated = Campaign.objects.filter(
+        pk=campaign.pk, status=Campaign.Status.PAUSED
+    ).update(status=Campaign.Status.RUNNING)
+    if updated:
+        transaction.on_commit(lambda: enqueue_dispatch(campaign.channel))
+    return bool(updated)
+
+
+def campaign_moderate(
+    *, campaign: Campaign, approve: bool, reason: str = "", staff_user=None
+) -> None:
+    """Staff decision on a campaign in moderation: approved messages become due
+    at their planned time; a rejected campaign is cancelled and refunded."""
+    from cabinet.services import notification_create
+
+    with transaction.atomic():
+        current = locked(Campaign.objects.filter(pk=campaign.pk)).get()
+        if current.status != Campaign.Status.MODERATION:
+            return
+        rows = list(
+            locked(
+                Message.objects.filter(
+                    campaign_id=campaign.pk, status=S.MODERATION
+                ).order_by("id")
+            ).values_list("id", "campaign_id", "status")
+        )
+        if approve:
+            set_statuses(rows, S.DEFERRED, channel=current.channel)
+            Campaign.objects.filter(pk=campaign.pk).update(
+                status=Campaign.Status.RUNNING,
+                started_at=timezone.now(),
+                moderation_note=reason[:300] or "Успешно",
+            )
+            transaction.on_commit(lambda: enqueue_dispatch(current.channel))
+            title = f"Рассылка #{campaign.pk} прошла модерацию"
+        else:
+            set_statuses(
+                rows,
+                S.CANCELLED,
+                channel=current.channel,
+                reason=f"Отклонено модератором: {reason}"[:200],
+            )
+            Campaign.objects.filter(pk=campaign.pk).update(
+                status=Campaign.Status.REJECTED,
+                finished_at=timezone.now(),
+                moderation_note=reason[:300],
+            )
+            title = f"Рассылка #{campaign.pk} отклонена модератором"
+        notification_create(
+            account_id=current.account_id, kind="moderation", title=title, body=reason
+        )
+    if not approve:
+        messages_refund(campaign_id=campaign.pk)
+
+
+def service_sms_send(*, account: Account, phone: str, text: str) -> Message:
+    """A free service message (sign-in codes, notifications) through the normal
+    pipeline: never charged, never moderated; the stop-list still applies."""
+    campaign = campaign_launch(
+        account=account,
+        channel="sms",
+        text=text,
+        phones=[phone],
+        source=Source.SYSTEM,
+        charge=False,
+    )
+    return campaign.messages.get()

@@ -12,8 +12,12 @@ def _eager_celery(settings):
     receipts in the same call (instant mode) unless a test says otherwise."""
     # Each test process has its own cache (rate limits, throttles) — never a
     # file or Redis cache shared with other processes.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": f"tests-{os.getpid()}"}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"tests-{os.getpid()}",
+        }
+    }
     from django.core.cache import cache
 
     cache.clear()
@@ -21,8 +25,10 @@ def _eager_celery(settings):
     celery_app.conf.task_eager_propagates = True
     settings.MESSAGING_GATEWAYS = {
         **settings.MESSAGING_GATEWAYS,
-        "sms": {**settings.MESSAGING_GATEWAYS["sms"],
-                "OPTIONS": {"mode": "instant", "receipt_delay_seconds": 0}},
+        "sms": {
+            **settings.MESSAGING_GATEWAYS["sms"],
+            "OPTIONS": {"mode": "instant", "receipt_delay_seconds": 0},
+        },
     }
     from messaging import registry
 
@@ -41,7 +47,9 @@ def _on_commit_at_logical_commit(monkeypatch):
     pending: dict[int, list] = {}
 
     def outer_real_block(conn):
-        real = [a for a in conn.atomic_blocks if not getattr(a, "_from_testcase", False)]
+        real = [
+            a for a in conn.atomic_blocks if not getattr(a, "_from_testcase", False)
+        ]
         return real[0] if real else None
 
     def on_commit(func, using=None, robust=False):
@@ -75,16 +83,31 @@ def make_user(db):
 
     counter = {"n": 0}
 
-    def make(email=None, *, balance=Decimal("1000"), password="secret-pass-123", role=None,
-             account=None):
+    def make(
+        email=None,
+        *,
+        balance=Decimal("1000"),
+        password="secret-pass-123",
+        role=None,
+        account=None,
+        trusted=True,
+    ):
+        """A user of a new account.  Accounts are trusted (campaigns skip the
+        new-account moderation) unless ``trusted=False``."""
         counter["n"] += 1
         email = email or f"user{counter['n']}@example.com"
         if account is not None:
             from cabinet.models import User
 
-            return User.objects.create_user(email=email, password=password, account=account,
-                                            role=role or "operator")
+            return User.objects.create_user(
+                email=email, password=password, account=account, role=role or "operator"
+            )
         user = account_create(email=email, password=password, balance=balance)
+        if trusted:
+            type(user.account).objects.filter(pk=user.account_id).update(
+                is_trusted=True
+            )
+            user.account.is_trusted = True
         if role:
             user.role = role
             user.save(update_fields=["role"])

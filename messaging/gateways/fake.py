@@ -86,19 +86,39 @@ class FakeGateway(BaseGateway):
         for m in messages:
             tail = m.phone[-4:]
             if tail == "1111":
-                results.append(SubmitResult(m.id, error=GatewayError(
-                    "Номер заблокирован оператором", permanent=True)))
+                results.append(
+                    SubmitResult(
+                        m.id,
+                        error=GatewayError(
+                            "Номер заблокирован оператором", permanent=True
+                        ),
+                    )
+                )
                 continue
             if tail == "2222":
-                results.append(SubmitResult(m.id, error=GatewayError(
-                    "Оператор временно недоступен", permanent=False)))
+                results.append(
+                    SubmitResult(
+                        m.id,
+                        error=GatewayError(
+                            "Оператор временно недоступен", permanent=False
+                        ),
+                    )
+                )
                 continue
             duplicate = m.id in seen
             gateway_id = seen.get(m.id) or f"{self.prefix}-{self.channel}-{m.id}"
-            records.append(GatewaySubmission(
-                channel=self.channel, message_id=m.id, gateway_id=gateway_id, phone=m.phone,
-                sender=m.sender, text=m.text, submitted_at=now, duplicate=duplicate,
-            ))
+            records.append(
+                GatewaySubmission(
+                    channel=self.channel,
+                    message_id=m.id,
+                    gateway_id=gateway_id,
+                    phone=m.phone,
+                    sender=m.sender,
+                    text=m.text,
+                    submitted_at=now,
+                    duplicate=duplicate,
+                )
+            )
             results.append(SubmitResult(m.id, gateway_id=gateway_id))
             if not duplicate:
                 receipts.extend(self._receipts_for(m))
@@ -116,7 +136,10 @@ class FakeGateway(BaseGateway):
     def _receipts_for(self, m: OutgoingMessage) -> list[Receipt]:
         status, reason = outcome_for(m.phone)
         if status in ("clicked", "viewed"):
-            return [Receipt("delivered", message_id=m.id), Receipt(status, message_id=m.id)]
+            return [
+                Receipt("delivered", message_id=m.id),
+                Receipt(status, message_id=m.id),
+            ]
         return [Receipt(status, message_id=m.id, reason=reason)]
 
     def _deliver(self, receipts: list[Receipt]) -> None:
@@ -131,8 +154,11 @@ class FakeGateway(BaseGateway):
         from messaging.tasks import apply_fake_receipts
 
         payload = [[r.message_id, r.status, r.reason] for r in receipts]
-        transaction.on_commit(lambda: apply_fake_receipts.apply_async(
-            args=[self.channel, payload], countdown=self.receipt_delay))
+        transaction.on_commit(
+            lambda: apply_fake_receipts.apply_async(
+                args=[self.channel, payload], countdown=self.receipt_delay
+            )
+        )
 
 
 class FakeSmsGateway(FakeGateway):

@@ -39,8 +39,15 @@ class Command(BaseCommand):
             raise CommandError(f"no benchmark named {name!r}") from exc
 
     def handle(self, *args, **options):
-        for key in ("verbosity", "settings", "pythonpath", "traceback", "no_color",
-                    "force_color", "skip_checks"):
+        for key in (
+            "verbosity",
+            "settings",
+            "pythonpath",
+            "traceback",
+            "no_color",
+            "force_color",
+            "skip_checks",
+        ):
             options.pop(key, None)
         result = self._module.run(**options)
         self.stdout.write(json.dumps(result, ensure_ascii=False, default=str))

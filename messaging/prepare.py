@@ -1,0 +1,406 @@
+"""Prepare: audience → message rows.
+
+Streams the audience (groups, a filtered group, pasted numbers) in chunks,
+removes duplicates and everything the stop-list or an unsubscribe forbids,
+renders each text, counts units, prices each message, plans its send time and
+writes the rows in bulk — PostgreSQL ``COPY`` where available.  Each chunk is one
+transaction that also advances ``Campaign.prepared`` (the number of audience
+entries consumed), so a retried task resumes where the last one committed and
+never writes a recipient twice.
+"""
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from billing.models import LedgerKind
+from billing.selectors import PriceList
+from billing.services import InsufficientFunds, ledger_post
+from contacts.phones import InvalidPhone, lookup, normalize_phone
+from contacts.selectors import blocked_phones
+
+from . import registry
+from .models import Campaign, Message, MessageStatus
+from .statuses import counters_shift, locked
+from .timing import SendPlanner, parse_smooth, parse_ttl, parse_window
+
+log = logging.getLogger(__name__)
+S = MessageStatus
+CHUNK = 20000
+
+MESSAGE_COLUMNS = (
+    "account_id",
+    "campaign_id",
+    "channel",
+    "phone",
+    "sender",
+    "text",
+    "parts",
+    "price",
+    "status",
+    "reason",
+    "operator",
+    "country",
+    "region",
+    "timezone",
+    "contact_id",
+    "created_at",
+    "send_at",
+    "expires_at",
+    "gateway_id",
+    "attempts",
+    "refunded",
+    "client_ref",
+)
+
+
+def audience_entries(campaign: Campaign, *, start: int = 0) -> Iterator[list[dict]]:
+    """The campaign's audience as chunks of recipient dicts (contact fields and
+    ``phone``), from position ``start``.  Pasted numbers come first, then
+    groups."""
+    audience = campaign.audience or {}
+    position = 0
+    raw_recipients = audience.get("recipients") or []
+    phones = audience.get("phones") or []
+    pasted = [dict(r) for r in raw_recipients] + [{"phone": p} for p in phones]
+    for i in range(0, len(pasted), CHUNK):
+        chunk = pasted[i : i + CHUNK]
+        if position + len(chunk) > start:
+            yield chunk[max(0, start - position) :]
+        position += len(chunk)
+    group_ids = audience.get("group_ids") or []
+    if group_ids:
+        from contacts.selectors import audience_iter
+
+        for chunk in audience_iter(
+            account_id=campaign.account_id,
+            group_ids=group_ids,
+            filters=audience.get("filters") or None,
+            chunk_size=CHUNK,
+        ):
+            if position + len(chunk) > start:
+                yield chunk[max(0, start - position) :]
+            position += len(chunk)
+
+
+class Preparer:
+    """Writes one campaign's messages.  Construct per task run."""
+
+    def __init__(self, campaign: Campaign):
+        from .rendering import build_renderer
+
+        self.campaign = campaign
+        self.account = campaign.account
+        self.kind = registry.get_channel(campaign.channel)
+        self.prices = PriceList(account=self.account, channel=campaign.channel)
+        self.renderer = build_renderer(campaign)
+        options = campaign.options or {}
+        self.ttl = parse_ttl(options.get("ttl"))
+        self.planner = SendPlanner(
+            start=campaign.send_at or campaign.created_at,
+            total=max(campaign.options.get("audience_estimate") or 0, 1),
+            smooth=parse_smooth(options.get("smooth")),
+            window=parse_window(options.get("window")),
+        )
+        self.allow_duplicates = bool(options.get("allow_duplicates"))
+        self.blocked = blocked_phones(
+            account_id=campaign.account_id,
+            channel=campaign.channel,
+            sender=campaign.sender,
+        )
+        self.seen: set[str] = set()
+        if campaign.prepared:
+            self.seen = set(
+                Message.objects.filter(campaign_id=campaign.pk).values_list(
+                    "phone", flat=True
+                )
+            )
+        self.units_cache: dict[str, int] = {}
+        self.index = campaign.recipients
+        self.initial_status = (
+            S.MODERATION if campaign.status == Campaign.Status.MODERATION else None
+        )
+        self.skipped = {"invalid": 0, "blocked": 0, "duplicates": 0}
+
+    def rows_for(self, entries: list[dict], now: datetime) -> list[dict]:
+        """Turn audience entries into message dicts (no ids yet)."""
+        out = []
+        for entry in entries:
+            phone = entry.get("phone") or ""
+            if not phone.startswith("+") or "country" not in entry:
+                try:
+                    phone = normalize_phone(phone)
+                except InvalidPhone:
+                    self.skipped["invalid"] += 1
+                    continue
+                if not entry.get("operator"):
+                    info = lookup(phone)
+                    entry = {
+                        **entry,
+                        "phone": phone,
+                        "country": info.country,
+                        "operator": info.operator,
+                        "region": info.region,
+                        "timezone": info.timezone,
+                    }
+            if phone in self.blocked:
+                self.skipped["blocked"] += 1
+                continue
+            if phone in self.seen and not self.allow_duplicates:
+                self.skipped["duplicates"] += 1
+                continue
+            self.seen.add(phone)
+            out.append({**entry, "phone": phone})
+        return out
+
+    def write_chunk(self, entries: list[dict], consumed: int) -> int:
+        """One transaction: render, price and write the messages of ``entries``
+        and advance the campaign's position by ``consumed``.  Returns messages
+        written, or -1 when the campaign is no longer being prepared."""
+        now = timezone.now()
+        with transaction.atomic():
+            current = (
+                locked(Campaign.objects.filter(pk=self.campaign.pk))
+                .values_list("status", "prepared")
+                .get()
+            )
+            if (
+                current[0]
+                not in (Campaign.Status.PREPARING, Campaign.Status.MODERATION)
+                or current[1] != self.campaign.prepared
+            ):
+                return -1
+            recipients = self.rows_for(entries, now)
+            ids = allocate_ids(len(recipients)) if not self.renderer.static else None
+            messages = []
+            total = Decimal("0")
+            statuses: dict[str, int] = {}
+            for i, r in enumerate(recipients):
+                message_id = ids[i] if ids else None
+                text = (
+                    self.renderer.render({**r, "message_id": message_id}, message_id)
+                    if not self.renderer.static
+                    else self.renderer.render({}, None)
+                )
+                units = self.units_cache.get(text)
+                if units is None:
+                    units = self.kind.count_units(text, self.campaign.content)
+                    if len(self.units_cache) < 10000:
+                        self.units_cache[text] = units
+                price = (
+                    self.prices.price(r.get("country") or "RU", r.get("operator") or "")
+                    * units
+                )
+                send_at = self.planner.send_at(self.index, r.get("timezone") or "")
+                self.index += 1
+                status = self.initial_status or (
+                    S.QUEUED if send_at <= now else S.DEFERRED
+                )
+                statuses[status] = statuses.get(status, 0) + 1
+                total += price
+                messages.append(
+                    (
+                        message_id,
+                        text,
+                        units,
+                        price,
+                        status,
+                        send_at,
+                        send_at + timedelta(seconds=self.ttl) if self.ttl else None,
+                        r,
+                    )
+                )
+            write_messages(self.campaign, messages, now)
+            self.renderer.flush()
+            counters_shift({(self.campaign.pk, s): n for s, n in statuses.items()})
+            Campaign.objects.filter(pk=self.campaign.pk).update(
+                prepared=F("prepared") + consumed,
+                recipients=F("recipients") + len(messages),
+            )
+            self.campaign.prepared += consumed
+            self.campaign.recipients += len(messages)
+        return len(messages)
+
+
+def allocate_ids(n: int) -> list[int]:
+    """Reserve ``n`` message ids before writing, so texts can carry them (short
+    links, promo codes).  Call inside the writing transaction."""
+    if n == 0:
+        return []
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(
+                "SELECT nextval(pg_get_serial_sequence('messaging_message', 'id')) "
+                "FROM generate_series(1, %s)",
+                [n],
+            )
+            return [row[0] for row in cur.fetchall()]
+        # SQLite: writers are serialised, so max(id) is stable inside the
+        # transaction.
+        cur.execute("SELECT COALESCE(MAX(id), 0) FROM messaging_message")
+        first = cur.fetchone()[0] + 1
+        return list(range(first, first + n))
+
+
+def write_messages(campaign: Campaign, messages: list[tuple], now: datetime) -> None:
+    if not messages:
+        return
+    with_ids = messages[0][0] is not None
+    columns = (("id",) if with_ids else ()) + MESSAGE_COLUMNS
+
+    def values(m):
+        mid, text, units, price, status, send_at, expires_at, r = m
+        row = (
+            campaign.account_id,
+            campaign.pk,
+            campaign.channel,
+            r["phone"],
+            campaign.sender,
+            text,
+            units,
+            price,
+            status,
+            "",
+            r.get("operator") or "",
+            r.get("country") or "",
+            r.get("region") or "",
+            r.get("timezone") or "",
+            r.get("contact_id"),
+            now,
+            send_at,
+            expires_at,
+            "",
+            0,
+            False,
+            r.get("client_ref") or "",
+        )
+        return ((mid,) + row) if with_ids else row
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            sql = f"COPY messaging_message ({', '.join(columns)}) FROM STDIN"
+            with cur.cursor.copy(sql) as copy:
+                for m in messages:
+                    copy.write_row(values(m))
+        return
+    Message.objects.bulk_create(
+        [Message(**dict(zip(columns, values(m), strict=True))) for m in messages],
+        batch_size=1000,
+    )
+
+
+def campaign_prepare(*, campaign_id: int) -> None:
+    """Prepare a campaign's messages (idempotent, resumable), then settle the
+    money held at launch against the real price and let dispatch begin."""
+    campaign = Campaign.objects.select_related("account").get(pk=campaign_id)
+    if campaign.status in (
+        Campaign.Status.PREPARING,
+        Campaign.Status.MODERATION,
+    ) and not campaign.options.get("prepared_done"):
+        preparer = Preparer(campaign)
+        for entries in audience_entries(campaign, start=campaign.prepared):
+            if preparer.write_chunk(entries, len(entries)) < 0:
+                break
+    campaign_settle(campaign_id=campaign_id)
+
+
+def campaign_settle(*, campaign_id: int) -> None:
+    """After preparation: charge or refund the difference between the money held
+    at launch and the real price of the written messages, once (ledger reference
+    ``campaign:<id>:settle``); cut messages the account cannot pay for; start
+    the campaign."""
+    from .statuses import messages_refund
+
+    with transaction.atomic():
+        campaign = locked(Campaign.objects.filter(pk=campaign_id)).get()
+        if campaign.options.get("settled"):
+            return
+        actual = Message.objects.filter(campaign_id=campaign_id).aggregate(
+            s=Sum("price")
+        )["s"] or Decimal("0")
+        held = Decimal(campaign.options.get("held", "0"))
+        diff = actual - held
+        if diff > 0:
+            diff = _charge_or_cut(campaign, diff)
+        elif diff < 0:
+            ledger_post(
+                account_id=campaign.account_id,
+                amount=-diff,
+                kind=LedgerKind.REFUND,
+                reason=f"Возврат разницы после подготовки рассылки #{campaign.pk}",
+                reference=f"campaign:{campaign.pk}:settle",
+            )
+        now = timezone.now()
+        options = {**campaign.options, "settled": True, "prepared_done": True}
+        fields = {"options": options, "cost": held + diff}
+        if campaign.status == Campaign.Status.PREPARING:
+            due = campaign.send_at or now
+            fields["status"] = (
+                Campaign.Status.SCHEDULED if due > now else Campaign.Status.RUNNING
+            )
+            fields["started_at"] = now
+        Campaign.objects.filter(pk=campaign_id).update(**fields)
+        if fields.get("status") in (Campaign.Status.RUNNING, Campaign.Status.SCHEDULED):
+            transaction.on_commit(lambda: enqueue_dispatch(campaign.channel))
+    messages_refund(campaign_id=campaign_id)
+    from .statuses import campaign_finish_if_done
+
+    if not Message.objects.filter(campaign_id=campaign_id).exists():
+        campaign_finish_if_done(campaign_id=campaign_id)
+
+
+def _charge_or_cut(campaign: Campaign, diff: Decimal) -> Decimal:
+    """Charge ``diff`` more; if the account cannot pay it all, cancel the last
+    messages (never charged, so marked refunded) until it can."""
+    try:
+        ledger_post(
+            account_id=campaign.account_id,
+            amount=-diff,
+            kind=LedgerKind.CHARGE,
+            reason=f"Доплата за рассылку #{campaign.pk} после подготовки",
+            reference=f"campaign:{campaign.pk}:settle",
+        )
+        return diff
+    except InsufficientFunds as exc:
+        affordable = exc.available if exc.available > 0 else Decimal("0")
+    cut_total, cut_rows = Decimal("0"), []
+    for mid, price, status in (
+        Message.objects.filter(campaign_id=campaign.pk)
+        .order_by("-id")
+        .values_list("id", "price", "status")
+        .iterator(chunk_size=5000)
+    ):
+        if diff - cut_total <= affordable:
+            break
+        cut_total += price
+        cut_rows.append((mid, campaign.pk, status))
+    from .statuses import set_statuses
+
+    set_statuses(
+        cut_rows,
+        S.CANCELLED,
+        channel=campaign.channel,
+        reason="Недостаточно средств",
+        extra={"refunded": True},
+    )
+    remaining = diff - cut_total
+    if remaining > 0:
+        ledger_post(
+            account_id=campaign.account_id,
+            amount=-remaining,
+            kind=LedgerKind.CHARGE,
+            reason=f"Доплата за рассылку #{campaign.pk} после подготовки",
+            reference=f"campaign:{campaign.pk}:settle",
+        )
+    return remaining
+
+
+def enqueue_dispatch(channel: str) -> None:
+    from .tasks import dispatch_channel
+
+    dispatch_channel.delay(channel)

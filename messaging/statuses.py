@@ -1,0 +1,241 @@
+"""Status changes, counters, receipts and refunds — the parts of the pipeline
+that move messages between statuses.  Every change shifts ``CampaignCounter``
+rows in the same transaction and announces itself after commit
+(``messaging.signals.statuses_changed``)."""
+
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from billing.models import LedgerKind
+from billing.services import ledger_post
+
+from .gateways.base import Receipt
+from .models import (
+    PENDING_STATUSES,
+    REFUNDABLE_STATUSES,
+    STATUS_RANK,
+    Campaign,
+    CampaignCounter,
+    Message,
+    MessageStatus,
+)
+from .signals import statuses_changed
+
+S = MessageStatus
+
+# A message claimed for submission counts as "queued" (П) in reports: the claim
+# is an internal step, so it does not touch the counters.
+COUNTER_BUCKET = {S.SENDING: S.QUEUED}
+
+
+def bucket(status: str) -> str:
+    return COUNTER_BUCKET.get(status, status)
+
+
+def chunks(seq, size):
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+def locked(qs):
+    """SELECT … FOR UPDATE where the database supports it (SQLite serialises
+    writers already)."""
+    if connection.features.has_select_for_update:
+        return qs.select_for_update()
+    return qs
+
+
+# --- counters ------------------------------------------
+
+
+def counters_init(*, campaign_id: int) -> None:
+    """Create the campaign's counter rows (every status, so later updates never
+    race to insert)."""
+    CampaignCounter.objects.bulk_create(
+        [
+            CampaignCounter(campaign_id=campaign_id, status=s, count=0)
+            for s in S.values
+            if s not in COUNTER_BUCKET
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def counters_shift(deltas: dict[tuple[int, str], int]) -> None:
+    """Apply counter deltas keyed by (campaign_id, status).  Call inside the
+    transaction that changed the statuses; rows are touched in a fixed order so
+    concurrent transactions cannot deadlock on them."""
+    for (campaign_id, status), delta in sorted(deltas.items()):
+        if delta:
+            CampaignCounter.objects.filter(
+                campaign_id=campaign_id, status=bucket(status)
+            ).update(count=F("count") + delta)
+
+
+def campaign_counters(*, campaign_id: int) -> dict[str, int]:
+    return dict(
+        CampaignCounter.objects.filter(campaign_id=campaign_id).values_list(
+            "status", "count"
+        )
+    )
+
+
+def announce(channel: str, changes: list[tuple[int, int, str, str]]) -> None:
+    """Send ``statuses_changed`` once the current transaction commits."""
+    if changes:
+        transaction.on_commit(
+            lambda: statuses_changed.send(
+                sender=Message, channel=channel, changes=changes
+            )
+        )
+
+
+def set_statuses(
+    rows: list[tuple[int, int, str]],
+    new_status: str,
+    *,
+    channel: str,
+    reason: str = "",
+    at: datetime | None = None,
+    extra: dict | None = None,
+) -> None:
+    """Move messages (id, campaign_id, old_status) to ``new_status`` and shift
+    counters.  Caller holds the rows (claimed or locked) in a transaction."""
+    if not rows:
+        return
+    at = at or timezone.now()
+    fields = {"status": new_status, "status_at": at, **(extra or {})}
+    if reason:
+        fields["reason"] = reason[:200]
+    for chunk in chunks([r[0] for r in rows], 5000):
+        Message.objects.filter(id__in=chunk).update(**fields)
+    deltas: dict[tuple[int, str], int] = defaultdict(int)
+    for _id, campaign_id, old in rows:
+        if bucket(old) != bucket(new_status):
+            deltas[(campaign_id, bucket(old))] -= 1
+            deltas[(campaign_id, bucket(new_status))] += 1
+    counters_shift(deltas)
+    announce(channel, [(mid, cid, old, new_status) for mid, cid, old in rows])
+
+
+# --- receipts ------------------------------------------
+
+
+def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
+    """Apply carrier receipts in bulk.  Idempotent: a receipt that would move a
+    message backwards (late, repeated, out of order) is ignored, and a final
+    status is never overwritten.  Returns how many messages changed."""
+    by_message = [r for r in receipts if r.message_id is not None]
+    by_gateway = [r for r in receipts if r.message_id is None and r.gateway_id]
+    if by_gateway:
+        mapping = dict(
+            Message.objects.filter(
+                channel=channel, gateway_id__in=[r.gateway_id for r in by_gateway]
+            ).values_list("gateway_id", "id")
+        )
+        by_message += [
+            Receipt(
+                r.status, message_id=mapping[r.gateway_id], reason=r.reason, at=r.at
+            )
+            for r in by_gateway
+            if r.gateway_id in mapping
+        ]
+    if not by_message:
+        return 0
+    changed = 0
+    with transaction.atomic():
+        ids = sorted({r.message_id for r in by_message})
+        state: dict[int, tuple[int, str]] = {}
+        for chunk in chunks(ids, 5000):
+            state.update(
+                {
+                    mid: (cid, st)
+                    for mid, cid, st in locked(
+                        Message.objects.filter(id__in=chunk, channel=channel).order_by(
+                            "id"
+                        )
+                    ).values_list("id", "campaign_id", "status")
+                }
+            )
+        # Apply in rank order so "delivered" then "clicked" in one batch both land.
+        groups: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
+        for r in sorted(by_message, key=lambda r: STATUS_RANK.get(r.status, 0)):
+            if r.message_id not in state or r.status not in STATUS_RANK:
+                continue
+            cid, old = state[r.message_id]
+            if not receipt_may_move(old, r.status):
+                continue
+            groups[(r.status, r.reason)].append((r.message_id, cid, old))
+            state[r.message_id] = (cid, r.status)
+        for (status, reason), rows in groups.items():
+            set_statuses(rows, status, channel=channel, reason=reason)
+            changed += len(rows)
+    return changed
+
+
+def receipt_may_move(old: str, new: str) -> bool:
+    """A receipt moves a message only forward; messages that never reached the
+    carrier (cancelled, expired, failed) never change; "undelivered" is final
+    except that a click or a view proves delivery."""
+    if old in REFUNDABLE_STATUSES or old in (S.MODERATION,):
+        return False
+    if old == S.UNDELIVERED:
+        return new in (S.CLICKED, S.VIEWED)
+    return STATUS_RANK[new] > STATUS_RANK[old]
+
+
+# --- money back ------------------------------------------
+
+
+def messages_refund(*, campaign_id: int) -> Decimal:
+    """Refund every message of the campaign that never reached the carrier
+    (cancelled, expired, failed) and is not refunded yet.  The flag and the
+    ledger entry change in one transaction, so each message is refunded once."""
+    with transaction.atomic():
+        rows = list(
+            locked(
+                Message.objects.filter(
+                    campaign_id=campaign_id,
+                    status__in=list(REFUNDABLE_STATUSES),
+                    refunded=False,
+                ).order_by("id")
+            ).values_list("id", "price")
+        )
+        if not rows:
+            return Decimal("0")
+        total = sum((price for _id, price in rows), Decimal("0"))
+        for chunk in chunks([r[0] for r in rows], 5000):
+            Message.objects.filter(id__in=chunk).update(refunded=True)
+        if total > 0:
+            account_id = Campaign.objects.values_list("account_id", flat=True).get(
+                pk=campaign_id
+            )
+            ledger_post(
+                account_id=account_id,
+                amount=total,
+                kind=LedgerKind.REFUND,
+                reason=f"Возврат за отмененные сообщения (рассылка #{campaign_id}, "
+                f"{len(rows)} шт.)",
+            )
+            Campaign.objects.filter(pk=campaign_id).update(cost=F("cost") - total)
+    return total
+
+
+def campaign_finish_if_done(*, campaign_id: int) -> bool:
+    """Mark a running campaign done when none of its messages is pending."""
+    pending = Message.objects.filter(
+        campaign_id=campaign_id, status__in=list(PENDING_STATUSES)
+    ).exists()
+    if pending:
+        return False
+    return bool(
+        Campaign.objects.filter(
+            pk=campaign_id,
+            status__in=[Campaign.Status.RUNNING, Campaign.Status.SCHEDULED],
+        ).update(status=Campaign.Status.DONE, finished_at=timezone.now())
+    )
