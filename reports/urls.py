@@ -1,5 +1,70 @@
-from django.urls import path  # noqa: F401
+from django.urls import path, register_converter
+
+from messaging import registry
+
+from . import views
 
 app_name = "reports"
 
-urlpatterns: list = []
+
+class ChannelConverter:
+    """A registered channel code; anything else is a 404."""
+
+    regex = "[a-z][a-z0-9_]{0,15}"
+
+    def to_python(self, value: str) -> str:
+        try:
+            registry.get_channel(value)
+        except LookupError:
+            raise ValueError(value) from None
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ChannelConverter, "channel")
+
+urlpatterns = [
+    # "Рассылка СМС → Отчёты": the SMS report is the default.
+    path("", views.campaigns, name="campaigns"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/breakdown/", views.campaign_breakdown, name="breakdown"),
+    path(
+        "campaigns/<int:pk>/messages/",
+        views.campaign_messages,
+        name="campaign_messages",
+    ),
+    path(
+        "campaigns/<int:pk>/messages/export/",
+        views.campaign_messages_export,
+        name="campaign_messages_export",
+    ),
+    path(
+        "campaigns/<int:pk>/recipients/", views.campaign_recipients, name="recipients"
+    ),
+    path("<channel:channel>/", views.campaigns, name="channel_campaigns"),
+    path("<channel:channel>/deferred/", views.deferred, name="deferred"),
+    path("<channel:channel>/messages/", views.messages, name="messages"),
+    path("<channel:channel>/charts/", views.charts, name="charts"),
+    path("<channel:channel>/sources/", views.sources, name="sources"),
+    path("<channel:channel>/unsubscribed/", views.unsubscribed, name="unsubscribed"),
+    path("<channel:channel>/export/", views.export, name="export"),
+    path("<channel:channel>/filters/", views.filter_save, name="filter_save"),
+    path(
+        "<channel:channel>/filters/<int:pk>/delete/",
+        views.filter_delete,
+        name="filter_delete",
+    ),
+]
+
+
+def channel_reports_view(channel: str):
+    """For a channel app's own ``<app>:reports`` URL (the left menu's
+    "Отчёты" item of voice, Viber…): redirects to this channel's report."""
+    from django.shortcuts import redirect
+
+    def view(request):
+        return redirect("reports:channel_campaigns", channel)
+
+    return view

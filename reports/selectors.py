@@ -1,0 +1,522 @@
+"""Reads for the reports (R1–R8).  Every function takes the account first.
+
+Campaign figures come from ``CampaignCounter`` (kept by the engine in the same
+transaction as every status change), never from counting message rows; lists
+are keyset-paginated so the 1,000th page costs what the first one does."""
+
+import base64
+import binascii
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from contacts.models import Group, Unsubscribe
+from messaging import registry
+from messaging.models import Campaign, CampaignCounter, Message, MessageStatus, Source
+
+from .filters import ReportFilters
+from .models import SavedFilter
+
+PAGE_SIZE = 50
+S = MessageStatus
+
+# R6: who counts as "delivered" / "not delivered" when exporting recipients.
+DELIVERED_STATUSES = (S.DELIVERED, S.VIEWED, S.CLICKED, S.SUCCESS, S.IVR)
+UNDELIVERED_STATUSES = (S.UNDELIVERED, S.FAILED, S.EXPIRED)
+RECIPIENT_SETS = {"delivered": DELIVERED_STATUSES, "undelivered": UNDELIVERED_STATUSES}
+
+
+class BadCursor(ValueError):
+    """A cursor that was not produced by us (tampered or truncated)."""
+
+
+# --- cursors ---
+
+
+def encode_cursor(*parts) -> str:
+    raw = "|".join(p.isoformat() if isinstance(p, datetime) else str(p) for p in parts)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, n: int) -> list[str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        parts = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise BadCursor(cursor) from exc
+    if len(parts) != n:
+        raise BadCursor(cursor)
+    return parts
+
+
+def decode_time_cursor(cursor: str) -> tuple[datetime, int]:
+    ts, pk = _decode(cursor, 2)
+    try:
+        at = datetime.fromisoformat(ts)
+        if timezone.is_naive(at):
+            raise ValueError(ts)
+        return at, int(pk)
+    except ValueError as exc:
+        raise BadCursor(cursor) from exc
+
+
+def decode_id_cursor(cursor: str) -> int:
+    (pk,) = _decode(cursor, 1)
+    try:
+        return int(pk)
+    except ValueError as exc:
+        raise BadCursor(cursor) from exc
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str = ""
+    total: int | None = None
+
+
+def _time_page(
+    qs: QuerySet, cursor: str, size: int, time_field: str = "created_at"
+) -> Page:
+    """Keyset page over ``(time_field, id)`` descending.  The ``<=`` on the time
+    keeps the condition sargable for the (account, -time) index."""
+    if cursor:
+        at, pk = decode_time_cursor(cursor)
+        qs = qs.filter(**{f"{time_field}__lte": at}).exclude(
+            **{time_field: at, "id__gte": pk}
+        )
+    rows = list(qs.order_by(f"-{time_field}", "-id")[: size + 1])
+    nxt = ""
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        nxt = encode_cursor(getattr(last, time_field), last.pk)
+    return Page(rows, nxt)
+
+
+# --- campaigns (R1, R3) ---
+
+
+@dataclass
+class CampaignRow:
+    campaign: Campaign
+    counters: dict[str, int]
+    cells: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counters.values())
+
+
+def campaigns_filtered(
+    *, account_id: int, filters: ReportFilters, deferred: bool = False
+) -> QuerySet[Campaign]:
+    qs = Campaign.objects.filter(account_id=account_id)
+    if deferred:
+        # Deferred: messages still waiting for their time (whatever the period).
+        waiting = CampaignCounter.objects.filter(
+            campaign=OuterRef("pk"), status=S.DEFERRED, count__gt=0
+        )
+        qs = qs.filter(filters.campaign_q(dated=False)).filter(Exists(waiting))
+    else:
+        qs = qs.filter(filters.campaign_q())
+    if filters.statuses:
+        having = CampaignCounter.objects.filter(
+            campaign=OuterRef("pk"), status__in=filters.statuses, count__gt=0
+        )
+        qs = qs.filter(Exists(having))
+    return qs
+
+
+def counters_for(campaign_ids: list[int]) -> dict[int, dict[str, int]]:
+    """status → count per campaign, one query."""
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    if campaign_ids:
+        for cid, status, count in CampaignCounter.objects.filter(
+            campaign_id__in=campaign_ids, count__gt=0
+        ).values_list("campaign_id", "status", "count"):
+            result[cid][status] = count
+    return result
+
+
+def with_counters(campaigns: list[Campaign], kind=None) -> list[CampaignRow]:
+    counters = counters_for([c.pk for c in campaigns])
+    rows = []
+    for c in campaigns:
+        own = counters.get(c.pk, {})
+        own_kind = kind or _kind_or_none(c.channel)
+        columns = own_kind.columns if own_kind else ()
+        rows.append(
+            CampaignRow(
+                c, own, [sum(own.get(s, 0) for s in col.statuses) for col in columns]
+            )
+        )
+    return rows
+
+
+def _kind_or_none(code: str):
+    try:
+        return registry.get_channel(code)
+    except LookupError:
+        return None
+
+
+def campaign_page(
+    *,
+    account_id: int,
+    filters: ReportFilters,
+    cursor: str = "",
+    deferred: bool = False,
+    size: int = PAGE_SIZE,
+    kind=None,
+    with_total: bool = True,
+) -> Page:
+    """A page of campaign rows with their status counters (3 queries: rows,
+    counters, total)."""
+    qs = campaigns_filtered(account_id=account_id, filters=filters, deferred=deferred)
+    page = _time_page(qs, cursor, size)
+    page.items = with_counters(page.items, kind)
+    if with_total:
+        page.total = qs.count()
+    return page
+
+
+def campaign_get(*, account_id: int, campaign_id: int) -> Campaign:
+    """``Campaign.DoesNotExist`` for another account's id."""
+    return Campaign.objects.get(account_id=account_id, pk=campaign_id)
+
+
+@dataclass
+class CampaignDetail:
+    row: CampaignRow
+    groups: list[str]
+    payment_type: str
+    moderation: str
+    channel_label: str
+    source_label: str
+
+
+def campaign_detail(*, account, campaign: Campaign) -> CampaignDetail:
+    """Everything R3 shows (2 more queries: counters, audience groups)."""
+    row = with_counters([campaign])[0]
+    audience = campaign.audience if isinstance(campaign.audience, dict) else {}
+    group_ids = [g for g in audience.get("group_ids") or [] if isinstance(g, int)]
+    groups = (
+        list(
+            Group.objects.filter(account_id=account.pk, pk__in=group_ids).values_list(
+                "name", flat=True
+            )
+        )
+        if group_ids
+        else []
+    )
+    if audience.get("phones"):
+        groups.append("Номера, введённые вручную")
+    if account.credit_limit > 0:
+        payment = f"С баланса (кредитный лимит {account.credit_limit} ₽)"
+    else:
+        payment = "С баланса (предоплата)"
+    if campaign.status == Campaign.Status.MODERATION:
+        moderation = "На модерации"
+    elif campaign.status == Campaign.Status.REJECTED:
+        moderation = "Отклонена" + (
+            f": {campaign.moderation_note}" if campaign.moderation_note else ""
+        )
+    else:
+        moderation = "Успешно"
+    kind = _kind_or_none(campaign.channel)
+    return CampaignDetail(
+        row,
+        groups,
+        payment,
+        moderation,
+        str(kind.label) if kind else campaign.channel,
+        campaign.get_source_display(),
+    )
+
+
+@dataclass
+class BreakdownRow:
+    country: str
+    operator: str
+    messages: int
+    parts: int
+    cost: Decimal
+
+
+def campaign_breakdown(*, account_id: int, campaign_id: int) -> list[BreakdownRow]:
+    """Cost by country/operator ("детализация"): one GROUP BY over the
+    campaign's messages.  Refunded messages cost nothing."""
+    rows = (
+        Message.objects.filter(account_id=account_id, campaign_id=campaign_id)
+        .values("country", "operator")
+        .annotate(
+            messages=Count("id"),
+            parts=Sum("parts"),
+            cost=Sum("price", filter=Q(refunded=False)),
+        )
+        .order_by("country", "operator")
+    )
+    return [
+        BreakdownRow(
+            r["country"] or "—",
+            r["operator"] or "—",
+            r["messages"],
+            r["parts"] or 0,
+            r["cost"] or Decimal("0"),
+        )
+        for r in rows
+    ]
+
+
+# --- messages (R4) ---
+
+MESSAGE_FIELDS = (
+    "id",
+    "campaign_id",
+    "channel",
+    "phone",
+    "sender",
+    "text",
+    "parts",
+    "price",
+    "status",
+    "reason",
+    "operator",
+    "country",
+    "created_at",
+    "send_at",
+    "sent_at",
+    "status_at",
+)
+
+
+def campaign_messages(
+    *, account_id: int, campaign_id: int, statuses: tuple = ()
+) -> QuerySet[Message]:
+    qs = Message.objects.filter(account_id=account_id, campaign_id=campaign_id)
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    return qs.only(*MESSAGE_FIELDS)
+
+
+def campaign_messages_page(
+    *,
+    account_id: int,
+    campaign_id: int,
+    statuses: tuple = (),
+    cursor: str = "",
+    size: int = PAGE_SIZE,
+) -> Page:
+    """Newest first, keyset on id (one query)."""
+    qs = campaign_messages(
+        account_id=account_id, campaign_id=campaign_id, statuses=statuses
+    )
+    if cursor:
+        qs = qs.filter(id__lt=decode_id_cursor(cursor))
+    rows = list(qs.order_by("-id")[: size + 1])
+    nxt = ""
+    if len(rows) > size:
+        rows = rows[:size]
+        nxt = encode_cursor(rows[-1].pk)
+    return Page(rows, nxt)
+
+
+def messages_page(
+    *, account_id: int, filters: ReportFilters, cursor: str = "", size: int = PAGE_SIZE
+) -> Page:
+    """The "all messages" tab: newest first by creation time (one query)."""
+    qs = Message.objects.filter(account_id=account_id).filter(filters.message_q())
+    return _time_page(qs.only(*MESSAGE_FIELDS), cursor, size)
+
+
+# --- charts (R7) and by sending method ---
+
+
+def _campaign_day():
+    return TruncDate("campaign__created_at", tzinfo=timezone.get_current_timezone())
+
+
+def chart_data(*, account_id: int, filters: ReportFilters, kind) -> dict:
+    """Messages by status column per day, cost per day, and messages/cost per
+    channel, for the period.  Days are the campaigns' creation days (local
+    time).  Summed from ``CampaignCounter`` (3 queries), so the cost is one row
+    per campaign × status, not per message."""
+    start = filters.start or (timezone.now() - timedelta(days=30))
+    end = filters.end or timezone.now() + timedelta(seconds=1)
+    first_day = timezone.localtime(start).date()
+    last_day = timezone.localtime(end - timedelta(microseconds=1)).date()
+    if (last_day - first_day).days > 400:
+        first_day = last_day - timedelta(days=400)
+        start = timezone.make_aware(datetime.combine(first_day, datetime.min.time()))
+    no_period = ReportFilters(
+        **{**filters.__dict__, "start": None, "end": None, "channel": ""}
+    )
+    base = Campaign.objects.filter(
+        account_id=account_id, created_at__gte=start, created_at__lt=end
+    ).filter(no_period.campaign_q())
+    days = [
+        first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)
+    ]
+    index = {d: i for i, d in enumerate(days)}
+    column_of = {s: col.code for col in kind.columns for s in col.statuses}
+
+    counters = (
+        CampaignCounter.objects.filter(
+            campaign__in=base.filter(channel=kind.code), count__gt=0
+        )
+        .annotate(day=_campaign_day())
+        .values("day", "status")
+        .annotate(n=Sum("count"))
+    )
+    series = {col.code: [0] * len(days) for col in kind.columns}
+    for r in counters:
+        code = column_of.get(r["status"])
+        i = index.get(_as_date(r["day"]))
+        if code is not None and i is not None:
+            series[code][i] += r["n"]
+
+    cost = [0.0] * len(days)
+    for r in (
+        base.filter(channel=kind.code)
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(cost=Sum("cost"))
+    ):
+        i = index.get(_as_date(r["day"]))
+        if i is not None:
+            cost[i] = float(r["cost"] or 0)
+
+    labels = {k.code: str(k.label) for k in registry.all_channels()}
+    per_channel = []
+    for r in (
+        base.values("channel")
+        .annotate(cost=Sum("cost"), messages=Sum("recipients"))
+        .order_by("channel")
+    ):
+        per_channel.append(
+            {
+                "channel": r["channel"],
+                "label": labels.get(r["channel"], r["channel"]),
+                "messages": r["messages"] or 0,
+                "cost": float(r["cost"] or 0),
+            }
+        )
+    return {
+        "days": [d.strftime("%d.%m") for d in days],
+        "columns": [
+            {"code": c.code, "abbr": str(c.abbr), "title": str(c.title)}
+            for c in kind.columns
+        ],
+        "series": series,
+        "cost": cost,
+        "channels": per_channel,
+    }
+
+
+def _as_date(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    return value
+
+
+@dataclass
+class SourceRow:
+    source: str
+    label: str
+    campaigns: int
+    cost: Decimal
+    cells: list[int]
+    total: int
+
+
+def by_source(*, account_id: int, filters: ReportFilters, kind) -> list[SourceRow]:
+    """Campaigns, status columns and cost per sending method (2 queries)."""
+    base = campaigns_filtered(account_id=account_id, filters=filters)
+    totals = {
+        r["source"]: r
+        for r in base.values("source")
+        .annotate(campaigns=Count("id"), cost=Sum("cost"))
+        .order_by()
+    }
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in (
+        CampaignCounter.objects.filter(campaign__in=base.values("id"), count__gt=0)
+        .values("campaign__source", "status")
+        .annotate(n=Sum("count"))
+        .order_by()
+    ):
+        counts[r["campaign__source"]][r["status"]] += r["n"]
+    labels = dict(Source.choices)
+    rows = []
+    for source, t in sorted(totals.items(), key=lambda kv: -kv[1]["campaigns"]):
+        own = counts.get(source, {})
+        rows.append(
+            SourceRow(
+                source,
+                str(labels.get(source, source)),
+                t["campaigns"],
+                t["cost"] or Decimal("0"),
+                [sum(own.get(s, 0) for s in col.statuses) for col in kind.columns],
+                sum(own.values()),
+            )
+        )
+    return rows
+
+
+# --- unsubscribed, saved filters, groups ---
+
+
+def unsubscribed_page(
+    *,
+    account_id: int,
+    channel: str,
+    filters: ReportFilters,
+    cursor: str = "",
+    size: int = PAGE_SIZE,
+) -> Page:
+    qs = Unsubscribe.objects.filter(account_id=account_id, channel=channel)
+    if filters.start:
+        qs = qs.filter(created_at__gte=filters.start)
+    if filters.end:
+        qs = qs.filter(created_at__lt=filters.end)
+    if filters.sender:
+        qs = qs.filter(sender__iexact=filters.sender)
+    if filters.q:
+        qs = qs.filter(phone__contains=filters.q)
+    return _time_page(qs, cursor, size)
+
+
+def saved_filters(*, account_id: int, channel: str) -> list[SavedFilter]:
+    return list(SavedFilter.objects.filter(account_id=account_id, channel=channel))
+
+
+def export_groups(*, account_id: int) -> list[Group]:
+    """Groups a recipient export may go to (not deleted, not stop-lists)."""
+    return list(
+        Group.objects.filter(
+            account_id=account_id, deleted_at__isnull=True, is_stoplist=False
+        ).only("id", "name")
+    )
+
+
+def recipient_phones(*, account_id: int, campaign_id: int, which: str):
+    """Distinct phones of the campaign's messages in the delivered/undelivered
+    set, streamed in phone order."""
+    return (
+        Message.objects.filter(
+            account_id=account_id,
+            campaign_id=campaign_id,
+            status__in=RECIPIENT_SETS[which],
+        )
+        .order_by("phone")
+        .values_list("phone", flat=True)
+        .distinct()
+    )

@@ -1,0 +1,102 @@
+"""Writes of the reports app: saved filters and exporting a campaign's
+recipients to a phonebook group (R6)."""
+
+from django.db import IntegrityError, transaction
+
+from contacts.models import Group
+from contacts.services import ContactError, group_add_phones
+
+from . import selectors
+from .filters import FILTER_KEYS, query_string
+from .models import SavedFilter
+
+
+class ReportError(Exception):
+    """A refused report action; ``message`` is shown to the user."""
+
+    def __init__(self, message: str, *, field: str = "", code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code
+
+
+def saved_filter_save(
+    *, account_id: int, channel: str, name: str, params, user=None
+) -> SavedFilter:
+    """Save (or overwrite, by name) the filters in ``params`` for everyone in
+    the account."""
+    name = (name or "").strip()
+    if not name:
+        raise ReportError("Введите название фильтра.", field="name")
+    if len(name) > 100:
+        raise ReportError("Название фильтра — не длиннее 100 символов.", field="name")
+    query = query_string(params)
+    if not query:
+        raise ReportError("Нет фильтров для сохранения: добавьте хотя бы один.")
+    if len(query) > 2000:
+        raise ReportError("Слишком длинный набор фильтров.")
+    with transaction.atomic():
+        try:
+            saved, _created = SavedFilter.objects.update_or_create(
+                account_id=account_id,
+                channel=channel,
+                name=name,
+                defaults={"query": query, "created_by": user},
+            )
+        except IntegrityError as exc:  # a concurrent save of the same name
+            raise ReportError("Фильтр с таким названием уже сохраняется.") from exc
+    return saved
+
+
+def saved_filter_delete(*, account_id: int, filter_id: int) -> None:
+    """``SavedFilter.DoesNotExist`` for another account's filter."""
+    SavedFilter.objects.get(account_id=account_id, pk=filter_id).delete()
+
+
+def recipients_to_group(
+    *,
+    account_id: int,
+    campaign_id: int,
+    which: str,
+    group_id: int | None = None,
+    new_group_name: str = "",
+    remove_from_other_groups: bool = False,
+) -> tuple[Group, int]:
+    """Add the campaign's delivered (or not delivered) numbers to an existing
+    group of the account or a new one.  Returns the group and how many numbers
+    the campaign had in that set."""
+    if which not in selectors.RECIPIENT_SETS:
+        raise ReportError("Выберите: доставленные или недоставленные.", field="which")
+    selectors.campaign_get(account_id=account_id, campaign_id=campaign_id)
+    phones = list(
+        selectors.recipient_phones(
+            account_id=account_id, campaign_id=campaign_id, which=which
+        )
+    )
+    if not phones:
+        raise ReportError("В рассылке нет абонентов с таким статусом.", field="which")
+    try:
+        group = group_add_phones(
+            account_id=account_id,
+            phones=phones,
+            group_id=group_id,
+            new_group_name=new_group_name,
+            remove_from_other_groups=remove_from_other_groups,
+        )
+    except Group.DoesNotExist as exc:
+        raise ReportError(
+            "Группа не найдена.", field="group", code="not_found"
+        ) from exc
+    except ContactError as exc:
+        raise ReportError(exc.message, field=exc.field or "", code=exc.code) from exc
+    return group, len(phones)
+
+
+__all__ = [
+    "FILTER_KEYS",
+    "ReportError",
+    "recipients_to_group",
+    "saved_filter_delete",
+    "saved_filter_save",
+]
