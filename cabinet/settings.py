@@ -148,6 +148,7 @@ else:
         }
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -223,6 +224,9 @@ MESSAGING_GATEWAYS = {
         },
     },
 }
+# A claim (status "sending") older than this is taken as lost with its worker and
+# re-submitted; the gateway de-duplicates by message id.
+MESSAGING_STALE_CLAIM_SECONDS = int(os.environ.get("MESSAGING_STALE_CLAIM_SECONDS", 120))
 # Messages claimed per dispatch batch.
 MESSAGING_DISPATCH_BATCH = int(os.environ.get("MESSAGING_DISPATCH_BATCH", 1000))
 DEFAULT_SENDER_NAME = os.environ.get("DEFAULT_SENDER_NAME", "SMSinfo")

@@ -28,9 +28,6 @@ from .statuses import (
 log = logging.getLogger(__name__)
 S = MessageStatus
 
-# A claim older than this is considered lost with its worker and is re-submitted
-# (the gateway de-duplicates by message id).
-STALE_CLAIM = timedelta(minutes=2)
 MAX_ATTEMPTS = 5
 RETRY_DELAY = timedelta(seconds=30)
 DISPATCHABLE = (Campaign.Status.RUNNING, Campaign.Status.SCHEDULED)
@@ -108,7 +105,7 @@ def _claim(channel: str, limit: int) -> list[tuple]:
 def recover_stale_claims(channel: str) -> int:
     """Messages left in ``sending`` by a worker that died go back to the queue;
     the gateway's idempotency key makes a re-submission harmless."""
-    cutoff = timezone.now() - STALE_CLAIM
+    cutoff = timezone.now() - timedelta(seconds=settings.MESSAGING_STALE_CLAIM_SECONDS)
     return Message.objects.filter(
         channel=channel, status=S.SENDING, status_at__lt=cutoff
     ).update(status=S.QUEUED)

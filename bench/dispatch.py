@@ -1,0 +1,154 @@
+"""``manage.py bench dispatch --recipients 1000000``
+
+One campaign to a group of N contacts through the real engine: prepare
+(audience → message rows), dispatch (rows → accepted by the fake gateway) and
+receipts (all applied), timed separately, against ``floor_seconds`` — a plain
+PostgreSQL COPY of the same rows.  Needs PostgreSQL (``DATABASE_URL``)."""
+
+import resource
+import time
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+
+SPECIAL_TAILS = {"0000", "0001", "1111", "2222", "3333", "4444"}
+
+
+def add_arguments(parser):
+    parser.add_argument("--recipients", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=5000, help="dispatch batch size")
+    parser.add_argument("--text", default="Скидка 20% на всё до воскресенья! Ждём вас.")
+
+
+def _phones(n: int):
+    i = 0
+    made = 0
+    while made < n:
+        phone = f"+7916{i:07d}"
+        i += 1
+        if phone[-4:] in SPECIAL_TAILS:
+            continue
+        made += 1
+        yield phone
+
+
+def _seed(account, n: int):
+    """A group of n contacts, written with COPY (not measured)."""
+    from contacts.models import Group
+
+    group = Group.objects.create(account=account, name=f"bench {n}")
+    now = "2026-01-01 00:00:00+00"
+    with connection.cursor() as cur:
+        with cur.cursor.copy(
+            "COPY contacts_contact (account_id, group_id, phone, last_name, first_name,"
+            " middle_name, gender, email, link, consent, operator, country, region,"
+            " timezone, extra, created_at) FROM STDIN"
+        ) as copy:
+            for k, phone in enumerate(_phones(n)):
+                copy.write_row((account.pk, group.pk, phone, "", "", "", "", "", "",
+                                False, ("МТС", "МегаФон", "Билайн", "Tele2")[k % 4], "RU",
+                                "Москва", "Europe/Moscow", "{}", now))
+    _refresh_group_size(group)
+    return group
+
+
+def _refresh_group_size(group):
+    try:
+        from contacts.services import refresh_sizes
+    except ImportError:
+        return
+    refresh_sizes([group.pk])
+
+
+def _floor(campaign, n: int, text: str) -> float:
+    """COPY of n message-shaped rows into a scratch table: the floor for prepare."""
+    from messaging.prepare import MESSAGE_COLUMNS
+
+    with connection.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE bench_floor (LIKE messaging_message INCLUDING DEFAULTS)")
+        start = time.perf_counter()
+        with cur.cursor.copy(
+            f"COPY bench_floor ({', '.join(MESSAGE_COLUMNS)}) FROM STDIN"
+        ) as copy:
+            for phone in _phones(n):
+                copy.write_row((campaign.account_id, campaign.pk, "sms", phone, "SMSinfo",
+                                text, 1, Decimal("2.75"), "queued", "", "МТС", "RU",
+                                "Москва", "Europe/Moscow", None, "2026-01-01 00:00:00+00",
+                                "2026-01-01 00:00:00+00", None, "", 0, False, ""))
+        elapsed = time.perf_counter() - start
+        cur.execute("DROP TABLE bench_floor")
+    return elapsed
+
+
+def run(*, recipients: int, batch: int, text: str, **_):
+    if connection.vendor != "postgresql":
+        raise SystemExit("bench dispatch needs PostgreSQL: set DATABASE_URL")
+    from celery import current_app
+
+    from cabinet.models import Account
+    from cabinet.services import account_create
+    from messaging import dispatch, prepare, registry, services
+    from messaging.models import Message
+    from messaging.statuses import receipts_apply
+
+    current_app.conf.task_always_eager = True
+    settings.MESSAGING_GATEWAYS = {
+        **settings.MESSAGING_GATEWAYS,
+        "sms": {**settings.MESSAGING_GATEWAYS["sms"],
+                "OPTIONS": {"mode": "manual", "rate_per_second": 0}},
+    }
+    registry.reset_gateways()
+    gateway = registry.get_gateway("sms")
+    # Prepare and dispatch are timed separately: run them here, not from on_commit.
+    services._enqueue_prepare = lambda campaign_id: None
+    prepare.enqueue_dispatch = lambda channel: None
+
+    user = account_create(email=f"bench-{uuid.uuid4().hex[:8]}@example.com",
+                          password=uuid.uuid4().hex,
+                          balance=Decimal(recipients) * Decimal("10"))
+    Account.objects.filter(pk=user.account_id).update(is_trusted=True)
+    account = Account.objects.get(pk=user.account_id)
+    group = _seed(account, recipients)
+
+    t0 = time.perf_counter()
+    campaign = services.campaign_launch(account=account, channel="sms", text=text,
+                                        group_ids=[group.pk])
+    prepare.campaign_prepare(campaign_id=campaign.pk)
+    prepare_seconds = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    dispatch.dispatch_channel(channel="sms", limit=batch)
+    dispatch_seconds = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    pending = gateway.pending_receipts
+    gateway.pending_receipts = []
+    for i in range(0, len(pending), 10000):
+        receipts_apply(channel="sms", receipts=pending[i:i + 10000])
+    receipts_seconds = time.perf_counter() - t2
+    del pending
+
+    t3 = time.perf_counter()
+    counters = services.campaign_counters(campaign_id=campaign.pk)
+    counters_ms = (time.perf_counter() - t3) * 1000
+    delivered = counters.get("delivered", 0)
+    floor_seconds = _floor(campaign, recipients, text)
+    total = prepare_seconds + dispatch_seconds + receipts_seconds
+    written = Message.objects.filter(campaign_id=campaign.pk).count()
+    return {
+        "recipients": recipients,
+        "messages": written,
+        "delivered": delivered,
+        "prepare_seconds": round(prepare_seconds, 2),
+        "dispatch_seconds": round(dispatch_seconds, 2),
+        "receipts_seconds": round(receipts_seconds, 2),
+        "msgs_per_s": round(written / total) if total else None,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "floor_seconds": round(floor_seconds, 2),
+        "ratio": round(prepare_seconds / floor_seconds, 2) if floor_seconds else None,
+        "counters_ms": round(counters_ms, 2),
+    }
+
+

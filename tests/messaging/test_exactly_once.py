@@ -1,0 +1,142 @@
+"""Exactly once under faults: a real Celery worker is killed (SIGKILL) in the
+middle of a 20,000-message campaign and another one started; the fake gateway's
+submission record must show every message submitted exactly once and the ledger
+must be exact.  Needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Sum
+
+from billing.selectors import ledger_sum
+from cabinet.celery import app as celery_app
+from cabinet.models import Account
+from contacts.models import Contact, Group
+from messaging import services
+from messaging.models import Campaign, GatewaySubmission, Message
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not (os.environ.get("DATABASE_URL", "").startswith("postgres")
+                            and os.environ.get("REDIS_URL")),
+                       reason="needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)"),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+N = 20000
+
+
+def _phones(n):
+    i = 0
+    while n:
+        phone = f"+7903{i:07d}"
+        i += 1
+        if phone[-4:] in {"0000", "0001", "1111", "2222", "3333", "4444"}:
+            continue
+        n -= 1
+        yield phone
+
+
+def _worker(queue: str):
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
+                        f"{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_QUEUE": queue,
+        "FAKE_GATEWAY_MODE": "instant",
+        "FAKE_GATEWAY_RATE": "3000",
+        "MESSAGING_DISPATCH_BATCH": "200",
+        "MESSAGING_STALE_CLAIM_SECONDS": "2",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "cabinet", "worker", "--pool=solo",
+         "-Q", queue, "--loglevel=WARNING", "--without-heartbeat", "--without-gossip",
+         "--without-mingle"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _wait(predicate, timeout, step=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+@pytest.fixture
+def real_broker(settings):
+    queue = f"exactly-once-{uuid.uuid4().hex[:8]}"
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    celery_app.conf.broker_url = settings.REDIS_URL
+    yield queue
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_default_queue = "celery"
+
+
+def test_a_killed_worker_never_causes_a_double_send(user, real_broker):
+    Account.objects.filter(pk=user.account_id).update(is_trusted=True)
+    account = Account.objects.get(pk=user.account_id)
+    from billing.services import account_credit
+
+    account_credit(account_id=account.pk, amount=Decimal("100000"), reason="bench")
+    group = Group.objects.create(account=account, name="20k")
+    Contact.objects.bulk_create(
+        [Contact(account=account, group=group, phone=p, country="RU", operator="МТС",
+                 timezone="Europe/Moscow") for p in _phones(N)], batch_size=5000)
+
+    first = _worker(real_broker)
+    workers = [first]
+    try:
+        campaign = services.campaign_launch(account=account, channel="sms",
+                                            text="Проверка", group_ids=[group.pk])
+        assert _wait(lambda: GatewaySubmission.objects.count() > N // 4, 120), \
+            "the worker did not start sending"
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+        killed_at = GatewaySubmission.objects.count()
+        assert killed_at < N, "the campaign finished before the kill"
+        time.sleep(2.5)  # the dead worker's claims become stale
+
+        second = _worker(real_broker)
+        workers.append(second)
+        from messaging.tasks import dispatch_channel
+
+        dispatch_channel.delay("sms")  # what beat does every few seconds
+        assert _wait(lambda: not Message.objects.filter(
+            campaign=campaign, status__in=["queued", "sending", "deferred"]).exists(), 180)
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                os.killpg(w.pid, signal.SIGKILL)
+                w.wait(10)
+
+    sent_once = GatewaySubmission.objects.filter(duplicate=False).values("message_id") \
+        .annotate(n=Count("id"))
+    assert sent_once.count() == N
+    assert not sent_once.filter(n__gt=1).exists()
+    assert Message.objects.filter(campaign=campaign).count() == N
+    assert set(Message.objects.filter(campaign=campaign).values_list(
+        "status", flat=True)) == {"delivered"}
+    account.refresh_from_db()
+    assert ledger_sum(account_id=account.pk) == account.balance
+    paid = Message.objects.filter(campaign=campaign).aggregate(s=Sum("price"))["s"]
+    assert Decimal("101000") - account.balance == paid
+    counters = services.campaign_counters(campaign_id=campaign.pk)
+    assert counters["delivered"] == N and counters["queued"] == 0
+    assert Campaign.objects.get(pk=campaign.pk).status == "done"
