@@ -50,11 +50,15 @@ class TokenAuthentication(authentication.BaseAuthentication):
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed(_("Неверный заголовок Authorization."))
+            raise exceptions.AuthenticationFailed(
+                _("Неверный заголовок Authorization.")
+            )
         try:
             key = header[1].decode()
         except UnicodeError:
-            raise exceptions.AuthenticationFailed(_("Неверный заголовок Authorization."))
+            raise exceptions.AuthenticationFailed(
+                _("Неверный заголовок Authorization.")
+            )
         return authenticate_key(request, key)
 
     def authenticate_header(self, request):
@@ -66,5 +70,9 @@ class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "Authorization",
-                "description": "`Token <key>` — a key from the cabinet's API page."}
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>` — a key from the cabinet's API page.",
+        }

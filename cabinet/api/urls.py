@@ -5,7 +5,9 @@ from . import views
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"
+    ),
     path("balance/", views.BalanceView.as_view(), name="api-balance"),
     path("", include("messaging.api.urls")),
     path("", include("contacts.api.urls")),

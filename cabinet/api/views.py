@@ -7,13 +7,18 @@ from rest_framework.views import APIView
 class BalanceView(APIView):
     @extend_schema(
         summary="Баланс аккаунта",
-        responses=inline_serializer("Balance", {
-            "balance": serializers.DecimalField(max_digits=14, decimal_places=2),
-            "currency": serializers.CharField(),
-        }),
+        responses=inline_serializer(
+            "Balance",
+            {
+                "balance": serializers.DecimalField(max_digits=14, decimal_places=2),
+                "currency": serializers.CharField(),
+            },
+        ),
     )
     def get(self, request):
         from cabinet.models import Account
 
-        balance = Account.objects.values_list("balance", flat=True).get(pk=request.user.account_id)
+        balance = Account.objects.values_list("balance", flat=True).get(
+            pk=request.user.account_id
+        )
         return Response({"balance": str(balance), "currency": "RUB"})

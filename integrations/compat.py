@@ -1,0 +1,912 @@
+"""The provider-compatible JSON API v1.0 (SPEC A3, ``/work/shared/API-COMPAT.md``).
+
+``compat_send`` turns a ``/json/v1.0/sms/send/text`` body into campaigns (one
+per sender and per-message options) through ``messaging.services``;
+``compat_status`` answers ``/json/v1.0/sms/status``.  Both return the
+provider's envelope (``success`` + ``result`` or ``error{code, descr}``).
+
+Every message is answered in the order submitted, matched by the client's
+``id``.  A message whose ``id`` this account already used is not sent again:
+its first result is returned (``Message.client_ref`` is unique per account).
+"""
+
+import re
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError
+from django.utils import timezone
+
+from contacts.phones import InvalidPhone, lookup, normalize_phone
+from contacts.selectors import blocked_phones
+from messaging.models import Campaign, Message, MessageStatus, Source
+from messaging.sms_text import transliterate as transliterate_text
+
+S = MessageStatus
+
+# --- status words ----------------------------------------------------------------
+# Our statuses → the provider's words.  "intermediate" (an intermediate carrier
+# report) has no counterpart: our receipts are final or absent.
+STATUS_WORDS = {
+    S.MODERATION: "moder",
+    S.DEFERRED: "waiting",
+    S.QUEUED: "enqueued",
+    S.SENDING: "sending",
+    S.SENT: "process",
+    S.DELIVERED: "delivered",
+    S.VIEWED: "delivered",
+    S.SUCCESS: "delivered",
+    S.IVR: "delivered",
+    S.UNSUBSCRIBED: "delivered",
+    S.CLICKED: "click",
+    S.SPAM: "undelivered",
+    S.UNDELIVERED: "undelivered",
+    S.CANCELLED: "cancel",
+    S.EXPIRED: "finalizator",
+    S.FAILED: "providerCancel",
+}
+
+
+def status_word(status: str, campaign_status: str | None = None) -> str:
+    if status == S.CANCELLED and campaign_status == Campaign.Status.REJECTED:
+        return "moderCancel"
+    return STATUS_WORDS.get(status, "unknown")
+
+
+# --- error codes ----------------------------------------------------------------
+class Code:
+    """``error.code`` values (documented in docs/API.md and the cabinet's page)."""
+
+    BAD_REQUEST = 400  # malformed JSON, wrong field types
+    UNAUTHORIZED = 401  # missing, unknown or revoked token; wrong IP
+    INSUFFICIENT_FUNDS = 402
+    FORBIDDEN = 403  # token without the "messaging" scope; blocked account
+    NOT_FOUND = 404
+    METHOD_NOT_ALLOWED = 405
+    TOO_LARGE = 413  # body over the size cap, too many messages
+    RATE_LIMITED = 429
+    SERVER_ERROR = 500
+    NOT_AVAILABLE = 501  # a feature this service does not offer yet
+    # per message
+    INVALID_RECIPIENT = 1001
+    EMPTY_TEXT = 1002
+    DUPLICATE_RECIPIENT = 1003
+    STOP_LIST = 1004
+    OPERATOR_NOT_ALLOWED = 1005
+    DUPLICATE_ID = 1006
+    INVALID_FIELD = 1007
+    UNSUPPORTED_RECIPIENT_TYPE = 1008
+    TEXT_TOO_LONG = 1009
+    SENDER_NOT_ALLOWED = 1010
+    INVALID_TIMEOUT = 1011
+    NOT_SENT = 1012  # the engine refused the message (see descr)
+
+
+ERROR_CODES = [
+    (
+        Code.BAD_REQUEST,
+        "400",
+        "Неверный запрос: не JSON, неверный тип поля, неверная дата или часовой пояс.",
+    ),
+    (
+        Code.UNAUTHORIZED,
+        "401",
+        "Нет заголовка X-Token, токен неизвестен или отозван, "
+        "запрос с IP-адреса, которого нет в списке токена.",
+    ),
+    (Code.INSUFFICIENT_FUNDS, "200", "Недостаточно средств (в результате сообщения)."),
+    (
+        Code.FORBIDDEN,
+        "403",
+        "Токен другой области (не «Рассылка сообщений») или аккаунт заблокирован.",
+    ),
+    (Code.NOT_FOUND, "200", "Сообщение с таким id не найдено (в ответе sms/status)."),
+    (Code.METHOD_NOT_ALLOWED, "405", "Используйте POST."),
+    (
+        Code.TOO_LARGE,
+        "413",
+        "Тело запроса больше 5 МБ или сообщений больше допустимого.",
+    ),
+    (
+        Code.RATE_LIMITED,
+        "429",
+        "Превышен лимит запросов токена; см. заголовок Retry-After.",
+    ),
+    (
+        Code.SERVER_ERROR,
+        "500",
+        "Внутренняя ошибка; запрос можно повторить с теми же id.",
+    ),
+    (
+        Code.NOT_AVAILABLE,
+        "400/501",
+        "Возможность пока недоступна (schemeId, CallPassword).",
+    ),
+    (Code.INVALID_RECIPIENT, "200", "Неверный номер получателя."),
+    (Code.EMPTY_TEXT, "200", "Пустой текст."),
+    (
+        Code.DUPLICATE_RECIPIENT,
+        "200",
+        "Повторный номер в запросе (без duplicateRecipientsAllowed).",
+    ),
+    (Code.STOP_LIST, "200", "Номер в стоп-листе или отписался от отправителя."),
+    (
+        Code.OPERATOR_NOT_ALLOWED,
+        "200",
+        "Оператор исключён opsosAllowed/opsosDisallowed.",
+    ),
+    (Code.DUPLICATE_ID, "200", "Повторяющийся id в одном запросе."),
+    (Code.INVALID_FIELD, "200", "Неверный тип поля сообщения."),
+    (Code.UNSUPPORTED_RECIPIENT_TYPE, "200", "recipientType не поддерживается."),
+    (Code.TEXT_TOO_LONG, "200", "Текст длиннее 2000 символов."),
+    (Code.SENDER_NOT_ALLOWED, "200", "Имя отправителя не одобрено для аккаунта."),
+    (Code.INVALID_TIMEOUT, "200", "timeout вне 60–43200 секунд."),
+    (Code.NOT_SENT, "200", "Сообщение не отправлено (причина в descr)."),
+]
+
+
+class CompatError(Exception):
+    """A request-level error: nothing was sent."""
+
+    def __init__(self, code: int, descr: str, *, status: int = 400):
+        super().__init__(descr)
+        self.code = code
+        self.descr = descr
+        self.status = status
+
+    def body(self) -> dict:
+        return {"success": False, "error": {"code": self.code, "descr": self.descr}}
+
+
+MAX_TEXT = 2000
+MAX_ID = 64
+MAX_TAGS = 20
+MIN_TTL, MAX_TTL = 60, 12 * 3600
+
+# Operator names clients pass in opsosAllowed/opsosDisallowed → our brands
+# (contacts.phones.lookup(...).operator).
+OPERATOR_ALIASES = {
+    "mts": "МТС",
+    "мтс": "МТС",
+    "beeline": "Билайн",
+    "билайн": "Билайн",
+    "vimpelcom": "Билайн",
+    "megafon": "МегаФон",
+    "мегафон": "МегаФон",
+    "tele2": "Tele2",
+    "теле2": "Tele2",
+    "t2": "Tele2",
+    "yota": "Yota",
+    "йота": "Yota",
+    "motiv": "Мотив",
+    "мотив": "Мотив",
+    "tinkoff": "Т-Мобайл",
+    "t-mobile": "Т-Мобайл",
+    "sber": "СберМобайл",
+    "sbermobile": "СберМобайл",
+}
+
+
+def operator_key(name: str) -> str:
+    raw = " ".join(str(name).split()).strip()
+    return OPERATOR_ALIASES.get(raw.lower(), raw).lower()
+
+
+# --- request parsing --------------------------------------------------------------
+@dataclass
+class Item:
+    index: int
+    client_id: str | None
+    raw_id: object
+    recipient: str = ""
+    text: str = ""
+    sender: str = ""
+    ttl: int | None = None
+    shorten: bool = False
+    error: tuple[int, str] | None = None
+    phone: str = ""
+    country: str = ""
+    operator: str = ""
+    region: str = ""
+    tz: str = ""
+    result: dict | None = None
+
+
+@dataclass
+class SendRequest:
+    items: list[Item]
+    validate: bool = False
+    tags: list[str] = field(default_factory=list)
+    send_at: datetime | None = None
+    allow_duplicates: bool = False
+    opsos_allowed: set[str] = field(default_factory=set)
+    opsos_disallowed: set[str] = field(default_factory=set)
+    transliterate: bool = False
+    options: dict = field(default_factory=dict)
+
+
+def _bool(data: dict, key: str) -> bool:
+    value = data.get(key, False)
+    if value in (None, ""):
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+        return value.lower() in ("true", "1")
+    raise CompatError(Code.BAD_REQUEST, f"Поле «{key}» должно быть true или false.")
+
+
+def _str_list(data: dict, key: str, limit: int = 100) -> list[str]:
+    value = data.get(key)
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+        raise CompatError(Code.BAD_REQUEST, f"Поле «{key}» должно быть списком строк.")
+    if len(value) > limit:
+        raise CompatError(Code.BAD_REQUEST, f"Поле «{key}»: не более {limit} значений.")
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+
+
+def parse_zone(raw) -> dt_timezone | zoneinfo.ZoneInfo:
+    if raw in (None, ""):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and -12 <= raw <= 14:
+        return dt_timezone(timedelta(hours=float(raw)))
+    if isinstance(raw, str):
+        match = _OFFSET.match(raw.strip())
+        if match:
+            sign, hours, minutes = match.groups()
+            delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
+            if delta <= timedelta(hours=14):
+                return dt_timezone(delta if sign == "+" else -delta)
+        try:
+            return zoneinfo.ZoneInfo(raw.strip())
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    raise CompatError(
+        Code.BAD_REQUEST,
+        "Поле «timeZone»: неизвестный часовой пояс "
+        "(например, «Europe/Moscow» или «+03:00»).",
+    )
+
+
+def parse_start(raw, zone_raw, now: datetime) -> datetime | None:
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, str):
+        raise CompatError(
+            Code.BAD_REQUEST,
+            "Поле «startDateTime» должно быть строкой «ГГГГ-ММ-ДД ЧЧ:ММ:СС».",
+        )
+    try:
+        naive = datetime.strptime(raw.strip(), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        try:
+            naive = datetime.strptime(raw.strip(), "%Y-%m-%d %H:%M")
+        except ValueError:
+            raise CompatError(
+                Code.BAD_REQUEST,
+                "Поле «startDateTime»: неверная дата, ожидается «ГГГГ-ММ-ДД ЧЧ:ММ:СС».",
+            ) from None
+    at = naive.replace(tzinfo=parse_zone(zone_raw))
+    if at - now > timedelta(days=365):
+        raise CompatError(
+            Code.BAD_REQUEST,
+            "Поле «startDateTime»: отправку можно отложить не более чем на год.",
+        )
+    # A time in the past means "now", as a client whose clock lags expects.
+    return at if at > now else None
+
+
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_time_range(raw) -> dict | None:
+    """``"09:00-21:00"`` or ``{"from"|"start": "09:00", "to"|"end": "21:00",
+    "weekdays": [1..7]}`` → the engine's window option."""
+    if raw in (None, "", {}):
+        return None
+    if isinstance(raw, str) and "-" in raw:
+        start, _, end = raw.partition("-")
+        raw = {"from": start.strip(), "to": end.strip()}
+    if not isinstance(raw, dict):
+        raise CompatError(
+            Code.BAD_REQUEST, "Поле «timeRange»: ожидается «ЧЧ:ММ-ЧЧ:ММ»."
+        )
+    start = str(raw.get("from", raw.get("start", "00:00")))
+    end = str(raw.get("to", raw.get("end", "23:59")))
+    if not (_HHMM.match(start) and _HHMM.match(end)) or start == end:
+        raise CompatError(
+            Code.BAD_REQUEST, "Поле «timeRange»: ожидается «ЧЧ:ММ-ЧЧ:ММ»."
+        )
+    window = {"from": start, "to": end}
+    weekdays = raw.get("weekdays")
+    if weekdays not in (None, []):
+        if not isinstance(weekdays, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 7
+            for d in weekdays
+        ):
+            raise CompatError(
+                Code.BAD_REQUEST, "Поле «timeRange.weekdays»: числа от 1 до 7."
+            )
+        window["weekdays"] = sorted(set(weekdays))
+    return window
+
+
+def parse_smooth(raw) -> dict | None:
+    """``{"portions": 2..1000, "interval": minutes}`` → the engine's option."""
+    if raw in (None, "", {}, False):
+        return None
+    if not isinstance(raw, dict):
+        raise CompatError(
+            Code.BAD_REQUEST,
+            'Поле «smooth»: ожидается {"portions": N, "interval": минут}.',
+        )
+    try:
+        portions = int(raw.get("portions", 0))
+        interval = int(
+            raw.get(
+                "interval", raw.get("intervalMinutes", raw.get("interval_minutes", 0))
+            )
+        )
+    except (TypeError, ValueError):
+        raise CompatError(
+            Code.BAD_REQUEST, "Поле «smooth»: числа порций и интервала."
+        ) from None
+    if not 2 <= portions <= 1000 or not 1 <= interval <= 24 * 60:
+        raise CompatError(
+            Code.BAD_REQUEST,
+            "Поле «smooth»: от 2 до 1000 порций, интервал от 1 до 1440 минут.",
+        )
+    return {"portions": portions, "interval_minutes": interval}
+
+
+def _client_id(raw) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        raise ValueError("«id» должен быть строкой или числом.")
+    value = str(raw).strip()
+    if len(value) > MAX_ID:
+        raise ValueError(f"«id» длиннее {MAX_ID} символов.")
+    return value or None
+
+
+def parse_send(data, *, now: datetime) -> SendRequest:
+    if not isinstance(data, dict):
+        raise CompatError(
+            Code.BAD_REQUEST,
+            "Тело запроса должно быть JSON-объектом с полем «messages».",
+        )
+    messages = data.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise CompatError(
+            Code.BAD_REQUEST, "Поле «messages» должно быть непустым списком."
+        )
+    cap = settings.COMPAT_MAX_MESSAGES
+    if len(messages) > cap:
+        raise CompatError(
+            Code.TOO_LARGE,
+            f"Слишком много сообщений в одном запросе: "
+            f"{len(messages)}, допускается не более {cap}. Разбейте отправку "
+            f"на несколько запросов.",
+            status=413,
+        )
+    if data.get("schemeId") not in (None, "", 0):
+        raise CompatError(
+            Code.NOT_AVAILABLE,
+            "Запуск сценариев (schemeId) через JSON API пока недоступен.",
+            status=400,
+        )
+    channel = data.get("channel")
+    if channel not in (None, "") and (
+        isinstance(channel, bool) or not isinstance(channel, int)
+    ):
+        raise CompatError(Code.BAD_REQUEST, "Поле «channel» должно быть целым числом.")
+    tags = _str_list(data, "tags", MAX_TAGS)
+    if any(len(t) > 50 for t in tags):
+        raise CompatError(Code.BAD_REQUEST, "Поле «tags»: тэг длиннее 50 символов.")
+    req = SendRequest(
+        items=[],
+        validate=_bool(data, "validate"),
+        tags=tags,
+        send_at=parse_start(data.get("startDateTime"), data.get("timeZone"), now),
+        allow_duplicates=_bool(data, "duplicateRecipientsAllowed"),
+        opsos_allowed={operator_key(o) for o in _str_list(data, "opsosAllowed")},
+        opsos_disallowed={operator_key(o) for o in _str_list(data, "opsosDisallowed")},
+        transliterate=_bool(data, "transliterate"),
+    )
+    window = parse_time_range(data.get("timeRange"))
+    smooth = parse_smooth(data.get("smooth"))
+    if window:
+        req.options["window"] = window
+    if smooth:
+        req.options["smooth"] = smooth
+    if req.transliterate:
+        req.options["transliterate"] = True
+    if req.allow_duplicates:
+        req.options["allow_duplicates"] = True
+    if channel not in (None, ""):
+        req.options["route_channel"] = channel
+    for index, raw in enumerate(messages):
+        req.items.append(_parse_item(index, raw, transliterate=req.transliterate))
+    return req
+
+
+def _parse_item(index: int, raw, *, transliterate: bool) -> Item:
+    if not isinstance(raw, dict):
+        item = Item(index, None, None)
+        item.error = (Code.INVALID_FIELD, "Сообщение должно быть JSON-объектом.")
+        return item
+    raw_id = raw.get("id")
+    try:
+        client_id = _client_id(raw_id)
+    except ValueError as exc:
+        item = Item(index, None, raw_id if isinstance(raw_id, str | int) else None)
+        item.error = (Code.INVALID_FIELD, str(exc))
+        return item
+    item = Item(index, client_id, raw_id)
+    recipient_type = raw.get("recipientType", "recipient") or "recipient"
+    if recipient_type != "recipient":
+        item.error = (
+            Code.UNSUPPORTED_RECIPIENT_TYPE,
+            f"recipientType «{recipient_type}» не поддерживается: укажите "
+            "номер телефона и recipientType «recipient».",
+        )
+        return item
+    recipient, text, sender = raw.get("recipient"), raw.get("text"), raw.get("source")
+    if isinstance(recipient, bool) or not isinstance(recipient, str | int):
+        item.error = (
+            Code.INVALID_RECIPIENT,
+            "Поле «recipient» должно быть номером телефона.",
+        )
+        return item
+    if not isinstance(text, str):
+        item.error = (
+            Code.EMPTY_TEXT if text in (None, "") else Code.INVALID_FIELD,
+            "Поле «text» должно быть непустой строкой.",
+        )
+        return item
+    if not text.strip():
+        item.error = (Code.EMPTY_TEXT, "Введите текст сообщения.")
+        return item
+    if len(text) > MAX_TEXT:
+        item.error = (Code.TEXT_TOO_LONG, f"Текст длиннее {MAX_TEXT} символов.")
+        return item
+    if sender not in (None, "") and not isinstance(sender, str):
+        item.error = (Code.INVALID_FIELD, "Поле «source» должно быть строкой.")
+        return item
+    timeout = raw.get("timeout")
+    if timeout not in (None, "", 0):
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | str)
+            or not str(timeout).isdigit()
+            or not MIN_TTL <= int(timeout) <= MAX_TTL
+        ):
+            item.error = (
+                Code.INVALID_TIMEOUT,
+                f"Поле «timeout»: время жизни от {MIN_TTL} до {MAX_TTL} секунд.",
+            )
+            return item
+        item.ttl = int(timeout)
+    try:
+        item.shorten = _bool(raw, "shortenUrl")
+    except CompatError as exc:
+        item.error = (Code.INVALID_FIELD, exc.descr)
+        return item
+    item.recipient = str(recipient)
+    item.text = transliterate_text(text) if transliterate else text
+    item.sender = (sender or "").strip()
+    return item
+
+
+# --- sending ----------------------------------------------------------------------
+def _error(item: Item, code: int, descr: str) -> dict:
+    return {
+        "id": item.raw_id if item.client_id is None else item.client_id,
+        "success": False,
+        "error": {"code": code, "descr": descr},
+    }
+
+
+def _ok(
+    item: Item,
+    *,
+    message_id=None,
+    status=None,
+    price=None,
+    parts=None,
+    campaign_id=None,
+    repeated=False,
+) -> dict:
+    result = {
+        "id": item.client_id,
+        "success": True,
+        "recipient": item.phone,
+        "smscId": message_id,
+        "campaignId": campaign_id,
+        "status": status,
+        "price": price,
+        "parts": parts,
+    }
+    if repeated:
+        result["repeated"] = True
+    return result
+
+
+def _from_message(item: Item, row: dict, *, repeated: bool) -> dict:
+    item.phone = row["phone"]
+    return _ok(
+        item,
+        message_id=row["id"],
+        campaign_id=row["campaign_id"],
+        status=status_word(row["status"], row.get("campaign__status")),
+        price=float(row["price"]),
+        parts=row["parts"],
+        repeated=repeated,
+    )
+
+
+MESSAGE_FIELDS = (
+    "id",
+    "client_ref",
+    "phone",
+    "status",
+    "price",
+    "parts",
+    "campaign_id",
+    "campaign__status",
+)
+
+
+def _existing(account_id: int, ids: list[str]) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    for i in range(0, len(ids), 5000):
+        chunk = ids[i : i + 5000]
+        for row in Message.objects.filter(
+            account_id=account_id, client_ref__in=chunk
+        ).values(*MESSAGE_FIELDS):
+            found[row["client_ref"]] = row
+    return found
+
+
+def _screen(account, req: SendRequest) -> list[Item]:
+    """Mark per-message errors (invalid phone, duplicates, operators, stop-list,
+    repeated ids) and answer already-sent ids.  Returns the items to send."""
+    seen_ids: set[str] = set()
+    seen_phones: set[tuple[str, str]] = set()
+    live: list[Item] = []
+    for item in req.items:
+        if item.error:
+            continue
+        if item.client_id is not None:
+            if item.client_id in seen_ids:
+                item.error = (Code.DUPLICATE_ID, "Повторяющийся «id» в одном запросе.")
+                continue
+            seen_ids.add(item.client_id)
+        try:
+            item.phone = normalize_phone(item.recipient)
+        except InvalidPhone as exc:
+            item.error = (
+                Code.INVALID_RECIPIENT,
+                f"Неверный номер «{item.recipient}»: {exc.reason}.",
+            )
+            continue
+        live.append(item)
+    known = (
+        _existing(account.pk, [i.client_id for i in live if i.client_id])
+        if any(i.client_id for i in live)
+        else {}
+    )
+    fresh: list[Item] = []
+    for item in live:
+        row = known.get(item.client_id) if item.client_id else None
+        if row is not None:
+            item.result = _from_message(item, row, repeated=True)
+            continue
+        key = (item.phone, item.sender)
+        if key in seen_phones and not req.allow_duplicates:
+            item.error = (
+                Code.DUPLICATE_RECIPIENT,
+                "Повторный номер в запросе: сообщение "
+                "не отправлено (разрешите duplicateRecipientsAllowed).",
+            )
+            continue
+        seen_phones.add(key)
+        info = lookup(item.phone)
+        item.country, item.operator = info.country, info.operator
+        item.region, item.tz = info.region, info.timezone
+        op = (info.operator or "").lower()
+        if (req.opsos_allowed and op not in req.opsos_allowed) or (
+            req.opsos_disallowed and op in req.opsos_disallowed
+        ):
+            item.error = (
+                Code.OPERATOR_NOT_ALLOWED,
+                f"Оператор номера "
+                f"«{info.operator or 'неизвестен'}» исключён условиями "
+                "opsosAllowed/opsosDisallowed.",
+            )
+            continue
+        fresh.append(item)
+    by_sender: dict[str, list[Item]] = defaultdict(list)
+    for item in fresh:
+        by_sender[item.sender or settings.DEFAULT_SENDER_NAME].append(item)
+    out: list[Item] = []
+    for sender, items in by_sender.items():
+        blocked = blocked_phones(
+            account_id=account.pk,
+            channel="sms",
+            sender=sender,
+            phones=[i.phone for i in items],
+        )
+        for item in items:
+            if item.phone in blocked:
+                item.error = (
+                    Code.STOP_LIST,
+                    "Номер в стоп-листе или отписался от рассылок этого отправителя.",
+                )
+            else:
+                out.append(item)
+    return out
+
+
+def _groups(items: list[Item]) -> dict[tuple, list[Item]]:
+    groups: dict[tuple, list[Item]] = defaultdict(list)
+    for item in items:
+        groups[(item.sender, item.ttl, item.shorten)].append(item)
+    return groups
+
+
+def _recipients(items: list[Item]):
+    from messaging.services import Recipient
+
+    return [
+        Recipient(
+            phone=i.phone,
+            country=i.country,
+            operator=i.operator,
+            region=i.region,
+            timezone=i.tz,
+            text=i.text,
+            client_ref=i.client_id or "",
+        )
+        for i in items
+    ]
+
+
+def _group_options(req: SendRequest, ttl, shorten) -> dict:
+    options = dict(req.options)
+    if ttl:
+        options["ttl"] = ttl
+    if shorten:
+        options["shorten_links"] = True
+    return options
+
+
+def _launch_error(exc) -> tuple[int, str]:
+    code = getattr(exc, "code", "")
+    if code == "insufficient_funds":
+        return Code.INSUFFICIENT_FUNDS, exc.message
+    if code == "sender_not_allowed":
+        return Code.SENDER_NOT_ALLOWED, exc.message
+    if code == "blocked":
+        return Code.FORBIDDEN, exc.message
+    return Code.NOT_SENT, exc.message
+
+
+def _validate_group(account, req: SendRequest, key, items: list[Item]) -> Decimal:
+    from messaging import services
+
+    sender, ttl, shorten = key
+    total = Decimal("0")
+    try:
+        quote = services.campaign_quote(
+            account=account,
+            channel="sms",
+            text=items[0].text,
+            sender=sender,
+            recipients=_recipients(items),
+            options=_group_options(req, ttl, shorten),
+        )
+    except services.LaunchError as exc:
+        code, descr = _launch_error(exc)
+        for item in items:
+            item.error = (code, descr)
+        return total
+    from billing.selectors import PriceList
+    from messaging import registry
+
+    kind = registry.get_channel("sms")
+    prices = PriceList(account=account, channel="sms")
+    per_message: dict[int, tuple[int, Decimal]] = {}
+    for item in items:
+        parts = kind.count_units(item.text, {})
+        per_message[item.index] = (
+            parts,
+            prices.price(item.country or "RU", item.operator) * parts,
+        )
+    for item in items:
+        parts, price = per_message[item.index]
+        item.result = _ok(item, status="validated", price=float(price), parts=parts)
+    return quote.total
+
+
+def _send_group(account, req: SendRequest, key, items: list[Item]) -> None:
+    from messaging import services
+
+    sender, ttl, shorten = key
+    try:
+        campaign = services.campaign_launch(
+            account=account,
+            channel="sms",
+            text=items[0].text,
+            sender=sender,
+            recipients=_recipients(items),
+            options=_group_options(req, ttl, shorten),
+            tags=req.tags,
+            source=Source.COMPAT,
+            send_at=req.send_at,
+            description="JSON API v1.0",
+        )
+    except services.LaunchError as exc:
+        code, descr = _launch_error(exc)
+        for item in items:
+            item.error = (code, descr)
+        return
+    except IntegrityError:
+        # A concurrent request sent one of these ids first (the unique client_ref
+        # rolled this campaign back whole): answer those, retry the rest once.
+        ids = [i.client_id for i in items if i.client_id]
+        known = _existing(account.pk, ids)
+        rest = []
+        for item in items:
+            row = known.get(item.client_id) if item.client_id else None
+            if row is not None:
+                item.result = _from_message(item, row, repeated=True)
+            else:
+                rest.append(item)
+        if rest and len(rest) < len(items):
+            _send_group(account, req, key, rest)
+        elif rest:
+            for item in rest:
+                item.error = (
+                    Code.NOT_SENT,
+                    "Сообщение не отправлено, повторите запрос.",
+                )
+        return
+    rows = {}
+    for row in Message.objects.filter(campaign_id=campaign.pk).values(
+        "id", "client_ref", "phone", "status", "price", "parts", "campaign_id"
+    ):
+        rows.setdefault(row["client_ref"] or row["phone"], []).append(row)
+    campaign_status = campaign.status
+    for item in items:
+        bucket = rows.get(item.client_id or item.phone)
+        if bucket:
+            row = bucket.pop(0)
+            row["campaign__status"] = campaign_status
+            item.result = _from_message(item, row, repeated=False)
+        elif campaign_status in (Campaign.Status.PREPARING, Campaign.Status.MODERATION):
+            # Large campaigns are written by a task after this answer.
+            word = (
+                "moder" if campaign_status == Campaign.Status.MODERATION else "enqueued"
+            )
+            item.result = _ok(item, campaign_id=campaign.pk, status=word)
+        else:
+            item.error = (Code.NOT_SENT, "Сообщение исключено при подготовке рассылки.")
+
+
+def compat_send(*, account, data, now: datetime | None = None) -> dict:
+    """The whole ``sms/send/text`` call.  Raises ``CompatError`` for request-level
+    errors (nothing sent); per-message errors are in the result."""
+    now = now or timezone.now()
+    req = parse_send(data, now=now)
+    to_send = _screen(account, req)
+    total = Decimal("0")
+    for key, items in _groups(to_send).items():
+        if req.validate:
+            total += _validate_group(account, req, key, items)
+        else:
+            _send_group(account, req, key, items)
+    messages = []
+    for item in req.items:
+        if item.error:
+            messages.append(_error(item, *item.error))
+        else:
+            messages.append(item.result)
+            if (
+                not req.validate
+                and item.result.get("price") is not None
+                and not item.result.get("repeated")
+            ):
+                total += Decimal(str(item.result["price"]))
+    accepted = sum(1 for m in messages if m["success"])
+    return {
+        "success": True,
+        "result": {
+            "messages": messages,
+            "price": {"sum": float(total.quantize(Decimal("0.01"))), "currency": "RUB"},
+            "validate": req.validate,
+            "accepted": accepted,
+            "rejected": len(messages) - accepted,
+            "startDateTime": timezone.localtime(req.send_at).strftime(
+                "%Y-%m-%d %H:%M:%S"
+            )
+            if req.send_at
+            else None,
+        },
+    }
+
+
+def compat_status(*, account, data) -> dict:
+    """Statuses of the account's messages by the client's ids."""
+    if isinstance(data, dict):
+        data = data.get("messages", data.get("ids"))
+    if not isinstance(data, list) or not data:
+        raise CompatError(
+            Code.BAD_REQUEST,
+            "Тело запроса должно быть непустым JSON-списком id сообщений.",
+        )
+    cap = settings.COMPAT_MAX_MESSAGES
+    if len(data) > cap:
+        raise CompatError(
+            Code.TOO_LARGE,
+            f"Слишком много id в одном запросе: {len(data)}, "
+            f"допускается не более {cap}.",
+            status=413,
+        )
+    ids: list[str] = []
+    for raw in data:
+        if isinstance(raw, dict):
+            raw = raw.get("id")
+        try:
+            value = _client_id(raw)
+        except ValueError:
+            value = None
+        if value is None:
+            raise CompatError(
+                Code.BAD_REQUEST,
+                "Каждый id должен быть непустой строкой "
+                f"или числом не длиннее {MAX_ID} символов.",
+            )
+        ids.append(value)
+    known = _existing(account.pk, sorted(set(ids)))
+    result = []
+    for value in ids:
+        row = known.get(value)
+        if row is None:
+            result.append(
+                {
+                    "id": value,
+                    "status": "unknown",
+                    "error": {
+                        "code": Code.NOT_FOUND,
+                        "descr": "Сообщение с таким id не найдено.",
+                    },
+                }
+            )
+        else:
+            result.append(
+                {
+                    "id": value,
+                    "status": status_word(row["status"], row["campaign__status"]),
+                    "smscId": row["id"],
+                    "recipient": row["phone"],
+                    "price": float(row["price"]),
+                    "parts": row["parts"],
+                }
+            )
+    return {"success": True, "result": result}

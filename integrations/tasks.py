@@ -1,0 +1,22 @@
+"""Thin Celery wrappers for webhook delivery (ids in, services do the work)."""
+
+from celery import shared_task
+
+
+@shared_task(ignore_result=True)
+def webhooks_deliver_due() -> int:
+    """Periodic (beat) and on demand: one delivery task per endpoint with due
+    events, so a slow endpoint holds up only its own deliveries."""
+    from .services import due_endpoints
+
+    endpoints = due_endpoints()
+    for endpoint_id in endpoints:
+        webhook_deliver.delay(endpoint_id)
+    return len(endpoints)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_deliver(endpoint_id: int) -> int:
+    from .services import webhook_deliver as deliver
+
+    return deliver(endpoint_id=endpoint_id)
