@@ -352,3 +352,18 @@ LOGIN_CODE_TTL_SECONDS = int(os.environ.get("LOGIN_CODE_TTL_SECONDS", 300))
 LOGIN_CODE_MAX_ATTEMPTS = 5
 LOGIN_CODE_RATE = (3, 600)  # at most 3 codes per 10 minutes per user
 # --- end Billing ----------------------------------------------------------------
+
+# --- Promo (promo coupons and the code check page) -------------------------------
+# Failed promo-code guesses (unknown codes) and failed check-page sign-ins allowed
+# per window, counted in the cache; past them a clear message and HTTP 429.
+PROMO_THROTTLE_WINDOW = int(os.environ.get("PROMO_THROTTLE_WINDOW", 900))
+PROMO_CHECK_FAILURES_PER_MANAGER = 10
+PROMO_CHECK_FAILURES_PER_ACCOUNT = 30  # API callers (per account)
+PROMO_CHECK_FAILURES_PER_IP = 30
+PROMO_LOGIN_FAILURES_PER_LOGIN = 5
+PROMO_LOGIN_FAILURES_PER_IP = 20
+CELERY_BEAT_SCHEDULE["promo-reminders"] = {
+    "task": "promo.tasks.promo_reminders",
+    "schedule": float(os.environ.get("PROMO_REMINDERS_INTERVAL", "600")),
+}
+# --- end Promo -------------------------------------------------------------------

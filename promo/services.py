@@ -87,7 +87,9 @@ def action_update(*, action: PromoAction, **data) -> PromoAction:
     values = _clean_action(data)
     if (
         "code_length" in values
-        and int(values["code_length"]) != action.code_length
+        # Compare with the stored value: a bound ModelForm already changed ours.
+        and int(values["code_length"])
+        != PromoAction.objects.values_list("code_length", flat=True).get(pk=action.pk)
         and PromoCode.objects.filter(action_id=action.pk).exists()
     ):
         raise PromoError(

@@ -1,3 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path(
+        "promo/actions/", views.PromoActionListView.as_view(), name="api-promo-actions"
+    ),
+    path(
+        "promo/actions/<int:action_id>/",
+        views.PromoActionDetailView.as_view(),
+        name="api-promo-action",
+    ),
+    path("promo/check/", views.PromoCheckView.as_view(), name="api-promo-check"),
+    path("promo/redeem/", views.PromoRedeemView.as_view(), name="api-promo-redeem"),
+]

@@ -52,3 +52,10 @@ def make_manager(db):
         )
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Manager passwords are hashed like cabinet users'; a fast hasher keeps the
+    # many sign-ins of these tests quick (production uses the default PBKDF2).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
