@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from . import phones as ph
 from . import selectors
-from .models import Contact, CustomField, Group, StopNumber, Unsubscribe
+from .models import Contact, CustomField, Group, ImportJob, StopNumber, Unsubscribe
 
 CONTACT_FIELDS = (
     "last_name",
@@ -570,3 +570,174 @@ def cleanup_duplicates(
 
 def contacts_add_bulk_counts(*, group_id: int, created: int) -> None:
     Group.objects.filter(pk=group_id).update(size=F("size") + created)
+
+
+# --- import (C5) ------------------------------------------------------------------------
+
+
+def _import_dir(account_id: int):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    path = Path(settings.MEDIA_ROOT) / "imports" / str(account_id)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def import_job_create(
+    *, account, group: Group, upload, created_by=None, filename: str = ""
+) -> ImportJob:
+    """Store an uploaded file, check it (size, type, password, zip bomb,
+    readability) and create a job in the preview state with an automatic
+    column mapping.  Raises ``importer.ImportFileError``; nothing is kept
+    for a rejected file."""
+    import uuid
+
+    from django.conf import settings
+
+    from . import importer
+
+    filename = (filename or getattr(upload, "name", "") or "file")[-255:]
+    size = getattr(upload, "size", None)
+    if size is not None and size > settings.UPLOAD_MAX_BYTES:
+        raise importer.ImportFileError(importer._too_big(settings.UPLOAD_MAX_BYTES))
+    path = _import_dir(account.pk) / f"{uuid.uuid4().hex}.upload"
+    written = 0
+    try:
+        with open(path, "wb") as out:
+            chunks = upload.chunks() if hasattr(upload, "chunks") else [upload.read()]
+            for chunk in chunks:
+                written += len(chunk)
+                if written > settings.UPLOAD_MAX_BYTES:
+                    raise importer.ImportFileError(
+                        importer._too_big(settings.UPLOAD_MAX_BYTES)
+                    )
+                out.write(chunk)
+        kind = importer.sniff(path, filename)
+        rows, height = importer.read_preview(path, kind)
+    except importer.ImportFileError:
+        path.unlink(missing_ok=True)
+        raise
+    custom = {f.key: f.name for f in selectors.custom_fields(account_id=account.pk)}
+    mapping, has_header = importer.guess_mapping(rows, custom)
+    return ImportJob.objects.create(
+        account=account,
+        group=group,
+        created_by=created_by,
+        filename=filename,
+        path=str(path),
+        kind=kind,
+        mapping={str(k): v for k, v in mapping.items()},
+        has_header=has_header,
+        total=max(0, height - (1 if has_header else 0)),
+    )
+
+
+def import_job_preview(*, job: ImportJob) -> list[list[str]]:
+    from . import importer
+
+    rows, _height = importer.read_preview(job.path, job.kind)
+    return rows
+
+
+def import_job_start(
+    *,
+    job: ImportJob,
+    mapping=None,
+    policy: str | None = None,
+    has_header: bool | None = None,
+) -> ImportJob:
+    """Confirm the mapping and queue the job (a double submit is a no-op)."""
+    from . import importer, tasks
+
+    if job.status != ImportJob.Status.PREVIEW:
+        return job
+    if has_header is not None:
+        job.has_header = has_header
+    if mapping is not None:
+        rows = import_job_preview(job=job)
+        header = rows[0] if job.has_header and rows else []
+        keys = {f.key for f in selectors.custom_fields(account_id=job.account_id)}
+        clean = importer.normalize_mapping(mapping, header, keys)
+        job.mapping = {str(k): v for k, v in clean.items()}
+    elif "phone" not in job.mapping.values():
+        raise importer.ImportFileError(_("Выберите колонку с номером телефона."))
+    if policy:
+        if policy not in ImportJob.Policy.values:
+            raise importer.ImportFileError(_("Неизвестная политика дубликатов."))
+        job.policy = policy
+    with transaction.atomic():
+        claimed = ImportJob.objects.filter(
+            pk=job.pk, status=ImportJob.Status.PREVIEW
+        ).update(
+            status=ImportJob.Status.QUEUED,
+            mapping=job.mapping,
+            policy=job.policy,
+            has_header=job.has_header,
+        )
+        if claimed:
+            transaction.on_commit(lambda: tasks.contacts_import.delay(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def import_progress_key(job_id: int) -> str:
+    return f"contacts:import:{job_id}:processed"
+
+
+def import_job_run(*, job_id: int) -> ImportJob | None:
+    """Run a queued import (the task).  Claims the job atomically, so a
+    repeated task does nothing."""
+    from pathlib import Path
+
+    from django.core.cache import cache
+
+    from . import importer
+
+    if not ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING
+    ):
+        return None
+    job = ImportJob.objects.get(pk=job_id)
+    key = import_progress_key(job_id)
+
+    def progress(done: int) -> None:
+        cache.set(key, done, 3600)
+
+    try:
+        if job.group.deleted_at is not None:
+            raise importer.ImportFileError(_("Группа удалена."))
+        stats = importer.run(job, progress=progress)
+    except importer.ImportFileError as exc:
+        job.status, job.message = ImportJob.Status.FAILED, exc.message[:500]
+        job.processed = 0
+    except Exception:
+        import logging
+
+        logging.getLogger(__name__).exception("contacts import %s failed", job_id)
+        job.status = ImportJob.Status.FAILED
+        job.message = _(
+            "Не удалось загрузить файл: внутренняя ошибка. Контакты не изменены."
+        )
+    else:
+        job.status = ImportJob.Status.DONE
+        job.total, job.processed = stats.total, stats.total
+        job.created, job.updated = stats.created, stats.updated
+        job.duplicates, job.invalid = stats.duplicates, stats.invalid
+        job.errors = stats.errors
+        report = Path(job.path).with_name(f"errors-{job.pk}.csv")
+        job.errors_path = str(report) if stats.invalid and report.exists() else ""
+    job.finished_at = timezone.now()
+    job.save()
+    cache.delete(key)
+    Path(job.path).unlink(missing_ok=True)
+    return job
+
+
+def import_job_processed(job: ImportJob) -> int:
+    from django.core.cache import cache
+
+    if job.status == ImportJob.Status.RUNNING:
+        return int(cache.get(import_progress_key(job.pk)) or 0)
+    return job.processed

@@ -4,6 +4,11 @@ from contacts import plan
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _bundled_numbering_plan():
     plan.reset()
     yield
