@@ -664,13 +664,17 @@ def _screen(account, req: SendRequest) -> list[Item]:
 
 
 def _groups(items: list[Item]) -> dict[tuple, list[Item]]:
+    """One campaign per sender and per-message options.  Messages whose links
+    are shortened are grouped by text too: the engine renders (and shortens) a
+    campaign's text, while a recipient's own text is sent verbatim."""
     groups: dict[tuple, list[Item]] = defaultdict(list)
     for item in items:
-        groups[(item.sender, item.ttl, item.shorten)].append(item)
+        text_key = item.text if item.shorten else None
+        groups[(item.sender, item.ttl, item.shorten, text_key)].append(item)
     return groups
 
 
-def _recipients(items: list[Item]):
+def _recipients(items: list[Item], *, own_text: bool = True):
     from messaging.services import Recipient
 
     return [
@@ -680,7 +684,7 @@ def _recipients(items: list[Item]):
             operator=i.operator,
             region=i.region,
             timezone=i.tz,
-            text=i.text,
+            text=i.text if own_text else None,
             client_ref=i.client_id or "",
         )
         for i in items
@@ -710,7 +714,7 @@ def _launch_error(exc) -> tuple[int, str]:
 def _validate_group(account, req: SendRequest, key, items: list[Item]) -> Decimal:
     from messaging import services
 
-    sender, ttl, shorten = key
+    sender, ttl, shorten, _text = key
     total = Decimal("0")
     try:
         quote = services.campaign_quote(
@@ -747,14 +751,14 @@ def _validate_group(account, req: SendRequest, key, items: list[Item]) -> Decima
 def _send_group(account, req: SendRequest, key, items: list[Item]) -> None:
     from messaging import services
 
-    sender, ttl, shorten = key
+    sender, ttl, shorten, shared_text = key
     try:
         campaign = services.campaign_launch(
             account=account,
             channel="sms",
             text=items[0].text,
             sender=sender,
-            recipients=_recipients(items),
+            recipients=_recipients(items, own_text=shared_text is None),
             options=_group_options(req, ttl, shorten),
             tags=req.tags,
             source=Source.COMPAT,
@@ -834,11 +838,15 @@ def compat_send(*, account, data, now: datetime | None = None) -> dict:
             ):
                 total += Decimal(str(item.result["price"]))
     accepted = sum(1 for m in messages if m["success"])
+    price = {"sum": float(total.quantize(Decimal("0.01"))), "currency": "RUB"}
+    if req.validate:
+        available = account.balance + account.credit_limit
+        price["enough"] = total <= available
     return {
         "success": True,
         "result": {
             "messages": messages,
-            "price": {"sum": float(total.quantize(Decimal("0.01"))), "currency": "RUB"},
+            "price": price,
             "validate": req.validate,
             "accepted": accepted,
             "rejected": len(messages) - accepted,
