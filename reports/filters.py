@@ -112,9 +112,10 @@ class ReportFilterForm(forms.Form):
     def filters(self) -> "ReportFilters":
         """The filters to apply: valid fields only (an invalid one is reported
         by the form's errors and ignored, never half-applied)."""
-        if not self.is_bound:
+        d: dict = {}
+        if self.is_bound:
             self.is_valid()
-        d = getattr(self, "cleaned_data", {})
+            d = self.cleaned_data
         if self.non_field_errors():
             d = {k: v for k, v in d.items() if k not in ("date_from", "date_to")}
         period = d.get("period") or ""

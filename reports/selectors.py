@@ -23,6 +23,12 @@ from .filters import ReportFilters
 from .models import SavedFilter
 
 PAGE_SIZE = 50
+CENT = Decimal("0.01")
+COUNTRY_NAMES = {
+    "RU": "Россия", "KZ": "Казахстан", "BY": "Беларусь", "UA": "Украина",
+    "UZ": "Узбекистан", "KG": "Киргизия", "TJ": "Таджикистан", "AM": "Армения",
+    "AZ": "Азербайджан", "GE": "Грузия", "MD": "Молдова", "TM": "Туркменистан",
+}
 S = MessageStatus
 
 # R6: who counts as "delivered" / "not delivered" when exporting recipients.
@@ -172,14 +178,14 @@ def campaign_page(
     filters: ReportFilters,
     cursor: str = "",
     deferred: bool = False,
-    size: int = PAGE_SIZE,
+    size: int | None = None,
     kind=None,
     with_total: bool = True,
 ) -> Page:
     """A page of campaign rows with their status counters (3 queries: rows,
     counters, total)."""
     qs = campaigns_filtered(account_id=account_id, filters=filters, deferred=deferred)
-    page = _time_page(qs, cursor, size)
+    page = _time_page(qs, cursor, size or PAGE_SIZE)
     page.items = with_counters(page.items, kind)
     if with_total:
         page.total = qs.count()
@@ -264,11 +270,11 @@ def campaign_breakdown(*, account_id: int, campaign_id: int) -> list[BreakdownRo
     )
     return [
         BreakdownRow(
-            r["country"] or "—",
+            COUNTRY_NAMES.get(r["country"], r["country"] or "—"),
             r["operator"] or "—",
             r["messages"],
             r["parts"] or 0,
-            r["cost"] or Decimal("0"),
+            Decimal(r["cost"] or 0).quantize(CENT),
         )
         for r in rows
     ]
@@ -311,7 +317,7 @@ def campaign_messages_page(
     campaign_id: int,
     statuses: tuple = (),
     cursor: str = "",
-    size: int = PAGE_SIZE,
+    size: int | None = None,
 ) -> Page:
     """Newest first, keyset on id (one query)."""
     qs = campaign_messages(
@@ -319,6 +325,7 @@ def campaign_messages_page(
     )
     if cursor:
         qs = qs.filter(id__lt=decode_id_cursor(cursor))
+    size = size or PAGE_SIZE
     rows = list(qs.order_by("-id")[: size + 1])
     nxt = ""
     if len(rows) > size:
@@ -328,11 +335,11 @@ def campaign_messages_page(
 
 
 def messages_page(
-    *, account_id: int, filters: ReportFilters, cursor: str = "", size: int = PAGE_SIZE
+    *, account_id: int, filters: ReportFilters, cursor: str = "", size: int | None = None
 ) -> Page:
     """The "all messages" tab: newest first by creation time (one query)."""
     qs = Message.objects.filter(account_id=account_id).filter(filters.message_q())
-    return _time_page(qs.only(*MESSAGE_FIELDS), cursor, size)
+    return _time_page(qs.only(*MESSAGE_FIELDS), cursor, size or PAGE_SIZE)
 
 
 # --- charts (R7) and by sending method ---
@@ -480,7 +487,7 @@ def unsubscribed_page(
     channel: str,
     filters: ReportFilters,
     cursor: str = "",
-    size: int = PAGE_SIZE,
+    size: int | None = None,
 ) -> Page:
     qs = Unsubscribe.objects.filter(account_id=account_id, channel=channel)
     if filters.start:
@@ -491,7 +498,7 @@ def unsubscribed_page(
         qs = qs.filter(sender__iexact=filters.sender)
     if filters.q:
         qs = qs.filter(phone__contains=filters.q)
-    return _time_page(qs, cursor, size)
+    return _time_page(qs, cursor, size or PAGE_SIZE)
 
 
 def saved_filters(*, account_id: int, channel: str) -> list[SavedFilter]:
