@@ -1,81 +1,396 @@
-"""Turning a campaign's text into each recipient's text.
+"""Turning a campaign's text into each recipient's text (S4, S5, S14, S11).
 
-Substitution commands are words in square brackets, as in the manual's "Подставить"
-menu: ``[Имя]``/``[i]``, ``[Фамилия]``/``[f]``, ``[Отчество]``/``[o]``,
-``[Уважаемый]`` (Уважаемый/Уважаемая by gender), custom fields by their key, and
-``[couponCode]`` (promo).  The engine calls ``Renderer`` once per campaign and
-``render`` once per recipient; a text without commands is not re-rendered.
+Substitution commands are words in square brackets, as in the manual's
+"Подставить" menu:
+
+- contact fields: ``[ФИО]``, ``[Фамилия]``/``[f]``, ``[Имя]``/``[i]``,
+  ``[Отчество]``/``[o]``, ``[Номер телефона]``, ``[Дата рождения]``, ``[Пол]``,
+  ``[Email]``, ``[Ссылка]``, ``[Мобильный оператор]``, ``[Страна]``, ``[Регион]``;
+- salutations by gender: ``[Уважаемый]`` → Уважаемый/Уважаемая,
+  ``[Дорогой]`` → Дорогой/Дорогая, and a custom pair
+  ``[Обращение:Милый/Милая]`` (male form when the gender is unknown);
+- custom fields (C11) by key (``[card]``) or by name (``[Номер карты]``);
+- ``[couponCode]``: a unique promo code per recipient (promo action chosen).
+
+Options: ``shorten_links`` turns every URL of the text into a per-message short
+link on our own path, ``chat_link`` appends a link to the online chat (S14),
+``transliterate`` turns Cyrillic into Latin after substitution.
+
+Speed: the text is compiled once into a list of literal pieces and small
+functions; ``render`` is a join over that list, so a million recipients cost a
+million joins (plus an HMAC per short link).  The engine calls
+``build_renderer(campaign)`` once per preparation, ``render(fields,
+message_id)`` per recipient and ``flush()`` inside the transaction that writes
+the rendered messages.
 """
 
 import re
 from collections.abc import Callable
+from datetime import date
 
 from .sms_text import transliterate
 
-COMMAND = re.compile(r"\[([^\[\]\n]{1,40})\]")
+COMMAND = re.compile(r"\[([^\[\]\n]{1,60})\]")
 
 # command (lower-case) → contact field
 FIELD_ALIASES = {
-    "f": "last_name", "фамилия": "last_name",
-    "i": "first_name", "имя": "first_name",
-    "o": "middle_name", "отчество": "middle_name",
-    "номер телефона": "phone", "телефон": "phone", "phone": "phone",
-    "дата рождения": "birth_date", "email": "email", "ссылка": "link",
-    "мобильный оператор": "operator", "оператор": "operator", "страна": "country",
+    "f": "last_name",
+    "фамилия": "last_name",
+    "i": "first_name",
+    "имя": "first_name",
+    "o": "middle_name",
+    "отчество": "middle_name",
+    "номер телефона": "phone",
+    "телефон": "phone",
+    "phone": "phone",
+    "дата рождения": "birth_date",
+    "email": "email",
+    "e-mail": "email",
+    "ссылка": "link",
+    "мобильный оператор": "operator",
+    "оператор": "operator",
+    "страна": "country",
     "регион": "region",
 }
+FIO = ("фио", "фамилия имя отчество")
+GENDER_WORDS = ("пол",)
 SALUTATIONS = {
     "уважаемый": ("Уважаемый", "Уважаемая"),
+    "уважаемая": ("Уважаемый", "Уважаемая"),
     "дорогой": ("Дорогой", "Дорогая"),
+    "дорогая": ("Дорогой", "Дорогая"),
+}
+CUSTOM_SALUTATION = re.compile(r"^обращение\s*:\s*([^/|]*)[/|]([^/|]*)$", re.IGNORECASE)
+COUPON = "couponcode"
+GENDER_LABELS = {"m": "мужской", "f": "женский"}
+COUNTRY_NAMES = {
+    "RU": "Россия",
+    "KZ": "Казахстан",
+    "BY": "Беларусь",
+    "UA": "Украина",
+    "UZ": "Узбекистан",
+    "KG": "Кыргызстан",
+    "AM": "Армения",
 }
 
+Piece = str | Callable[[dict, int | None], str]
 
-def _fio(fields: dict) -> str:
-    parts = (fields.get("last_name"), fields.get("first_name"), fields.get("middle_name"))
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    if (
+        isinstance(value, str)
+        and len(value) == 10
+        and value[4] == "-"
+        and value[7] == "-"
+    ):
+        try:
+            return date.fromisoformat(value).strftime("%d.%m.%Y")
+        except ValueError:
+            return value
+    return str(value)
+
+
+def _field(name: str) -> Callable:
+    def get(fields, _mid):
+        return _text(fields.get(name))
+
+    return get
+
+
+def _custom(key: str) -> Callable:
+    def get(fields, _mid):
+        extra = fields.get("extra") or {}
+        return _text(extra.get(key))
+
+    return get
+
+
+def _gendered(male: str, female: str) -> Callable:
+    def get(fields, _mid):
+        return female if fields.get("gender") == "f" else male
+
+    return get
+
+
+def _fio(fields, _mid):
+    parts = (
+        fields.get("last_name"),
+        fields.get("first_name"),
+        fields.get("middle_name"),
+    )
     return " ".join(p for p in parts if p)
+
+
+def _gender(fields, _mid):
+    return GENDER_LABELS.get(fields.get("gender") or "", "")
+
+
+def _country(fields, _mid):
+    code = fields.get("country") or ""
+    return COUNTRY_NAMES.get(code, code)
+
+
+_SPACES = re.compile(r"[ \t]{2,}")
 
 
 class Renderer:
     """Renders one campaign's text for each recipient.
 
-    ``extra`` maps additional commands (e.g. ``couponCode``) to a callable taking
-    the recipient's fields and returning the value."""
+    ``custom_fields`` maps lower-case command → custom field key (both the key
+    and the field's name); ``extra`` maps further commands to callables
+    ``(fields, message_id) -> str``; ``links`` maps each URL of the text to a
+    callable ``message_id -> short URL``; ``suffix`` (e.g. the chat link) is a
+    callable ``message_id -> str`` appended to the text."""
 
-    def __init__(self, text: str, *, transliterate_text: bool = False,
-                 extra: dict[str, Callable[[dict], str]] | None = None):
+    def __init__(
+        self,
+        text: str,
+        *,
+        transliterate_text: bool = False,
+        extra: dict[str, Callable] | None = None,
+        custom_fields: dict[str, str] | None = None,
+        links: dict[str, Callable[[int | None], str]] | None = None,
+        suffix: Callable[[int | None], str] | None = None,
+        on_flush: Callable[[], None] | None = None,
+        contacts: dict[int, dict] | None = None,
+    ):
         self.text = text
+        self.contacts = contacts or {}
         self.transliterate_text = transliterate_text
         self.extra = {k.lower(): v for k, v in (extra or {}).items()}
+        self.custom_fields = {k.lower(): v for k, v in (custom_fields or {}).items()}
+        self.links = links or {}
+        self.suffix = suffix
+        self._on_flush = on_flush
         self.commands = COMMAND.findall(text)
-        self.static = not self.commands
-        self._static_text = self._finish(text) if self.static else None
+        self.pieces: list[Piece] = self._compile(text)
+        self.static = all(isinstance(p, str) for p in self.pieces)
+        self._static_text = self._finish("".join(self.pieces)) if self.static else None
 
-    def render(self, fields: dict | None = None) -> str:
+    # -- compile ----------------------------------------------------------------
+
+    def _compile(self, text: str) -> list[Piece]:
+        pieces: list[Piece] = []
+        pos = 0
+        for match in COMMAND.finditer(text):
+            pieces.extend(self._literal(text[pos : match.start()]))
+            pieces.append(self._command(match))
+            pos = match.end()
+        pieces.extend(self._literal(text[pos:]))
+        if self.suffix is not None:
+            pieces.append(lambda _f, mid: self.suffix(mid))
+        # Merge adjacent literals.
+        merged: list[Piece] = []
+        for p in pieces:
+            if isinstance(p, str) and merged and isinstance(merged[-1], str):
+                merged[-1] += p
+            elif p != "":
+                merged.append(p)
+        return merged
+
+    def _literal(self, chunk: str) -> list[Piece]:
+        if not self.links or not chunk:
+            return [chunk]
+        from .links import URL_RE
+
+        out: list[Piece] = []
+        pos = 0
+        for m in URL_RE.finditer(chunk):
+            maker = self.links.get(m.group(0))
+            if maker is None:
+                continue
+            out.append(chunk[pos : m.start()])
+            out.append(lambda _f, mid, maker=maker: maker(mid))
+            pos = m.end()
+        out.append(chunk[pos:])
+        return out
+
+    def _command(self, match: re.Match) -> Piece:
+        command = match.group(1).strip()
+        key = command.lower()
+        if key in self.extra:
+            return self.extra[key]
+        if key in FIO:
+            return _fio
+        if key in SALUTATIONS:
+            return _gendered(*SALUTATIONS[key])
+        custom = CUSTOM_SALUTATION.match(command)
+        if custom:
+            return _gendered(custom.group(1).strip(), custom.group(2).strip())
+        if key in GENDER_WORDS:
+            return _gender
+        if key == "страна":
+            return _country
+        if key in FIELD_ALIASES:
+            return _field(FIELD_ALIASES[key])
+        if key in self.custom_fields:
+            return _custom(self.custom_fields[key])
+        # Not a command (e.g. "[sic]"): left as written.
+        return match.group(0)
+
+    # -- render -----------------------------------------------------------------
+
+    def render(self, fields: dict | None = None, message_id: int | None = None) -> str:
         if self.static:
             return self._static_text
         fields = fields or {}
-        custom = fields.get("extra") or {}
-
-        def substitute(match: re.Match) -> str:
-            command = match.group(1).strip()
-            key = command.lower()
-            if key in self.extra:
-                return str(self.extra[key](fields))
-            if key in ("фио", "фамилия имя отчество"):
-                return _fio(fields)
-            if key in SALUTATIONS:
-                male, female = SALUTATIONS[key]
-                return female if fields.get("gender") == "f" else male
-            if key in FIELD_ALIASES:
-                value = fields.get(FIELD_ALIASES[key])
-                return "" if value is None else str(value)
-            for name, value in custom.items():
-                if name.lower() == key:
-                    return "" if value is None else str(value)
-            return match.group(0)
-
-        return self._finish(COMMAND.sub(substitute, self.text))
+        if self.contacts and fields.get("contact_id") in self.contacts:
+            fields = {**fields, **self.contacts[fields["contact_id"]]}
+        out = "".join(
+            p if isinstance(p, str) else p(fields, message_id) for p in self.pieces
+        )
+        return self._finish(out)
 
     def _finish(self, text: str) -> str:
-        text = re.sub(r"[ \t]{2,}", " ", text)
+        if "  " in text or "\t" in text:
+            text = _SPACES.sub(" ", text)
         return transliterate(text) if self.transliterate_text else text
+
+    def flush(self) -> None:
+        """Persist side data (promo codes) of the messages rendered since the
+        last flush; call inside the transaction that writes those messages."""
+        if self._on_flush is not None:
+            self._on_flush()
+
+
+def custom_field_commands(*, account_id: int) -> dict[str, str]:
+    """lower-case command → custom field key, by key and by name."""
+    from contacts.selectors import custom_fields
+
+    commands: dict[str, str] = {}
+    for f in custom_fields(account_id=account_id):
+        commands[f.name.lower()] = f.key
+        commands[f.key.lower()] = f.key
+    return commands
+
+
+def chat_link_url(account_id: int) -> str:
+    from django.conf import settings
+
+    return getattr(settings, "CHAT_REPLY_URL", "") or f"{settings.SITE_URL}/chat/"
+
+
+def build_renderer(campaign, *, preview: bool = False) -> Renderer:
+    """The renderer of a campaign (``text``, ``options``, ``account_id``).
+
+    Creates the campaign's ``CampaignLink`` rows (idempotent) unless
+    ``preview`` — then links and promo codes are replaced by samples of a
+    typical length and nothing is written (the compose page and quotes)."""
+    from . import links as shortlinks
+
+    options = campaign.options or {}
+    text = campaign.text or ""
+    account_id = campaign.account_id
+    extra: dict[str, Callable] = {}
+    on_flush = None
+    if COUPON in text.lower():
+        promo_action = options.get("promo_action")
+        if promo_action and not preview:
+            from promo.services import PromoCodeIssuer
+
+            issuer = PromoCodeIssuer(
+                account_id=account_id,
+                action_id=int(promo_action),
+                campaign_id=campaign.pk,
+            )
+            extra[COUPON] = lambda fields, mid: issuer.issue(
+                phone=fields.get("phone", ""), message_id=mid
+            )
+            on_flush = issuer.flush
+        else:
+            sample = _sample_code(account_id, promo_action)
+            extra[COUPON] = lambda fields, mid: sample
+    url_makers: dict[str, Callable] = {}
+    if options.get("shorten_links"):
+        urls = shortlinks.find_urls(text)
+        if urls:
+            if preview:
+                sample = shortlinks.sample_link()
+                url_makers = {u: (lambda mid: sample) for u in urls}
+            else:
+                rows = shortlinks.campaign_links(campaign=campaign, urls=urls)
+                url_makers = {
+                    u: shortlinks.LinkMaker(row.pk) for u, row in rows.items()
+                }
+    suffix = None
+    if options.get("chat_link"):
+        if preview:
+            sample = shortlinks.sample_link()
+            suffix = lambda mid: " " + sample  # noqa: E731
+        else:
+            row = shortlinks.campaign_links(
+                campaign=campaign, urls=[chat_link_url(account_id)], kind="chat"
+            )[chat_link_url(account_id)]
+            maker = shortlinks.LinkMaker(row.pk)
+            suffix = lambda mid: " " + maker(mid)  # noqa: E731
+    has_commands = bool(COMMAND.search(text))
+    custom = custom_field_commands(account_id=account_id) if has_commands else {}
+    contacts = _direct_contacts(campaign) if has_commands and not preview else None
+    return Renderer(
+        text,
+        transliterate_text=bool(options.get("transliterate")),
+        extra=extra,
+        custom_fields=custom,
+        links=url_makers,
+        suffix=suffix,
+        on_flush=on_flush,
+        contacts=contacts,
+    )
+
+
+def _direct_contacts(campaign) -> dict[int, dict]:
+    """Phonebook fields of recipients given directly by contact id (greetings),
+    loaded in a few queries so their substitutions work like a group's."""
+    ids = [
+        r["contact_id"]
+        for r in (campaign.audience or {}).get("recipients") or []
+        if r.get("contact_id")
+    ]
+    if not ids:
+        return {}
+    from contacts.models import Contact
+
+    fields = (
+        "id",
+        "last_name",
+        "first_name",
+        "middle_name",
+        "gender",
+        "birth_date",
+        "email",
+        "link",
+        "operator",
+        "country",
+        "region",
+        "timezone",
+        "extra",
+    )
+    result: dict[int, dict] = {}
+    for i in range(0, len(ids), 5000):
+        for row in Contact.objects.filter(
+            account_id=campaign.account_id, pk__in=ids[i : i + 5000]
+        ).values(*fields):
+            cid = row.pop("id")
+            result[cid] = {k: v for k, v in row.items() if v not in ("", None)} | {
+                "extra": row["extra"] or {}
+            }
+    return result
+
+
+def _sample_code(account_id: int, action_id) -> str:
+    """A code of the promo action's length (for previews and estimates)."""
+    length = 8
+    if action_id:
+        try:
+            from promo.selectors import promo_actions
+
+            for action in promo_actions(account_id=account_id):
+                if action.pk == int(action_id):
+                    length = getattr(action, "code_length", length) or length
+        except (ImportError, ValueError, TypeError):
+            pass
+    return "X" * int(length)

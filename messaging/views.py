@@ -1,41 +1,588 @@
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from cabinet.permissions import SEND, cabinet_view
 
-from . import selectors, services
-from .forms import QuickSmsForm
-from .models import Source
+from . import compose, greetings, links, moderation, scheduling, selectors, senders
+from .forms import (
+    AdvertisingForm,
+    ComposeForm,
+    GreetingForm,
+    ModerationTemplateForm,
+    ScheduleForm,
+    SenderRequestForm,
+    TemplateRenameForm,
+    TemplateSaveForm,
+)
+from .models import (
+    AdvertisingRequest,
+    Campaign,
+    CampaignLink,
+    Greeting,
+    MessageTemplate,
+    ModerationTemplate,
+    Schedule,
+    SenderName,
+)
+from .services import LaunchError
+
+
+def _partial(request, template: str, name: str) -> str:
+    return (
+        f"{template}#{name}" if request.htmx and not request.htmx.boosted else template
+    )
+
+
+# --- compose (S1–S4, S6, R5) --------------------------------------------------
+
+
+def _compose_initial(request) -> dict:
+    """Prefill from ?template=, ?repeat= or ?group=&filters= (404 for ids of
+    another account)."""
+    account_id = request.account.pk
+    if request.GET.get("repeat"):
+        try:
+            campaign = selectors.campaign_get(
+                account_id=account_id, campaign_id=int(request.GET["repeat"])
+            )
+        except (Campaign.DoesNotExist, ValueError):
+            raise Http404 from None
+        return compose.form_initial(compose.payload_from_campaign(campaign))
+    if request.GET.get("template"):
+        try:
+            template = compose.template_get(
+                account_id=account_id, template_id=request.GET["template"]
+            )
+        except MessageTemplate.DoesNotExist:
+            raise Http404 from None
+        return compose.form_initial(compose.template_payload(template))
+    initial = {}
+    if request.GET.get("group"):
+        initial["groups"] = request.GET.getlist("group")
+    if request.GET.get("filters"):
+        initial["filters"] = request.GET["filters"]
+    if request.GET.get("phone"):
+        initial["phones"] = "\n".join(request.GET.getlist("phone"))
+    return initial
+
+
+def _compose_context(request, form, **extra) -> dict:
+    account = request.account
+    templates = list(compose.template_list(account_id=account.pk))
+    return {
+        "form": form,
+        "templates": templates,
+        "template_form": extra.pop("template_form", None)
+        or TemplateSaveForm(templates=templates),
+        "custom_fields": compose.compose_custom_fields(account_id=account.pk),
+        "promo_actions": form.fields["promo_action"].choices[1:],
+        "default_sender": senders.default_sender(),
+        **extra,
+    }
 
 
 @cabinet_view(SEND)
 def sms_send(request):
-    form = QuickSmsForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
+    kwargs = compose.form_kwargs(account=request.account)
+    if request.method != "POST":
+        form = ComposeForm(initial=_compose_initial(request), **kwargs)
+        return render(
+            request, "messaging/sms_send.html", _compose_context(request, form)
+        )
+    form = ComposeForm(request.POST, **kwargs)
+    if request.POST.get("action") == "save_template":
+        return _save_template(request, form)
+    if form.is_valid():
         try:
-            campaign = services.campaign_launch(
-                account=request.account, channel="sms", text=d["text"],
-                sender=d["sender"], phones=[d["phone"]], source=Source.CABINET,
-                created_by=request.user,
+            campaign = compose.compose_launch(
+                account=request.account, user=request.user, form=form
             )
-        except services.LaunchError as exc:
-            form.add_error(exc.field or None, exc.message)
+        except LaunchError as exc:
+            field = {"group_ids": "groups", "options": None}.get(exc.field, exc.field)
+            form.add_error(field if field in form.fields else None, exc.message)
         else:
-            flash.success(request, _("Сообщение принято к отправке. Стоимость: %(cost)s ₽")
-                          % {"cost": number_format(campaign.cost, 2)})
+            _flash_launched(request, campaign)
+            if form.cleaned_data.get("clear_form"):
+                return redirect("messaging:sms_send")
             return redirect("messaging:messages")
-    return render(request, "messaging/sms_send.html", {"form": form})
+    return render(
+        request, "messaging/sms_send.html", _compose_context(request, form), status=200
+    )
+
+
+def _flash_launched(request, campaign):
+    if campaign.status == Campaign.Status.MODERATION:
+        flash.warning(
+            request,
+            _(
+                "Рассылка #%(id)s отправлена на модерацию. Мы сообщим о "
+                "решении в уведомлениях."
+            )
+            % {"id": campaign.pk},
+        )
+    elif campaign.status == Campaign.Status.SCHEDULED:
+        flash.success(
+            request,
+            _("Рассылка #%(id)s запланирована. Стоимость: %(cost)s ₽")
+            % {"id": campaign.pk, "cost": number_format(campaign.cost, 2)},
+        )
+    else:
+        flash.success(
+            request,
+            _("Сообщение принято к отправке. Стоимость: %(cost)s ₽")
+            % {"cost": number_format(campaign.cost, 2)},
+        )
+
+
+def _save_template(request, form):
+    """ "Шаблоны" → "Сохранить текущую форму в шаблон" → Продолжить."""
+    templates = list(compose.template_list(account_id=request.account.pk))
+    tform = TemplateSaveForm(request.POST, templates=templates)
+    form.needs_recipients = False
+    if form.is_valid() and tform.is_valid():
+        payload = compose.payload_from_form(form)
+        target = None
+        if tform.cleaned_data["mode"] == "update":
+            try:
+                target = compose.template_get(
+                    account_id=request.account.pk,
+                    template_id=tform.cleaned_data["template_id"],
+                )
+            except MessageTemplate.DoesNotExist:
+                raise Http404 from None
+        template = compose.template_save(
+            account=request.account,
+            payload=payload,
+            name=tform.cleaned_data.get("template_name") or "",
+            template=target,
+        )
+        flash.success(
+            request, _("Шаблон «%(name)s» сохранен.") % {"name": template.name}
+        )
+        return redirect(f"{reverse('messaging:sms_send')}?template={template.pk}")
+    context = _compose_context(request, form, template_form=tform, open_templates=True)
+    return render(request, "messaging/sms_send.html", context)
+
+
+@cabinet_view(SEND, write_methods_only=False)
+@require_POST
+def sms_estimate(request):
+    """htmx: the price before sending and the first recipients' texts."""
+    form = ComposeForm(request.POST, **compose.form_kwargs(account=request.account))
+    context = {"form": form}
+    if form.is_valid():
+        payload = compose.payload_from_form(form)
+        try:
+            context["quote"] = compose.compose_quote(
+                account=request.account, payload=payload
+            )
+            context["preview"] = compose.compose_preview(
+                account=request.account, payload=payload
+            )
+        except LaunchError as exc:
+            context["error"] = exc.message
+    else:
+        context["errors"] = [e for errs in form.errors.values() for e in errs]
+    return render(request, "messaging/_estimate.html", context)
 
 
 @cabinet_view()
 def messages_page(request):
-    page = Paginator(selectors.messages_list(account_id=request.account.pk), 50).get_page(
-        request.GET.get("page"))
-    template = "messaging/messages.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#rows"
-    return render(request, template, {"page": page})
+    page = Paginator(
+        selectors.messages_list(account_id=request.account.pk), 50
+    ).get_page(request.GET.get("page"))
+    return render(
+        request, _partial(request, "messaging/messages.html", "rows"), {"page": page}
+    )
+
+
+# --- templates (S6) -----------------------------------------------------------
+
+
+@cabinet_view(SEND)
+def templates_page(request):
+    templates = compose.template_list(account_id=request.account.pk)
+    return render(request, "messaging/templates.html", {"templates": templates})
+
+
+@cabinet_view(SEND)
+def template_edit(request, pk):
+    try:
+        template = compose.template_get(account_id=request.account.pk, template_id=pk)
+    except MessageTemplate.DoesNotExist:
+        raise Http404 from None
+    form = TemplateRenameForm(
+        request.POST or None, initial={"name": template.name, "text": template.text}
+    )
+    if request.method == "POST" and form.is_valid():
+        compose.template_update(
+            template=template,
+            name=form.cleaned_data["name"],
+            text=form.cleaned_data["text"],
+        )
+        flash.success(request, _("Шаблон сохранен."))
+        return redirect("messaging:templates")
+    return render(
+        request, "messaging/template_edit.html", {"form": form, "template": template}
+    )
+
+
+@cabinet_view(SEND)
+@require_POST
+def template_delete(request, pk):
+    try:
+        template = compose.template_get(account_id=request.account.pk, template_id=pk)
+    except MessageTemplate.DoesNotExist:
+        raise Http404 from None
+    template.delete()
+    flash.success(request, _("Шаблон удален."))
+    return redirect("messaging:templates")
+
+
+# --- sender names (S7) --------------------------------------------------------
+
+
+@cabinet_view(SEND)
+def sender_names(request):
+    form = SenderRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            senders.sender_request(
+                account=request.account, name=form.cleaned_data["name"]
+            )
+        except senders.InvalidSenderName as exc:
+            form.add_error("name", exc.message)
+        else:
+            flash.success(
+                request,
+                _(
+                    "Запрос отправлен на модерацию. Ответ придет в "
+                    "течение 1–2 минут в рабочие часы (в нерабочие — до "
+                    "30 минут)."
+                ),
+            )
+            return redirect("messaging:sender_names")
+    rows = SenderName.objects.filter(account=request.account, channel="sms")
+    return render(
+        request,
+        "messaging/sender_names.html",
+        {
+            "form": form,
+            "approved": [r for r in rows if r.status == SenderName.Status.APPROVED],
+            "history": rows,
+            "default_sender": senders.default_sender(),
+            "open_dialog": request.method == "POST",
+        },
+    )
+
+
+@cabinet_view(SEND)
+@require_POST
+def sender_withdraw(request, pk):
+    try:
+        senders.sender_withdraw(account=request.account, sender_name_id=pk)
+    except SenderName.DoesNotExist:
+        raise Http404 from None
+    except senders.InvalidSenderName as exc:
+        flash.error(request, exc.message)
+    else:
+        flash.success(request, _("Запрос отозван."))
+    return redirect("messaging:sender_names")
+
+
+# --- moderation templates (S8) ------------------------------------------------
+
+
+@cabinet_view(SEND)
+def moderation_templates(request):
+    form = ModerationTemplateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            moderation.template_create(
+                account=request.account, text=form.cleaned_data["text"]
+            )
+        except moderation.InvalidTemplate as exc:
+            form.add_error("text", exc.message)
+        else:
+            flash.success(request, _("Шаблон отправлен на модерацию."))
+            return redirect("messaging:moderation_templates")
+    rows = ModerationTemplate.objects.filter(account=request.account, channel="sms")
+    return render(
+        request,
+        "messaging/moderation_templates.html",
+        {
+            "form": form,
+            "rows": rows,
+            "any_phrase": moderation.ANY_PHRASE,
+            "open_dialog": request.method == "POST",
+        },
+    )
+
+
+def _own_moderation_template(request, pk) -> ModerationTemplate:
+    try:
+        return ModerationTemplate.objects.get(account=request.account, pk=pk)
+    except ModerationTemplate.DoesNotExist:
+        raise Http404 from None
+
+
+@cabinet_view(SEND)
+def moderation_template_edit(request, pk):
+    row = _own_moderation_template(request, pk)
+    form = ModerationTemplateForm(request.POST or None, initial={"text": row.text})
+    if request.method == "POST" and form.is_valid():
+        try:
+            moderation.template_update(template=row, text=form.cleaned_data["text"])
+        except moderation.InvalidTemplate as exc:
+            form.add_error("text", exc.message)
+        else:
+            flash.success(request, _("Шаблон изменен и отправлен на модерацию."))
+            return redirect("messaging:moderation_templates")
+    return render(
+        request,
+        "messaging/moderation_template_edit.html",
+        {"form": form, "row": row, "any_phrase": moderation.ANY_PHRASE},
+    )
+
+
+@cabinet_view(SEND)
+@require_POST
+def moderation_template_delete(request, pk):
+    _own_moderation_template(request, pk).delete()
+    flash.success(request, _("Шаблон удален."))
+    return redirect("messaging:moderation_templates")
+
+
+# --- scheduler (S10) and greetings (S9) ---------------------------------------
+
+
+def _recurring_form(request, form_class, instance=None, **extra):
+    kwargs = compose.form_kwargs(account=request.account)
+    if request.method == "POST":
+        return form_class(request.POST, **kwargs, **extra)
+    initial = {}
+    if instance is not None:
+        initial = compose.form_initial(instance.payload)
+        initial["timezone"] = instance.timezone
+    return form_class(initial=initial, **kwargs, **extra)
+
+
+@cabinet_view(SEND)
+def scheduler(request):
+    rows = Schedule.objects.filter(account=request.account)
+    return render(
+        request,
+        "messaging/scheduler.html",
+        {
+            "rows": [(r, scheduling.describe(scheduling.Rule.of(r))) for r in rows],
+        },
+    )
+
+
+def _own(model, request, pk):
+    try:
+        return model.objects.get(account=request.account, pk=pk)
+    except model.DoesNotExist:
+        raise Http404 from None
+
+
+@cabinet_view(SEND)
+def schedule_edit(request, pk=None):
+    instance = _own(Schedule, request, pk) if pk else None
+    form = _recurring_form(request, ScheduleForm, instance)
+    if instance is not None and request.method != "POST":
+        form.initial.update(
+            name=instance.name,
+            months=instance.months,
+            days=instance.days,
+            weekdays=instance.weekdays,
+            hours=instance.hours,
+            minutes=instance.minutes,
+        )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            scheduling.schedule_upsert(
+                account=request.account,
+                user=request.user,
+                schedule=instance,
+                name=d.get("name") or "",
+                payload=compose.payload_from_form(form),
+                timezone=d["timezone"],
+                rule=d["rule"],
+            )
+        except scheduling.InvalidRule as exc:
+            form.add_error(None, exc.message)
+        else:
+            flash.success(request, _("Рассылка сохранена в планировщике."))
+            return redirect("messaging:scheduler")
+    return render(
+        request,
+        "messaging/schedule_form.html",
+        {
+            "form": form,
+            "instance": instance,
+            "custom_fields": compose.compose_custom_fields(
+                account_id=request.account.pk
+            ),
+        },
+    )
+
+
+@cabinet_view(SEND)
+@require_POST
+def schedule_toggle(request, pk):
+    scheduling.schedule_toggle(schedule=_own(Schedule, request, pk))
+    return redirect("messaging:scheduler")
+
+
+@cabinet_view(SEND)
+@require_POST
+def schedule_delete(request, pk):
+    _own(Schedule, request, pk).delete()
+    flash.success(request, _("Рассылка удалена из планировщика."))
+    return redirect("messaging:scheduler")
+
+
+@cabinet_view(SEND)
+def greetings_page(request):
+    rows = Greeting.objects.filter(account=request.account)
+    return render(request, "messaging/greetings.html", {"rows": rows})
+
+
+@cabinet_view(SEND)
+def greeting_edit(request, pk=None):
+    instance = _own(Greeting, request, pk) if pk else None
+    date_fields = greetings.date_fields(account_id=request.account.pk)
+    form = _recurring_form(request, GreetingForm, instance, date_fields=date_fields)
+    if instance is not None and request.method != "POST":
+        form.initial.update(
+            occasion=instance.occasion,
+            date_field=instance.date_field,
+            greet_time=instance.send_time,
+        )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        greetings.greeting_upsert(
+            account=request.account,
+            user=request.user,
+            greeting=instance,
+            occasion=d["occasion"],
+            date_field=d["date_field"],
+            send_time=d["greet_time"],
+            timezone=d["timezone"],
+            payload=compose.payload_from_form(form),
+        )
+        flash.success(request, _("Рассылка сохранена."))
+        return redirect("messaging:greetings")
+    return render(
+        request,
+        "messaging/greeting_form.html",
+        {
+            "form": form,
+            "instance": instance,
+            "custom_fields": compose.compose_custom_fields(
+                account_id=request.account.pk
+            ),
+        },
+    )
+
+
+@cabinet_view(SEND)
+@require_POST
+def greeting_toggle(request, pk):
+    greetings.greeting_toggle(greeting=_own(Greeting, request, pk))
+    return redirect("messaging:greetings")
+
+
+@cabinet_view(SEND)
+@require_POST
+def greeting_delete(request, pk):
+    _own(Greeting, request, pk).delete()
+    flash.success(request, _("Рассылка удалена."))
+    return redirect("messaging:greetings")
+
+
+# --- SMS advertising (D1) -----------------------------------------------------
+
+ADVERTISING_PRICES = [
+    (2500, "6,5"),
+    (5000, "6,3"),
+    (10000, "6,1"),
+    (20000, "5,9"),
+    (50000, "5,5"),
+]
+
+
+@cabinet_view(SEND)
+def advertising(request):
+    form = AdvertisingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        AdvertisingRequest.objects.create(
+            account=request.account, created_by=request.user, **form.cleaned_data
+        )
+        flash.success(
+            request,
+            _(
+                "Заявка принята. Менеджер свяжется с вами, чтобы "
+                "согласовать дату, время и стоимость рассылки."
+            ),
+        )
+        return redirect("messaging:advertising")
+    return render(
+        request,
+        "messaging/advertising.html",
+        {
+            "form": form,
+            "prices": ADVERTISING_PRICES,
+            "requests": AdvertisingRequest.objects.filter(account=request.account)[:20],
+            "open_dialog": request.method == "POST",
+        },
+    )
+
+
+# --- short links (S5) and chat replies (S14) ----------------------------------
+
+
+@csrf_exempt
+def short_link(request, token):
+    """A recipient follows a short link: count it, mark the message clicked
+    and redirect.  Any bad token is a plain 404.  A chat link opens the reply
+    page (S14) instead; a reply is posted back to the same address (the token
+    is the credential, so there is no session and no CSRF cookie)."""
+    try:
+        link, message_id = links.link_resolve(token=token)
+    except (links.BadToken, CampaignLink.DoesNotExist):
+        raise Http404 from None
+    if link.kind != CampaignLink.Kind.CHAT:
+        links.link_click(link=link, message_id=message_id)
+        return HttpResponseRedirect(links.target_url(link))
+    sent = False
+    error = ""
+    if request.method == "POST":
+        text = (request.POST.get("text") or "").strip()
+        if not text:
+            error = _("Введите сообщение.")
+        elif len(text) > links.MAX_REPLY:
+            error = _("Сообщение длиннее %(n)s символов.") % {"n": links.MAX_REPLY}
+        else:
+            links.chat_reply(link=link, message_id=message_id, text=text)
+            sent = True
+    else:
+        links.link_click(link=link, message_id=message_id)
+    return render(
+        request,
+        "messaging/chat_reply.html",
+        {
+            "sender": link.campaign.sender,
+            "sent": sent,
+            "error": error,
+        },
+    )

@@ -36,7 +36,7 @@ def test_a_new_user_registers_signs_in_and_sends_an_sms(page, live_server):
     assert page.locator("#header-balance").inner_text().startswith("100")
 
     page.get_by_role("link", name="Отправить СМС").click()
-    page.get_by_label("Номер телефона").fill("8 (916) 123-45-67")
+    page.get_by_label("Номера телефонов").fill("8 (916) 123-45-67")
     page.get_by_label("Текст сообщения").fill("Здравствуйте! Ждём вас завтра в 20:00")
     page.get_by_role("button", name="Отправить сообщение").click()
     page.wait_for_url(re.compile(r"/messages/"))

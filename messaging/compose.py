@@ -1,0 +1,332 @@
+"""The send form's logic: form ↔ campaign arguments ("payload"), the price and
+per-recipient preview before sending, templates (S6) and repeats (R5).
+
+A *payload* is the JSON-serialisable set of ``campaign_launch`` arguments the
+form produces: ``text, sender, group_ids, filters, phones, options, tags,
+description``.  Templates, schedules and greetings store payloads; a repeat
+builds one from a campaign; the form is prefilled from one.
+"""
+
+from dataclasses import dataclass
+from datetime import time
+
+from django.db import transaction
+from django.utils import timezone
+
+from contacts.models import Group
+
+from . import senders
+from .models import Campaign, MessageTemplate, Source
+from .sms_text import count_sms
+
+PAYLOAD_KEYS = (
+    "text",
+    "sender",
+    "group_ids",
+    "filters",
+    "phones",
+    "options",
+    "tags",
+    "description",
+)
+OPTION_FLAGS = ("transliterate", "shorten_links", "chat_link")
+
+
+# --- what the form offers ------------------------------------------------------
+
+
+def compose_groups(*, account_id: int) -> list[Group]:
+    """Groups a campaign can go to: live, not stop-lists, hidden ones last."""
+    return list(
+        Group.objects.filter(
+            account_id=account_id, deleted_at__isnull=True, is_stoplist=False
+        ).order_by("is_hidden", "name", "id")
+    )
+
+
+def compose_promo_actions(*, account_id: int) -> list:
+    try:
+        from promo.selectors import promo_actions
+    except ImportError:  # the promo app is optional
+        return []
+    return list(promo_actions(account_id=account_id))
+
+
+def compose_custom_fields(*, account_id: int) -> list:
+    try:
+        from contacts.selectors import custom_fields
+    except ImportError:
+        return []
+    return list(custom_fields(account_id=account_id))
+
+
+def form_kwargs(*, account) -> dict:
+    """Per-account choices of the compose form."""
+    return {
+        "senders": senders.sender_choices(account_id=account.pk),
+        "groups": compose_groups(account_id=account.pk),
+        "promo_actions": compose_promo_actions(account_id=account.pk),
+    }
+
+
+# --- form ↔ payload ------------------------------------------------------------
+
+
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def payload_from_form(form) -> dict:
+    d = form.cleaned_data
+    options: dict = {}
+    if d.get("smooth"):
+        options["smooth"] = {
+            "portions": d["smooth_portions"],
+            "interval_minutes": d["smooth_interval"],
+        }
+    if d.get("ttl_on") and d.get("ttl"):
+        options["ttl"] = int(d["ttl"])
+    if d.get("window"):
+        options["window"] = {
+            "from": _hhmm(d["window_from"]),
+            "to": _hhmm(d["window_to"]),
+            "weekdays": sorted(int(w) for w in d["window_weekdays"]),
+        }
+    for flag in OPTION_FLAGS:
+        if d.get(flag):
+            options[flag] = True
+    if d.get("promo") and d.get("promo_action"):
+        options["promo_action"] = int(d["promo_action"])
+    return {
+        "text": d.get("text", ""),
+        "sender": d.get("sender") or "",
+        "group_ids": sorted(int(g) for g in d.get("groups") or []),
+        "filters": d.get("filters") or {},
+        "phones": list(d.get("phones") or []),
+        "options": options,
+        "tags": form.tag_list(),
+        "description": d.get("description") or "",
+    }
+
+
+def launch_kwargs(payload: dict) -> dict:
+    """``campaign_launch`` keyword arguments of a stored payload."""
+    return {
+        "text": payload.get("text") or "",
+        "sender": payload.get("sender") or "",
+        "group_ids": list(payload.get("group_ids") or []) or None,
+        "filters": dict(payload.get("filters") or {}) or None,
+        "phones": list(payload.get("phones") or []) or None,
+        "options": dict(payload.get("options") or {}),
+        "tags": list(payload.get("tags") or []),
+        "description": payload.get("description") or "",
+    }
+
+
+def form_initial(payload: dict) -> dict:
+    """The compose form's initial data for a payload (template, repeat…)."""
+    import json
+
+    options = payload.get("options") or {}
+    initial = {
+        "text": payload.get("text") or "",
+        "sender": payload.get("sender") or "",
+        "groups": [str(g) for g in payload.get("group_ids") or []],
+        "filters": json.dumps(payload["filters"], ensure_ascii=False)
+        if payload.get("filters")
+        else "",
+        "phones": "\n".join(payload.get("phones") or []),
+        "tags": ", ".join(payload.get("tags") or []),
+        "description": payload.get("description") or "",
+    }
+    for flag in OPTION_FLAGS:
+        initial[flag] = bool(options.get(flag))
+    smooth = options.get("smooth")
+    if smooth:
+        initial.update(
+            smooth=True,
+            smooth_portions=smooth.get("portions"),
+            smooth_interval=smooth.get("interval_minutes"),
+        )
+    if options.get("ttl"):
+        initial.update(ttl_on=True, ttl=int(options["ttl"]))
+    window = options.get("window")
+    if window:
+        initial.update(
+            window=True,
+            window_from=window.get("from"),
+            window_to=window.get("to"),
+            window_weekdays=window.get("weekdays") or [],
+        )
+    if options.get("promo_action"):
+        initial.update(promo=True, promo_action=options["promo_action"])
+    return initial
+
+
+def payload_from_campaign(campaign: Campaign) -> dict:
+    audience = campaign.audience or {}
+    options = {
+        k: v
+        for k, v in (campaign.options or {}).items()
+        if k in ("smooth", "ttl", "window", "promo_action", *OPTION_FLAGS)
+    }
+    return {
+        "text": campaign.text,
+        "sender": campaign.sender,
+        "group_ids": list(audience.get("group_ids") or []),
+        "filters": audience.get("filters") or {},
+        "phones": list(audience.get("phones") or []),
+        "options": options,
+        "tags": list(campaign.tags or []),
+        "description": campaign.description,
+    }
+
+
+# --- send ------------------------------------------------------------------------
+
+
+def compose_launch(*, account, user, form) -> Campaign:
+    """Launch the form's campaign (``LaunchError`` from the engine, nothing
+    changed)."""
+    from .services import campaign_launch
+
+    payload = payload_from_form(form)
+    return campaign_launch(
+        account=account,
+        channel="sms",
+        source=Source.CABINET,
+        created_by=user,
+        send_at=form.cleaned_data.get("send_at"),
+        **launch_kwargs(payload),
+    )
+
+
+def compose_quote(*, account, payload: dict):
+    """The engine's price quote for a payload (``LaunchError`` on bad input)."""
+    from .services import campaign_quote
+
+    kw = launch_kwargs(payload)
+    return campaign_quote(
+        account=account,
+        channel="sms",
+        text=kw["text"],
+        sender=kw["sender"],
+        group_ids=kw["group_ids"],
+        filters=kw["filters"],
+        phones=kw["phones"],
+        options=kw["options"],
+    )
+
+
+@dataclass
+class PreviewRow:
+    phone: str
+    name: str
+    text: str
+    encoding: str
+    parts: int
+    chars: int
+
+
+def preview_recipients(*, account, payload: dict, limit: int = 3) -> list[dict]:
+    """The first few recipients as the engine will see them: pasted numbers
+    first, then contacts of the chosen groups (filtered)."""
+    rows: list[dict] = [{"phone": p} for p in (payload.get("phones") or [])[:limit]]
+    group_ids = payload.get("group_ids") or []
+    if len(rows) < limit and group_ids:
+        from contacts.selectors import audience_iter
+
+        for chunk in audience_iter(
+            account_id=account.pk,
+            group_ids=group_ids,
+            filters=payload.get("filters") or None,
+            chunk_size=limit - len(rows),
+        ):
+            rows.extend(chunk)
+            break
+    return rows[:limit]
+
+
+def compose_preview(*, account, payload: dict, limit: int = 3) -> list[PreviewRow]:
+    """Each of the first recipients' text, rendered as it will be sent (short
+    links and promo codes as samples of their real length)."""
+    from .rendering import build_renderer
+
+    campaign = Campaign(
+        account=account,
+        channel="sms",
+        text=payload.get("text") or "",
+        options=payload.get("options") or {},
+    )
+    renderer = build_renderer(campaign, preview=True)
+    result = []
+    for fields in preview_recipients(account=account, payload=payload, limit=limit):
+        text = renderer.render(fields, None)
+        count = count_sms(text)
+        name = " ".join(
+            p for p in (fields.get("last_name"), fields.get("first_name")) if p
+        )
+        result.append(
+            PreviewRow(
+                fields.get("phone", ""),
+                name,
+                text,
+                count.encoding,
+                count.parts,
+                count.chars,
+            )
+        )
+    return result
+
+
+# --- templates (S6) ---------------------------------------------------------------
+
+
+def template_list(*, account_id: int, channel: str = "sms"):
+    return MessageTemplate.objects.filter(account_id=account_id, channel=channel)
+
+
+def template_get(*, account_id: int, template_id) -> MessageTemplate:
+    """The account's template; ``MessageTemplate.DoesNotExist`` otherwise."""
+    try:
+        template_id = int(template_id)
+    except (TypeError, ValueError):
+        raise MessageTemplate.DoesNotExist from None
+    return MessageTemplate.objects.get(account_id=account_id, pk=template_id)
+
+
+def template_save(
+    *, account, payload: dict, name: str = "", template: MessageTemplate | None = None
+) -> MessageTemplate:
+    """Save the form as a new template (``name``) or over ``template``."""
+    form = {k: v for k, v in payload.items() if k in PAYLOAD_KEYS and k != "text"}
+    with transaction.atomic():
+        if template is None:
+            return MessageTemplate.objects.create(
+                account_id=account.pk,
+                name=name.strip()[:100],
+                text=payload.get("text") or "",
+                form=form,
+            )
+        template.text = payload.get("text") or ""
+        template.form = form
+        template.updated_at = timezone.now()
+        template.save(update_fields=["text", "form", "updated_at"])
+        return template
+
+
+def template_payload(template: MessageTemplate) -> dict:
+    return {**(template.form or {}), "text": template.text}
+
+
+def template_update(
+    *, template: MessageTemplate, name: str, text: str | None = None
+) -> MessageTemplate:
+    template.name = name.strip()[:100]
+    fields = ["name", "updated_at"]
+    if text is not None:
+        template.text = text
+        fields.append("text")
+    template.updated_at = timezone.now()
+    template.save(update_fields=fields)
+    return template

@@ -1,0 +1,192 @@
+"""Short links on the service's own path (S5).
+
+Every distinct URL of a campaign is one ``CampaignLink`` row; each message gets
+its own link ``<SHORT_LINK_BASE>/s/<token>`` where the token packs the link id
+and the message id (variable-length integers) followed by a truncated
+HMAC-SHA256, in URL-safe base64.  No row is written per message, the token is
+short (about 15 characters for a million-message campaign) and cannot be
+forged or altered: a bad token is simply "not found".
+"""
+
+import base64
+import hashlib
+import hmac
+import re
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from .models import CampaignLink
+
+# Bytes of the HMAC kept in a token: 2^-48 chance to guess a valid one.
+MAC_BYTES = 6
+
+# A link in a message text: http(s)://… or www.…, up to the first space, and
+# without a trailing sentence punctuation mark.
+URL_RE = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"'\[\]]+[^\s<>\"'\[\].,;:!?)»]", re.IGNORECASE
+)
+
+
+class BadToken(ValueError):
+    pass
+
+
+@lru_cache(maxsize=4)
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(b"messaging.links:" + secret.encode()).digest()
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    n = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise BadToken("truncated")
+        byte = data[pos]
+        pos += 1
+        n |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return n, pos
+        shift += 7
+
+
+def token_make(link_id: int, message_id: int) -> str:
+    body = _varint(link_id) + _varint(message_id)
+    mac = hmac.new(_key(settings.SECRET_KEY), body, hashlib.sha256).digest()[:MAC_BYTES]
+    return base64.urlsafe_b64encode(body + mac).rstrip(b"=").decode()
+
+
+def token_read(token: str) -> tuple[int, int]:
+    """(link id, message id) of a token; ``BadToken`` for anything forged,
+    altered or malformed."""
+    if not token or len(token) > 64 or not re.fullmatch(r"[A-Za-z0-9_-]+", token):
+        raise BadToken("malformed")
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except ValueError as exc:
+        raise BadToken("malformed") from exc
+    if len(raw) <= MAC_BYTES:
+        raise BadToken("short")
+    body, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
+    good = hmac.new(_key(settings.SECRET_KEY), body, hashlib.sha256).digest()[
+        :MAC_BYTES
+    ]
+    if not hmac.compare_digest(mac, good):
+        raise BadToken("signature")
+    link_id, pos = _read_varint(body, 0)
+    message_id, pos = _read_varint(body, pos)
+    if pos != len(body):
+        raise BadToken("trailing bytes")
+    return link_id, message_id
+
+
+def short_base() -> str:
+    return getattr(settings, "SHORT_LINK_BASE", "") or settings.SITE_URL
+
+
+class LinkMaker:
+    """Builds each message's short link for one link row; precomputes the
+    HMAC state and the prefix so a million links cost a million HMACs only."""
+
+    def __init__(self, link_id: int):
+        self.prefix = short_base().rstrip("/") + "/s/"
+        self.head = _varint(link_id)
+        self._mac = hmac.new(_key(settings.SECRET_KEY), b"", hashlib.sha256)
+
+    def __call__(self, message_id: int) -> str:
+        body = self.head + _varint(message_id)
+        mac = self._mac.copy()
+        mac.update(body)
+        token = base64.urlsafe_b64encode(body + mac.digest()[:MAC_BYTES]).rstrip(b"=")
+        return self.prefix + token.decode()
+
+
+def sample_link() -> str:
+    """A link of typical length, for previews and length estimates."""
+    return short_base().rstrip("/") + "/s/" + "x" * 15
+
+
+def campaign_links(
+    *, campaign, urls: list[str], kind: str = CampaignLink.Kind.URL
+) -> dict[str, CampaignLink]:
+    """The link rows of a campaign's distinct URLs, created when missing
+    (idempotent: prepare may run again after a crash)."""
+    result: dict[str, CampaignLink] = {}
+    for url in dict.fromkeys(urls):
+        link, _created = CampaignLink.objects.get_or_create(
+            campaign=campaign, kind=kind, url=url[:2000]
+        )
+        result[url] = link
+    return result
+
+
+def find_urls(text: str) -> list[str]:
+    return URL_RE.findall(text)
+
+
+def link_resolve(*, token: str) -> tuple[CampaignLink, int]:
+    """The link row and message id of a token.  Raises ``BadToken`` or
+    ``CampaignLink.DoesNotExist`` for a bad one."""
+    link_id, message_id = token_read(token)
+    link = CampaignLink.objects.select_related("campaign").get(pk=link_id)
+    return link, message_id
+
+
+def link_click(*, link: CampaignLink, message_id: int) -> None:
+    """A click: count it on the link and mark the message clicked (Кл)."""
+    from .gateways.base import Receipt
+    from .models import Message
+    from .services import receipts_apply
+
+    with transaction.atomic():
+        CampaignLink.objects.filter(pk=link.pk).update(clicks=F("clicks") + 1)
+        if Message.objects.filter(pk=message_id, campaign_id=link.campaign_id).exists():
+            receipts_apply(
+                channel=link.campaign.channel,
+                receipts=[Receipt("clicked", message_id=message_id)],
+            )
+
+
+MAX_REPLY = 1000
+
+
+def chat_reply(*, link: CampaignLink, message_id: int, text: str) -> None:
+    """A recipient's answer through the online-chat link (S14): the client
+    sees it in the notifications centre."""
+    from cabinet.models import Notification
+    from cabinet.services import notification_create
+
+    from .models import Message
+
+    message = Message.objects.filter(
+        pk=message_id, campaign_id=link.campaign_id
+    ).first()
+    phone = message.phone if message else ""
+    notification_create(
+        account_id=link.campaign.account_id,
+        title=f"Ответ на СМС от {phone}" if phone else "Ответ на СМС",
+        body=text[:MAX_REPLY],
+        kind=Notification.Kind.INFO,
+        url=f"/reports/campaigns/{link.campaign_id}/",
+    )
+
+
+def target_url(link: CampaignLink) -> str:
+    url = link.url
+    if url.lower().startswith("www."):
+        url = "http://" + url
+    return url

@@ -1,0 +1,245 @@
+"""Campaign moderation (S8) and pre-approved moderation templates.
+
+A campaign goes to staff (status "moderation", messages М) when the account is
+new and not trusted (``Account.is_trusted`` is off and it has fewer than
+``settings.MODERATION_TRUST_AFTER`` completed campaigns) or when its text looks
+risky (URL shorteners, links to bare IP addresses, typical phishing and
+gambling phrases) — unless the text matches one of the account's approved
+moderation templates.  A template is a text with variable parts written
+``[любая фраза]`` (e.g. ``Ваш код: [любая фраза]``); it is compiled to a
+regular expression once and cached.
+"""
+
+import re
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cabinet.models import Notification
+from cabinet.services import notification_create
+
+from .models import Campaign, ModerationTemplate
+
+ANY_PHRASE = "[любая фраза]"
+_ANY_RE = re.compile(r"\[\s*любая\s+фраза\s*\]", re.IGNORECASE)
+MAX_TEMPLATE_LENGTH = 1000
+
+# Public URL shorteners hide where a link leads: phishing's favourite tool.
+SHORTENERS = (
+    "bit.ly",
+    "goo.gl",
+    "tinyurl.com",
+    "t.co",
+    "clck.ru",
+    "vk.cc",
+    "cutt.ly",
+    "is.gd",
+    "ow.ly",
+    "rebrand.ly",
+    "u.to",
+    "qps.ru",
+    "lnkd.in",
+    "tiny.cc",
+    "shorturl.at",
+    "rb.gy",
+    "v.gd",
+    "t.ly",
+)
+RISKY_PHRASES = (
+    "ваша карта заблокирована",
+    "карта заблокирована",
+    "служба безопасности банка",
+    "сообщите код",
+    "назовите код",
+    "продиктуйте код",
+    "подтвердите перевод",
+    "вы выиграли",
+    "ваш выигрыш",
+    "получите выигрыш",
+    "приз ждет",
+    "приз ждёт",
+    "компенсация от государства",
+    "положена выплата",
+    "казино",
+    "ставки на спорт",
+    "букмекер",
+    "займ без отказа",
+    "кредит без отказа",
+    "деньги до зарплаты",
+    "заработок без вложений",
+    "срочно перейдите",
+    "ваш аккаунт будет удален",
+    "ваш аккаунт будет удалён",
+)
+_SHORTENER_RE = re.compile(
+    r"(?:https?://|www\.|\b)(?:"
+    + "|".join(re.escape(d) for d in SHORTENERS)
+    + r")/\S+",
+    re.IGNORECASE,
+)
+_IP_URL_RE = re.compile(r"https?://\d{1,3}(?:\.\d{1,3}){3}", re.IGNORECASE)
+_RISKY_RE = re.compile("|".join(re.escape(p) for p in RISKY_PHRASES), re.IGNORECASE)
+
+
+class InvalidTemplate(ValueError):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def risky_reason(text: str) -> str:
+    """Why the text needs a moderator's look ("" when it does not)."""
+    if _SHORTENER_RE.search(text):
+        return _("ссылка через сервис сокращения ссылок")
+    if _IP_URL_RE.search(text):
+        return _("ссылка на IP-адрес")
+    match = _RISKY_RE.search(text)
+    if match:
+        return _("подозрительная фраза «%(p)s»") % {"p": match.group(0)}
+    return ""
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@lru_cache(maxsize=2048)
+def template_regex(text: str) -> re.Pattern:
+    """``Ваш код: [любая фраза]`` → ``^Ваш\\ код:\\ (.+?)$``; whitespace runs
+    match any whitespace run."""
+    pieces = _ANY_RE.split(_normalise(text))
+    literal = [re.escape(p).replace(r"\ ", r"\s+") for p in pieces]
+    return re.compile("^" + "(.+?)".join(literal) + "$", re.DOTALL | re.IGNORECASE)
+
+
+def matches_template(*, account_id: int, channel: str, text: str) -> bool:
+    patterns = ModerationTemplate.objects.filter(
+        account_id=account_id,
+        channel=channel,
+        status=ModerationTemplate.Status.APPROVED,
+    ).values_list("text", flat=True)
+    body = _normalise(text)
+    return any(template_regex(p).match(body) for p in patterns)
+
+
+def is_new_account(account) -> bool:
+    if account.is_trusted:
+        return False
+    needed = getattr(settings, "MODERATION_TRUST_AFTER", 3)
+    done = Campaign.objects.filter(account_id=account.pk, status=Campaign.Status.DONE)[
+        :needed
+    ].count()
+    return done < needed
+
+
+def needs_moderation(*, account, channel: str, text: str) -> bool:
+    """Does a campaign with this text need staff approval before sending?"""
+    risky = bool(risky_reason(text))
+    if not risky and not is_new_account(account):
+        return False
+    return not matches_template(account_id=account.pk, channel=channel, text=text)
+
+
+def moderation_reason(*, account, channel: str, text: str) -> str:
+    """A human explanation of ``needs_moderation`` (for the admin queue)."""
+    reason = risky_reason(text)
+    if reason:
+        return reason
+    if is_new_account(account):
+        return _("новый аккаунт")
+    return ""
+
+
+# --- moderation templates ---------------------------------------------------
+
+
+def _clean_template_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidTemplate(_("Введите текст шаблона."))
+    if len(text) > MAX_TEMPLATE_LENGTH:
+        raise InvalidTemplate(
+            _("Текст шаблона длиннее %(n)s символов.") % {"n": MAX_TEMPLATE_LENGTH}
+        )
+    if _normalise(_ANY_RE.sub("", text)) == "":
+        raise InvalidTemplate(
+            _(
+                "Шаблон не может состоять только из «любой фразы»: добавьте постоянный "
+                "текст."
+            )
+        )
+    return text
+
+
+def template_create(*, account, text: str, channel: str = "sms") -> ModerationTemplate:
+    return ModerationTemplate.objects.create(
+        account_id=account.pk, channel=channel, text=_clean_template_text(text)
+    )
+
+
+def template_update(*, template: ModerationTemplate, text: str) -> ModerationTemplate:
+    """A changed text goes back to moderation."""
+    template.text = _clean_template_text(text)
+    template.status = ModerationTemplate.Status.PENDING
+    template.comment = ""
+    template.decided_at = None
+    template.decided_by = None
+    template.save(
+        update_fields=["text", "status", "comment", "decided_at", "decided_by"]
+    )
+    return template
+
+
+def template_decide(
+    *, template: ModerationTemplate, approve: bool, comment: str = "", staff_user=None
+) -> ModerationTemplate:
+    with transaction.atomic():
+        row = ModerationTemplate.objects.select_for_update().get(pk=template.pk)
+        if row.status != ModerationTemplate.Status.PENDING:
+            return row
+        row.status = (
+            ModerationTemplate.Status.APPROVED
+            if approve
+            else ModerationTemplate.Status.REJECTED
+        )
+        row.comment = comment[:300]
+        row.decided_at = timezone.now()
+        row.decided_by = staff_user
+        row.save(update_fields=["status", "comment", "decided_at", "decided_by"])
+        verdict = _("одобрен") if approve else _("отклонён")
+        notification_create(
+            account_id=row.account_id,
+            title=_("Шаблон модерации %(v)s") % {"v": verdict},
+            body=row.text[:200] + (f"\n{row.comment}" if row.comment else ""),
+            kind=Notification.Kind.MODERATION,
+            url="/sms/moderation-templates/",
+        )
+    return row
+
+
+def campaign_decide(
+    *, campaign: Campaign, approve: bool, reason: str = "", staff_user=None
+) -> None:
+    """Staff decision on a campaign in moderation: the engine changes the
+    statuses (and refunds a rejection); the client is notified."""
+    from .services import campaign_moderate
+
+    campaign_moderate(
+        campaign=campaign, approve=approve, reason=reason, staff_user=staff_user
+    )
+    if approve:
+        title = _("Рассылка #%(id)s прошла модерацию") % {"id": campaign.pk}
+        body = _("Сообщения отправляются.")
+    else:
+        title = _("Рассылка #%(id)s отклонена модератором") % {"id": campaign.pk}
+        body = reason or _("Причина не указана.")
+    notification_create(
+        account_id=campaign.account_id,
+        title=title,
+        body=body,
+        kind=Notification.Kind.MODERATION,
+        url=f"/reports/campaigns/{campaign.pk}/",
+    )

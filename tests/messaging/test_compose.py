@@ -1,0 +1,321 @@
+import json
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from contacts.models import Contact, Group
+from messaging.models import Campaign, Message, MessageTemplate, SenderName
+
+pytestmark = pytest.mark.django_db
+
+URL = "/sms/send/"
+
+
+def post(client, **data):
+    base = {"text": "Привет", "phones": "+79161234567"}
+    base.update(data)
+    return client.post(URL, base)
+
+
+def test_the_page_shows_the_manuals_form(client_for, user):
+    page = client_for(user).get(URL).content.decode()
+    for label in (
+        "От:",
+        "Подставить",
+        "Шаблоны",
+        "Количество частей",
+        "Осталось символов",
+        "Транслитерация СМС",
+        "Отправить позже",
+        "Плавная отправка",
+        "Разрешенное время отправки",
+        "Время жизни сообщения",
+        "Получать ответ в Online-чат",
+        "Сокращать ссылки",
+        "Сгенерировать промокод",
+        "Получатели",
+        "Введите телефоны через Enter",
+        "Очистить форму после отправки",
+        "Указана примерная длина, без учета подставляемых значений",
+        "Тэги",
+    ):
+        assert label in page, label
+
+
+def test_it_sends_to_pasted_numbers(client_for, user):
+    resp = post(
+        client_for(user), phones="+7 916 123-45-67\n8 903 111 22 33\n+79161234567"
+    )
+    assert resp.status_code == 302
+    campaign = Campaign.objects.get()
+    assert sorted(campaign.messages.values_list("phone", flat=True)) == [
+        "+79031112233",
+        "+79161234567",
+    ]
+    assert campaign.source == "cabinet"
+
+
+def test_it_explains_lines_that_are_not_numbers_and_sends_nothing(client_for, user):
+    resp = post(client_for(user), phones="+79161234567\nabc\n12")
+    assert resp.status_code == 200
+    body = resp.content.decode()
+    assert "Не похоже на номер телефона: abc, 12" in body
+    assert not Campaign.objects.exists()
+
+
+def test_it_needs_recipients_and_text(client_for, user):
+    resp = client_for(user).post(URL, {"text": " ", "phones": ""})
+    body = resp.content.decode()
+    assert "Введите текст сообщения." in body
+    assert "Добавьте получателей" in body
+    assert not Campaign.objects.exists()
+
+
+def test_it_sends_to_a_group_with_substitutions(client_for, user):
+    group = Group.objects.create(account=user.account, name="Клиенты")
+    Contact.objects.create(
+        account=user.account,
+        group=group,
+        phone="+79161234567",
+        first_name="Иван",
+        gender="m",
+    )
+    Contact.objects.create(
+        account=user.account,
+        group=group,
+        phone="+79031112233",
+        first_name="Мария",
+        gender="f",
+    )
+    resp = post(
+        client_for(user), phones="", groups=[str(group.pk)], text="[Уважаемый] [Имя]!"
+    )
+    assert resp.status_code == 302, resp.content.decode()
+    texts = dict(Message.objects.values_list("phone", "text"))
+    assert texts == {
+        "+79161234567": "Уважаемый Иван!",
+        "+79031112233": "Уважаемая Мария!",
+    }
+
+
+def test_a_foreign_group_is_not_offered_and_is_rejected(client_for, user, other_user):
+    foreign = Group.objects.create(account=other_user.account, name="Чужая")
+    client = client_for(user)
+    assert "Чужая" not in client.get(URL).content.decode()
+    resp = post(client, phones="", groups=[str(foreign.pk)])
+    assert resp.status_code == 200
+    assert not Campaign.objects.exists()
+
+
+def test_it_passes_the_options_to_the_engine(client_for, user):
+    resp = post(
+        client_for(user),
+        smooth="on",
+        smooth_portions="3",
+        smooth_interval="10",
+        window="on",
+        window_from="09:00",
+        window_to="21:00",
+        window_weekdays=["1", "2", "3"],
+        ttl_on="on",
+        ttl="3600",
+        transliterate="on",
+        shorten_links="on",
+        tags="акция, #осень",
+        description="Осенняя акция",
+    )
+    assert resp.status_code == 302, resp.content.decode()
+    campaign = Campaign.objects.get()
+    assert campaign.options["smooth"] == {"portions": 3, "interval_minutes": 10}
+    assert campaign.options["window"] == {
+        "from": "09:00",
+        "to": "21:00",
+        "weekdays": [1, 2, 3],
+    }
+    assert campaign.options["ttl"] == 3600
+    assert campaign.options["transliterate"] is True
+    assert campaign.tags == ["акция", "осень"]
+    assert campaign.description == "Осенняя акция"
+    assert campaign.messages.get().text == "Privet"
+
+
+def test_send_later_defers_the_campaign(client_for, user):
+    when = timezone.now() + timedelta(days=2)
+    local = when.astimezone(timezone.get_default_timezone())
+    resp = post(
+        client_for(user),
+        send_later="on",
+        send_date=local.strftime("%Y-%m-%d"),
+        send_time=local.strftime("%H:%M"),
+        send_tz="Europe/Moscow",
+    )
+    assert resp.status_code == 302, resp.content.decode()
+    campaign = Campaign.objects.get()
+    assert campaign.send_at is not None and campaign.send_at > timezone.now()
+    assert set(campaign.messages.values_list("status", flat=True)) == {"deferred"}
+
+
+def test_send_later_in_the_past_is_refused(client_for, user):
+    resp = post(
+        client_for(user),
+        send_later="on",
+        send_date="2020-01-01",
+        send_time="10:00",
+        send_tz="Europe/Moscow",
+    )
+    assert "Время отправки уже прошло." in resp.content.decode()
+    assert not Campaign.objects.exists()
+
+
+def test_ttl_over_twelve_hours_is_refused(client_for, user):
+    resp = post(client_for(user), ttl_on="on", ttl="86400")
+    assert resp.status_code == 200
+    assert not Campaign.objects.exists()
+
+
+def test_an_unapproved_sender_is_refused(client_for, user):
+    SenderName.objects.create(account=user.account, name="MyShop")
+    resp = post(client_for(user), sender="MyShop")
+    assert resp.status_code == 200
+    assert not Campaign.objects.exists()
+
+
+def test_an_approved_sender_is_offered_and_used(client_for, user):
+    SenderName.objects.create(account=user.account, name="MyShop", status="approved")
+    client = client_for(user)
+    assert '<option value="MyShop"' in client.get(URL).content.decode()
+    assert post(client, sender="MyShop").status_code == 302
+    assert Campaign.objects.get().sender == "MyShop"
+
+
+def test_clear_form_returns_to_an_empty_form(client_for, user):
+    resp = post(client_for(user), clear_form="on")
+    assert resp.status_code == 302 and resp.url == URL
+
+
+def test_the_estimate_shows_the_price_and_previews(client_for, user):
+    group = Group.objects.create(account=user.account, name="Клиенты")
+    Contact.objects.create(
+        account=user.account,
+        group=group,
+        phone="+79161234567",
+        first_name="Иван",
+        gender="m",
+    )
+    resp = client_for(user).post(
+        reverse("messaging:sms_estimate"),
+        {
+            "text": "Здравствуйте, [Имя]!",
+            "groups": [str(group.pk)],
+            "phones": "+79031112233",
+        },
+    )
+    body = resp.content.decode()
+    assert resp.status_code == 200
+    assert "Здравствуйте, Иван!" in body
+    assert "Здравствуйте, !" in body  # the pasted number has no name
+    assert "₽" in body
+    assert not Campaign.objects.exists()
+
+
+def test_repeat_prefills_the_form(client_for, user):
+    client = client_for(user)
+    post(client, text="Повтори меня", tags="t1")
+    campaign = Campaign.objects.get()
+    page = client.get(f"{URL}?repeat={campaign.pk}").content.decode()
+    assert "Повтори меня" in page
+    assert "+79161234567" in page
+
+
+def test_repeat_of_a_foreign_campaign_is_404(client_for, user, other_user):
+    from messaging import services
+
+    foreign = services.campaign_launch(
+        account=other_user.account,
+        channel="sms",
+        text="secret",
+        phones=["+79031112233"],
+    )
+    assert client_for(user).get(f"{URL}?repeat={foreign.pk}").status_code == 404
+    assert client_for(user).get(f"{URL}?repeat=abc").status_code == 404
+
+
+def test_filters_from_the_phonebook_limit_the_group(client_for, user):
+    group = Group.objects.create(account=user.account, name="Клиенты")
+    Contact.objects.create(
+        account=user.account, group=group, phone="+79161234567", gender="m"
+    )
+    Contact.objects.create(
+        account=user.account, group=group, phone="+79031112233", gender="f"
+    )
+    resp = post(
+        client_for(user),
+        phones="",
+        groups=[str(group.pk)],
+        filters=json.dumps({"gender": "f"}),
+    )
+    assert resp.status_code == 302, resp.content.decode()
+    assert list(Message.objects.values_list("phone", flat=True)) == ["+79031112233"]
+
+
+def test_save_the_form_as_a_template_and_load_it(client_for, user):
+    client = client_for(user)
+    resp = client.post(
+        URL,
+        {
+            "text": "Шаблонный текст",
+            "phones": "",
+            "action": "save_template",
+            "mode": "new",
+            "template_name": "Акция",
+            "tags": "a",
+        },
+    )
+    template = MessageTemplate.objects.get()
+    assert resp.status_code == 302 and resp.url.endswith(f"?template={template.pk}")
+    assert template.name == "Акция" and template.form["tags"] == ["a"]
+    page = client.get(resp.url).content.decode()
+    assert "Шаблонный текст" in page
+    client.post(
+        URL,
+        {
+            "text": "Новый текст",
+            "action": "save_template",
+            "mode": "update",
+            "template_id": str(template.pk),
+        },
+    )
+    template.refresh_from_db()
+    assert template.text == "Новый текст"
+    assert MessageTemplate.objects.count() == 1
+    assert not Campaign.objects.exists()
+
+
+def test_a_foreign_template_is_404(client_for, user, other_user):
+    foreign = MessageTemplate.objects.create(
+        account=other_user.account, name="x", text="y"
+    )
+    client = client_for(user)
+    assert client.get(f"{URL}?template={foreign.pk}").status_code == 404
+    resp = client.post(
+        URL,
+        {
+            "text": "t",
+            "action": "save_template",
+            "mode": "update",
+            "template_id": str(foreign.pk),
+        },
+    )
+    assert resp.status_code == 200  # not among the choices: a form error
+    foreign.refresh_from_db()
+    assert foreign.text == "y"
+
+
+def test_readonly_user_sees_but_cannot_send(client_for, user, make_user):
+    reader = make_user(account=user.account, role="readonly")
+    client = client_for(reader)
+    assert client.get(URL).status_code == 200
+    assert post(client).status_code == 403
+    assert not Message.objects.exists()
