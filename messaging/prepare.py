@@ -187,6 +187,8 @@ class Preparer:
                     if not self.renderer.static
                     else self.renderer.render({}, None)
                 )
+                if r.get("text") is not None:  # a Recipient given with its own text
+                    text = r["text"]
                 units = self.units_cache.get(text)
                 if units is None:
                     units = self.kind.count_units(text, self.campaign.content)

@@ -118,9 +118,9 @@ class PromoCodeIssuer:
     them (on a rare clash with a code stored meanwhile, ``flush`` gives the
     message a fresh code and rewrites that code in the message's text).
 
-    Raises ``PromoAction.DoesNotExist`` for a foreign action and ``PromoError``
-    for an inactive one, or when the account would hold more codes of this
-    length than is safe against guessing (see ``promo.codes.SAFETY``).
+    Raises ``PromoError`` (a ``LaunchError``) for a foreign or missing action
+    (code ``not_found``), an inactive one, or when the account would hold more
+    codes of this length than is safe against guessing (``promo.codes.SAFETY``).
     """
 
     POOL = 10000  # codes generated (and checked against the database) at a time
@@ -133,7 +133,14 @@ class PromoCodeIssuer:
         campaign_id: int | None,
         expected: int | None = None,
     ):
-        self.action = action_get(account_id=account_id, action_id=action_id)
+        try:
+            self.action = action_get(account_id=account_id, action_id=action_id)
+        except PromoAction.DoesNotExist:
+            # A LaunchError, so a campaign naming a foreign action is refused
+            # (not_found) like any other bad launch.
+            raise PromoError(
+                _("Промо-акция не найдена."), code="not_found", field="promo_action"
+            ) from None
         if not self.action.is_active:
             raise PromoError(
                 _("Промо-акция «%(name)s» завершена.") % {"name": self.action.name},

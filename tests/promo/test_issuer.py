@@ -74,10 +74,13 @@ def test_a_clash_with_a_code_stored_meanwhile_is_regenerated_not_lost(
 
 
 def test_a_foreign_action_cannot_be_used(action, other_user):
-    with pytest.raises(PromoAction.DoesNotExist):
+    with pytest.raises(PromoError) as exc:
         PromoCodeIssuer(
             account_id=other_user.account_id, action_id=action.pk, campaign_id=None
         )
+    assert (
+        exc.value.code == "not_found" and exc.value.message == "Промо-акция не найдена."
+    )
     with pytest.raises(PromoAction.DoesNotExist):
         action_get(account_id=other_user.account_id, action_id=action.pk)
     assert promo_actions(account_id=other_user.account_id) == []
