@@ -18,8 +18,13 @@ pytestmark = pytest.mark.django_db
 
 
 def one(recipient="79161234567", id="m-1", text="Ваш код 1234", **extra):
-    return {"recipient": recipient, "recipientType": "recipient", "id": id, "text": text,
-            **extra}
+    return {
+        "recipient": recipient,
+        "recipientType": "recipient",
+        "id": id,
+        "text": text,
+        **extra,
+    }
 
 
 def balance(user):
@@ -28,8 +33,12 @@ def balance(user):
 
 def test_it_sends_messages_and_answers_each_by_the_clients_id(user, compat_for):
     api = compat_for(user)
-    resp = api.send({"messages": [one(id="a"), one("89031234567", id="b", text="Заказ")],
-                     "tags": ["orders"]})
+    resp = api.send(
+        {
+            "messages": [one(id="a"), one("89031234567", id="b", text="Заказ")],
+            "tags": ["orders"],
+        }
+    )
     assert resp.status_code == 200
     body = resp.json()
     assert body["success"] is True
@@ -52,7 +61,9 @@ def test_a_repeated_id_is_not_sent_twice(user, compat_for):
     api = compat_for(user)
     first = api.send({"messages": [one(id="order-7")]}).json()["result"]["messages"][0]
     after_first = balance(user)
-    again = api.send({"messages": [one(id="order-7"), one("79031234567", id="order-8")]})
+    again = api.send(
+        {"messages": [one(id="order-7"), one("79031234567", id="order-8")]}
+    )
     results = again.json()["result"]["messages"]
     assert results[0]["smscId"] == first["smscId"]
     assert results[0]["repeated"] is True
@@ -74,18 +85,25 @@ def test_ids_are_per_account(user, other_user, compat_for):
 def test_validate_prices_without_sending_or_charging(user, compat_for):
     api = compat_for(user)
     long_text = "Я" * 100  # two UCS-2 parts
-    resp = api.send({"validate": True, "messages": [one(id="v1"), one("79031234567",
-                                                                     id="v2", text=long_text)]})
+    resp = api.send(
+        {
+            "validate": True,
+            "messages": [one(id="v1"), one("79031234567", id="v2", text=long_text)],
+        }
+    )
     body = resp.json()["result"]
     assert body["validate"] is True
     assert [m["parts"] for m in body["messages"]] == [1, 2]
     assert body["price"]["sum"] > 0
-    assert body["price"]["sum"] == pytest.approx(sum(m["price"] for m in body["messages"]))
+    assert body["price"]["sum"] == pytest.approx(
+        sum(m["price"] for m in body["messages"])
+    )
     assert body["price"]["enough"] is True
     assert not Message.objects.exists() and not Campaign.objects.exists()
     assert balance(user) == Decimal("1000")
-    assert not LedgerEntry.objects.filter(account_id=user.account_id,
-                                          kind="charge").exists()
+    assert not LedgerEntry.objects.filter(
+        account_id=user.account_id, kind="charge"
+    ).exists()
 
 
 def test_duplicates_are_dropped_unless_allowed(user, compat_for):
@@ -95,8 +113,9 @@ def test_duplicates_are_dropped_unless_allowed(user, compat_for):
     assert results[0]["success"] and not results[1]["success"]
     assert results[1]["error"]["code"] == 1003
     assert Message.objects.count() == 1
-    resp = api.send({"duplicateRecipientsAllowed": True,
-                     "messages": [one(id="d3"), one(id="d4")]})
+    resp = api.send(
+        {"duplicateRecipientsAllowed": True, "messages": [one(id="d3"), one(id="d4")]}
+    )
     assert all(m["success"] for m in resp.json()["result"]["messages"])
     assert Message.objects.filter(client_ref__in=["d3", "d4"]).count() == 2
 
@@ -104,12 +123,20 @@ def test_duplicates_are_dropped_unless_allowed(user, compat_for):
 def test_operator_allow_and_deny_lists(user, compat_for):
     api = compat_for(user)
     mts, beeline = "79161234567", "79031234567"  # МТС, Билайн in the numbering plan
-    resp = api.send({"opsosAllowed": ["mts"],
-                     "messages": [one(mts, id="o1"), one(beeline, id="o2")]})
+    resp = api.send(
+        {
+            "opsosAllowed": ["mts"],
+            "messages": [one(mts, id="o1"), one(beeline, id="o2")],
+        }
+    )
     results = resp.json()["result"]["messages"]
     assert results[0]["success"] and results[1]["error"]["code"] == 1005
-    resp = api.send({"opsosDisallowed": ["МТС"],
-                     "messages": [one(mts, id="o3"), one(beeline, id="o4")]})
+    resp = api.send(
+        {
+            "opsosDisallowed": ["МТС"],
+            "messages": [one(mts, id="o3"), one(beeline, id="o4")],
+        }
+    )
     results = resp.json()["result"]["messages"]
     assert results[0]["error"]["code"] == 1005 and results[1]["success"]
     assert set(Message.objects.values_list("client_ref", flat=True)) == {"o1", "o4"}
@@ -118,14 +145,20 @@ def test_operator_allow_and_deny_lists(user, compat_for):
 def test_scheduled_send_waits_for_its_time(user, compat_for):
     api = compat_for(user)
     day = (timezone.now() + timedelta(days=30)).date()
-    resp = api.send({"startDateTime": f"{day} 10:30:00", "timeZone": "Asia/Yekaterinburg",
-                     "messages": [one(id="later")]})
+    resp = api.send(
+        {
+            "startDateTime": f"{day} 10:30:00",
+            "timeZone": "Asia/Yekaterinburg",
+            "messages": [one(id="later")],
+        }
+    )
     result = resp.json()["result"]
     assert result["messages"][0]["status"] == "waiting"
     message = Message.objects.get()
     assert message.status == MessageStatus.DEFERRED
-    expected = datetime(day.year, day.month, day.day, 10, 30,
-                        tzinfo=ZoneInfo("Asia/Yekaterinburg"))
+    expected = datetime(
+        day.year, day.month, day.day, 10, 30, tzinfo=ZoneInfo("Asia/Yekaterinburg")
+    )
     assert message.send_at == expected
     status = api.status(["later"]).json()["result"][0]
     assert status["status"] == "waiting"
@@ -134,18 +167,33 @@ def test_scheduled_send_waits_for_its_time(user, compat_for):
 def test_offset_time_zones_are_understood(user, compat_for):
     api = compat_for(user)
     day = (timezone.now() + timedelta(days=3)).date()
-    api.send({"startDateTime": f"{day} 10:30:00", "timeZone": "+05:00",
-              "messages": [one(id="z")]})
+    api.send(
+        {
+            "startDateTime": f"{day} 10:30:00",
+            "timeZone": "+05:00",
+            "messages": [one(id="z")],
+        }
+    )
     assert Message.objects.get().send_at.utcoffset().total_seconds() == 0
     assert Message.objects.get().send_at.hour == 5
 
 
 def test_transliterate_timeout_and_short_links(user, compat_for):
     api = compat_for(user)
-    resp = api.send({"transliterate": True, "messages": [
-        one(id="t1", text="Привет, мир", timeout=3600),
-        one("79031234567", id="t2", text="Смотрите https://example.com/a/b", shortenUrl=True),
-    ]})
+    resp = api.send(
+        {
+            "transliterate": True,
+            "messages": [
+                one(id="t1", text="Привет, мир", timeout=3600),
+                one(
+                    "79031234567",
+                    id="t2",
+                    text="Смотрите https://example.com/a/b",
+                    shortenUrl=True,
+                ),
+            ],
+        }
+    )
     assert all(m["success"] for m in resp.json()["result"]["messages"])
     m1 = Message.objects.get(client_ref="t1")
     assert m1.text == "Privet, mir"
@@ -158,14 +206,18 @@ def test_transliterate_timeout_and_short_links(user, compat_for):
 
 def test_messages_are_grouped_into_one_campaign_per_sender(user, compat_for):
     api = compat_for(user)
-    api.send({"messages": [one(id=f"g{i}", recipient=f"7916123450{i}") for i in range(5)]})
+    api.send(
+        {"messages": [one(id=f"g{i}", recipient=f"7916123450{i}") for i in range(5)]}
+    )
     assert Campaign.objects.count() == 1
     assert Campaign.objects.get().recipients == 5
 
 
 def test_an_unapproved_sender_fails_only_its_messages(user, compat_for):
     api = compat_for(user)
-    resp = api.send({"messages": [one(id="s1", source="NOTMINE"), one("79031234567", id="s2")]})
+    resp = api.send(
+        {"messages": [one(id="s1", source="NOTMINE"), one("79031234567", id="s2")]}
+    )
     results = resp.json()["result"]["messages"]
     assert results[0]["error"]["code"] == 1010
     assert results[1]["success"]
@@ -183,20 +235,40 @@ def test_stop_listed_numbers_are_refused(user, compat_for):
 
 def test_per_message_errors_do_not_stop_the_rest(user, compat_for):
     api = compat_for(user)
-    resp = api.send({"messages": [
-        one("abc", id="e1"), one(id="e2", text="   "), one(id="e3", text=123),
-        one(id="e4", timeout=5), one(id="e5", recipientType="group"), "not an object",
-        one(id="e6", text="Я" * 2001), one(id="ok"), one("79031234567", id="ok"),
-    ]})
+    resp = api.send(
+        {
+            "messages": [
+                one("abc", id="e1"),
+                one(id="e2", text="   "),
+                one(id="e3", text=123),
+                one(id="e4", timeout=5),
+                one(id="e5", recipientType="group"),
+                "not an object",
+                one(id="e6", text="Я" * 2001),
+                one(id="ok"),
+                one("79031234567", id="ok"),
+            ]
+        }
+    )
     results = resp.json()["result"]["messages"]
     assert [r.get("error", {}).get("code") for r in results] == [
-        1001, 1002, 1007, 1011, 1008, 1007, 1009, None, 1006]
+        1001,
+        1002,
+        1007,
+        1011,
+        1008,
+        1007,
+        1009,
+        None,
+        1006,
+    ]
     assert resp.json()["result"]["accepted"] == 1
     assert list(Message.objects.values_list("client_ref", flat=True)) == ["ok"]
 
 
-def test_insufficient_funds_is_reported_per_message_and_changes_nothing(make_user,
-                                                                        compat_for):
+def test_insufficient_funds_is_reported_per_message_and_changes_nothing(
+    make_user, compat_for
+):
     poor = make_user(balance=Decimal("1"))
     resp = compat_for(poor).send({"messages": [one(id="p")]})
     result = resp.json()["result"]["messages"][0]
@@ -206,24 +278,40 @@ def test_insufficient_funds_is_reported_per_message_and_changes_nothing(make_use
     assert balance(poor) == Decimal("1")
 
 
-@pytest.mark.parametrize("raw, code", [
-    ("{not json", 400),
-    ("", 400),
-    ("[1, 2]", 400),
-    (json.dumps({"messages": "79161234567"}), 400),
-    (json.dumps({"messages": []}), 400),
-    (json.dumps({"messages": [one()], "validate": "maybe"}), 400),
-    (json.dumps({"messages": [one()], "tags": {"a": 1}}), 400),
-    (json.dumps({"messages": [one()], "startDateTime": "tomorrow"}), 400),
-    (json.dumps({"messages": [one()], "startDateTime": "2030-01-01 10:00:00",
-                 "timeZone": "Mars/Olympus"}), 400),
-    (json.dumps({"messages": [one()], "startDateTime": "2099-01-01 10:00:00"}), 400),
-    (json.dumps({"messages": [one()], "timeRange": "late"}), 400),
-    (json.dumps({"messages": [one()], "smooth": {"portions": 1}}), 400),
-    (json.dumps({"messages": [one()], "channel": "fast"}), 400),
-    (json.dumps({"messages": [one()], "schemeId": 5}), 501),
-])
-def test_bad_requests_get_a_documented_error_and_change_nothing(user, compat_for, raw, code):
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        ("{not json", 400),
+        ("", 400),
+        ("[1, 2]", 400),
+        (json.dumps({"messages": "79161234567"}), 400),
+        (json.dumps({"messages": []}), 400),
+        (json.dumps({"messages": [one()], "validate": "maybe"}), 400),
+        (json.dumps({"messages": [one()], "tags": {"a": 1}}), 400),
+        (json.dumps({"messages": [one()], "startDateTime": "tomorrow"}), 400),
+        (
+            json.dumps(
+                {
+                    "messages": [one()],
+                    "startDateTime": "2030-01-01 10:00:00",
+                    "timeZone": "Mars/Olympus",
+                }
+            ),
+            400,
+        ),
+        (
+            json.dumps({"messages": [one()], "startDateTime": "2099-01-01 10:00:00"}),
+            400,
+        ),
+        (json.dumps({"messages": [one()], "timeRange": "late"}), 400),
+        (json.dumps({"messages": [one()], "smooth": {"portions": 1}}), 400),
+        (json.dumps({"messages": [one()], "channel": "fast"}), 400),
+        (json.dumps({"messages": [one()], "schemeId": 5}), 501),
+    ],
+)
+def test_bad_requests_get_a_documented_error_and_change_nothing(
+    user, compat_for, raw, code
+):
     resp = compat_for(user).send(None, raw=raw)
     assert 400 <= resp.status_code < 500
     body = resp.json()
@@ -247,16 +335,25 @@ def test_an_oversized_body_is_refused(user, compat_for, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
     resp = compat_for(user).send({"messages": [one(text="x" * 20_000)]})
     assert resp.status_code == 413
-    assert resp.json() == {"success": False, "error": {
-        "code": 413, "descr": "Слишком большое тело запроса."}}
+    assert resp.json() == {
+        "success": False,
+        "error": {"code": 413, "descr": "Слишком большое тело запроса."},
+    }
 
 
 def test_authentication_errors(user, compat_for, client):
-    resp = client.post("/json/v1.0/sms/send/text", json.dumps({"messages": [one()]}),
-                       content_type="application/json")
+    resp = client.post(
+        "/json/v1.0/sms/send/text",
+        json.dumps({"messages": [one()]}),
+        content_type="application/json",
+    )
     assert resp.status_code == 401 and resp.json()["error"]["code"] == 401
-    resp = client.post("/json/v1.0/sms/send/text", "{}", content_type="application/json",
-                       HTTP_X_TOKEN="wrong")
+    resp = client.post(
+        "/json/v1.0/sms/send/text",
+        "{}",
+        content_type="application/json",
+        HTTP_X_TOKEN="wrong",
+    )
     assert resp.status_code == 401
     api = compat_for(user)
     token_revoke(token=ApiToken.objects.get(pk=api.token.pk))
@@ -265,7 +362,10 @@ def test_authentication_errors(user, compat_for, client):
     limited = compat_for(user, allowed_ips="192.168.0.0/24")
     resp = limited.send({"messages": [one()]}, REMOTE_ADDR="10.0.0.1")
     assert resp.status_code == 401 and "IP" in resp.json()["error"]["descr"]
-    assert limited.send({"messages": [one()]}, REMOTE_ADDR="192.168.0.9").status_code == 200
+    assert (
+        limited.send({"messages": [one()]}, REMOTE_ADDR="192.168.0.9").status_code
+        == 200
+    )
     chat = compat_for(user, scopes=["chat"])
     resp = chat.send({"messages": [one(id="chat")]})
     assert resp.status_code == 403 and resp.json()["error"]["code"] == 403
@@ -321,15 +421,30 @@ def test_status_words_cover_every_status():
     from integrations.compat import STATUS_WORDS, status_word
 
     assert set(STATUS_WORDS) == set(MessageStatus.values)
-    words = {"process", "waiting", "enqueued", "sending", "moder", "unknown", "delivered",
-             "undelivered", "finalizator", "cancel", "moderCancel", "providerCancel", "click"}
+    words = {
+        "process",
+        "waiting",
+        "enqueued",
+        "sending",
+        "moder",
+        "unknown",
+        "delivered",
+        "undelivered",
+        "finalizator",
+        "cancel",
+        "moderCancel",
+        "providerCancel",
+        "click",
+    }
     assert set(STATUS_WORDS.values()) <= words
     assert status_word("cancelled", "rejected") == "moderCancel"
     assert status_word("no-such") == "unknown"
 
 
 def test_callpassword_is_not_available_yet(user, compat_for):
-    resp = compat_for(user).post("/json/v1.0/callpassword/send", {"recipient": "79161234567"})
+    resp = compat_for(user).post(
+        "/json/v1.0/callpassword/send", {"recipient": "79161234567"}
+    )
     assert resp.json()["success"] is False
     assert resp.json()["error"]["code"] == 501
     assert balance(user) == Decimal("1000")
@@ -337,8 +452,10 @@ def test_callpassword_is_not_available_yet(user, compat_for):
 
 def test_a_thousand_messages_answer_quickly(make_user, compat_for):
     api = compat_for(make_user(balance=Decimal("10000")))
-    messages = [one(f"7916{i:07d}", id=f"bulk-{i}", text="Акция: скидка 10%")
-                for i in range(1000)]
+    messages = [
+        one(f"7916{i:07d}", id=f"bulk-{i}", text="Акция: скидка 10%")
+        for i in range(1000)
+    ]
     started = time.perf_counter()
     resp = api.send({"messages": messages})
     elapsed = time.perf_counter() - started
