@@ -21,6 +21,7 @@ from .models import (
 
 # Used when no tariff row matches at all (a fresh database before seeding).
 FALLBACK_PRICES = {"sms": Decimal("2.77")}
+CENTS = Decimal("0.01")
 
 # Money in (top-ups and payments) vs money spent on services.
 INCOME_KINDS = (LedgerKind.TOPUP, LedgerKind.PAYMENT, LedgerKind.BONUS)
@@ -261,7 +262,7 @@ def services_rendered(
     rows = []
     spent = Decimal("0")
     for g in grouped:
-        total = -(g["total"] or Decimal("0"))
+        total = -(g["total"] or Decimal("0")).quantize(CENTS)
         spent += total
         period = (
             timezone.localtime(g["period"])
@@ -283,7 +284,7 @@ def services_rendered(
             }
         )
     paid_qs = qs.filter(kind__in=INCOME_KINDS)
-    paid = paid_qs.aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    paid = (paid_qs.aggregate(s=Sum("amount"))["s"] or Decimal("0")).quantize(CENTS)
     payments = list(paid_qs[:200]) if with_payments else []
     return ServicesReport(rows=rows, spent=spent, paid=paid, payments=payments)
 

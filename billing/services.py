@@ -1,15 +1,28 @@
 """The only way money moves.  Every change of ``Account.balance`` goes through
 ``ledger_post``, which writes the entry and the balance in one transaction under
-a row lock on the account."""
+a row lock on the account.  Payments, invoices and requisites live here too."""
 
-from decimal import Decimal
+import hashlib
+import hmac
+import json
+import logging
+import re
+import secrets
+from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
 
 from cabinet.models import Account
 
-from .models import LedgerEntry, LedgerKind
+from .models import (AcquirerCallback, Invoice, LedgerEntry, LedgerKind, Payment,
+                     Requisites)
+
+log = logging.getLogger(__name__)
 
 
 class InsufficientFunds(Exception):
@@ -23,8 +36,30 @@ class DuplicateEntry(Exception):
     """An entry with the same (kind, reference) already exists."""
 
 
+class BillingError(Exception):
+    """A business error with a message for the user (in Russian)."""
+
+
 def _quantize(amount) -> Decimal:
     return Decimal(amount).quantize(Decimal("0.01"))
+
+
+_CAMPAIGN_REF = re.compile(r"^campaign:(\d+)$")
+_CAMPAIGN_IN_REASON = re.compile(r"рассылка #(\d+)")
+
+
+def _infer_service(kind: str, reference: str, reason: str) -> str:
+    """The channel a charge or refund of a campaign belongs to, when the caller
+    did not say: from ``campaign:<id>`` or the refund's "рассылка #<id>"."""
+    if kind not in (LedgerKind.CHARGE, LedgerKind.REFUND):
+        return ""
+    match = _CAMPAIGN_REF.match(reference or "") or _CAMPAIGN_IN_REASON.search(reason or "")
+    if not match:
+        return ""
+    from messaging.models import Campaign
+
+    return Campaign.objects.filter(pk=int(match.group(1))).values_list(
+        "channel", flat=True).first() or ""
 
 
 def ledger_post(
@@ -36,14 +71,19 @@ def ledger_post(
     reference: str = "",
     created_by=None,
     allow_negative: bool = False,
+    service: str | None = None,
 ) -> LedgerEntry:
     """Post one entry and move the balance.  Debits (negative amounts) that would
     take the balance below ``-credit_limit`` raise ``InsufficientFunds`` unless
     ``allow_negative`` (used for corrections by staff).  A repeated ``reference``
-    for the same kind raises ``DuplicateEntry`` and changes nothing."""
+    for the same kind raises ``DuplicateEntry`` and changes nothing.
+    ``service`` (a channel) groups charges in "services rendered"; inferred
+    from a campaign reference when not given."""
     amount = _quantize(amount)
     if amount == 0:
         raise ValueError("zero ledger entry")
+    if service is None:
+        service = _infer_service(kind, reference, reason)
     with transaction.atomic():
         account = Account.objects.select_for_update().only(
             "id", "balance", "credit_limit", "low_balance_threshold"
@@ -63,6 +103,7 @@ def ledger_post(
                     kind=kind,
                     reason=reason[:300],
                     reference=reference,
+                    service=service[:16],
                     balance_after=new_balance,
                     created_by=created_by,
                 )
@@ -74,7 +115,9 @@ def ledger_post(
 
 
 def _after_balance_change(account: Account, *, old: Decimal, new: Decimal) -> None:
-    """Raise the critical-balance notification once per downward crossing."""
+    """Raise the critical-balance notification once per downward crossing.
+    ``old`` is read under the account's row lock, so concurrent charges see
+    consecutive balances and exactly one of them crosses the threshold."""
     threshold = account.low_balance_threshold
     if threshold is None or not (old >= threshold > new):
         return
@@ -85,7 +128,12 @@ def _after_balance_change(account: Account, *, old: Decimal, new: Decimal) -> No
         kind="balance",
         title=f"Баланс ниже критического порога {threshold} ₽",
         body=f"Текущий баланс: {new} ₽. Пополните счёт, чтобы рассылки не остановились.",
+        url=reverse("billing:pay"),
     )
+    _email_account(account_id=account.pk,
+                   subject=f"Баланс ниже критического порога {threshold} ₽",
+                   body=f"Текущий баланс: {new} ₽. Пополните счёт, чтобы рассылки не "
+                        "остановились.")
 
 
 def account_credit(*, account_id: int, amount: Decimal, reason: str, created_by=None,
@@ -97,3 +145,228 @@ def account_credit(*, account_id: int, amount: Decimal, reason: str, created_by=
         account_id=account_id, amount=amount, kind=kind, reason=reason,
         reference=reference, created_by=created_by,
     )
+
+
+def _email_account(*, account_id: int, subject: str, body: str) -> None:
+    """E-mail the account's owners after the transaction commits."""
+    from cabinet.models import Role, User
+
+    recipients = list(User.objects.filter(account_id=account_id, role=Role.OWNER,
+                                          is_active=True).values_list("email", flat=True))
+    if not recipients:
+        return
+
+    def send():
+        try:
+            send_mail(subject, body, None, recipients)
+        except Exception:  # a mail outage must never break a payment
+            log.exception("billing e-mail to %s failed", recipients)
+
+    transaction.on_commit(send)
+
+
+def _notify(*, account_id: int, kind: str, title: str, body: str, url: str = "") -> None:
+    from cabinet.services import notification_create
+
+    notification_create(account_id=account_id, kind=kind, title=title, body=body, url=url)
+    _email_account(account_id=account_id, subject=title, body=body)
+
+
+# --- requisites and invoices (M6, M3) -----------------------------------------
+
+def requisites_save(*, account: Account, data: dict) -> Requisites:
+    """Create or update the account's requisites (already validated by the form)."""
+    obj, _created = Requisites.objects.update_or_create(account=account, defaults=data)
+    return obj
+
+
+MAX_PAYMENT = Decimal("10000000")
+
+
+def _check_amount(amount) -> Decimal:
+    try:
+        amount = _quantize(amount)
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise BillingError("Неверная сумма.") from exc
+    if amount < Decimal("10"):
+        raise BillingError("Минимальная сумма — 10 ₽.")
+    if amount > MAX_PAYMENT:
+        raise BillingError("Сумма слишком велика.")
+    return amount
+
+
+def invoice_create(*, account: Account, amount: Decimal, created_by=None) -> Invoice:
+    """Issue an invoice for bank transfer.  Requires the account's requisites."""
+    amount = _check_amount(amount)
+    requisites = Requisites.objects.filter(account=account).first()
+    if requisites is None:
+        raise BillingError("Сначала заполните реквизиты в разделе «Документы».")
+    with transaction.atomic():
+        invoice = Invoice.objects.create(
+            account=account, number=f"tmp-{secrets.token_hex(6)}", amount=amount,
+            payer=requisites.snapshot(), created_by=created_by,
+        )
+        invoice.number = f"{invoice.created_at:%y}-{invoice.pk:06d}"
+        Invoice.objects.filter(pk=invoice.pk).update(number=invoice.number)
+    return invoice
+
+
+def invoice_mark_paid(*, invoice_id: int, staff_user=None) -> bool:
+    """Staff record that the bank transfer arrived: credits the balance once
+    (reference ``invoice:<id>``).  Returns False when it was already paid."""
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        if invoice.status == Invoice.Status.PAID:
+            return False
+        if invoice.status == Invoice.Status.CANCELLED:
+            raise BillingError("Счёт отменён.")
+        try:
+            ledger_post(account_id=invoice.account_id, amount=invoice.amount,
+                        kind=LedgerKind.PAYMENT, reason=f"Оплата по счёту № {invoice.number}",
+                        reference=f"invoice:{invoice.pk}", created_by=staff_user)
+        except DuplicateEntry:
+            pass  # credited earlier; only the status was lost — fix the status
+        Invoice.objects.filter(pk=invoice.pk).update(
+            status=Invoice.Status.PAID, paid_at=timezone.now(), paid_by=staff_user)
+        _notify(account_id=invoice.account_id, kind="payment",
+                title=f"Счёт № {invoice.number} оплачен",
+                body=f"На баланс зачислено {invoice.amount} ₽.", url=reverse("billing:documents"))
+    return True
+
+
+def invoice_cancel(*, invoice: Invoice) -> None:
+    Invoice.objects.filter(pk=invoice.pk, status=Invoice.Status.UNPAID).update(
+        status=Invoice.Status.CANCELLED)
+
+
+# --- card and e-wallet payments through the acquirer (M3) -------------------------
+
+def payment_create(*, account: Account, amount, method: str, wallet: str = "",
+                   created_by=None) -> Payment:
+    """A pending payment; the user is sent to the acquirer's page to pay it."""
+    amount = _check_amount(amount)
+    if method not in Payment.Method.values:
+        raise BillingError("Неизвестный способ оплаты.")
+    return Payment.objects.create(
+        account=account, amount=amount, method=method, wallet=wallet[:16],
+        token=secrets.token_urlsafe(24), created_by=created_by,
+    )
+
+
+def callback_secret() -> bytes:
+    return settings.BILLING_ACQUIRER_SECRET.encode()
+
+
+def callback_sign(body: bytes) -> str:
+    return hmac.new(callback_secret(), body, hashlib.sha256).hexdigest()
+
+
+class CallbackRejected(Exception):
+    """The callback is not valid (bad signature, unknown payment, bad data)."""
+
+
+def payment_callback_process(*, body: bytes, signature: str) -> str:
+    """Apply a server-to-server notification from the acquirer.
+
+    The body is JSON ``{"token", "status": "succeeded"|"failed"|"refunded",
+    "amount", "transaction", "card_mask"?, "error"?}`` signed with HMAC-SHA256 of
+    the settings secret.  Idempotent: a repeated or late callback changes
+    nothing (the ledger reference ``payment:<id>`` makes a double credit
+    impossible).  Returns what happened ("credited", "duplicate"…)."""
+    ok = bool(signature) and hmac.compare_digest(callback_sign(body), signature or "")
+    record = AcquirerCallback.objects.create(body=body.decode("utf-8", "replace")[:10000],
+                                             signature_ok=ok)
+    if not ok:
+        record.result = "bad_signature"
+        record.save(update_fields=["result"])
+        raise CallbackRejected("bad signature")
+    try:
+        data = json.loads(body)
+        token = str(data["token"])
+        status = str(data["status"])
+        amount = _quantize(str(data["amount"]))
+    except (ValueError, KeyError, TypeError, InvalidOperation) as exc:
+        record.result = "malformed"
+        record.save(update_fields=["result"])
+        raise CallbackRejected("malformed body") from exc
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().filter(token=token).first()
+        if payment is None or payment.amount != amount:
+            result = "unknown_payment" if payment is None else "amount_mismatch"
+            AcquirerCallback.objects.filter(pk=record.pk).update(payment=payment, result=result)
+            raise CallbackRejected(result)
+        result = _payment_apply(payment, status=status, data=data)
+        AcquirerCallback.objects.filter(pk=record.pk).update(payment=payment, result=result)
+    return result
+
+
+def _payment_apply(payment: Payment, *, status: str, data: dict) -> str:
+    """Call under a row lock on the payment."""
+    S = Payment.Status
+    now = timezone.now()
+    txn = str(data.get("transaction", ""))[:64]
+    if status == "succeeded":
+        if payment.status != S.PENDING:
+            return "duplicate"
+        try:
+            ledger_post(account_id=payment.account_id, amount=payment.amount,
+                        kind=LedgerKind.PAYMENT,
+                        reason=f"Оплата {payment.get_method_display().lower()}"
+                               f"{' ' + payment.card_mask if data.get('card_mask') else ''}"
+                               f" (платёж #{payment.pk})",
+                        reference=f"payment:{payment.pk}")
+        except DuplicateEntry:
+            return "duplicate"
+        Payment.objects.filter(pk=payment.pk).update(
+            status=S.SUCCEEDED, paid_at=now, acquirer_txn=txn,
+            card_mask=str(data.get("card_mask", ""))[:24])
+        _notify(account_id=payment.account_id, kind="payment",
+                title=f"Баланс пополнен на {payment.amount} ₽",
+                body=f"Платёж #{payment.pk} ({payment.get_method_display()}) зачислен.",
+                url=reverse("billing:ledger"))
+        return "credited"
+    if status == "failed":
+        if payment.status != S.PENDING:
+            return "duplicate"
+        Payment.objects.filter(pk=payment.pk).update(
+            status=S.FAILED, acquirer_txn=txn, error=str(data.get("error", ""))[:300],
+            card_mask=str(data.get("card_mask", ""))[:24])
+        return "failed"
+    if status == "refunded":
+        if payment.status == S.REFUNDED:
+            return "duplicate"
+        if payment.status != S.SUCCEEDED:
+            return "ignored"
+        # The acquirer already returned the money, so the debit may take the
+        # balance below zero: the ledger must follow reality.
+        ledger_post(account_id=payment.account_id, amount=-payment.amount,
+                    kind=LedgerKind.PAYMENT_REFUND,
+                    reason=f"Возврат платежа #{payment.pk}", reference=f"payment:{payment.pk}",
+                    allow_negative=True)
+        Payment.objects.filter(pk=payment.pk).update(status=S.REFUNDED, refunded_at=now)
+        _notify(account_id=payment.account_id, kind="payment",
+                title=f"Возврат платежа #{payment.pk}",
+                body=f"Сумма {payment.amount} ₽ возвращена на карту/кошелёк.")
+        return "refunded"
+    return "ignored"
+
+
+def payment_refund(*, payment: Payment) -> None:
+    """Ask the acquirer to return a successful payment; the ledger follows its
+    callback.  Refused when the balance no longer holds the payment's amount."""
+    from .acquirer import get_acquirer
+
+    payment.refresh_from_db()
+    if payment.status != Payment.Status.SUCCEEDED:
+        raise BillingError("Вернуть можно только оплаченный платёж.")
+    balance = Account.objects.values_list("balance", flat=True).get(pk=payment.account_id)
+    if balance < payment.amount:
+        raise BillingError("На балансе меньше суммы платежа — возврат невозможен.")
+    get_acquirer().refund(token=payment.token)
+
+
+# --- account settings ----------------------------------------------------------
+
+def low_balance_threshold_set(*, account: Account, threshold: Decimal | None) -> None:
+    Account.objects.filter(pk=account.pk).update(low_balance_threshold=threshold)
+    account.low_balance_threshold = threshold

@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.services import DuplicateEntry, InsufficientFunds, ledger_post
 
-from .models import Account, ApiToken, LoginEvent, Notification, User
+from .models import (Account, ApiToken, LoginCode, LoginEvent, Notification, Ticket,
+                     TicketMessage, User)
+from .support import ticket_staff_reply
 
 
 class CreditForm(forms.Form):
@@ -37,7 +39,8 @@ class UserInline(admin.TabularInline):
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
     list_display = ("id", "name", "balance", "tariff_tier", "is_trusted", "is_blocked", "created_at")
-    list_filter = ("is_blocked", "is_trusted")
+    list_filter = ("is_blocked", "is_trusted", "tariff_tier")
+    list_editable = ("tariff_tier",)
     search_fields = ("name", "users__email")
     readonly_fields = ("balance", "ledger_total")
     inlines = [UserInline]
@@ -110,3 +113,56 @@ class ApiTokenAdmin(admin.ModelAdmin):
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ("created_at", "account", "kind", "title", "read_at")
+
+
+@admin.register(LoginCode)
+class LoginCodeAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "expires_at", "attempts", "used_at", "ip")
+    readonly_fields = ("user", "code_hash", "created_at", "expires_at", "attempts", "used_at",
+                       "ip")
+
+    def has_add_permission(self, request):
+        return False
+
+
+class TicketMessageInline(admin.TabularInline):
+    model = TicketMessage
+    fields = ("created_at", "author", "is_staff_reply", "body")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class TicketAdminForm(forms.ModelForm):
+    reply = forms.CharField(label=_("Ответ клиенту"), required=False, widget=forms.Textarea,
+                            help_text=_("Уйдёт в переписку, в уведомления и копией на email."))
+
+    class Meta:
+        model = Ticket
+        fields = ["status"]
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    """Support queue: staff read the thread and answer from here."""
+
+    form = TicketAdminForm
+    list_display = ("id", "subject", "account", "status", "updated_at")
+    list_filter = ("status",)
+    search_fields = ("subject", "account__name", "messages__body")
+    readonly_fields = ("account", "subject", "created_by", "created_at")
+    fields = ("account", "subject", "created_by", "created_at", "status", "reply")
+    inlines = [TicketMessageInline]
+    list_select_related = ("account",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        reply = form.cleaned_data.get("reply", "").strip()
+        if reply:
+            ticket_staff_reply(ticket=obj, staff=request.user, body=reply)

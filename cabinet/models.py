@@ -28,6 +28,12 @@ class Account(models.Model):
     is_trusted = models.BooleanField(_("доверенный"), default=False)
     is_blocked = models.BooleanField(_("заблокирован"), default=False)
     blocked_reason = models.CharField(_("причина блокировки"), max_length=300, blank=True)
+    # Settings → Безопасность: cabinet sign-in only from these addresses/networks
+    # (one per line, CIDR allowed; empty = anywhere) and ending the session when
+    # its IP changes.
+    allowed_ips = models.TextField(_("разрешённые IP-адреса"), blank=True)
+    bind_session_ip = models.BooleanField(
+        _("Разрывать сессию при несовпадении IP-адреса"), default=False)
     created_at = models.DateTimeField(_("создан"), default=timezone.now)
 
     class Meta:
@@ -42,6 +48,10 @@ class Account(models.Model):
 
     def __str__(self):
         return f"{self.name} (#{self.pk})"
+
+    def allowed_ip_list(self) -> list[str]:
+        return [ip.strip() for ip in self.allowed_ips.replace(",", "\n").splitlines()
+                if ip.strip()]
 
 
 class Role(models.TextChoices):
@@ -89,6 +99,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(_("роль"), max_length=16, choices=Role.choices, default=Role.OWNER)
     is_active = models.BooleanField(_("активен"), default=True)
     is_staff = models.BooleanField(_("сотрудник"), default=False)
+    # Two-step sign-in: after the password, a code sent by SMS to ``phone``.
+    two_factor = models.BooleanField(_("Двойная авторизация по SMS"), default=False)
     date_joined = models.DateTimeField(_("зарегистрирован"), default=timezone.now)
 
     objects = UserManager()
@@ -198,3 +210,68 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class LoginCode(models.Model):
+    """A one-time sign-in code sent by SMS (two-step sign-in).  Only its hash is
+    stored; it expires, allows a few attempts and is used once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("код входа")
+        verbose_name_plural = _("коды входа")
+
+    def __str__(self):
+        return f"{self.user} {self.created_at:%d.%m.%Y %H:%M}"
+
+
+class Ticket(models.Model):
+    """A support request (Техподдержка) with a thread of messages."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Ожидает ответа")
+        ANSWERED = "answered", _("Есть ответ")
+        CLOSED = "closed", _("Закрыт")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tickets")
+    subject = models.CharField(_("Тема"), max_length=200)
+    status = models.CharField(_("Статус"), max_length=16, choices=Status.choices,
+                              default=Status.OPEN)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("Создан"), default=timezone.now)
+    updated_at = models.DateTimeField(_("Обновлён"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["account", "-updated_at"])]
+        verbose_name = _("тикет")
+        verbose_name_plural = _("тикеты техподдержки")
+
+    def __str__(self):
+        return f"#{self.pk} {self.subject}"
+
+
+class TicketMessage(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    is_staff_reply = models.BooleanField(_("ответ поддержки"), default=False)
+    body = models.TextField(_("Сообщение"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("сообщение тикета")
+        verbose_name_plural = _("сообщения тикета")
+
+    def __str__(self):
+        return self.body[:60]

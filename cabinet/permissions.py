@@ -16,11 +16,14 @@ BILLING = "billing"
 SETTINGS = "settings"
 USERS = "users"
 API_TOKENS = "api_tokens"
+SUPPORT = "support"  # write to technical support
+SECURITY = "security"  # sign-in restrictions of the whole account (IPs, session)
 
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.OWNER: frozenset({SEND, CONTACTS, BILLING, SETTINGS, USERS, API_TOKENS}),
-    Role.ADMIN: frozenset({SEND, CONTACTS, BILLING, SETTINGS, API_TOKENS}),
-    Role.OPERATOR: frozenset({SEND, CONTACTS}),
+    Role.OWNER: frozenset({SEND, CONTACTS, BILLING, SETTINGS, USERS, API_TOKENS, SUPPORT,
+                           SECURITY}),
+    Role.ADMIN: frozenset({SEND, CONTACTS, BILLING, SETTINGS, API_TOKENS, SUPPORT}),
+    Role.OPERATOR: frozenset({SEND, CONTACTS, SUPPORT}),
     Role.READONLY: frozenset(),
 }
 
@@ -55,3 +58,26 @@ def cabinet_view(capability: str | None = None, *, write_methods_only: bool = Tr
         return wrapped
 
     return decorator
+
+
+class HasCapability:
+    """DRF permission: ``permission_classes = [HasCapability.of(BILLING)]``.  Like
+    ``cabinet_view``, only unsafe methods need the capability."""
+
+    capability: str | None = None
+    message = "Недостаточно прав."
+
+    @classmethod
+    def of(cls, capability: str, *, write_methods_only: bool = True):
+        return type(f"Has_{capability}", (cls,), {"capability": capability,
+                                                   "write_only": write_methods_only})
+
+    write_only = True
+
+    def has_permission(self, request, view):
+        if self.write_only and request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        return can(request.user, self.capability)
+
+    def has_object_permission(self, request, view, obj):
+        return True
