@@ -13,10 +13,22 @@ def launch():
     receipts): numbers ending 0000 → not delivered, 1111 → failed, else
     delivered."""
 
-    def make(user, phones=("+79161234567",), *, text="Скидка 20% до воскресенья",
-             days_ago=0, sender="", **kwargs):
-        campaign = services.campaign_launch(account=user.account, channel="sms",
-                                            text=text, phones=list(phones), **kwargs)
+    def make(
+        user,
+        phones=("+79161234567",),
+        *,
+        text="Скидка 20% до воскресенья",
+        days_ago=0,
+        sender="",
+        **kwargs,
+    ):
+        campaign = services.campaign_launch(
+            account=user.account,
+            channel="sms",
+            text=text,
+            phones=list(phones),
+            **kwargs,
+        )
         if sender:  # as if the sender name had been approved
             Campaign.objects.filter(pk=campaign.pk).update(sender=sender)
             Message.objects.filter(campaign=campaign).update(sender=sender)

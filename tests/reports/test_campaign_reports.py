@@ -11,30 +11,47 @@ pytestmark = pytest.mark.django_db
 
 
 def rows(response) -> list[int]:
-    return [int(x) for x in response.content.decode().split('data-campaign="')[1:]
-            for x in [x.split('"')[0]]]
+    return [
+        int(x)
+        for x in response.content.decode().split('data-campaign="')[1:]
+        for x in [x.split('"')[0]]
+    ]
 
 
 def test_campaigns_tab_shows_status_columns_with_tooltips_and_counts(
-        user, client_for, launch):
-    c = launch(user, ["+79161234567", "+79161230000", "+79161239999"],
-               tags=["акция"], description="Ноябрь")
+    user, client_for, launch
+):
+    c = launch(
+        user,
+        ["+79161234567", "+79161230000", "+79161239999"],
+        tags=["акция"],
+        description="Ноябрь",
+    )
     body = client_for(user).get("/reports/").content.decode()
-    for abbr, title in (("Д", "Доставлено"), ("Кл", "Клик по ссылке"),
-                        ("Н", "Не доставлено"), ("М", "На модерации"),
-                        ("Отм", "Отменено"), ("П", "В процессе отправки"),
-                        ("Отл", "Отложено")):
+    for abbr, title in (
+        ("Д", "Доставлено"),
+        ("Кл", "Клик по ссылке"),
+        ("Н", "Не доставлено"),
+        ("М", "На модерации"),
+        ("Отм", "Отменено"),
+        ("П", "В процессе отправки"),
+        ("Отл", "Отложено"),
+    ):
         assert f'<abbr title="{title}">{abbr}</abbr>' in body
     assert 'title="Отправлено оператору' in body
     row = body.split(f'data-campaign="{c.pk}"')[1].split("</tr>")[0]
-    cells = [int(x.split(">")[1].split("<")[0]) for x in row.split('<td class="num')[1:-1]]
+    cells = [
+        int(x.split(">")[1].split("<")[0]) for x in row.split('<td class="num')[1:-1]
+    ]
     # Всего, Д, Кл, Н, М, Отм, Отпр, П, Отл
     assert cells == [3, 2, 0, 1, 0, 0, 0, 0, 0]
     assert "Ноябрь" in row and "Личный кабинет" in row
     assert "Показано 1 записей из 1" in body
 
 
-def test_campaign_rows_come_from_counters_not_from_message_rows(user, client_for, launch):
+def test_campaign_rows_come_from_counters_not_from_message_rows(
+    user, client_for, launch
+):
     c = launch(user, ["+79161234567"])
     CampaignCounter.objects.filter(campaign=c, status="delivered").update(count=777)
     body = client_for(user).get("/reports/").content.decode()
@@ -42,7 +59,8 @@ def test_campaign_rows_come_from_counters_not_from_message_rows(user, client_for
 
 
 def test_the_default_period_is_the_last_30_days_and_all_time_is_one_click(
-        user, client_for, launch):
+    user, client_for, launch
+):
     recent = launch(user)
     old = launch(user, days_ago=45)
     client = client_for(user)
@@ -57,8 +75,14 @@ def test_the_default_period_is_the_last_30_days_and_all_time_is_one_click(
 
 
 def test_filters_by_sender_text_source_weekday_tag_and_status(user, client_for, launch):
-    a = launch(user, ["+79161234567"], text="Распродажа обуви", tags=["обувь", "vip"],
-               sender="SHOP", source="api")
+    a = launch(
+        user,
+        ["+79161234567"],
+        text="Распродажа обуви",
+        tags=["обувь", "vip"],
+        sender="SHOP",
+        source="api",
+    )
     b = launch(user, ["+79161230000"], text="Новая коллекция", tags=["одежда"])
     client = client_for(user)
     assert rows(client.get("/reports/?sender=shop")) == [a.pk]
@@ -84,7 +108,9 @@ def test_applied_filters_are_removable_chips(user, client_for, launch):
     assert 'id="filters-dialog"' in body and "Добавить фильтры" in body
 
 
-def test_a_tag_click_filters_by_that_tag_keeping_other_filters(user, client_for, launch):
+def test_a_tag_click_filters_by_that_tag_keeping_other_filters(
+    user, client_for, launch
+):
     a = launch(user, tags=["обувь"], sender="SHOP")
     launch(user, tags=["одежда"], sender="SHOP")
     client = client_for(user)
@@ -121,12 +147,22 @@ def test_campaign_pages_are_keyset_paginated(user, client_for, launch, monkeypat
         response = client.get(url)
         seen += rows(response)
         body = response.content.decode()
-        url = ("/reports/" + body.split('id="next-page" href="')[1].split('"')[0]
-               .replace("&amp;", "&")) if 'id="next-page"' in body else ""
+        url = (
+            (
+                "/reports/"
+                + body.split('id="next-page" href="')[1]
+                .split('"')[0]
+                .replace("&amp;", "&")
+            )
+            if 'id="next-page"' in body
+            else ""
+        )
     assert seen == [c.pk for c in reversed(made)]
 
 
-def test_a_tampered_cursor_shows_the_first_page_with_a_message(user, client_for, launch):
+def test_a_tampered_cursor_shows_the_first_page_with_a_message(
+    user, client_for, launch
+):
     c = launch(user)
     response = client_for(user).get("/reports/?cursor=%%%garbage")
     assert rows(response) == [c.pk]
@@ -151,8 +187,9 @@ def test_another_accounts_campaigns_are_invisible(user, other_user, client_for, 
     assert "THEIRS" not in client.get("/reports/sms/messages/").content.decode()
 
 
-def test_the_campaigns_tab_query_count_is_pinned(user, client_for, launch,
-                                                 django_assert_max_num_queries):
+def test_the_campaigns_tab_query_count_is_pinned(
+    user, client_for, launch, django_assert_max_num_queries
+):
     for i in range(12):
         launch(user, [f"+7916123450{i % 10}", "+79161230000"], tags=[f"t{i}"])
     client = client_for(user)
@@ -169,32 +206,49 @@ def test_unknown_channel_is_a_404(user, client_for):
 @pytest.fixture
 def voice_like_channel():
     """A channel that declares other report columns, as voice will."""
-    kind = registry.register(ChannelKind(
-        code="testvoice", label="Голосовая рассылка (тест)",
-        columns=(StatusColumn("success", "Усп", "Успешный вызов", ("success",)),
-                 StatusColumn("ivr", "IVR", "Клиент нажимал кнопки", ("ivr",)),
-                 StatusColumn("unsubscribed", "От", "Абонент отписался",
-                              ("unsubscribed",))),
-    ))
+    kind = registry.register(
+        ChannelKind(
+            code="testvoice",
+            label="Голосовая рассылка (тест)",
+            columns=(
+                StatusColumn("success", "Усп", "Успешный вызов", ("success",)),
+                StatusColumn("ivr", "IVR", "Клиент нажимал кнопки", ("ivr",)),
+                StatusColumn(
+                    "unsubscribed", "От", "Абонент отписался", ("unsubscribed",)
+                ),
+            ),
+        )
+    )
     yield kind
     registry._channels.pop("testvoice", None)
 
 
 def test_a_registered_channel_gets_its_report_by_declaring_columns(
-        user, client_for, voice_like_channel):
-    c = Campaign.objects.create(account=user.account, channel="testvoice", text="Звонок",
-                                recipients=3, status="done")
-    CampaignCounter.objects.bulk_create([
-        CampaignCounter(campaign=c, status="success", count=2),
-        CampaignCounter(campaign=c, status="unsubscribed", count=1)])
+    user, client_for, voice_like_channel
+):
+    c = Campaign.objects.create(
+        account=user.account,
+        channel="testvoice",
+        text="Звонок",
+        recipients=3,
+        status="done",
+    )
+    CampaignCounter.objects.bulk_create(
+        [
+            CampaignCounter(campaign=c, status="success", count=2),
+            CampaignCounter(campaign=c, status="unsubscribed", count=1),
+        ]
+    )
     client = client_for(user)
     body = client.get("/reports/testvoice/").content.decode()
     assert '<abbr title="Успешный вызов">Усп</abbr>' in body
     assert '<abbr title="Клиент нажимал кнопки">IVR</abbr>' in body
     assert "Кл</abbr>" not in body
     row = body.split(f'data-campaign="{c.pk}"')[1].split("</tr>")[0]
-    assert '<td class="num total">3</td><td class="num">2</td><td class="num zero">0</td>' \
+    assert (
+        '<td class="num total">3</td><td class="num">2</td><td class="num zero">0</td>'
         '<td class="num">1</td>' in row.replace("\n", "").replace("      ", "")
+    )
     # The SMS report does not list it.
     assert rows(client.get("/reports/")) == []
     assert client.get(f"/reports/campaigns/{c.pk}/").status_code == 200
