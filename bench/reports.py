@@ -82,7 +82,9 @@ def run(
         "campaigns_tab_ms": "/reports/",
         "campaign_detail_ms": f"/reports/campaigns/{big.pk}/",
         "campaign_messages_first_page_ms": f"/reports/campaigns/{big.pk}/messages/",
-        "campaign_messages_undelivered_ms": f"/reports/campaigns/{big.pk}/messages/?status=undelivered",
+        "campaign_messages_undelivered_ms": (
+            f"/reports/campaigns/{big.pk}/messages/?status=undelivered"
+        ),
         "charts_30_days_ms": "/reports/sms/charts/",
         "all_messages_tab_ms": "/reports/sms/messages/",
         "by_source_tab_ms": "/reports/sms/sources/",
@@ -308,8 +310,8 @@ def _seed(messages, campaigns, big_share):
             "INSERT INTO messaging_campaigncounter (campaign_id, status, count) "
             "SELECT c.id, s.status, coalesce(m.n, 0) FROM messaging_campaign c "
             "CROSS JOIN unnest(%s::text[]) AS s(status) "
-            "LEFT JOIN (SELECT campaign_id, status, count(*) AS n FROM messaging_message "
-            "WHERE account_id = %s GROUP BY 1, 2) m "
+            "LEFT JOIN (SELECT campaign_id, status, count(*) AS n "
+            "FROM messaging_message WHERE account_id = %s GROUP BY 1, 2) m "
             "ON m.campaign_id = c.id AND m.status = s.status WHERE c.account_id = %s",
             [statuses, user.account_id, user.account_id],
         )

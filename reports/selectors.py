@@ -335,7 +335,11 @@ def campaign_messages_page(
 
 
 def messages_page(
-    *, account_id: int, filters: ReportFilters, cursor: str = "", size: int | None = None
+    *,
+    account_id: int,
+    filters: ReportFilters,
+    cursor: str = "",
+    size: int | None = None,
 ) -> Page:
     """The "all messages" tab: newest first by creation time (one query)."""
     qs = Message.objects.filter(account_id=account_id).filter(filters.message_q())
