@@ -371,3 +371,13 @@ CELERY_BEAT_SCHEDULE["promo-reminders"] = {
     "schedule": float(os.environ.get("PROMO_REMINDERS_INTERVAL", "600")),
 }
 # --- end Promo -------------------------------------------------------------------
+
+# --- Contacts (phonebook, SPEC section 1) --------------------------------------------
+# Deleted groups stay restorable in the trash this many days (C9).
+CONTACTS_TRASH_RETENTION_DAYS = int(os.environ.get("CONTACTS_TRASH_RETENTION_DAYS", 30))
+# Largest spreadsheet (rows) one import accepts (C5).
+CONTACTS_IMPORT_MAX_ROWS = int(os.environ.get("CONTACTS_IMPORT_MAX_ROWS", 1_000_000))
+CELERY_BEAT_SCHEDULE["contacts-trash-purge"] = {
+    "task": "contacts.tasks.trash_purge",
+    "schedule": 3600.0,
+}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -169,7 +170,7 @@ def apply_filters(qs: QuerySet[Contact], filters: dict | None) -> QuerySet[Conta
         if value:
             if name == "phone":
                 value = "".join(ch for ch in value if ch.isdigit()) or value
-            qs = qs.filter(**{f"{name}__icontains": value})
+            qs = qs.filter(_ci(name, value))
     for name in CHOICE_FILTER_FIELDS:
         values = _as_list(filters.get(name))
         if values:
@@ -205,6 +206,16 @@ def apply_filters(qs: QuerySet[Contact], filters: dict | None) -> QuerySet[Conta
     return qs
 
 
+def _ci(name: str, text: str) -> Q:
+    """Case-insensitive "contains".  SQLite's LIKE folds ASCII only, so there
+    the usual capitalisations of Cyrillic text are tried as well."""
+    cond = Q(**{f"{name}__icontains": text})
+    if connection.vendor == "sqlite" and not text.isascii():
+        for variant in {text.lower(), text.capitalize(), text.upper(), text.title()}:
+            cond |= Q(**{f"{name}__contains": variant})
+    return cond
+
+
 def search_q(text: str) -> Q:
     """A condition matching ``text`` in any field (C7): a phone fragment, a name,
     an e-mail, an operator, a region…"""
@@ -221,7 +232,11 @@ def search_q(text: str) -> Q:
         # Looks like a phone (fragment): match digits; 8XXXXXXXXXX means +7.
         if len(digits) == 11 and digits[0] == "8":
             digits = "7" + digits[1:]
-        return Q(phone__contains=digits)
+        cond = Q(phone__contains=digits)
+        if digits[:2] == "89" and len(digits) >= 4:
+            # "8 903 111…" is the national prefix: +7 903 111…
+            cond |= Q(phone__startswith="+7" + digits[1:])
+        return cond
     for name in (
         "last_name",
         "first_name",
@@ -231,16 +246,16 @@ def search_q(text: str) -> Q:
         "region",
         "link",
     ):
-        cond |= Q(**{f"{name}__icontains": text})
+        cond |= _ci(name, text)
     parts = text.split()
     if len(parts) > 1:
         # "Иванов Иван" — each word must match one of the name fields.
         words = Q()
         for word in parts:
             words &= (
-                Q(last_name__icontains=word)
-                | Q(first_name__icontains=word)
-                | Q(middle_name__icontains=word)
+                _ci("last_name", word)
+                | _ci("first_name", word)
+                | _ci("middle_name", word)
             )
         cond |= words
     return cond
