@@ -377,6 +377,25 @@ CELERY_BEAT_SCHEDULE["promo-reminders"] = {
 CONTACTS_TRASH_RETENTION_DAYS = int(os.environ.get("CONTACTS_TRASH_RETENTION_DAYS", 30))
 # Largest spreadsheet (rows) one import accepts (C5).
 CONTACTS_IMPORT_MAX_ROWS = int(os.environ.get("CONTACTS_IMPORT_MAX_ROWS", 1_000_000))
+# --- SMS compose (sender names, moderation, short links, scheduler) --------------
+# An account that is not marked trusted is "new" until this many of its
+# campaigns have completed: until then its campaigns go to moderation (S8).
+MODERATION_TRUST_AFTER = int(os.environ.get("MODERATION_TRUST_AFTER", 3))
+# Short links (S5) are <SHORT_LINK_BASE>/s/<token>; SITE_URL when empty.
+SHORT_LINK_BASE = os.environ.get("SHORT_LINK_BASE", "").rstrip("/")
+# Where the "Получать ответ в Online-чат" link leads (S14): our own reply page
+# at /s/<token> unless an external chat URL is configured.
+CHAT_REPLY_URL = os.environ.get("CHAT_REPLY_URL", "")
+# The scheduler's and greetings' task lives in messaging/scheduling.py.
+CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "messaging.scheduling"]
+CELERY_BEAT_SCHEDULE["sms-schedules"] = {
+    "task": "messaging.scheduling.run_due",
+    "schedule": float(os.environ.get("SCHEDULER_INTERVAL", "60")),
+}
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})[
+    "DecisionStatusEnum"] = "messaging.models.content.Decision"
+# --- end SMS compose ---------------------------------------------------------------
+
 CELERY_BEAT_SCHEDULE["contacts-trash-purge"] = {
     "task": "contacts.tasks.trash_purge",
     "schedule": 3600.0,

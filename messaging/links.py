@@ -15,6 +15,7 @@ import re
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 
@@ -162,6 +163,11 @@ def link_click(*, link: CampaignLink, message_id: int) -> None:
 
 
 MAX_REPLY = 1000
+MAX_REPLIES_PER_HOUR = 5
+
+
+class TooManyReplies(Exception):
+    pass
 
 
 def chat_reply(*, link: CampaignLink, message_id: int, text: str) -> None:
@@ -172,6 +178,15 @@ def chat_reply(*, link: CampaignLink, message_id: int, text: str) -> None:
 
     from .models import Message
 
+    # A token is a credential anyone holding the SMS has: cap replies per
+    # message so a leaked link cannot flood the client's notifications.
+    key = f"chat-reply:{link.pk}:{message_id}"
+    if cache.get_or_set(key, 0, timeout=3600) >= MAX_REPLIES_PER_HOUR:
+        raise TooManyReplies
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=3600)
     message = Message.objects.filter(
         pk=message_id, campaign_id=link.campaign_id
     ).first()

@@ -224,22 +224,9 @@ def campaign_decide(
     *, campaign: Campaign, approve: bool, reason: str = "", staff_user=None
 ) -> None:
     """Staff decision on a campaign in moderation: the engine changes the
-    statuses (and refunds a rejection); the client is notified."""
+    statuses (a rejection is cancelled and refunded) and notifies the client."""
     from .services import campaign_moderate
 
     campaign_moderate(
         campaign=campaign, approve=approve, reason=reason, staff_user=staff_user
-    )
-    if approve:
-        title = _("Рассылка #%(id)s прошла модерацию") % {"id": campaign.pk}
-        body = _("Сообщения отправляются.")
-    else:
-        title = _("Рассылка #%(id)s отклонена модератором") % {"id": campaign.pk}
-        body = reason or _("Причина не указана.")
-    notification_create(
-        account_id=campaign.account_id,
-        title=title,
-        body=body,
-        kind=Notification.Kind.MODERATION,
-        url=f"/reports/campaigns/{campaign.pk}/",
     )

@@ -269,9 +269,11 @@ def custom_field_commands(*, account_id: int) -> dict[str, str]:
 
 
 def chat_link_url(account_id: int) -> str:
+    """The chat link's target: an external online chat when configured, else
+    our own reply page (marked ``internal:chat``)."""
     from django.conf import settings
 
-    return getattr(settings, "CHAT_REPLY_URL", "") or f"{settings.SITE_URL}/chat/"
+    return getattr(settings, "CHAT_REPLY_URL", "") or "internal:chat"
 
 
 def build_renderer(campaign, *, preview: bool = False) -> Renderer:

@@ -564,6 +564,11 @@ def short_link(request, token):
     if link.kind != CampaignLink.Kind.CHAT:
         links.link_click(link=link, message_id=message_id)
         return HttpResponseRedirect(links.target_url(link))
+    if link.url.startswith(("http://", "https://")):
+        # An external online chat: it gets the token to identify the message.
+        links.link_click(link=link, message_id=message_id)
+        sep = "&" if "?" in link.url else "?"
+        return HttpResponseRedirect(f"{link.url}{sep}reply={token}")
     sent = False
     error = ""
     if request.method == "POST":
@@ -573,8 +578,12 @@ def short_link(request, token):
         elif len(text) > links.MAX_REPLY:
             error = _("Сообщение длиннее %(n)s символов.") % {"n": links.MAX_REPLY}
         else:
-            links.chat_reply(link=link, message_id=message_id, text=text)
-            sent = True
+            try:
+                links.chat_reply(link=link, message_id=message_id, text=text)
+            except links.TooManyReplies:
+                error = _("Слишком много сообщений. Попробуйте через час.")
+            else:
+                sent = True
     else:
         links.link_click(link=link, message_id=message_id)
     return render(

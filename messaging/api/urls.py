@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import campaigns, views
+from . import campaigns, compose, views
 
 urlpatterns = [
     path("sms/send/", views.SmsSendView.as_view(), name="api-sms-send"),
@@ -14,4 +14,17 @@ urlpatterns = [
     path("campaigns/<int:pk>/resume/",
          campaigns.CampaignActionView.as_view(action="resume"), name="api-campaign-resume"),
     path("messages/", campaigns.MessagesView.as_view(), name="api-messages"),
+    # Composing (messaging/api/compose.py)
+    path("sms/count/", compose.SmsCountView.as_view(), name="api-sms-count"),
+    path("sms/templates/", compose.TemplatesView.as_view(), name="api-sms-templates"),
+    path("sms/templates/<int:pk>/", compose.TemplateDetailView.as_view(),
+         name="api-sms-template"),
+    path("sms/senders/", compose.SenderNamesView.as_view(), name="api-sms-senders"),
+    path("sms/senders/<int:pk>/", compose.SenderNameDetailView.as_view(),
+         name="api-sms-sender"),
+    path("sms/moderation-templates/", compose.ModerationTemplatesView.as_view(),
+         name="api-sms-moderation-templates"),
+    path("sms/moderation-templates/<int:pk>/",
+         compose.ModerationTemplateDetailView.as_view(),
+         name="api-sms-moderation-template"),
 ]
