@@ -311,6 +311,11 @@ SPECTACULAR_SETTINGS["DESCRIPTION"] = (
     "415 unsupported_media_type, 429 throttled with `Retry-After`, 500 server_error).\n\n"
     "**Lists** use cursor pagination: `?limit=` (1–500) and the `next`/`previous` URLs."
 )
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "cabinet.api.schema.add_error_responses",
+    "cabinet.api.schema.add_examples",
+]
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "MessageStatusEnum": "messaging.models.MessageStatus",
     "CampaignStatusEnum": "messaging.models.Campaign.Status",

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -7,6 +7,8 @@ from rest_framework.views import APIView
 class BalanceView(APIView):
     @extend_schema(
         summary="Баланс аккаунта",
+        description="Текущий баланс в рублях (сумма всех движений по счёту).",
+        tags=["balance"],
         responses=inline_serializer(
             "Balance",
             {
@@ -14,6 +16,13 @@ class BalanceView(APIView):
                 "currency": serializers.CharField(),
             },
         ),
+        examples=[
+            OpenApiExample(
+                "Баланс",
+                value={"balance": "1250.40", "currency": "RUB"},
+                response_only=True,
+            )
+        ],
     )
     def get(self, request):
         from cabinet.models import Account

@@ -1,0 +1,129 @@
+"""REST v1 consistency (SPEC A2): one error shape for every failure, cursor
+pagination by default, per-token rate limits."""
+
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_error(resp, status, code):
+    assert resp.status_code == status, resp.content
+    assert resp["Content-Type"].startswith("application/json")
+    body = resp.json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert "Traceback" not in resp.content.decode()
+    return body["error"]
+
+
+def test_401_without_or_with_a_bad_token(user):
+    api = APIClient()
+    err = assert_error(api.get("/api/v1/balance/"), 401, "not_authenticated")
+    assert "Authorization" in err["message"]
+    api.credentials(HTTP_AUTHORIZATION="Token wrong")
+    assert_error(api.get("/api/v1/balance/"), 401, "authentication_failed")
+    api.credentials(HTTP_AUTHORIZATION="Token a b")
+    assert_error(api.get("/api/v1/balance/"), 401, "authentication_failed")
+
+
+def test_403_for_a_chat_only_token(user, api_client_for):
+    api = api_client_for(user, scopes=["chat"])
+    err = assert_error(api.get("/api/v1/balance/"), 403, "permission_denied")
+    assert "Рассылка сообщений" in err["message"]
+
+
+def test_404_for_unknown_api_urls_and_objects(user, api_client_for):
+    api = api_client_for(user)
+    assert_error(api.get("/api/v1/no-such-thing/"), 404, "not_found")
+    assert_error(api.get("/api/nothing"), 404, "not_found")
+    assert_error(api.get("/api/v1/campaigns/999999/"), 404, "not_found")
+
+
+def test_405_and_415(user, api_client_for):
+    api = api_client_for(user)
+    resp = api.delete("/api/v1/balance/")
+    err = assert_error(resp, 405, "method_not_allowed")
+    assert "DELETE" in err["message"] and "GET" in resp["Allow"]
+    resp = api.post("/api/v1/sms/send/", "phone=1", content_type="text/plain")
+    err = assert_error(resp, 415, "unsupported_media_type")
+    assert "text/plain" in err["message"]
+
+
+def test_400_for_malformed_json(user, api_client_for):
+    api = api_client_for(user)
+    resp = api.post("/api/v1/sms/send/", "{oops", content_type="application/json")
+    assert_error(resp, 400, "parse_error")
+
+
+def test_429_with_retry_after(user, api_client_for, settings):
+    settings.API_RATE_LIMIT = "2/m"
+    api = api_client_for(user)
+    assert api.get("/api/v1/balance/").status_code == 200
+    assert api.get("/api/v1/balance/").status_code == 200
+    resp = api.get("/api/v1/balance/")
+    assert_error(resp, 429, "throttled")
+    assert 1 <= int(resp["Retry-After"]) <= 60
+    # The limit is per token: another token of the account is not affected.
+    assert api_client_for(user).get("/api/v1/balance/").status_code == 200
+
+
+def test_500_in_an_api_view_is_json_without_internals(
+    user, api_client_for, monkeypatch
+):
+    from cabinet.api import views
+
+    def boom(self, request):
+        raise RuntimeError("secret internals: password=hunter2")
+
+    monkeypatch.setattr(views.BalanceView, "get", boom)
+    resp = api_client_for(user).get("/api/v1/balance/")
+    err = assert_error(resp, 500, "server_error")
+    assert "hunter2" not in resp.content.decode()
+    assert "Внутренняя ошибка" in err["message"]
+
+
+def test_500_in_the_compatible_api_keeps_its_envelope(user, monkeypatch):
+    from cabinet.services import token_create
+    from integrations import compat
+
+    key = token_create(account=user.account, scopes=["messaging"]).key
+
+    def boom(**kwargs):
+        raise RuntimeError("internals")
+
+    monkeypatch.setattr(compat, "compat_send", boom)
+    client = APIClient()
+    resp = client.post(
+        "/json/v1.0/sms/send/text", {"messages": []}, format="json", HTTP_X_TOKEN=key
+    )
+    assert resp.status_code == 500
+    assert resp.json()["success"] is False and resp.json()["error"]["code"] == 500
+    assert "internals" not in resp.content.decode()
+    resp = client.post("/json/v1.0/unknown", {}, format="json")
+    assert resp.status_code == 404 and resp.json()["success"] is False
+
+
+def test_list_endpoints_use_cursor_pagination(user, api_client_for):
+    from billing.services import account_credit
+
+    for i in range(5):
+        account_credit(account_id=user.account_id, amount=1, reason=f"пополнение {i}")
+    api = api_client_for(user)
+    first = api.get("/api/v1/ledger/?limit=2").json()
+    assert set(first) >= {"next", "previous", "results"}
+    assert len(first["results"]) == 2 and "cursor=" in first["next"]
+    second = api.get(first["next"]).json()
+    ids = [r["id"] for r in first["results"] + second["results"]]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 4
+    assert_error(api.get("/api/v1/ledger/?cursor=garbage"), 404, "not_found")
+
+
+def test_default_pagination_class_is_the_cursor_one(settings):
+    from rest_framework.settings import api_settings
+
+    from cabinet.api.pagination import ApiCursorPagination
+
+    assert api_settings.DEFAULT_PAGINATION_CLASS is ApiCursorPagination
+    assert ApiCursorPagination.ordering == "-id"
