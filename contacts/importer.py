@@ -102,7 +102,7 @@ class ImportFileError(Exception):
         self.message = message
 
 
-# --- sniffing ------------------------------------------------------------------
+# --- sniffing ----
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
@@ -186,7 +186,7 @@ def _check_zip(path: Path) -> None:
         raise ImportFileError(_not_spreadsheet())
 
 
-# --- reading ---------------------------------------------------------------------
+# --- reading ----
 
 
 def _decode(data: bytes) -> str:
@@ -282,7 +282,7 @@ def open_sheet(path: str | Path, kind: str) -> Sheet:
     return Sheet(iter(sheet.iter_rows()), sheet.height)
 
 
-# --- mapping ------------------------------------------------------------------------
+# --- mapping ----
 
 
 def _header_key(value) -> str:
@@ -398,7 +398,7 @@ def normalize_mapping(raw, header: list, custom_keys: set[str]) -> dict[int, str
     return mapping
 
 
-# --- value parsing -------------------------------------------------------------------
+# --- value parsing ----
 
 _DATE_FORMATS = (
     "%d.%m.%Y",
@@ -506,7 +506,7 @@ class ImportStats:
     errors: list = field(default_factory=list)
 
 
-# --- the import itself ------------------------------------------------------------------
+# --- the import itself ----
 #
 # The hot loop works on chunks of rows, column by column: each mapped column is
 # cleaned with one list comprehension (no per-cell function dispatch), values

@@ -75,7 +75,7 @@ def blocked_phones(
     return result
 
 
-# --- groups -------------------------------------------------------------------
+# --- groups ----
 
 
 def groups_live(*, account_id: int) -> QuerySet[Group]:
@@ -123,7 +123,7 @@ def custom_fields(*, account_id: int) -> list[CustomField]:
     return list(CustomField.objects.filter(account_id=account_id))
 
 
-# --- contacts -----------------------------------------------------------------
+# --- contacts ----
 
 
 def contact_get(*, account_id: int, contact_id) -> Contact:
@@ -356,7 +356,7 @@ def audience_count(
     return apply_filters(qs, filters).count()
 
 
-# --- statistics (C8) ------------------------------------------------------------
+# --- statistics (C8) ----
 
 AGE_BANDS = ((0, 17), (18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
 
@@ -399,7 +399,7 @@ def contact_stats(*, account_id: int, group_ids: Iterable[int] | None = None) ->
     }
 
 
-# --- imports ----------------------------------------------------------------------
+# --- imports ----
 
 
 def import_job_get(*, account_id: int, job_id) -> ImportJob:

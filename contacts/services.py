@@ -73,7 +73,7 @@ def derived(phone: str) -> dict:
     }
 
 
-# --- groups (C1, C9, C10c) --------------------------------------------------------
+# --- groups (C1, C9, C10c) ----
 
 
 def group_create(
@@ -128,7 +128,7 @@ def groups_purge(*, older_than: dt.timedelta) -> int:
     return len(ids)
 
 
-# --- contacts (C2, C3) -------------------------------------------------------------
+# --- contacts (C2, C3) ----
 
 
 def _clean_extra(account_id: int, extra: dict | None) -> dict:
@@ -385,7 +385,7 @@ def unsubscribes_remove(*, account_id: int, ids: Iterable[int]) -> int:
     ).delete()[0]
 
 
-# --- custom fields (C11) ----------------------------------------------------------
+# --- custom fields (C11) ----
 
 _TRANSLIT = str.maketrans(
     {
@@ -493,7 +493,7 @@ def custom_field_delete(*, field_obj: CustomField) -> None:
     field_obj.delete()
 
 
-# --- cleanup (C10) -----------------------------------------------------------------
+# --- cleanup (C10) ----
 
 
 def cleanup_undelivered(
@@ -572,7 +572,7 @@ def contacts_add_bulk_counts(*, group_id: int, created: int) -> None:
     Group.objects.filter(pk=group_id).update(size=F("size") + created)
 
 
-# --- import (C5) ------------------------------------------------------------------------
+# --- import (C5) ----
 
 
 def _import_dir(account_id: int):
@@ -680,6 +680,18 @@ def import_job_start(
             transaction.on_commit(lambda: tasks.contacts_import.delay(job.pk))
     job.refresh_from_db()
     return job
+
+
+def import_job_discard(*, job: ImportJob, message: str) -> None:
+    """Mark a job that will never run as failed and drop its file."""
+    from pathlib import Path
+
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
+        status=ImportJob.Status.FAILED,
+        message=message[:500],
+        finished_at=timezone.now(),
+    )
+    Path(job.path).unlink(missing_ok=True)
 
 
 def import_progress_key(job_id: int) -> str:

@@ -76,7 +76,7 @@ def _ids(request) -> list[int]:
     return out
 
 
-# --- groups (C1) -------------------------------------------------------------------
+# --- groups (C1) ----
 
 
 @cabinet_view(CONTACTS)
@@ -215,7 +215,7 @@ def contacts_bulk(request, group_id):
     return back
 
 
-# --- contacts (C2, C3) ----------------------------------------------------------------
+# --- contacts (C2, C3) ----
 
 
 @cabinet_view(CONTACTS)
@@ -344,7 +344,7 @@ def quick_add(request, group_id):
     )
 
 
-# --- import (C5) ---------------------------------------------------------------------
+# --- import (C5) ----
 
 
 @cabinet_view(CONTACTS)
@@ -426,7 +426,7 @@ def import_errors(request, job_id):
     )
 
 
-# --- search, statistics (C7, C8) -------------------------------------------------------
+# --- search, statistics (C7, C8) ----
 
 
 @cabinet_view(CONTACTS)
@@ -503,7 +503,7 @@ def stats(request):
     )
 
 
-# --- trash, cleanup (C9, C10) -----------------------------------------------------------
+# --- trash, cleanup (C9, C10) ----
 
 
 @cabinet_view(CONTACTS)
@@ -647,7 +647,7 @@ def stoplist(request):
     )
 
 
-# --- export (C14) ----------------------------------------------------------------------
+# --- export (C14) ----
 
 
 @cabinet_view(CONTACTS)
@@ -702,7 +702,7 @@ def group_export(request, group_id):
     )
 
 
-# --- custom fields (C11, manual 1.9) ---------------------------------------------------
+# --- custom fields (C11, manual 1.9) ----
 
 
 @cabinet_view(CONTACTS)

@@ -256,7 +256,7 @@ def test_a_file_broken_half_way_rolls_everything_back(user, make_group, settings
     )
     # The file is replaced by junk after the preview (as if it were corrupted).
     with open(job.path, "ab") as handle:
-        handle.write('+79160000099;"unterminated\n'.encode() + b"\x00" * 10)
+        handle.write(b'+79160000099;"unterminated\n' + b"\x00" * 10)
     services.import_job_start(job=job)
     job.refresh_from_db()
     assert job.status == "failed" and job.message

@@ -108,7 +108,8 @@ def test_quick_add_extracts_numbers_from_text_and_a_txt_file(web, user, make_gro
     response = web.post(
         url,
         {
-            "text": "Иван 8 (916) 123-45-67, Оля +7 903 1234567; 12345 и 7-916-123-45-67",
+            "text": "Иван 8 (916) 123-45-67, Оля +7 903 1234567; "
+            "12345 и 7-916-123-45-67",
             "file": SimpleUploadedFile("n.txt", "звоните 9251234567".encode("cp1251")),
         },
     )
