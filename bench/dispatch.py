@@ -47,9 +47,26 @@ def _seed(account, n: int):
             " timezone, extra, created_at) FROM STDIN"
         ) as copy:
             for k, phone in enumerate(_phones(n)):
-                copy.write_row((account.pk, group.pk, phone, "", "", "", "", "", "",
-                                False, ("МТС", "МегаФон", "Билайн", "Tele2")[k % 4], "RU",
-                                "Москва", "Europe/Moscow", "{}", now))
+                copy.write_row(
+                    (
+                        account.pk,
+                        group.pk,
+                        phone,
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        False,
+                        ("МТС", "МегаФон", "Билайн", "Tele2")[k % 4],
+                        "RU",
+                        "Москва",
+                        "Europe/Moscow",
+                        "{}",
+                        now,
+                    )
+                )
     _refresh_group_size(group)
     return group
 
@@ -67,16 +84,40 @@ def _floor(campaign, n: int, text: str) -> float:
     from messaging.prepare import MESSAGE_COLUMNS
 
     with connection.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE bench_floor (LIKE messaging_message INCLUDING DEFAULTS)")
+        cur.execute(
+            "CREATE TEMP TABLE bench_floor (LIKE messaging_message INCLUDING DEFAULTS INCLUDING IDENTITY)"
+        )
         start = time.perf_counter()
         with cur.cursor.copy(
             f"COPY bench_floor ({', '.join(MESSAGE_COLUMNS)}) FROM STDIN"
         ) as copy:
             for phone in _phones(n):
-                copy.write_row((campaign.account_id, campaign.pk, "sms", phone, "SMSinfo",
-                                text, 1, Decimal("2.75"), "queued", "", "МТС", "RU",
-                                "Москва", "Europe/Moscow", None, "2026-01-01 00:00:00+00",
-                                "2026-01-01 00:00:00+00", None, "", 0, False, ""))
+                copy.write_row(
+                    (
+                        campaign.account_id,
+                        campaign.pk,
+                        "sms",
+                        phone,
+                        "SMSinfo",
+                        text,
+                        1,
+                        Decimal("2.75"),
+                        "queued",
+                        "",
+                        "МТС",
+                        "RU",
+                        "Москва",
+                        "Europe/Moscow",
+                        None,
+                        "2026-01-01 00:00:00+00",
+                        "2026-01-01 00:00:00+00",
+                        None,
+                        "",
+                        0,
+                        False,
+                        "",
+                    )
+                )
         elapsed = time.perf_counter() - start
         cur.execute("DROP TABLE bench_floor")
     return elapsed
@@ -96,8 +137,10 @@ def run(*, recipients: int, batch: int, text: str, **_):
     current_app.conf.task_always_eager = True
     settings.MESSAGING_GATEWAYS = {
         **settings.MESSAGING_GATEWAYS,
-        "sms": {**settings.MESSAGING_GATEWAYS["sms"],
-                "OPTIONS": {"mode": "manual", "rate_per_second": 0}},
+        "sms": {
+            **settings.MESSAGING_GATEWAYS["sms"],
+            "OPTIONS": {"mode": "manual", "rate_per_second": 0},
+        },
     }
     registry.reset_gateways()
     gateway = registry.get_gateway("sms")
@@ -105,16 +148,19 @@ def run(*, recipients: int, batch: int, text: str, **_):
     services._enqueue_prepare = lambda campaign_id: None
     prepare.enqueue_dispatch = lambda channel: None
 
-    user = account_create(email=f"bench-{uuid.uuid4().hex[:8]}@example.com",
-                          password=uuid.uuid4().hex,
-                          balance=Decimal(recipients) * Decimal("10"))
+    user = account_create(
+        email=f"bench-{uuid.uuid4().hex[:8]}@example.com",
+        password=uuid.uuid4().hex,
+        balance=Decimal(recipients) * Decimal("10"),
+    )
     Account.objects.filter(pk=user.account_id).update(is_trusted=True)
     account = Account.objects.get(pk=user.account_id)
     group = _seed(account, recipients)
 
     t0 = time.perf_counter()
-    campaign = services.campaign_launch(account=account, channel="sms", text=text,
-                                        group_ids=[group.pk])
+    campaign = services.campaign_launch(
+        account=account, channel="sms", text=text, group_ids=[group.pk]
+    )
     prepare.campaign_prepare(campaign_id=campaign.pk)
     prepare_seconds = time.perf_counter() - t0
 
@@ -126,7 +172,7 @@ def run(*, recipients: int, batch: int, text: str, **_):
     pending = gateway.pending_receipts
     gateway.pending_receipts = []
     for i in range(0, len(pending), 10000):
-        receipts_apply(channel="sms", receipts=pending[i:i + 10000])
+        receipts_apply(channel="sms", receipts=pending[i : i + 10000])
     receipts_seconds = time.perf_counter() - t2
     del pending
 
@@ -150,5 +196,3 @@ def run(*, recipients: int, batch: int, text: str, **_):
         "ratio": round(prepare_seconds / floor_seconds, 2) if floor_seconds else None,
         "counters_ms": round(counters_ms, 2),
     }
-
-

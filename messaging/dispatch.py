@@ -47,8 +47,9 @@ def _claim(channel: str, limit: int) -> list[tuple]:
                         SELECT m.id, m.status FROM messaging_message m
                         WHERE m.channel = %s AND m.status IN ('queued', 'deferred')
                           AND m.send_at <= %s
-                          AND m.campaign_id IN (SELECT id FROM messaging_campaign
-                                                WHERE status IN ('running', 'scheduled'))
+                          AND m.campaign_id = ANY(ARRAY(
+                              SELECT id FROM messaging_campaign
+                              WHERE status IN ('running', 'scheduled')))
                         ORDER BY m.send_at, m.id
                         LIMIT %s
                         FOR UPDATE OF m SKIP LOCKED
@@ -185,6 +186,9 @@ def mark_sent(channel: str, pairs: list[tuple[int, str]], now: datetime) -> None
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             for chunk in chunks(pairs, 10000):
+                # The planner underestimates the rare status 'sending' and
+                # would join the batch in a nested loop (quadratic): hash it.
+                cur.execute("SET LOCAL enable_nestloop = off")
                 cur.execute(
                     "UPDATE messaging_message AS m SET status = %s, sent_at = %s, "
                     "status_at = %s, gateway_id = v.gid "
@@ -200,6 +204,7 @@ def mark_sent(channel: str, pairs: list[tuple[int, str]], now: datetime) -> None
                     ],
                 )
                 moved.extend(cur.fetchall())
+                cur.execute("SET LOCAL enable_nestloop = on")
     else:
         gids = dict(pairs)
         for chunk in chunks(list(gids), 5000):

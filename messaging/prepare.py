@@ -350,10 +350,25 @@ def campaign_settle(*, campaign_id: int) -> None:
         if fields.get("status") in (Campaign.Status.RUNNING, Campaign.Status.SCHEDULED):
             transaction.on_commit(lambda: enqueue_dispatch(campaign.channel))
     messages_refund(campaign_id=campaign_id)
+    _analyze_after_bulk_load(campaign_id)
     from .statuses import campaign_finish_if_done
 
     if not Message.objects.filter(campaign_id=campaign_id).exists():
         campaign_finish_if_done(campaign_id=campaign_id)
+
+
+ANALYZE_AFTER = 50000
+
+
+def _analyze_after_bulk_load(campaign_id: int) -> None:
+    """A big campaign changes the message table's shape faster than autovacuum
+    notices; fresh statistics keep the planner on the indexes for the claims and
+    receipts that follow."""
+    if connection.vendor != "postgresql":
+        return
+    if Campaign.objects.filter(pk=campaign_id, recipients__gte=ANALYZE_AFTER).exists():
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE messaging_message")
 
 
 def _charge_or_cut(campaign: Campaign, diff: Decimal) -> Decimal:

@@ -25,7 +25,8 @@ class WindowSerializer(serializers.Serializer):
     start = serializers.RegexField(r"^\d{2}:\d{2}$", source="from", required=False)
     to = serializers.RegexField(r"^\d{2}:\d{2}$")
     weekdays = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=7), required=False,
+        child=serializers.IntegerField(min_value=1, max_value=7),
+        required=False,
         max_length=7,
     )
 
@@ -44,44 +45,70 @@ class CampaignCreateSerializer(serializers.Serializer):
     )
     filters = serializers.DictField(required=False)
     phones = serializers.ListField(
-        child=serializers.CharField(max_length=40), required=False,
+        child=serializers.CharField(max_length=40),
+        required=False,
         max_length=services.MAX_PASTED_RECIPIENTS,
     )
     send_at = serializers.DateTimeField(required=False, allow_null=True)
     smooth = SmoothSerializer(required=False, allow_null=True)
-    ttl = serializers.IntegerField(min_value=60, max_value=43200, required=False,
-                                   allow_null=True, help_text="Message lifetime, seconds")
-    window = WindowSerializer(required=False, allow_null=True,
-                              help_text="Allowed hours in the recipient's local time")
+    ttl = serializers.IntegerField(
+        min_value=60,
+        max_value=43200,
+        required=False,
+        allow_null=True,
+        help_text="Message lifetime, seconds",
+    )
+    window = WindowSerializer(
+        required=False,
+        allow_null=True,
+        help_text="Allowed hours in the recipient's local time",
+    )
     transliterate = serializers.BooleanField(default=False)
     shorten_links = serializers.BooleanField(default=False)
     chat_link = serializers.BooleanField(default=False)
-    promo_action = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    tags = serializers.ListField(child=serializers.CharField(max_length=50),
-                                 required=False, max_length=20)
-    description = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    client_id = serializers.CharField(max_length=64, required=False, allow_blank=True,
-                                      help_text="Idempotency key: a repeat returns the "
-                                                "first campaign")
+    promo_action = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, max_length=20
+    )
+    description = serializers.CharField(
+        max_length=300, required=False, allow_blank=True
+    )
+    client_id = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="Idempotency key: a repeat returns the first campaign",
+    )
 
     def validate(self, data):
         if not data.get("group_ids") and not data.get("phones"):
-            raise serializers.ValidationError("Укажите группы (group_ids) или номера (phones).")
-        if data.get("send_at") and data["send_at"] < timezone.now() - timedelta(minutes=5):
+            raise serializers.ValidationError(
+                "Укажите группы (group_ids) или номера (phones)."
+            )
+        if data.get("send_at") and data["send_at"] < timezone.now() - timedelta(
+            minutes=5
+        ):
             raise serializers.ValidationError({"send_at": "Время отправки уже прошло."})
         return data
 
     def options(self) -> dict:
         d = self.validated_data
-        options = {k: d[k] for k in ("transliterate", "shorten_links", "chat_link") if d[k]}
+        options = {
+            k: d[k] for k in ("transliterate", "shorten_links", "chat_link") if d[k]
+        }
         if d.get("smooth"):
             options["smooth"] = dict(d["smooth"])
         if d.get("ttl"):
             options["ttl"] = d["ttl"]
         if d.get("window"):
             w = d["window"]
-            options["window"] = {"from": w.get("from", "00:00"), "to": w["to"],
-                                 "weekdays": w.get("weekdays") or [1, 2, 3, 4, 5, 6, 7]}
+            options["window"] = {
+                "from": w.get("from", "00:00"),
+                "to": w["to"],
+                "weekdays": w.get("weekdays") or [1, 2, 3, 4, 5, 6, 7],
+            }
         if d.get("promo_action"):
             options["promo_action"] = d["promo_action"]
         return options
@@ -90,13 +117,30 @@ class CampaignCreateSerializer(serializers.Serializer):
 class CampaignSerializer(serializers.ModelSerializer):
     counters = serializers.SerializerMethodField(help_text="Messages per status")
     columns = serializers.SerializerMethodField(
-        help_text="Report columns of the channel: abbreviation → count")
+        help_text="Report columns of the channel: abbreviation → count"
+    )
 
     class Meta:
         model = Campaign
-        fields = ["id", "channel", "source", "status", "sender", "text", "description",
-                  "tags", "created_at", "send_at", "started_at", "finished_at",
-                  "recipients", "cost", "client_id", "counters", "columns"]
+        fields = [
+            "id",
+            "channel",
+            "source",
+            "status",
+            "sender",
+            "text",
+            "description",
+            "tags",
+            "created_at",
+            "send_at",
+            "started_at",
+            "finished_at",
+            "recipients",
+            "cost",
+            "client_id",
+            "counters",
+            "columns",
+        ]
         read_only_fields = fields
 
     def get_counters(self, obj) -> dict[str, int]:
@@ -107,19 +151,39 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     def get_columns(self, obj) -> dict[str, int]:
         counters = getattr(obj, "_counters", None) or services.campaign_counters(
-            campaign_id=obj.pk)
+            campaign_id=obj.pk
+        )
         kind = registry.get_channel(obj.channel)
-        return {str(col.abbr): sum(counters.get(s, 0) for s in col.statuses
-                                   if s != "sending")
-                for col in kind.columns}
+        return {
+            str(col.abbr): sum(
+                counters.get(s, 0) for s in col.statuses if s != "sending"
+            )
+            for col in kind.columns
+        }
 
 
 class MessageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Message
-        fields = ["id", "campaign_id", "channel", "phone", "sender", "text", "status",
-                  "reason", "parts", "price", "operator", "country", "created_at",
-                  "send_at", "sent_at", "status_at", "client_ref"]
+        fields = [
+            "id",
+            "campaign_id",
+            "channel",
+            "phone",
+            "sender",
+            "text",
+            "status",
+            "reason",
+            "parts",
+            "price",
+            "operator",
+            "country",
+            "created_at",
+            "send_at",
+            "sent_at",
+            "status_at",
+            "client_ref",
+        ]
         read_only_fields = fields
 
 
@@ -127,7 +191,9 @@ def _get(request, pk) -> Campaign:
     try:
         return campaign_get(account_id=request.user.account_id, campaign_id=pk)
     except (Campaign.DoesNotExist, ValueError):
-        raise ApiError("Рассылка не найдена.", code="not_found", status_code=404) from None
+        raise ApiError(
+            "Рассылка не найдена.", code="not_found", status_code=404
+        ) from None
 
 
 class CampaignsView(APIView):
@@ -143,47 +209,87 @@ class CampaignsView(APIView):
             campaign_list_response = None
         if campaign_list_response is not None:
             return campaign_list_response(request)
-        campaigns = list(Campaign.objects.filter(account_id=request.user.account_id)
-                         .order_by("-id")[:50])
-        return Response({"results": CampaignSerializer(campaigns, many=True).data,
-                         "next": None, "previous": None})
+        campaigns = list(
+            Campaign.objects.filter(account_id=request.user.account_id).order_by("-id")[
+                :50
+            ]
+        )
+        return Response(
+            {
+                "results": CampaignSerializer(campaigns, many=True).data,
+                "next": None,
+                "previous": None,
+            }
+        )
 
     @extend_schema(
         summary="Создать рассылку",
         request=CampaignCreateSerializer,
         responses={201: CampaignSerializer, 200: CampaignSerializer},
-        examples=[OpenApiExample("SMS to two numbers", request_only=True, value={
-            "channel": "sms", "text": "Скидка 20% до воскресенья!", "sender": "SMSinfo",
-            "phones": ["+79161234567", "89031112233"], "tags": ["акция"],
-            "client_id": "order-42"})],
+        examples=[
+            OpenApiExample(
+                "SMS to two numbers",
+                request_only=True,
+                value={
+                    "channel": "sms",
+                    "text": "Скидка 20% до воскресенья!",
+                    "sender": "SMSinfo",
+                    "phones": ["+79161234567", "89031112233"],
+                    "tags": ["акция"],
+                    "client_id": "order-42",
+                },
+            )
+        ],
     )
     def post(self, request):
         ser = CampaignCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
         if d.get("client_id"):
-            existing = Campaign.objects.filter(account_id=request.user.account_id,
-                                               client_id=d["client_id"]).first()
+            existing = Campaign.objects.filter(
+                account_id=request.user.account_id, client_id=d["client_id"]
+            ).first()
             if existing:
-                return Response(CampaignSerializer(existing).data, status=status.HTTP_200_OK)
+                return Response(
+                    CampaignSerializer(existing).data, status=status.HTTP_200_OK
+                )
         try:
             campaign = services.campaign_launch(
-                account=request.user.account, channel=d["channel"], text=d["text"],
-                sender=d.get("sender", ""), group_ids=d.get("group_ids"),
-                filters=d.get("filters"), phones=d.get("phones"), options=ser.options(),
-                tags=d.get("tags"), description=d.get("description", ""),
-                source=Source.API, send_at=d.get("send_at"), client_id=d.get("client_id", ""),
+                account=request.user.account,
+                channel=d["channel"],
+                text=d["text"],
+                sender=d.get("sender", ""),
+                group_ids=d.get("group_ids"),
+                filters=d.get("filters"),
+                phones=d.get("phones"),
+                options=ser.options(),
+                tags=d.get("tags"),
+                description=d.get("description", ""),
+                source=Source.API,
+                send_at=d.get("send_at"),
+                client_id=d.get("client_id", ""),
             )
         except services.LaunchError as exc:
-            code = 402 if exc.code == "insufficient_funds" else \
-                404 if exc.code == "not_found" else 400
+            code = (
+                402
+                if exc.code == "insufficient_funds"
+                else 404
+                if exc.code == "not_found"
+                else 400
+            )
             fields = {exc.field: [exc.message]} if exc.field else None
-            raise ApiError(exc.message, code=exc.code, status_code=code, fields=fields) from exc
-        return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
+            raise ApiError(
+                exc.message, code=exc.code, status_code=code, fields=fields
+            ) from exc
+        return Response(
+            CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED
+        )
 
 
 class CampaignDetailView(APIView):
-    @extend_schema(summary="Рассылка: статусы и стоимость", responses=CampaignSerializer)
+    @extend_schema(
+        summary="Рассылка: статусы и стоимость", responses=CampaignSerializer
+    )
     def get(self, request, pk):
         return Response(CampaignSerializer(_get(request, pk)).data)
 
@@ -196,17 +302,24 @@ class CampaignActionView(APIView):
         campaign = _get(request, pk)
         if self.action == "cancel":
             if campaign.status in (Campaign.Status.DONE, Campaign.Status.REJECTED):
-                raise ApiError("Рассылка уже завершена: отменять нечего.",
-                               code="already_finished", status_code=409)
+                raise ApiError(
+                    "Рассылка уже завершена: отменять нечего.",
+                    code="already_finished",
+                    status_code=409,
+                )
             services.campaign_cancel(campaign=campaign)
         elif self.action == "pause":
             if not services.campaign_pause(campaign=campaign):
-                raise ApiError("Приостановить можно только отправляющуюся рассылку.",
-                               code="not_running", status_code=409)
+                raise ApiError(
+                    "Приостановить можно только отправляющуюся рассылку.",
+                    code="not_running",
+                    status_code=409,
+                )
         elif self.action == "resume":
             if not services.campaign_resume(campaign=campaign):
-                raise ApiError("Рассылка не приостановлена.", code="not_paused",
-                               status_code=409)
+                raise ApiError(
+                    "Рассылка не приостановлена.", code="not_paused", status_code=409
+                )
         campaign.refresh_from_db()
         return Response(CampaignSerializer(campaign).data)
 
@@ -216,8 +329,11 @@ class MessagesView(ListAPIView):
 
     @extend_schema(
         summary="Сообщения аккаунта",
-        parameters=[OpenApiParameter("campaign", int, description="Only this campaign"),
-                    OpenApiParameter("status", str), OpenApiParameter("phone", str)],
+        parameters=[
+            OpenApiParameter("campaign", int, description="Only this campaign"),
+            OpenApiParameter("status", str),
+            OpenApiParameter("phone", str),
+        ],
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -229,8 +345,9 @@ class MessagesView(ListAPIView):
             try:
                 campaign = _get(self.request, int(params["campaign"]))
             except ValueError:
-                raise ApiError("campaign: нужен числовой id.", code="validation_error") \
-                    from None
+                raise ApiError(
+                    "campaign: нужен числовой id.", code="validation_error"
+                ) from None
             qs = qs.filter(campaign_id=campaign.pk)
         if params.get("status"):
             qs = qs.filter(status=params["status"])

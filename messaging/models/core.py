@@ -175,7 +175,8 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["campaign", "status"]),
             models.Index(fields=["account", "-created_at"]),
-            models.Index(fields=["channel", "send_at"],
+            # Claims walk this index in (send_at, id) order and stop at LIMIT.
+            models.Index(fields=["channel", "send_at", "id"],
                          condition=models.Q(status__in=["queued", "deferred"]),
                          name="message_due_idx"),
             models.Index(fields=["gateway_id"], condition=~models.Q(gateway_id=""),

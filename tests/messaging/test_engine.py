@@ -29,16 +29,25 @@ def assert_ledger_exact(account_id):
 def make_group(account, phones, name="Клиенты", **contact_fields):
     group = Group.objects.create(account=account, name=name)
     for phone in phones:
-        Contact.objects.create(account=account, group=group, phone=phone, country="RU",
-                               operator="МТС", timezone="Europe/Moscow", **contact_fields)
+        Contact.objects.create(
+            account=account,
+            group=group,
+            phone=phone,
+            country="RU",
+            operator="МТС",
+            timezone="Europe/Moscow",
+            **contact_fields,
+        )
     return group
 
 
 @pytest.fixture
 def manual_gateway(settings):
     settings.MESSAGING_GATEWAYS = {
-        "sms": {"BACKEND": "messaging.gateways.fake.FakeSmsGateway",
-                "OPTIONS": {"mode": "manual"}},
+        "sms": {
+            "BACKEND": "messaging.gateways.fake.FakeSmsGateway",
+            "OPTIONS": {"mode": "manual"},
+        },
     }
     registry.reset_gateways()
     return registry.get_gateway("sms")
@@ -49,10 +58,16 @@ def test_a_group_campaign_is_prepared_deduplicated_and_stop_listed(user):
     g1 = make_group(account, ["+79161110015", "+79161110025", "+79161110035"])
     g2 = make_group(account, ["+79161110035", "+79161110045"], name="Другие")
     StopNumber.objects.create(account=account, phone="+79161110025")
-    Unsubscribe.objects.create(account=account, phone="+79161110045", channel="sms",
-                               sender="SMSinfo")
-    campaign = services.campaign_launch(account=account, channel="sms", text="Привет",
-                                        group_ids=[g1.pk, g2.pk], sender="SMSinfo")
+    Unsubscribe.objects.create(
+        account=account, phone="+79161110045", channel="sms", sender="SMSinfo"
+    )
+    campaign = services.campaign_launch(
+        account=account,
+        channel="sms",
+        text="Привет",
+        group_ids=[g1.pk, g2.pk],
+        sender="SMSinfo",
+    )
     campaign.refresh_from_db()
     phones = sorted(campaign.messages.values_list("phone", flat=True))
     assert phones == ["+79161110015", "+79161110035"]
@@ -68,20 +83,37 @@ def test_a_group_campaign_is_prepared_deduplicated_and_stop_listed(user):
 def test_a_foreign_group_is_refused(user, other_user):
     foreign = make_group(other_user.account, ["+79161110001"])
     with pytest.raises(services.LaunchError) as exc:
-        services.campaign_launch(account=user.account, channel="sms", text="x",
-                                 group_ids=[foreign.pk])
+        services.campaign_launch(
+            account=user.account, channel="sms", text="x", group_ids=[foreign.pk]
+        )
     assert exc.value.code == "not_found"
     assert not Campaign.objects.exists()
 
 
 def test_substitutions_make_each_text_personal_and_priced_by_its_parts(user):
     group = Group.objects.create(account=user.account, name="Г")
-    Contact.objects.create(account=user.account, group=group, phone="+79161110001",
-                           first_name="Иван", gender="m", country="RU")
-    Contact.objects.create(account=user.account, group=group, phone="+79161110002",
-                           first_name="Мария" * 20, gender="f", country="RU")
-    campaign = services.campaign_launch(account=user.account, channel="sms",
-                                        text="[Уважаемый] [Имя]!", group_ids=[group.pk])
+    Contact.objects.create(
+        account=user.account,
+        group=group,
+        phone="+79161110001",
+        first_name="Иван",
+        gender="m",
+        country="RU",
+    )
+    Contact.objects.create(
+        account=user.account,
+        group=group,
+        phone="+79161110002",
+        first_name="Мария" * 20,
+        gender="f",
+        country="RU",
+    )
+    campaign = services.campaign_launch(
+        account=user.account,
+        channel="sms",
+        text="[Уважаемый] [Имя]!",
+        group_ids=[group.pk],
+    )
     texts = dict(campaign.messages.values_list("phone", "text"))
     assert texts["+79161110001"] == "Уважаемый Иван!"
     assert texts["+79161110002"].startswith("Уважаемая Мария")
@@ -94,18 +126,26 @@ def test_settlement_cuts_what_the_account_cannot_pay(make_user):
     poor = make_user(balance=Decimal("6"))
     group = Group.objects.create(account=poor.account, name="Г")
     for i in range(3):
-        Contact.objects.create(account=poor.account, group=group, phone=f"+7916111000{i}",
-                               first_name="Длинное имя " * 8 if i else "", country="RU")
+        Contact.objects.create(
+            account=poor.account,
+            group=group,
+            phone=f"+7916111000{i}",
+            first_name="Длинное имя " * 8 if i else "",
+            country="RU",
+        )
     # The hold (3 × 1 part) fits in 6 ₽… barely not: two long names need 2 parts.
-    campaign = services.campaign_launch(account=poor.account, channel="sms",
-                                        text="[Имя]", group_ids=[group.pk])
+    campaign = services.campaign_launch(
+        account=poor.account, channel="sms", text="[Имя]", group_ids=[group.pk]
+    )
     campaign.refresh_from_db()
     account = assert_ledger_exact(poor.account_id)
     assert account.balance >= 0
     cancelled = campaign.messages.filter(status="cancelled")
     assert cancelled.exists()
     assert all(m.reason == "Недостаточно средств" for m in cancelled)
-    paid = sum(campaign.messages.exclude(status="cancelled").values_list("price", flat=True))
+    paid = sum(
+        campaign.messages.exclude(status="cancelled").values_list("price", flat=True)
+    )
     assert Decimal("6") - account.balance == paid
 
 
@@ -116,15 +156,18 @@ def test_preparation_resumes_without_writing_anyone_twice(user, monkeypatch):
     # Launch without running the prepare task: pretend the worker died after the
     # first chunk committed.
     monkeypatch.setattr("messaging.services._enqueue_prepare", lambda campaign_id: None)
-    campaign = services.campaign_launch(account=user.account, channel="sms", text="x",
-                                        group_ids=[group.pk])
+    campaign = services.campaign_launch(
+        account=user.account, channel="sms", text="x", group_ids=[group.pk]
+    )
     preparer = Preparer(Campaign.objects.get(pk=campaign.pk))
     first = next(audience_entries(campaign))
     preparer.write_chunk(first, len(first))
     assert Message.objects.filter(campaign=campaign).count() == 10
     campaign_prepare(campaign_id=campaign.pk)
     campaign_prepare(campaign_id=campaign.pk)  # a duplicate task changes nothing
-    phones = list(Message.objects.filter(campaign=campaign).values_list("phone", flat=True))
+    phones = list(
+        Message.objects.filter(campaign=campaign).values_list("phone", flat=True)
+    )
     assert len(phones) == 30 == len(set(phones))
     dispatch_channel(channel="sms")
     assert GatewaySubmission.objects.count() == 30
@@ -133,10 +176,16 @@ def test_preparation_resumes_without_writing_anyone_twice(user, monkeypatch):
 
 def test_smooth_sending_spreads_equal_portions():
     start = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("UTC"))
-    planner = SendPlanner(start=start, total=10, window=None,
-                          smooth=parse_smooth({"portions": 5, "interval_minutes": 30}))
+    planner = SendPlanner(
+        start=start,
+        total=10,
+        window=None,
+        smooth=parse_smooth({"portions": 5, "interval_minutes": 30}),
+    )
     times = [planner.send_at(i, "Europe/Moscow") for i in range(10)]
-    assert [t - start for t in times[::2]] == [timedelta(minutes=30 * k) for k in range(5)]
+    assert [t - start for t in times[::2]] == [
+        timedelta(minutes=30 * k) for k in range(5)
+    ]
     assert times[0] == times[1]
 
 
@@ -144,7 +193,9 @@ def test_the_window_is_in_the_recipients_local_time():
     window = parse_window({"from": "09:00", "to": "21:00", "weekdays": [1, 2, 3, 4, 5]})
     # 20:00 UTC on Friday = 23:00 in Moscow, 03:00 Saturday in Vladivostok.
     at = datetime(2026, 3, 6, 20, 0, tzinfo=ZoneInfo("UTC"))
-    moscow = next_allowed(at, "Europe/Moscow", window).astimezone(ZoneInfo("Europe/Moscow"))
+    moscow = next_allowed(at, "Europe/Moscow", window).astimezone(
+        ZoneInfo("Europe/Moscow")
+    )
     assert (moscow.isoweekday(), moscow.hour, moscow.minute) == (1, 9, 0)
     # 05:00 UTC Monday is 08:00 in Moscow (wait an hour) and 15:00 in Vladivostok (now).
     monday = datetime(2026, 3, 9, 5, 0, tzinfo=ZoneInfo("UTC"))
@@ -155,19 +206,29 @@ def test_the_window_is_in_the_recipients_local_time():
 def test_overnight_window():
     window = parse_window({"from": "22:00", "to": "06:00"})
     at = datetime(2026, 3, 9, 12, 0, tzinfo=ZoneInfo("UTC"))  # 15:00 Moscow
-    got = next_allowed(at, "Europe/Moscow", window).astimezone(ZoneInfo("Europe/Moscow"))
+    got = next_allowed(at, "Europe/Moscow", window).astimezone(
+        ZoneInfo("Europe/Moscow")
+    )
     assert (got.day, got.hour) == (9, 22)
 
 
-@pytest.mark.parametrize("options,field", [
-    ({"ttl": 13 * 3600}, "options"),
-    ({"smooth": {"portions": 1, "interval_minutes": 5}}, "options"),
-    ({"window": {"from": "25:00", "to": "10:00"}}, "options"),
-])
+@pytest.mark.parametrize(
+    "options,field",
+    [
+        ({"ttl": 13 * 3600}, "options"),
+        ({"smooth": {"portions": 1, "interval_minutes": 5}}, "options"),
+        ({"window": {"from": "25:00", "to": "10:00"}}, "options"),
+    ],
+)
 def test_bad_options_are_refused_with_a_reason(user, options, field):
     with pytest.raises(services.LaunchError) as exc:
-        services.campaign_launch(account=user.account, channel="sms", text="x",
-                                 phones=["+79161234567"], options=options)
+        services.campaign_launch(
+            account=user.account,
+            channel="sms",
+            text="x",
+            phones=["+79161234567"],
+            options=options,
+        )
     assert exc.value.field == field
     assert not Campaign.objects.exists()
     assert Account.objects.get(pk=user.account_id).balance == Decimal("1000")
@@ -175,8 +236,13 @@ def test_bad_options_are_refused_with_a_reason(user, options, field):
 
 def test_expired_messages_are_refunded(user, manual_gateway):
     campaign = services.campaign_launch(
-        account=user.account, channel="sms", text="x", phones=["+79161234567"],
-        options={"ttl": 60}, send_at=timezone.now() - timedelta(minutes=1))
+        account=user.account,
+        channel="sms",
+        text="x",
+        phones=["+79161234567"],
+        options={"ttl": 60},
+        send_at=timezone.now() - timedelta(minutes=1),
+    )
     message = campaign.messages.get()
     assert message.status == "expired"
     assert message.refunded
@@ -187,8 +253,13 @@ def test_expired_messages_are_refunded(user, manual_gateway):
 
 def test_a_scheduled_campaign_waits_then_goes(user, manual_gateway):
     later = timezone.now() + timedelta(hours=1)
-    campaign = services.campaign_launch(account=user.account, channel="sms", text="x",
-                                        phones=["+79161234567"], send_at=later)
+    campaign = services.campaign_launch(
+        account=user.account,
+        channel="sms",
+        text="x",
+        phones=["+79161234567"],
+        send_at=later,
+    )
     campaign.refresh_from_db()
     assert campaign.status == "scheduled"
     assert services.campaign_counters(campaign_id=campaign.pk)["deferred"] == 1
@@ -204,8 +275,12 @@ def test_a_scheduled_campaign_waits_then_goes(user, manual_gateway):
 
 def test_pause_stops_dispatch_and_resume_continues(user, manual_gateway, monkeypatch):
     monkeypatch.setattr("messaging.prepare.enqueue_dispatch", lambda channel: None)
-    campaign = services.campaign_launch(account=user.account, channel="sms", text="x",
-                                        phones=["+79161234567", "+79031112233"])
+    campaign = services.campaign_launch(
+        account=user.account,
+        channel="sms",
+        text="x",
+        phones=["+79161234567", "+79031112233"],
+    )
     assert services.campaign_pause(campaign=campaign)
     dispatch_channel(channel="sms")
     assert not GatewaySubmission.objects.exists()
@@ -215,12 +290,17 @@ def test_pause_stops_dispatch_and_resume_continues(user, manual_gateway, monkeyp
     assert not services.campaign_resume(campaign=campaign)
 
 
-def test_cancelling_a_running_campaign_refunds_only_the_unsent(user, manual_gateway,
-                                                             monkeypatch, settings):
+def test_cancelling_a_running_campaign_refunds_only_the_unsent(
+    user, manual_gateway, monkeypatch, settings
+):
     monkeypatch.setattr("messaging.prepare.enqueue_dispatch", lambda channel: None)
     settings.MESSAGING_DISPATCH_BATCH = 1
-    campaign = services.campaign_launch(account=user.account, channel="sms", text="x",
-                                        phones=["+79161234567", "+79031112233"])
+    campaign = services.campaign_launch(
+        account=user.account,
+        channel="sms",
+        text="x",
+        phones=["+79161234567", "+79031112233"],
+    )
     from messaging.dispatch import dispatch_batch
 
     dispatch_batch(channel="sms")
@@ -234,8 +314,9 @@ def test_cancelling_a_running_campaign_refunds_only_the_unsent(user, manual_gate
 
 def test_moderation_holds_the_campaign_until_staff_approve(make_user, manual_gateway):
     newcomer = make_user(trusted=False)
-    campaign = services.campaign_launch(account=newcomer.account, channel="sms", text="x",
-                                        phones=["+79161234567"])
+    campaign = services.campaign_launch(
+        account=newcomer.account, channel="sms", text="x", phones=["+79161234567"]
+    )
     campaign.refresh_from_db()
     assert campaign.status == "moderation"
     assert campaign.messages.get().status == "moderation"
@@ -249,8 +330,9 @@ def test_moderation_holds_the_campaign_until_staff_approve(make_user, manual_gat
 
 def test_a_rejected_campaign_is_refunded_once(make_user):
     newcomer = make_user(trusted=False)
-    campaign = services.campaign_launch(account=newcomer.account, channel="sms", text="x",
-                                        phones=["+79161234567"])
+    campaign = services.campaign_launch(
+        account=newcomer.account, channel="sms", text="x", phones=["+79161234567"]
+    )
     services.campaign_moderate(campaign=campaign, approve=False, reason="Спам")
     services.campaign_moderate(campaign=campaign, approve=False, reason="Спам")
     campaign.refresh_from_db()
@@ -260,17 +342,28 @@ def test_a_rejected_campaign_is_refunded_once(make_user):
 
 
 def test_client_id_makes_a_launch_idempotent(user):
-    a = services.campaign_launch(account=user.account, channel="sms", text="x",
-                                 phones=["+79161234567"], client_id="k-1")
-    b = services.campaign_launch(account=user.account, channel="sms", text="x",
-                                 phones=["+79161234567"], client_id="k-1")
+    a = services.campaign_launch(
+        account=user.account,
+        channel="sms",
+        text="x",
+        phones=["+79161234567"],
+        client_id="k-1",
+    )
+    b = services.campaign_launch(
+        account=user.account,
+        channel="sms",
+        text="x",
+        phones=["+79161234567"],
+        client_id="k-1",
+    )
     assert a.pk == b.pk
     assert Message.objects.count() == 1
 
 
 def test_service_sms_is_free(user):
-    message = services.service_sms_send(account=user.account, phone="+79161234567",
-                                        text="Код входа: 1234")
+    message = services.service_sms_send(
+        account=user.account, phone="+79161234567", text="Код входа: 1234"
+    )
     assert message.price == 0
     assert message.status == "delivered"
     account = assert_ledger_exact(user.account_id)
@@ -280,8 +373,13 @@ def test_service_sms_is_free(user):
 def test_quote_prices_the_audience_before_sending(user):
     group = make_group(user.account, ["+79161110001", "+79161110002"])
     StopNumber.objects.create(account=user.account, phone="+79161110002")
-    quote = services.campaign_quote(account=user.account, channel="sms", text="я" * 71,
-                                    group_ids=[group.pk], phones=["+79031112233", "abc"])
+    quote = services.campaign_quote(
+        account=user.account,
+        channel="sms",
+        text="я" * 71,
+        group_ids=[group.pk],
+        phones=["+79031112233", "abc"],
+    )
     assert quote.messages == 2
     assert quote.units == 4
     assert quote.excluded == {"invalid": 1, "blocked": 1, "duplicates": 0}
@@ -299,8 +397,9 @@ def test_status_changes_are_announced_after_commit(user):
 
     statuses_changed.connect(receiver)
     try:
-        campaign = services.campaign_launch(account=user.account, channel="sms", text="x",
-                                            phones=["+79161234567"])
+        campaign = services.campaign_launch(
+            account=user.account, channel="sms", text="x", phones=["+79161234567"]
+        )
     finally:
         statuses_changed.disconnect(receiver)
     message_id = campaign.messages.get().pk

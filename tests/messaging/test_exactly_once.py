@@ -27,9 +27,13 @@ from messaging.models import Campaign, GatewaySubmission, Message
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not (os.environ.get("DATABASE_URL", "").startswith("postgres")
-                            and os.environ.get("REDIS_URL")),
-                       reason="needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)"),
+    pytest.mark.skipif(
+        not (
+            os.environ.get("DATABASE_URL", "").startswith("postgres")
+            and os.environ.get("REDIS_URL")
+        ),
+        reason="needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)",
+    ),
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +56,7 @@ def _worker(queue: str):
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
-                        f"{db['PORT'] or 5432}/{db['NAME']}",
+        f"{db['PORT'] or 5432}/{db['NAME']}",
         "CELERY_QUEUE": queue,
         "FAKE_GATEWAY_MODE": "instant",
         "FAKE_GATEWAY_RATE": "3000",
@@ -61,10 +65,25 @@ def _worker(queue: str):
         "CELERY_TASK_ALWAYS_EAGER": "0",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "cabinet", "worker", "--pool=solo",
-         "-Q", queue, "--loglevel=WARNING", "--without-heartbeat", "--without-gossip",
-         "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cabinet",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
 
@@ -97,16 +116,29 @@ def test_a_killed_worker_never_causes_a_double_send(user, real_broker):
     account_credit(account_id=account.pk, amount=Decimal("100000"), reason="bench")
     group = Group.objects.create(account=account, name="20k")
     Contact.objects.bulk_create(
-        [Contact(account=account, group=group, phone=p, country="RU", operator="МТС",
-                 timezone="Europe/Moscow") for p in _phones(N)], batch_size=5000)
+        [
+            Contact(
+                account=account,
+                group=group,
+                phone=p,
+                country="RU",
+                operator="МТС",
+                timezone="Europe/Moscow",
+            )
+            for p in _phones(N)
+        ],
+        batch_size=5000,
+    )
 
     first = _worker(real_broker)
     workers = [first]
     try:
-        campaign = services.campaign_launch(account=account, channel="sms",
-                                            text="Проверка", group_ids=[group.pk])
-        assert _wait(lambda: GatewaySubmission.objects.count() > N // 4, 120), \
+        campaign = services.campaign_launch(
+            account=account, channel="sms", text="Проверка", group_ids=[group.pk]
+        )
+        assert _wait(lambda: GatewaySubmission.objects.count() > N // 4, 120), (
             "the worker did not start sending"
+        )
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(10)
         killed_at = GatewaySubmission.objects.count()
@@ -118,21 +150,31 @@ def test_a_killed_worker_never_causes_a_double_send(user, real_broker):
         from messaging.tasks import dispatch_channel
 
         dispatch_channel.delay("sms")  # what beat does every few seconds
-        assert _wait(lambda: not Message.objects.filter(
-            campaign=campaign, status__in=["queued", "sending", "deferred"]).exists(), 180)
+        assert _wait(
+            lambda: (
+                not Message.objects.filter(
+                    campaign=campaign, status__in=["queued", "sending", "deferred"]
+                ).exists()
+            ),
+            180,
+        )
     finally:
         for w in workers:
             if w.poll() is None:
                 os.killpg(w.pid, signal.SIGKILL)
                 w.wait(10)
 
-    sent_once = GatewaySubmission.objects.filter(duplicate=False).values("message_id") \
+    sent_once = (
+        GatewaySubmission.objects.filter(duplicate=False)
+        .values("message_id")
         .annotate(n=Count("id"))
+    )
     assert sent_once.count() == N
     assert not sent_once.filter(n__gt=1).exists()
     assert Message.objects.filter(campaign=campaign).count() == N
-    assert set(Message.objects.filter(campaign=campaign).values_list(
-        "status", flat=True)) == {"delivered"}
+    assert set(
+        Message.objects.filter(campaign=campaign).values_list("status", flat=True)
+    ) == {"delivered"}
     account.refresh_from_db()
     assert ledger_sum(account_id=account.pk) == account.balance
     paid = Message.objects.filter(campaign=campaign).aggregate(s=Sum("price"))["s"]
