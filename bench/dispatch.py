@@ -85,7 +85,8 @@ def _floor(campaign, n: int, text: str) -> float:
 
     with connection.cursor() as cur:
         cur.execute(
-            "CREATE TEMP TABLE bench_floor (LIKE messaging_message INCLUDING DEFAULTS INCLUDING IDENTITY)"
+            "CREATE TEMP TABLE bench_floor "
+            "(LIKE messaging_message INCLUDING DEFAULTS INCLUDING IDENTITY)"
         )
         start = time.perf_counter()
         with cur.cursor.copy(

@@ -57,7 +57,8 @@ def _claim(channel: str, limit: int) -> list[tuple]:
                     UPDATE messaging_message m
                     SET status = 'sending', status_at = %s, attempts = m.attempts + 1
                     FROM due WHERE m.id = due.id
-                    RETURNING m.id, m.campaign_id, due.status, m.phone, m.sender, m.text,
+                    RETURNING m.id, m.campaign_id, due.status, m.phone, m.sender,
+                              m.text,
                               m.expires_at, m.attempts
                     """,
                     [channel, now, limit, now],

@@ -208,7 +208,6 @@ def campaign_launch(
     estimate = _estimate(
         account, kind, channel, text, content, ids, filters, pasted, direct
     )
-    now = timezone.now()
     try:
         with transaction.atomic():
             campaign = Campaign.objects.create(
@@ -252,7 +251,8 @@ def campaign_launch(
                 transaction.on_commit(lambda: _enqueue_prepare(campaign.pk))
     except InsufficientFunds as exc:
         raise LaunchError(
-            f"Недостаточно средств: стоимость {exc.needed} ₽, доступно {exc.available} ₽. "
+            f"Недостаточно средств: стоимость {exc.needed} ₽, "
+            f"доступно {exc.available} ₽. "
             "Пополните баланс.",
             code="insufficient_funds",
         ) from exc
