@@ -45,6 +45,20 @@ class AccountAdmin(admin.ModelAdmin):
     readonly_fields = ("balance", "ledger_total")
     inlines = [UserInline]
     change_form_template = "admin/cabinet/account/change_form.html"
+    actions = ["block_accounts", "unblock_accounts"]
+
+    @admin.action(description=_("Заблокировать (вход, отправка и API-токены)"),
+                  permissions=["change"])
+    def block_accounts(self, request, queryset):
+        n = queryset.filter(is_blocked=False).update(
+            is_blocked=True, blocked_reason=_("Заблокирован сотрудником %(s)s") % {
+                "s": request.user.email})
+        self.message_user(request, _("Заблокировано аккаунтов: %(n)d.") % {"n": n})
+
+    @admin.action(description=_("Разблокировать"), permissions=["change"])
+    def unblock_accounts(self, request, queryset):
+        n = queryset.filter(is_blocked=True).update(is_blocked=False, blocked_reason="")
+        self.message_user(request, _("Разблокировано аккаунтов: %(n)d.") % {"n": n})
 
     @admin.display(description=_("Сумма по журналу"))
     def ledger_total(self, obj):

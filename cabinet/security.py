@@ -65,22 +65,27 @@ def login_code_send(*, user: User, ip: str | None = None) -> LoginCode:
 
 
 def login_code_verify(*, user: User, code: str) -> None:
-    """Accept the latest unused, unexpired code once; count failed attempts."""
+    """Accept the latest unused, unexpired code once; count failed attempts (the
+    count is committed even though the caller sees an error)."""
     code = (code or "").strip()
+    error = ""
     with transaction.atomic():
         row = (LoginCode.objects.select_for_update()
                .filter(user=user, used_at__isnull=True).order_by("-created_at").first())
         if row is None:
-            raise CodeError("Код не запрошен или уже использован. Запросите новый код.")
-        if row.expires_at <= timezone.now():
-            raise CodeError("Срок действия кода истёк. Запросите новый код.")
-        if row.attempts >= settings.LOGIN_CODE_MAX_ATTEMPTS:
-            raise CodeError("Превышено число попыток. Запросите новый код.")
-        if not (code.isdigit() and hmac.compare_digest(row.code_hash, _hash(code))):
+            error = "Код не запрошен или уже использован. Запросите новый код."
+        elif row.expires_at <= timezone.now():
+            error = "Срок действия кода истёк. Запросите новый код."
+        elif row.attempts >= settings.LOGIN_CODE_MAX_ATTEMPTS:
+            error = "Превышено число попыток. Запросите новый код."
+        elif not (code.isdigit() and hmac.compare_digest(row.code_hash, _hash(code))):
             LoginCode.objects.filter(pk=row.pk).update(attempts=row.attempts + 1)
             left = settings.LOGIN_CODE_MAX_ATTEMPTS - row.attempts - 1
-            raise CodeError(f"Неверный код. Осталось попыток: {left}.")
-        LoginCode.objects.filter(pk=row.pk).update(used_at=timezone.now())
+            error = f"Неверный код. Осталось попыток: {left}."
+        else:
+            LoginCode.objects.filter(pk=row.pk).update(used_at=timezone.now())
+    if error:
+        raise CodeError(error)
 
 
 # --- settings writes (Настройки) ---------------------------------------------------
