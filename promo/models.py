@@ -144,12 +144,23 @@ class PromoManager(models.Model):
 class PromoCode(models.Model):
     """One code sent to one recipient.  Written in bulk by ``PromoCodeIssuer``."""
 
+    # No database FK constraints on these two: the per-row RI triggers would
+    # cost more than the COPY itself for a million codes.  The issuer writes
+    # only ids it has just checked, and deletes cascade in Django.
     account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="+", db_index=False
-    )  # (account, code) is unique below
+        Account,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # (account, code) is unique below
+        db_constraint=False,
+    )
     action = models.ForeignKey(
-        PromoAction, on_delete=models.CASCADE, related_name="codes", db_index=False
-    )  # (action, used_at) index below
+        PromoAction,
+        on_delete=models.CASCADE,
+        related_name="codes",
+        db_index=False,  # (action, used_at) index below
+        db_constraint=False,
+    )
     code = models.CharField(_("промокод"), max_length=CODE_LENGTH_MAX)
     phone = models.CharField(_("получатель"), max_length=20, blank=True)
     # Loose references into messaging (no database constraint: messages are
@@ -174,8 +185,16 @@ class PromoCode(models.Model):
     )
     issued_at = models.DateTimeField(_("отправлен"), default=timezone.now)
     used_at = models.DateTimeField(_("использован"), null=True, blank=True)
+    # Null on insert: no FK trigger and no index entry per new code (partial
+    # index below); SET_NULL on removal is done by Django.
     used_by = models.ForeignKey(
-        PromoManager, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        PromoManager,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     # Who marked it used, kept when the manager is removed ("API" for the API).
     used_by_name = models.CharField(max_length=100, blank=True)
@@ -185,7 +204,14 @@ class PromoCode(models.Model):
         ordering = ["-id"]
         verbose_name = _("промокод")
         verbose_name_plural = _("промокоды")
-        indexes = [models.Index(fields=["action", "used_at"])]
+        indexes = [
+            models.Index(fields=["action", "used_at"]),
+            models.Index(
+                fields=["used_by"],
+                condition=models.Q(used_by__isnull=False),
+                name="promo_code_used_by_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "code"], name="promo_code_unique_per_account"

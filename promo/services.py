@@ -5,6 +5,7 @@ reminder rounds."""
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 
 from django.conf import settings
 from django.core.cache import cache
@@ -198,6 +199,8 @@ class PromoCodeIssuer:
         if self.existing:
             taken = _existing_codes(self.account_id, fresh)
             fresh = [c for c in fresh if c not in taken]
+        # Issued in random order: sorting pools would tell a recipient that
+        # the next recipient's code is a little above theirs.
         self._pool = fresh
 
     def flush(self) -> int:
@@ -206,6 +209,10 @@ class PromoCodeIssuer:
         rows = self._rows
         if not rows:
             return 0
+        # In code order the unique index (account, code) is filled left to
+        # right instead of at random places: several times faster for big
+        # batches (docs/PROMO.md).
+        rows.sort(key=itemgetter(0))
         for _attempt in range(5):
             try:
                 with transaction.atomic():
@@ -220,6 +227,11 @@ class PromoCodeIssuer:
         ).update(first_sent_at=self.now)
         self.existing += len(rows)
         self._rows = []
+        if connection.vendor == "postgresql" and len(rows) >= ANALYZE_AFTER:
+            # Fresh statistics keep the next issuer's duplicate check on the
+            # unique index instead of scanning a table the planner thinks small.
+            with connection.cursor() as cur:
+                cur.execute("ANALYZE promo_promocode")
         return len(rows)
 
     def _regenerate_clashes(self, rows):
@@ -275,6 +287,7 @@ def _existing_codes(account_id: int, candidates: list[str]) -> set[str]:
 
 
 COPY_THRESHOLD = 500
+ANALYZE_AFTER = 50000
 CODE_COLUMNS = (
     "account_id",
     "action_id",
@@ -286,6 +299,33 @@ CODE_COLUMNS = (
     "used_by_name",
     "reminders_sent",
 )
+
+
+def _copy_escape(value: str) -> str:
+    """A value for COPY's text format (codes never need it; phones might)."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        value = (
+            value.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return value
+
+
+def _copy_text(rows, account_id, action_id, campaign_id, now, block=20000):
+    """COPY text-format blocks of code rows: one f-string per row is several
+    times faster than psycopg's per-row ``write_row``."""
+    head = f"{account_id}\t{action_id}\t"
+    null = "\\N"
+    camp = null if campaign_id is None else str(campaign_id)
+    tail = f"\t{now.isoformat()}\t\t0\n"
+    for i in range(0, len(rows), block):
+        yield "".join(
+            f"{head}{code}\t{_copy_escape(phone)}\t{camp}\t"
+            f"{null if mid is None else mid}{tail}"
+            for code, phone, mid in rows[i : i + block]
+        )
 
 
 def _write_codes(issuer: PromoCodeIssuer, rows) -> None:
@@ -300,8 +340,8 @@ def _write_codes(issuer: PromoCodeIssuer, rows) -> None:
         with connection.cursor() as cur, connection.wrap_database_errors:
             sql = f"COPY promo_promocode ({', '.join(CODE_COLUMNS)}) FROM STDIN"
             with cur.cursor.copy(sql) as copy:
-                for code, phone, message_id in rows:
-                    copy.write_row((a, act, code, phone, camp, message_id, now, "", 0))
+                for block in _copy_text(rows, a, act, camp, now):
+                    copy.write(block)
         return
     PromoCode.objects.bulk_create(
         [

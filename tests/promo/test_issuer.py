@@ -94,3 +94,13 @@ def test_random_codes_are_uniform_over_the_alphabet():
     assert set(chars) == set(codegen.ALPHABET)
     assert all(abs(n - expected) < expected * 0.05 for n in counts)
     assert not set(chars) & set("01OIL")
+
+
+def test_copy_rows_escape_what_the_text_format_needs():
+    from datetime import UTC, datetime
+
+    from promo.services import _copy_text
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    (block,) = _copy_text([("ABCD", "+7\t9\\1\n", None)], 1, 2, None, now)
+    assert block == "1\t2\tABCD\t+7\\t9\\\\1\\n\t\\N\t\\N\t2026-01-01T00:00:00+00:00\t\t0\n"
