@@ -641,26 +641,37 @@ def _screen(account, req: SendRequest) -> list[Item]:
             )
             continue
         fresh.append(item)
+    if not req.validate:
+        # Sends leave the stop-list to the engine (it drops such recipients) and
+        # name the reason afterwards only for messages it dropped: no extra
+        # queries on the hot path.
+        return fresh
+    blocked = _blocked(account, fresh)
+    return [item for item in fresh if item.phone not in blocked]
+
+
+STOP_LIST_DESCR = "Номер в стоп-листе или отписался от рассылок этого отправителя."
+
+
+def _blocked(account, items: list[Item]) -> set[str]:
+    """Phones of ``items`` the stop-list or an unsubscribe forbids; marks those
+    items with the STOP_LIST error."""
     by_sender: dict[str, list[Item]] = defaultdict(list)
-    for item in fresh:
+    for item in items:
         by_sender[item.sender or settings.DEFAULT_SENDER_NAME].append(item)
-    out: list[Item] = []
-    for sender, items in by_sender.items():
+    blocked_all: set[str] = set()
+    for sender, group in by_sender.items():
         blocked = blocked_phones(
             account_id=account.pk,
             channel="sms",
             sender=sender,
-            phones=[i.phone for i in items],
+            phones=[i.phone for i in group],
         )
-        for item in items:
+        for item in group:
             if item.phone in blocked:
-                item.error = (
-                    Code.STOP_LIST,
-                    "Номер в стоп-листе или отписался от рассылок этого отправителя.",
-                )
-            else:
-                out.append(item)
-    return out
+                item.error = (Code.STOP_LIST, STOP_LIST_DESCR)
+                blocked_all.add(item.phone)
+    return blocked_all
 
 
 def _groups(items: list[Item]) -> dict[tuple, list[Item]]:
@@ -767,8 +778,11 @@ def _send_group(account, req: SendRequest, key, items: list[Item]) -> None:
         )
     except services.LaunchError as exc:
         code, descr = _launch_error(exc)
+        if exc.code == "no_recipients":
+            _blocked(account, items)
         for item in items:
-            item.error = (code, descr)
+            if not item.error:
+                item.error = (code, descr)
         return
     except IntegrityError:
         # A concurrent request sent one of these ids first (the unique client_ref
@@ -797,6 +811,7 @@ def _send_group(account, req: SendRequest, key, items: list[Item]) -> None:
     ):
         rows.setdefault(row["client_ref"] or row["phone"], []).append(row)
     campaign_status = campaign.status
+    dropped: list[Item] = []
     for item in items:
         bucket = rows.get(item.client_id or item.phone)
         if bucket:
@@ -810,7 +825,15 @@ def _send_group(account, req: SendRequest, key, items: list[Item]) -> None:
             )
             item.result = _ok(item, campaign_id=campaign.pk, status=word)
         else:
-            item.error = (Code.NOT_SENT, "Сообщение исключено при подготовке рассылки.")
+            dropped.append(item)
+    if dropped:
+        _blocked(account, dropped)
+        for item in dropped:
+            if not item.error:
+                item.error = (
+                    Code.NOT_SENT,
+                    "Сообщение исключено при подготовке рассылки.",
+                )
 
 
 def compat_send(*, account, data, now: datetime | None = None) -> dict:

@@ -228,9 +228,17 @@ def test_stop_listed_numbers_are_refused(user, compat_for):
     from contacts.models import StopNumber
 
     StopNumber.objects.create(account_id=user.account_id, phone="+79161234567")
-    resp = compat_for(user).send({"messages": [one(id="x")]})
+    api = compat_for(user)
+    resp = api.send({"messages": [one(id="x")]})
     assert resp.json()["result"]["messages"][0]["error"]["code"] == 1004
     assert not Message.objects.exists()
+    resp = api.send({"messages": [one(id="y"), one("79031234567", id="z")]})
+    results = resp.json()["result"]["messages"]
+    assert results[0]["error"]["code"] == 1004 and results[1]["success"]
+    assert list(Message.objects.values_list("client_ref", flat=True)) == ["z"]
+    resp = api.send({"validate": True, "messages": [one(id="v"), one("79031234567")]})
+    results = resp.json()["result"]["messages"]
+    assert results[0]["error"]["code"] == 1004 and results[1]["success"]
 
 
 def test_per_message_errors_do_not_stop_the_rest(user, compat_for):

@@ -1,0 +1,286 @@
+"""``manage.py bench api``: the JSON API v1.0 send path under concurrent clients.
+
+Starts the production server setup itself — gunicorn (gthread workers) on
+127.0.0.1 on a free port, with this process's PostgreSQL (``DATABASE_URL``) and
+Redis (``REDIS_URL``, on a separate database number that is flushed at the
+end) — creates a throw-away account with a "messaging" token, then:
+
+1. ``--clients`` concurrent keep-alive HTTP clients POST
+   ``/json/v1.0/sms/send/text`` with one message each (unique ``id``) until
+   ``--requests`` are done: requests/s, p50/p99 latency, errors;
+2. a 1,000-message request (``--bulk-runs`` times): its latency.
+
+Run on PostgreSQL + Redis::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_api \\
+    REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python manage.py bench api
+"""
+
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+
+
+def add_arguments(parser):
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--bulk-runs", type=int, default=5)
+    parser.add_argument(
+        "--redis-db",
+        type=int,
+        default=13,
+        help="Redis database for the server's broker/cache (flushed)",
+    )
+    parser.add_argument("--warmup", type=int, default=200)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _redis_url(db: int) -> str:
+    base = os.environ.get("REDIS_URL") or settings.REDIS_URL or ""
+    if not base:
+        return ""
+    parts = urlsplit(base)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", "", ""))
+
+
+def _setup_account():
+    from billing.services import account_credit
+    from cabinet.models import Account
+    from cabinet.services import account_create, token_create
+
+    user = account_create(
+        email=f"bench-api-{uuid.uuid4().hex[:10]}@example.com",
+        password=uuid.uuid4().hex,
+    )
+    account_credit(
+        account_id=user.account_id, amount=Decimal("100000000"), reason="bench api"
+    )
+    # A trusted account: its sends skip moderation, as a real integrator's do.
+    Account.objects.filter(pk=user.account_id).update(is_trusted=True)
+    return user, token_create(account=user.account, scopes=["messaging"]).key
+
+
+def _start_server(
+    port: int, workers: int, threads: int, redis_url: str
+) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+    }
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "cabinet.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+        "--backlog",
+        "2048",
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=str(Path(settings.BASE_DIR)),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                "gunicorn exited: " + proc.stderr.read().decode()[-2000:]
+            )
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status < 500:
+                conn.close()
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("gunicorn did not start in 60 s")
+
+
+def _stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _post(conn, key: str, body: bytes) -> tuple[int, dict]:
+    conn.request(
+        "POST",
+        "/json/v1.0/sms/send/text",
+        body=body,
+        headers={"Content-Type": "application/json", "X-Token": key},
+    )
+    response = conn.getresponse()
+    return response.status, json.loads(response.read())
+
+
+def _drive(port: int, key: str, clients: int, total: int, prefix: str):
+    lock = threading.Lock()
+    state = {"next": 0}
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    def client(n: int):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        while True:
+            with lock:
+                i = state["next"]
+                if i >= total:
+                    break
+                state["next"] = i + 1
+            body = json.dumps(
+                {
+                    "messages": [
+                        {
+                            "recipient": f"7916{i % 10_000_000:07d}",
+                            "id": f"{prefix}-{i}",
+                            "text": "Ваш код подтверждения 4821",
+                            "recipientType": "recipient",
+                        }
+                    ]
+                }
+            ).encode()
+            started = time.perf_counter()
+            try:
+                status, data = _post(conn, key, body)
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                with lock:
+                    errors.append(repr(exc)[:200])
+                continue
+            mine.append(time.perf_counter() - started)
+            if (
+                status != 200
+                or not data.get("success")
+                or not data["result"]["messages"][0]["success"]
+            ):
+                with lock:
+                    errors.append(json.dumps(data, ensure_ascii=False)[:200])
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started, latencies, errors
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def _bulk(port: int, key: str, runs: int) -> list[float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    times = []
+    for _run in range(runs):
+        tag = uuid.uuid4().hex[:8]
+        body = json.dumps(
+            {
+                "messages": [
+                    {
+                        "recipient": f"7903{i:07d}",
+                        "id": f"bulk-{tag}-{i}",
+                        "text": "Скидка 10% на всё до воскресенья",
+                    }
+                    for i in range(1000)
+                ]
+            }
+        ).encode()
+        started = time.perf_counter()
+        status, data = _post(conn, key, body)
+        times.append(time.perf_counter() - started)
+        if status != 200 or data["result"]["accepted"] != 1000:
+            raise RuntimeError(f"bulk request failed: {str(data)[:300]}")
+    conn.close()
+    return times
+
+
+def run(
+    *,
+    clients: int = 16,
+    requests: int = 4000,
+    workers: int = 4,
+    threads: int = 4,
+    bulk_runs: int = 5,
+    redis_db: int = 13,
+    warmup: int = 200,
+) -> dict:
+    user, key = _setup_account()
+    redis_url = _redis_url(redis_db)
+    port = _free_port()
+    server = _start_server(port, workers, threads, redis_url)
+    try:
+        prefix = uuid.uuid4().hex[:8]
+        _drive(port, key, clients, warmup, f"warm-{prefix}")
+        elapsed, latencies, errors = _drive(port, key, clients, requests, prefix)
+        bulk = _bulk(port, key, bulk_runs)
+    finally:
+        _stop_server(server)
+        if redis_url:
+            import redis
+
+            redis.Redis.from_url(redis_url).flushdb()
+    ok = len(latencies)
+    return {
+        "benchmark": "api",
+        "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+        "server": f"gunicorn gthread {workers}x{threads}",
+        "clients": clients,
+        "requests": ok,
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
+        "requests_per_s": round(ok / elapsed, 1),
+        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 1),
+        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+        "bulk_1000_ms_median": round(statistics.median(bulk) * 1000, 1),
+        "bulk_1000_ms_best": round(min(bulk) * 1000, 1),
+        "load_average": os.getloadavg()[0],
+    }
