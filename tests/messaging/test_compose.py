@@ -319,3 +319,113 @@ def test_readonly_user_sees_but_cannot_send(client_for, user, make_user):
     assert client.get(URL).status_code == 200
     assert post(client).status_code == 403
     assert not Message.objects.exists()
+
+
+def test_the_promo_picker_has_a_clear_empty_state(client_for, user):
+    page = client_for(user).get(URL).content.decode()
+    assert "Пока не создано ни одной акции" in page
+    resp = post(client_for(user), promo="on", text="Код [couponCode]")
+    assert "Выберите промо-акцию." in resp.content.decode()
+    assert not Campaign.objects.exists()
+
+
+def test_a_promo_action_issues_a_code_per_recipient(client_for, user, other_user):
+    from promo.models import PromoAction, PromoCode
+
+    action = PromoAction.objects.create(
+        account=user.account, name="Осень", code_length=8
+    )
+    foreign = PromoAction.objects.create(account=other_user.account, name="Чужая")
+    client = client_for(user)
+    page = client.get(URL).content.decode()
+    assert "Осень" in page and "Чужая" not in page
+    resp = post(
+        client, promo="on", promo_action=str(foreign.pk), text="Код [couponCode]"
+    )
+    assert resp.status_code == 200 and not Campaign.objects.exists()
+    resp = post(client, promo="on", promo_action=str(action.pk), text="Без кода")
+    assert "[couponCode]" in resp.content.decode() and not Campaign.objects.exists()
+    resp = post(
+        client,
+        promo="on",
+        promo_action=str(action.pk),
+        text="Ваш код [couponCode]",
+        phones="+79161234567\n+79031112233",
+    )
+    assert resp.status_code == 302, resp.content.decode()
+    campaign = Campaign.objects.get()
+    assert campaign.options["promo_action"] == action.pk
+    codes = set(PromoCode.objects.filter(action=action).values_list("code", flat=True))
+    assert len(codes) == 2
+    for text in campaign.messages.values_list("text", flat=True):
+        assert text.split()[-1] in codes
+
+
+def test_the_chat_link_and_short_links_are_shown_in_the_preview(client_for, user):
+    resp = client_for(user).post(
+        reverse("messaging:sms_estimate"),
+        {
+            "text": "Сайт https://shop.example/very/long/path",
+            "phones": "+79161234567",
+            "shorten_links": "on",
+            "chat_link": "on",
+        },
+    )
+    body = resp.content.decode()
+    assert "/s/xxxxxxxxxxxxxxx" in body and "very/long/path" not in body
+
+
+def test_the_estimate_explains_bad_input(client_for, user):
+    resp = client_for(user).post(reverse("messaging:sms_estimate"), {"text": ""})
+    assert "Введите текст сообщения." in resp.content.decode()
+
+
+def test_a_single_number_may_be_posted_as_phone(client_for, user):
+    resp = client_for(user).post(URL, {"text": "Привет", "phone": "+79161234567"})
+    assert resp.status_code == 302
+    assert Message.objects.get().phone == "+79161234567"
+
+
+def test_a_double_submit_is_two_posts_but_the_form_is_clean(client_for, user):
+    client = client_for(user)
+    assert post(client).status_code == 302
+    # The send page after a send is an empty form (no resubmission of state).
+    assert "Привет" not in client.get(URL).content.decode()
+
+
+def test_list_pages_have_pinned_query_counts(
+    client_for, user, django_assert_max_num_queries
+):
+    from messaging.models import Greeting, ModerationTemplate, Schedule
+
+    client = client_for(user)
+    for i in range(15):
+        MessageTemplate.objects.create(account=user.account, name=f"t{i}", text="x")
+        SenderName.objects.create(account=user.account, name=f"Shop{i}")
+        ModerationTemplate.objects.create(
+            account=user.account, text=f"Код {i}: [любая фраза]"
+        )
+        Schedule.objects.create(
+            account=user.account,
+            name=f"s{i}",
+            minutes=[0],
+            hours=[9],
+            payload={"text": "x"},
+        )
+        Greeting.objects.create(
+            account=user.account,
+            occasion=f"g{i}",
+            send_time="10:00",
+            payload={"text": "x"},
+        )
+    for url in (
+        "/sms/templates/",
+        "/sms/senders/",
+        "/sms/moderation-templates/",
+        "/sms/scheduler/",
+        "/sms/greetings/",
+        "/sms/send/",
+        "/sms/advertising/",
+    ):
+        with django_assert_max_num_queries(14):
+            assert client.get(url).status_code == 200
