@@ -300,6 +300,12 @@ def payment_callback_process(*, body: bytes, signature: str) -> str:
     return result
 
 
+def _payment_reason(payment: Payment, mask: str) -> str:
+    how = ("банковской картой" if payment.method == Payment.Method.CARD
+           else "через электронный кошелёк")
+    return f"Оплата {how}{' ' + mask if mask else ''} (платёж #{payment.pk})"
+
+
 def _payment_apply(payment: Payment, *, status: str, data: dict) -> str:
     """Call under a row lock on the payment."""
     S = Payment.Status
@@ -311,9 +317,7 @@ def _payment_apply(payment: Payment, *, status: str, data: dict) -> str:
         try:
             ledger_post(account_id=payment.account_id, amount=payment.amount,
                         kind=LedgerKind.PAYMENT,
-                        reason=f"Оплата {payment.get_method_display().lower()}"
-                               f"{' ' + payment.card_mask if data.get('card_mask') else ''}"
-                               f" (платёж #{payment.pk})",
+                        reason=_payment_reason(payment, str(data.get("card_mask", ""))),
                         reference=f"payment:{payment.pk}")
         except DuplicateEntry:
             return "duplicate"
