@@ -3,7 +3,7 @@
 Every distinct URL of a campaign is one ``CampaignLink`` row; each message gets
 its own link ``<SHORT_LINK_BASE>/s/<token>`` where the token packs the link id
 and the message id (variable-length integers) followed by a truncated
-HMAC-SHA256, in URL-safe base64.  No row is written per message, the token is
+keyed BLAKE2b MAC, in URL-safe base64.  No row is written per message, the token is
 short (about 15 characters for a million-message campaign) and cannot be
 forged or altered: a bad token is simply "not found".
 """
@@ -21,7 +21,7 @@ from django.db.models import F
 
 from .models import CampaignLink
 
-# Bytes of the HMAC kept in a token: 2^-48 chance to guess a valid one.
+# Bytes of MAC in a token: a 2^-48 chance to guess a valid one.
 MAC_BYTES = 6
 
 # A link in a message text: http(s)://… or www.…, up to the first space, and
@@ -37,7 +37,7 @@ class BadToken(ValueError):
 
 @lru_cache(maxsize=4)
 def _key(secret: str) -> bytes:
-    return hashlib.sha256(b"messaging.links:" + secret.encode()).digest()
+    return hashlib.sha256(b"messaging.links:" + secret.encode()).digest()  # 32 bytes
 
 
 def _varint(n: int) -> bytes:
@@ -65,9 +65,15 @@ def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
+def _mac(key: bytes, body: bytes) -> bytes:
+    # Keyed BLAKE2b is a MAC in its own right (no HMAC construction needed) and
+    # several times faster than HMAC-SHA256 for these few bytes.
+    return hashlib.blake2b(body, key=key, digest_size=MAC_BYTES).digest()
+
+
 def token_make(link_id: int, message_id: int) -> str:
     body = _varint(link_id) + _varint(message_id)
-    mac = hmac.new(_key(settings.SECRET_KEY), body, hashlib.sha256).digest()[:MAC_BYTES]
+    mac = _mac(_key(settings.SECRET_KEY), body)
     return base64.urlsafe_b64encode(body + mac).rstrip(b"=").decode()
 
 
@@ -83,9 +89,7 @@ def token_read(token: str) -> tuple[int, int]:
     if len(raw) <= MAC_BYTES:
         raise BadToken("short")
     body, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
-    good = hmac.new(_key(settings.SECRET_KEY), body, hashlib.sha256).digest()[
-        :MAC_BYTES
-    ]
+    good = _mac(_key(settings.SECRET_KEY), body)
     if not hmac.compare_digest(mac, good):
         raise BadToken("signature")
     link_id, pos = _read_varint(body, 0)
@@ -100,20 +104,18 @@ def short_base() -> str:
 
 
 class LinkMaker:
-    """Builds each message's short link for one link row; precomputes the
-    HMAC state and the prefix so a million links cost a million HMACs only."""
+    """Builds each message's short link for one link row (the prefix and key
+    are computed once; a link costs one BLAKE2b of a few bytes)."""
 
     def __init__(self, link_id: int):
         self.prefix = short_base().rstrip("/") + "/s/"
         self.head = _varint(link_id)
-        self._mac = hmac.new(_key(settings.SECRET_KEY), b"", hashlib.sha256)
+        self.key = _key(settings.SECRET_KEY)
 
     def __call__(self, message_id: int) -> str:
         body = self.head + _varint(message_id)
-        mac = self._mac.copy()
-        mac.update(body)
-        token = base64.urlsafe_b64encode(body + mac.digest()[:MAC_BYTES]).rstrip(b"=")
-        return self.prefix + token.decode()
+        mac = hashlib.blake2b(body, key=self.key, digest_size=MAC_BYTES).digest()
+        return self.prefix + base64.urlsafe_b64encode(body + mac).rstrip(b"=").decode()
 
 
 def sample_link() -> str:

@@ -170,6 +170,11 @@ class Renderer:
         self.pieces: list[Piece] = self._compile(text)
         self.static = all(isinstance(p, str) for p in self.pieces)
         self._static_text = self._finish("".join(self.pieces)) if self.static else None
+        # render() copies the literal pieces and fills the slots of the commands.
+        self._slots = [
+            (i, p) for i, p in enumerate(self.pieces) if not isinstance(p, str)
+        ]
+        self._template = [p if isinstance(p, str) else "" for p in self.pieces]
 
     # -- compile ----------------------------------------------------------------
 
@@ -240,10 +245,10 @@ class Renderer:
         fields = fields or {}
         if self.contacts and fields.get("contact_id") in self.contacts:
             fields = {**fields, **self.contacts[fields["contact_id"]]}
-        out = "".join(
-            p if isinstance(p, str) else p(fields, message_id) for p in self.pieces
-        )
-        return self._finish(out)
+        out = self._template.copy()
+        for i, fn in self._slots:
+            out[i] = fn(fields, message_id)
+        return self._finish("".join(out))
 
     def _finish(self, text: str) -> str:
         if "  " in text or "\t" in text:
