@@ -94,6 +94,10 @@ class ReportFilterForm(forms.Form):
         super().__init__(data)
         self.kind = kind
         self.default_period = default_period
+        # The default period is the empty choice, so it never clutters the URL.
+        self.fields["period"].choices = [("", dict(PERIODS)[default_period])] + [
+            (value, label) for value, label in PERIODS if value != default_period
+        ]
         self.fields["source"].choices = [("", _("Любой"))] + list(Source.choices)
         self.fields["status"].choices = [("", _("Любой"))] + _status_choices(kind)
         self.fields["channel"].choices = [("", _("Любой"))] + [
@@ -335,6 +339,8 @@ def chips(
     )
     for key, title, show in simple:
         value = getattr(filters, key)
+        if key == "channel" and form.kind is not None:
+            continue  # the report's own channel, not a filter
         if value:
             result.append(
                 Chip(f"{title}: {show(value)}", query_string(params, drop=(key,)))

@@ -301,7 +301,7 @@ def campaign_detail(request, pk: int):
 def campaign_breakdown(request, pk: int):
     campaign = _campaign(request, pk)
     rows = selectors.campaign_breakdown(
-        account_id=request.account.pk, campaign_id=campaign.pk
+        account_id=request.account.pk, campaign=campaign
     )
     return render(
         request,

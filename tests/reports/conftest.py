@@ -7,6 +7,12 @@ from messaging import services
 from messaging.models import Campaign, Message
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Users are created per test; PBKDF2 would dominate these tests' time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def launch():
     """Launch a real SMS campaign through the engine (fake gateway, instant

@@ -299,3 +299,24 @@ def test_another_accounts_campaign_is_a_404(
             ).status_code
             == 404
         )
+
+
+def test_the_breakdown_follows_refunds_although_it_is_cached(user, client_for, launch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from messaging import services
+
+    c = launch(
+        user,
+        ["+79161234567", "+79161234568"],
+        send_at=timezone.now() + timedelta(days=1),
+    )
+    client = client_for(user)
+    url = f"/reports/campaigns/{c.pk}/breakdown/"
+    before = client.get(url).content.decode()
+    assert f"{c.cost}".replace(".", ",") + " ₽" in before
+    services.campaign_cancel(campaign=c)
+    after = client.get(url).content.decode()
+    assert "0,00 ₽" in after and f"{c.cost}".replace(".", ",") + " ₽" not in after
