@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("webhook/", views.WebhookView.as_view(), name="api-webhook"),
+    path(
+        "webhook/deliveries/",
+        views.WebhookDeliveriesView.as_view(),
+        name="api-webhook-deliveries",
+    ),
+]
