@@ -21,6 +21,13 @@ def add_arguments(parser):
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--policy", default="skip", choices=["skip", "update"])
     parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="repeat floor and import; report the best of each "
+        "(for a machine shared with other work)",
+    )
+    parser.add_argument(
         "--no-openpyxl-floor",
         action="store_true",
         help="skip timing openpyxl read-only (it is ~8x slower)",
@@ -112,7 +119,22 @@ def floor_seconds(path: Path, openpyxl_too: bool) -> dict:
     return result
 
 
-def run(rows, policy="skip", no_openpyxl_floor=False, **_):
+def run(rows, policy="skip", no_openpyxl_floor=False, runs=1, **_):
+    best = None
+    floors = []
+    for _ in range(max(1, runs)):
+        result = _run_once(rows, policy, no_openpyxl_floor)
+        floors.append(result["floor_detail"]["floor"])
+        if best is None or result["seconds"] < best["seconds"]:
+            best = result
+    floor = min(floors)
+    best["floor_seconds"] = round(floor, 3)
+    best["ratio"] = round(best["seconds"] / floor, 2)
+    best["runs"] = runs
+    return best
+
+
+def _run_once(rows, policy, no_openpyxl_floor):
     from cabinet.services import account_create
     from contacts import services
     from contacts.models import Contact, Group, ImportJob

@@ -78,9 +78,12 @@ class Contact(models.Model):
         verbose_name_plural = _("контакты")
         indexes = [
             models.Index(fields=["group", "id"]),
-            models.Index(fields=["account", "phone"]),
-            models.Index(fields=["account", "id"], name="contact_account_id"),
         ]
+        # Migrations 0005/0006 add (account, phone): on PostgreSQL with
+        # text_pattern_ops (equality and prefix search), plus the C7 prefix
+        # indexes (account, reverse(phone) / upper(last_name) /
+        # upper(first_name) / lower(email)); one index per purpose keeps the
+        # COPY import cheap.
         constraints = [
             models.UniqueConstraint(
                 fields=["group", "phone"], name="contact_unique_in_group"

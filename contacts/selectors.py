@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from . import phones as ph
 from .models import Contact, CustomField, Group, ImportJob, StopNumber, Unsubscribe
 
 # Keys of the dicts audience_iter yields, in the order of the values_list.
@@ -160,7 +161,7 @@ def apply_filters(qs: QuerySet[Contact], filters: dict | None) -> QuerySet[Conta
         return qs
     q = (filters.get("q") or "").strip()
     if q:
-        qs = qs.filter(search_q(q))
+        qs = search_queryset(qs, q)
     for name in TEXT_FILTER_FIELDS:
         value = (
             (filters.get(name) or "").strip()
@@ -216,20 +217,103 @@ def _ci(name: str, text: str) -> Q:
     return cond
 
 
+def _phone_digits(text: str) -> str | None:
+    """The digits of a query that is a phone (fragment), else None."""
+    stripped = text.replace(" ", "").replace("+", "").replace("-", "")
+    stripped = stripped.replace("(", "").replace(")", "")
+    return stripped if stripped.isdigit() else None
+
+
+def _phone_q(digits: str) -> Q:
+    """Numbers that are this one, start with these digits (after the country
+    code or the national 8) or end with them."""
+    try:
+        if len(digits) >= 10:
+            return Q(phone=ph.normalize_phone(digits))
+    except ph.InvalidPhone:
+        pass
+    prefixes = {"+" + digits}
+    if digits[0] == "8":
+        prefixes.add("+7" + digits[1:])
+    elif digits[0] == "9":
+        prefixes.add("+7" + digits)
+    cond = Q(phone_rev__startswith=digits[::-1])
+    for prefix in prefixes:
+        cond |= Q(phone__startswith=prefix)
+    return cond
+
+
+def _word_q(word: str) -> Q:
+    """A word is the start of the last name, first name or e-mail (the
+    indexed prefixes), or a known operator brand / region (exact)."""
+    cond = (
+        Q(last_upper__startswith=word.upper())
+        | Q(first_upper__startswith=word.upper())
+        | Q(email_lower__startswith=word.lower())
+    )
+    brand, region = _known_operator_region(word)
+    if brand:
+        cond |= Q(operator=brand)
+    if region:
+        cond |= Q(region=region)
+    return cond
+
+
+def _known_operator_region(word: str) -> tuple[str, str]:
+    from .plan import ensure_plan
+
+    ensure_plan()
+    plan = ph.default_plan()
+    names = _PLAN_NAMES.get(id(plan))
+    if names is None:
+        brands: dict[str, str] = {}
+        regions: dict[str, str] = {}
+        for _starts, _ends, payload in plan._index.values():
+            for entry in payload:
+                brands.setdefault(entry.brand.casefold(), entry.brand)
+                regions.setdefault(entry.region.casefold(), entry.region)
+        _PLAN_NAMES.clear()
+        names = _PLAN_NAMES[id(plan)] = (brands, regions)
+    key = word.casefold()
+    return names[0].get(key, ""), names[1].get(key, "")
+
+
+_PLAN_NAMES: dict[int, tuple[dict, dict]] = {}
+
+
+def search_queryset(qs: QuerySet[Contact], text: str) -> QuerySet[Contact]:
+    """Filter ``qs`` by a search text (C7).
+
+    On PostgreSQL every condition is an indexed prefix search (migration
+    0005): a phone fragment matches the start or the end of the number, each
+    word the start of the last name, first name or e-mail (case-insensitive),
+    or an operator / region name.  Elsewhere (SQLite) the same words are
+    matched anywhere in more fields by a scan."""
+    text = " ".join(text.split())[:100]
+    if not text:
+        return qs
+    if connection.vendor != "postgresql":
+        return qs.filter(search_q(text))
+    from django.db.models.functions import Lower, Reverse, Upper
+
+    digits = _phone_digits(text)
+    if digits:
+        return qs.annotate(phone_rev=Reverse("phone")).filter(_phone_q(digits))
+    qs = qs.annotate(
+        last_upper=Upper("last_name"),
+        first_upper=Upper("first_name"),
+        email_lower=Lower("email"),
+    )
+    for word in text.split()[:4]:
+        qs = qs.filter(_word_q(word))
+    return qs
+
+
 def search_q(text: str) -> Q:
-    """A condition matching ``text`` in any field (C7): a phone fragment, a name,
-    an e-mail, an operator, a region…"""
+    """The portable search condition: ``text`` anywhere in a field."""
     text = text.strip()
-    cond = Q()
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if digits and len(digits) >= len(
-        text.replace(" ", "")
-        .replace("+", "")
-        .replace("-", "")
-        .replace("(", "")
-        .replace(")", "")
-    ):
-        # Looks like a phone (fragment): match digits; 8XXXXXXXXXX means +7.
+    digits = _phone_digits(text)
+    if digits:
         if len(digits) == 11 and digits[0] == "8":
             digits = "7" + digits[1:]
         cond = Q(phone__contains=digits)
@@ -237,6 +321,7 @@ def search_q(text: str) -> Q:
             # "8 903 111…" is the national prefix: +7 903 111…
             cond |= Q(phone__startswith="+7" + digits[1:])
         return cond
+    cond = Q()
     for name in (
         "last_name",
         "first_name",
@@ -280,7 +365,7 @@ def contacts_search(
     if group_ids:
         qs = qs.filter(group_id__in=list(group_ids))
     if text:
-        qs = qs.filter(search_q(text))
+        qs = search_queryset(qs, text)
     qs = apply_filters(qs, filters)
     return qs.select_related("group").order_by("-id")
 
