@@ -61,10 +61,17 @@ urlpatterns = [
 
 def channel_reports_view(channel: str):
     """For a channel app's own ``<app>:reports`` URL (the left menu's
-    "Отчёты" item of voice, Viber…): redirects to this channel's report."""
+    "Отчёты" item of voice, Viber…): ``path("reports/",
+    channel_reports_view("voice"), name="reports")``.  Redirects to this
+    channel's report once the channel is registered, to the "в разработке"
+    page until then."""
     from django.shortcuts import redirect
 
     def view(request):
+        try:
+            registry.get_channel(channel)
+        except LookupError:
+            return redirect("cabinet:in_development", f"{channel}-reports")
         return redirect("reports:channel_campaigns", channel)
 
     return view

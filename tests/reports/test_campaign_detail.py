@@ -112,9 +112,9 @@ def test_detail_and_messages_query_counts_are_pinned(
     c = launch(user, phones(30))
     client = client_for(user)
     client.get("/")
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(8):
         assert client.get(f"/reports/campaigns/{c.pk}/").status_code == 200
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         assert client.get(f"/reports/campaigns/{c.pk}/messages/").status_code == 200
 
 

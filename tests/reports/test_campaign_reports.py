@@ -194,7 +194,7 @@ def test_the_campaigns_tab_query_count_is_pinned(
         launch(user, [f"+7916123450{i % 10}", "+79161230000"], tags=[f"t{i}"])
     client = client_for(user)
     client.get("/reports/")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         response = client.get("/reports/")
     assert len(rows(response)) == 12
 
@@ -252,3 +252,16 @@ def test_a_registered_channel_gets_its_report_by_declaring_columns(
     # The SMS report does not list it.
     assert rows(client.get("/reports/")) == []
     assert client.get(f"/reports/campaigns/{c.pk}/").status_code == 200
+
+
+def test_a_channel_apps_reports_url_leads_to_its_report_once_registered(
+    rf, user, voice_like_channel
+):
+    from reports.urls import channel_reports_view
+
+    request = rf.get("/voice/reports/")
+    request.user = user
+    assert channel_reports_view("testvoice")(request).url == "/reports/testvoice/"
+    assert channel_reports_view("nochannel")(request).url == (
+        "/section/nochannel-reports/"
+    )

@@ -47,7 +47,7 @@ def test_all_messages_query_count_is_pinned(
         launch(user, [f"+7916123450{i}", "+79161230000"])
     client = client_for(user)
     client.get("/")
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         body = client.get("/reports/sms/messages/").content.decode()
     assert body.count('data-message="') == 10
 
