@@ -64,7 +64,9 @@ class FakeAcquirer:
         return reverse("billing:acquirer_page", args=[token])
 
     # -- the hosted page ---------------------------------------------------
-    def pay_card(self, *, token: str, amount, number: str, exp: str, cvc: str) -> Outcome:
+    def pay_card(
+        self, *, token: str, amount, number: str, exp: str, cvc: str
+    ) -> Outcome:
         number = "".join(ch for ch in number if ch.isdigit())
         if not 13 <= len(number) <= 19 or not luhn_ok(number):
             raise AcquirerError("Неверный номер карты.")
@@ -82,8 +84,13 @@ class FakeAcquirer:
         mask = f"{number[:4]} •••• {number[-4:]}"
         error = DECLINES.get(number, "")
         outcome = Outcome("failed" if error else "succeeded", error)
-        self._notify(token=token, amount=amount, status=outcome.status, error=error,
-                     card_mask=mask)
+        self._notify(
+            token=token,
+            amount=amount,
+            status=outcome.status,
+            error=error,
+            card_mask=mask,
+        )
         return outcome
 
     def pay_wallet(self, *, token: str, amount, wallet: str, approve: bool) -> Outcome:
@@ -91,8 +98,13 @@ class FakeAcquirer:
             raise AcquirerError("Неизвестный кошелёк.")
         error = "" if approve else "Платёж отклонён в кошельке"
         outcome = Outcome("succeeded" if approve else "failed", error)
-        self._notify(token=token, amount=amount, status=outcome.status, error=error,
-                     card_mask=WALLETS[wallet])
+        self._notify(
+            token=token,
+            amount=amount,
+            status=outcome.status,
+            error=error,
+            card_mask=WALLETS[wallet],
+        )
         return outcome
 
     def refund(self, *, token: str) -> None:
@@ -102,13 +114,19 @@ class FakeAcquirer:
         self._notify(token=token, amount=payment.amount, status="refunded")
 
     # -- the callback --------------------------------------------------------
-    def _notify(self, *, token: str, amount, status: str, error: str = "",
-                card_mask: str = "") -> None:
+    def _notify(
+        self, *, token: str, amount, status: str, error: str = "", card_mask: str = ""
+    ) -> None:
         from .services import callback_sign
 
-        payload = {"token": token, "status": status, "amount": str(amount),
-                   "transaction": secrets.token_hex(8), "error": error,
-                   "card_mask": card_mask}
+        payload = {
+            "token": token,
+            "status": status,
+            "amount": str(amount),
+            "transaction": secrets.token_hex(8),
+            "error": error,
+            "card_mask": card_mask,
+        }
         body = json.dumps(payload, ensure_ascii=False).encode()
         signature = callback_sign(body)
         self.journal.append(payload)
@@ -116,8 +134,9 @@ class FakeAcquirer:
             from .tasks import acquirer_deliver_callback
 
             url = self.callback_url or settings.BILLING_ACQUIRER_CALLBACK_URL
-            transaction.on_commit(lambda: acquirer_deliver_callback.delay(
-                url, body.decode(), signature))
+            transaction.on_commit(
+                lambda: acquirer_deliver_callback.delay(url, body.decode(), signature)
+            )
         else:
             from .services import payment_callback_process
 

@@ -17,14 +17,66 @@ FONTS = Path(__file__).resolve().parent / "fonts"
 # fontTools logs every glyph of every subset at INFO.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
-_UNITS = ["", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять"]
-_UNITS_F = ["", "одна", "две", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять"]
-_TEENS = ["десять", "одиннадцать", "двенадцать", "тринадцать", "четырнадцать", "пятнадцать",
-          "шестнадцать", "семнадцать", "восемнадцать", "девятнадцать"]
-_TENS = ["", "", "двадцать", "тридцать", "сорок", "пятьдесят", "шестьдесят", "семьдесят",
-         "восемьдесят", "девяносто"]
-_HUNDREDS = ["", "сто", "двести", "триста", "четыреста", "пятьсот", "шестьсот", "семьсот",
-             "восемьсот", "девятьсот"]
+_UNITS = [
+    "",
+    "один",
+    "два",
+    "три",
+    "четыре",
+    "пять",
+    "шесть",
+    "семь",
+    "восемь",
+    "девять",
+]
+_UNITS_F = [
+    "",
+    "одна",
+    "две",
+    "три",
+    "четыре",
+    "пять",
+    "шесть",
+    "семь",
+    "восемь",
+    "девять",
+]
+_TEENS = [
+    "десять",
+    "одиннадцать",
+    "двенадцать",
+    "тринадцать",
+    "четырнадцать",
+    "пятнадцать",
+    "шестнадцать",
+    "семнадцать",
+    "восемнадцать",
+    "девятнадцать",
+]
+_TENS = [
+    "",
+    "",
+    "двадцать",
+    "тридцать",
+    "сорок",
+    "пятьдесят",
+    "шестьдесят",
+    "семьдесят",
+    "восемьдесят",
+    "девяносто",
+]
+_HUNDREDS = [
+    "",
+    "сто",
+    "двести",
+    "триста",
+    "четыреста",
+    "пятьсот",
+    "шестьсот",
+    "семьсот",
+    "восемьсот",
+    "девятьсот",
+]
 
 
 def _plural(n: int, forms: tuple[str, str, str]) -> str:
@@ -51,9 +103,12 @@ def amount_in_words(amount: Decimal) -> str:
     amount = Decimal(amount).quantize(Decimal("0.01"))
     rub = int(amount)
     kop = int((amount - rub) * 100)
-    scales = [(("", "", ""), False), (("тысяча", "тысячи", "тысяч"), True),
-              (("миллион", "миллиона", "миллионов"), False),
-              (("миллиард", "миллиарда", "миллиардов"), False)]
+    scales = [
+        (("", "", ""), False),
+        (("тысяча", "тысячи", "тысяч"), True),
+        (("миллион", "миллиона", "миллионов"), False),
+        (("миллиард", "миллиарда", "миллиардов"), False),
+    ]
     words: list[str] = []
     n, i = rub, 0
     while n and i < len(scales):
@@ -68,8 +123,10 @@ def amount_in_words(amount: Decimal) -> str:
         i += 1
     text = " ".join(words) or "ноль"
     text = text[0].upper() + text[1:]
-    return (f"{text} {_plural(rub, ('рубль', 'рубля', 'рублей'))} {kop:02d} "
-            f"{_plural(kop, ('копейка', 'копейки', 'копеек'))}")
+    return (
+        f"{text} {_plural(rub, ('рубль', 'рубля', 'рублей'))} {kop:02d} "
+        f"{_plural(kop, ('копейка', 'копейки', 'копеек'))}"
+    )
 
 
 def money(value: Decimal) -> str:
@@ -121,36 +178,87 @@ def invoice_pdf(invoice) -> bytes:
     pdf.ln(4)
     pdf.set_font("DejaVu", "B", 14)
     date = timezone.localtime(invoice.created_at)
-    pdf.cell(0, 10, f"Счёт на оплату № {invoice.number} от {date:%d.%m.%Y}", new_x="LMARGIN",
-             new_y="NEXT")
+    pdf.cell(
+        0,
+        10,
+        f"Счёт на оплату № {invoice.number} от {date:%d.%m.%Y}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_font("DejaVu", size=10)
-    pdf.multi_cell(0, 6, f"Поставщик: {s['organisation']}, ИНН {s['inn']}, КПП {s['kpp']}, "
-                   f"{s['address']}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        6,
+        f"Поставщик: {s['organisation']}, ИНН {s['inn']}, КПП {s['kpp']}, "
+        f"{s['address']}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     kpp = f", КПП {payer['kpp']}" if payer.get("kpp") else ""
-    pdf.multi_cell(0, 6, f"Покупатель: {payer.get('organisation', '')}, ИНН "
-                   f"{payer.get('inn', '')}{kpp}, {payer.get('legal_address', '')}",
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        6,
+        f"Покупатель: {payer.get('organisation', '')}, ИНН "
+        f"{payer.get('inn', '')}{kpp}, {payer.get('legal_address', '')}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(3)
     widths = (10, 100, 20, 15, 35)
-    pdf.row(["№", "Товары (работы, услуги)", "Кол-во", "Ед.", "Сумма, ₽"], widths, bold=True,
-            aligns=["C", "L", "C", "C", "R"])
-    pdf.row(["1", "Оплата услуг рассылки сообщений (аванс)", "1", "усл.",
-             money(invoice.amount)], widths, aligns=["C", "L", "C", "C", "R"])
+    pdf.row(
+        ["№", "Товары (работы, услуги)", "Кол-во", "Ед.", "Сумма, ₽"],
+        widths,
+        bold=True,
+        aligns=["C", "L", "C", "C", "R"],
+    )
+    pdf.row(
+        [
+            "1",
+            "Оплата услуг рассылки сообщений (аванс)",
+            "1",
+            "усл.",
+            money(invoice.amount),
+        ],
+        widths,
+        aligns=["C", "L", "C", "C", "R"],
+    )
     pdf.ln(2)
     pdf.set_font("DejaVu", "B", 10)
-    pdf.cell(0, 6, f"Итого: {money(invoice.amount)} ₽", align="R", new_x="LMARGIN",
-             new_y="NEXT")
+    pdf.cell(
+        0,
+        6,
+        f"Итого: {money(invoice.amount)} ₽",
+        align="R",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.cell(0, 6, "Без налога (НДС)", align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", size=10)
     pdf.ln(2)
-    pdf.multi_cell(0, 6, f"Всего к оплате: {amount_in_words(invoice.amount)}",
-                   new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(0, 6, f"В назначении платежа укажите: «Оплата по счёту № {invoice.number}». "
-                   "Деньги зачисляются на баланс личного кабинета после поступления на "
-                   "расчётный счёт.", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        6,
+        f"Всего к оплате: {amount_in_words(invoice.amount)}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.multi_cell(
+        0,
+        6,
+        f"В назначении платежа укажите: «Оплата по счёту № {invoice.number}». "
+        "Деньги зачисляются на баланс личного кабинета после поступления на "
+        "расчётный счёт.",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(8)
-    pdf.cell(0, 6, f"Руководитель ____________ {s['director']}", new_x="LMARGIN",
-             new_y="NEXT")
+    pdf.cell(
+        0,
+        6,
+        f"Руководитель ____________ {s['director']}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     return bytes(pdf.output())
 
 
@@ -160,17 +268,31 @@ def act_pdf(act) -> bytes:
     pdf = _Pdf()
     pdf.set_title("Акт сверки")
     pdf.set_font("DejaVu", "B", 13)
-    pdf.multi_cell(0, 7, "Акт сверки взаимных расчётов", align="C", new_x="LMARGIN",
-                   new_y="NEXT")
+    pdf.multi_cell(
+        0, 7, "Акт сверки взаимных расчётов", align="C", new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.set_font("DejaVu", size=10)
-    pdf.multi_cell(0, 6, f"за период с {act.date_from:%d.%m.%Y} по {act.date_to:%d.%m.%Y} "
-                   f"между {s['organisation']} и {client}", align="C", new_x="LMARGIN",
-                   new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        6,
+        f"за период с {act.date_from:%d.%m.%Y} по {act.date_to:%d.%m.%Y} "
+        f"между {s['organisation']} и {client}",
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(3)
     widths = (25, 95, 30, 30)
     aligns = ["C", "L", "R", "R"]
-    pdf.row(["Дата", "Документ", "Дебет, ₽", "Кредит, ₽"], widths, bold=True, aligns=aligns)
-    pdf.row(["", "Сальдо начальное", "", money(act.opening)], widths, bold=True, aligns=aligns)
+    pdf.row(
+        ["Дата", "Документ", "Дебет, ₽", "Кредит, ₽"], widths, bold=True, aligns=aligns
+    )
+    pdf.row(
+        ["", "Сальдо начальное", "", money(act.opening)],
+        widths,
+        bold=True,
+        aligns=aligns,
+    )
     for r in act.rows:
         debit = money(-r["amount"]) if r["amount"] < 0 else ""
         credit = money(r["amount"]) if r["amount"] > 0 else ""
@@ -180,13 +302,27 @@ def act_pdf(act) -> bytes:
                 desc = desc[:-1]
             desc += "…"
         pdf.row([f"{r['date']:%d.%m.%Y}", desc, debit, credit], widths, aligns=aligns)
-    pdf.row(["", "Обороты за период", money(act.debit_total), money(act.credit_total)], widths,
-            bold=True, aligns=aligns)
-    pdf.row(["", "Сальдо конечное", "", money(act.closing)], widths, bold=True, aligns=aligns)
+    pdf.row(
+        ["", "Обороты за период", money(act.debit_total), money(act.credit_total)],
+        widths,
+        bold=True,
+        aligns=aligns,
+    )
+    pdf.row(
+        ["", "Сальдо конечное", "", money(act.closing)],
+        widths,
+        bold=True,
+        aligns=aligns,
+    )
     pdf.ln(4)
-    state = ("в пользу клиента (аванс)" if act.closing >= 0 else "задолженность клиента")
-    pdf.multi_cell(0, 6, f"На {act.date_to:%d.%m.%Y} сальдо {money(abs(act.closing))} ₽ "
-                   f"{state}.", new_x="LMARGIN", new_y="NEXT")
+    state = "в пользу клиента (аванс)" if act.closing >= 0 else "задолженность клиента"
+    pdf.multi_cell(
+        0,
+        6,
+        f"На {act.date_to:%d.%m.%Y} сальдо {money(abs(act.closing))} ₽ {state}.",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(8)
     pdf.cell(90, 6, f"От {s['organisation']}")
     pdf.cell(90, 6, f"От {client}", new_x="LMARGIN", new_y="NEXT")
@@ -198,13 +334,20 @@ def act_pdf(act) -> bytes:
 def act_xlsx(act) -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Акт сверки")
-    ws.append([f"Акт сверки за период {act.date_from:%d.%m.%Y} — {act.date_to:%d.%m.%Y}"])
+    ws.append(
+        [f"Акт сверки за период {act.date_from:%d.%m.%Y} — {act.date_to:%d.%m.%Y}"]
+    )
     ws.append(["Дата", "Документ", "Дебет", "Кредит"])
     ws.append(["", "Сальдо начальное", None, act.opening])
     for r in act.rows:
-        ws.append([r["date"], r["description"],
-                   -r["amount"] if r["amount"] < 0 else None,
-                   r["amount"] if r["amount"] > 0 else None])
+        ws.append(
+            [
+                r["date"],
+                r["description"],
+                -r["amount"] if r["amount"] < 0 else None,
+                r["amount"] if r["amount"] > 0 else None,
+            ]
+        )
     ws.append(["", "Обороты за период", act.debit_total, act.credit_total])
     ws.append(["", "Сальдо конечное", None, act.closing])
     buf = io.BytesIO()
@@ -219,8 +362,15 @@ def ledger_xlsx_stream(entries, *, chunk_size: int = 64 * 1024):
     ws = wb.create_sheet("Движение средств")
     ws.append(["Дата", "Описание", "Тип", "Сумма, ₽", "Баланс после, ₽"])
     for e in entries:
-        ws.append([timezone.localtime(e.created_at).replace(tzinfo=None), e.reason,
-                   e.get_kind_display(), e.amount, e.balance_after])
+        ws.append(
+            [
+                timezone.localtime(e.created_at).replace(tzinfo=None),
+                e.reason,
+                e.get_kind_display(),
+                e.amount,
+                e.balance_after,
+            ]
+        )
     tmp = tempfile.TemporaryFile()
     wb.save(tmp)
     tmp.seek(0)

@@ -7,17 +7,29 @@ from django.utils.translation import gettext_lazy as _
 
 from .acquirer import WALLETS
 from .models import LedgerKind, Requisites
-from .validators import (correspondent_account_is_valid, settlement_account_is_valid,
-                         validate_bic, validate_inn, validate_kpp)
+from .validators import (
+    correspondent_account_is_valid,
+    settlement_account_is_valid,
+    validate_bic,
+    validate_inn,
+    validate_kpp,
+)
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class AmountForm(forms.Form):
-    amount = forms.DecimalField(label=_("Сумма, ₽"), max_digits=12, decimal_places=2,
-                                min_value=Decimal("10"), max_value=Decimal("10000000"),
-                                error_messages={"min_value": _("Минимальная сумма — 10 ₽."),
-                                                "invalid": _("Введите сумму числом.")})
+    amount = forms.DecimalField(
+        label=_("Сумма, ₽"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("10"),
+        max_value=Decimal("10000000"),
+        error_messages={
+            "min_value": _("Минимальная сумма — 10 ₽."),
+            "invalid": _("Введите сумму числом."),
+        },
+    )
 
 
 class WalletForm(AmountForm):
@@ -38,7 +50,9 @@ class PeriodForm(forms.Form):
         data = super().clean()
         today = timezone.localdate()
         data["date_to"] = data.get("date_to") or today
-        data["date_from"] = data.get("date_from") or data["date_to"] - dt.timedelta(days=29)
+        data["date_from"] = data.get("date_from") or data["date_to"] - dt.timedelta(
+            days=29
+        )
         if data["date_from"] > data["date_to"]:
             raise forms.ValidationError(_("Начало периода позже его конца."))
         if (data["date_to"] - data["date_from"]).days > 3 * 366:
@@ -47,14 +61,20 @@ class PeriodForm(forms.Form):
 
 
 class LedgerFilterForm(PeriodForm):
-    kind = forms.MultipleChoiceField(label=_("Тип операции"), required=False,
-                                     choices=LedgerKind.choices,
-                                     widget=forms.CheckboxSelectMultiple)
+    kind = forms.MultipleChoiceField(
+        label=_("Тип операции"),
+        required=False,
+        choices=LedgerKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
 
 class ServicesFilterForm(PeriodForm):
-    group = forms.ChoiceField(label=_("Группировать"), required=False,
-                              choices=[("day", _("по дням")), ("month", _("по месяцам"))])
+    group = forms.ChoiceField(
+        label=_("Группировать"),
+        required=False,
+        choices=[("day", _("по дням")), ("month", _("по месяцам"))],
+    )
     payments = forms.BooleanField(label=_("Показывать оплаты"), required=False)
 
     def clean(self):
@@ -71,9 +91,20 @@ class ActForm(PeriodForm):
 class RequisitesForm(forms.ModelForm):
     class Meta:
         model = Requisites
-        fields = ["organisation", "inn", "kpp", "ogrn", "legal_address", "postal_address",
-                  "bank_name", "bic", "settlement_account", "correspondent_account",
-                  "director", "email"]
+        fields = [
+            "organisation",
+            "inn",
+            "kpp",
+            "ogrn",
+            "legal_address",
+            "postal_address",
+            "bank_name",
+            "bic",
+            "settlement_account",
+            "correspondent_account",
+            "director",
+            "email",
+        ]
 
     def _digits(self, name):
         return (self.cleaned_data.get(name) or "").strip().replace(" ", "")
@@ -109,7 +140,9 @@ class RequisitesForm(forms.ModelForm):
     def clean_correspondent_account(self):
         value = self._digits("correspondent_account")
         if not (value.isdigit() and len(value) == 20 and value.startswith("301")):
-            raise forms.ValidationError(_("Корреспондентский счёт — 20 цифр, начинается с 301."))
+            raise forms.ValidationError(
+                _("Корреспондентский счёт — 20 цифр, начинается с 301.")
+            )
         return value
 
     def clean(self):
@@ -120,29 +153,52 @@ class RequisitesForm(forms.ModelForm):
         if bic:
             rs, ks = data.get("settlement_account"), data.get("correspondent_account")
             if rs and not settlement_account_is_valid(rs, bic):
-                self.add_error("settlement_account",
-                               _("Расчётный счёт не соответствует БИК (контрольный ключ)."))
+                self.add_error(
+                    "settlement_account",
+                    _("Расчётный счёт не соответствует БИК (контрольный ключ)."),
+                )
             if ks and not correspondent_account_is_valid(ks, bic):
-                self.add_error("correspondent_account",
-                               _("Корр. счёт не соответствует БИК (контрольный ключ)."))
+                self.add_error(
+                    "correspondent_account",
+                    _("Корр. счёт не соответствует БИК (контрольный ключ)."),
+                )
         return data
 
 
 class CardForm(forms.Form):
     """The acquirer's hosted page."""
 
-    number = forms.CharField(label=_("Номер карты"), max_length=23,
-                             widget=forms.TextInput(attrs={"inputmode": "numeric",
-                                                           "autocomplete": "cc-number",
-                                                           "placeholder": "0000 0000 0000 0000"}))
-    exp = forms.CharField(label=_("Срок действия (ММ/ГГ)"), max_length=7,
-                          widget=forms.TextInput(attrs={"placeholder": "12/30",
-                                                        "autocomplete": "cc-exp"}))
-    cvc = forms.CharField(label="CVC", max_length=4,
-                          widget=forms.PasswordInput(attrs={"autocomplete": "cc-csc"}))
+    number = forms.CharField(
+        label=_("Номер карты"),
+        max_length=23,
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "cc-number",
+                "placeholder": "0000 0000 0000 0000",
+            }
+        ),
+    )
+    exp = forms.CharField(
+        label=_("Срок действия (ММ/ГГ)"),
+        max_length=7,
+        widget=forms.TextInput(
+            attrs={"placeholder": "12/30", "autocomplete": "cc-exp"}
+        ),
+    )
+    cvc = forms.CharField(
+        label="CVC",
+        max_length=4,
+        widget=forms.PasswordInput(attrs={"autocomplete": "cc-csc"}),
+    )
     email = forms.EmailField(label=_("Email для квитанции"), required=False)
 
 
 class TariffSliderForm(forms.Form):
-    balance = forms.DecimalField(label=_("Сумма на балансе, руб"), required=False,
-                                 min_value=0, max_digits=14, decimal_places=2)
+    balance = forms.DecimalField(
+        label=_("Сумма на балансе, руб"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+    )

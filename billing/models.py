@@ -21,7 +21,9 @@ class LedgerEntry(models.Model):
     """One movement of money.  Append-only; the account's balance is the sum of
     its entries and is updated in the same transaction (billing.services)."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ledger_entries")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
     amount = models.DecimalField(_("сумма"), max_digits=14, decimal_places=2)
     kind = models.CharField(_("тип"), max_length=16, choices=LedgerKind.choices)
     reason = models.CharField(_("описание"), max_length=300)
@@ -33,7 +35,11 @@ class LedgerEntry(models.Model):
     service = models.CharField(_("услуга"), max_length=16, blank=True, default="")
     balance_after = models.DecimalField(max_digits=14, decimal_places=2)
     created_by = models.ForeignKey(
-        "cabinet.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "cabinet.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("дата"), default=timezone.now)
 
@@ -48,7 +54,9 @@ class LedgerEntry(models.Model):
                 condition=~models.Q(reference=""),
                 name="ledger_unique_reference",
             ),
-            models.CheckConstraint(condition=~models.Q(amount=Decimal("0")), name="ledger_nonzero"),
+            models.CheckConstraint(
+                condition=~models.Q(amount=Decimal("0")), name="ledger_nonzero"
+            ),
         ]
 
     def __str__(self):
@@ -76,7 +84,8 @@ class Tariff(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.channel} {self.country} {self.operator or '*'} t{self.tier}: {self.price}"
+        operator = self.operator or "*"
+        return f"{self.channel} {self.country} {operator} t{self.tier}: {self.price}"
 
 
 class TariffTier(models.Model):
@@ -85,8 +94,9 @@ class TariffTier(models.Model):
     pin an account to a tier with ``Account.tariff_tier``."""
 
     tier = models.PositiveSmallIntegerField(_("ступень"), unique=True)
-    min_balance = models.DecimalField(_("баланс от, ₽"), max_digits=14, decimal_places=2,
-                                      unique=True)
+    min_balance = models.DecimalField(
+        _("баланс от, ₽"), max_digits=14, decimal_places=2, unique=True
+    )
 
     class Meta:
         ordering = ["min_balance"]
@@ -101,7 +111,9 @@ class Requisites(models.Model):
     """The client's organisation details for invoices and acts (Документы →
     Реквизиты).  Validated by billing.validators."""
 
-    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="requisites")
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, related_name="requisites"
+    )
     organisation = models.CharField(_("Наименование организации"), max_length=300)
     inn = models.CharField(_("ИНН"), max_length=12)
     kpp = models.CharField(_("КПП"), max_length=9, blank=True)
@@ -124,9 +136,20 @@ class Requisites(models.Model):
         return f"{self.organisation} (ИНН {self.inn})"
 
     def snapshot(self) -> dict:
-        fields = ["organisation", "inn", "kpp", "ogrn", "legal_address", "postal_address",
-                  "bank_name", "bic", "settlement_account", "correspondent_account",
-                  "director", "email"]
+        fields = [
+            "organisation",
+            "inn",
+            "kpp",
+            "ogrn",
+            "legal_address",
+            "postal_address",
+            "bank_name",
+            "bic",
+            "settlement_account",
+            "correspondent_account",
+            "director",
+            "email",
+        ]
         return {f: getattr(self, f) for f in fields}
 
 
@@ -139,26 +162,41 @@ class Invoice(models.Model):
         PAID = "paid", _("Оплачено")
         CANCELLED = "cancelled", _("Отменён")
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="invoices")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="invoices"
+    )
     number = models.CharField(_("№ счёта"), max_length=20, unique=True)
     amount = models.DecimalField(_("Сумма счёта"), max_digits=14, decimal_places=2)
-    status = models.CharField(_("Статус"), max_length=16, choices=Status.choices,
-                              default=Status.UNPAID)
+    status = models.CharField(
+        _("Статус"), max_length=16, choices=Status.choices, default=Status.UNPAID
+    )
     # The requisites as they were when the invoice was issued.
     payer = models.JSONField(_("Реквизиты"), default=dict)
-    created_by = models.ForeignKey("cabinet.User", on_delete=models.SET_NULL, null=True,
-                                   blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        "cabinet.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("Дата"), default=timezone.now)
     paid_at = models.DateTimeField(_("оплачен"), null=True, blank=True)
-    paid_by = models.ForeignKey("cabinet.User", on_delete=models.SET_NULL, null=True,
-                                blank=True, related_name="+")
+    paid_by = models.ForeignKey(
+        "cabinet.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("счёт")
         verbose_name_plural = _("счета")
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gt=0), name="invoice_positive"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="invoice_positive"
+            ),
         ]
 
     def __str__(self):
@@ -179,18 +217,26 @@ class Payment(models.Model):
         FAILED = "failed", _("Отклонён")
         REFUNDED = "refunded", _("Возвращён")
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="payments")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="payments"
+    )
     method = models.CharField(_("Способ"), max_length=16, choices=Method.choices)
     wallet = models.CharField(_("Кошелёк"), max_length=16, blank=True)
     amount = models.DecimalField(_("Сумма"), max_digits=14, decimal_places=2)
-    status = models.CharField(_("Статус"), max_length=16, choices=Status.choices,
-                              default=Status.PENDING)
+    status = models.CharField(
+        _("Статус"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
     token = models.CharField(max_length=64, unique=True, editable=False)
     acquirer_txn = models.CharField(_("Транзакция эквайера"), max_length=64, blank=True)
     card_mask = models.CharField(_("Карта"), max_length=24, blank=True)
     error = models.CharField(_("Причина отказа"), max_length=300, blank=True)
-    created_by = models.ForeignKey("cabinet.User", on_delete=models.SET_NULL, null=True,
-                                   blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        "cabinet.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("Дата"), default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
@@ -200,7 +246,9 @@ class Payment(models.Model):
         verbose_name = _("платёж")
         verbose_name_plural = _("платежи")
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_positive"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="payment_positive"
+            ),
         ]
 
     def __str__(self):
@@ -211,8 +259,13 @@ class AcquirerCallback(models.Model):
     """Every callback the acquirer sent us, verified or not (an audit trail; a
     replayed callback is recorded and changes nothing)."""
 
-    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="callbacks")
+    payment = models.ForeignKey(
+        Payment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="callbacks",
+    )
     body = models.TextField()
     signature_ok = models.BooleanField(default=False)
     result = models.CharField(max_length=64, blank=True)
@@ -222,3 +275,6 @@ class AcquirerCallback(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("уведомление эквайера")
         verbose_name_plural = _("уведомления эквайера")
+
+    def __str__(self):
+        return f"{self.created_at:%d.%m.%Y %H:%M} {self.result}"

@@ -19,8 +19,14 @@ from django.utils import timezone
 
 from cabinet.models import Account
 
-from .models import (AcquirerCallback, Invoice, LedgerEntry, LedgerKind, Payment,
-                     Requisites)
+from .models import (
+    AcquirerCallback,
+    Invoice,
+    LedgerEntry,
+    LedgerKind,
+    Payment,
+    Requisites,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +35,9 @@ class InsufficientFunds(Exception):
     def __init__(self, needed: Decimal, available: Decimal):
         self.needed = needed
         self.available = available
-        super().__init__(f"Недостаточно средств: нужно {needed} ₽, доступно {available} ₽")
+        super().__init__(
+            f"Недостаточно средств: нужно {needed} ₽, доступно {available} ₽"
+        )
 
 
 class DuplicateEntry(Exception):
@@ -53,13 +61,19 @@ def _infer_service(kind: str, reference: str, reason: str) -> str:
     did not say: from ``campaign:<id>`` or the refund's "рассылка #<id>"."""
     if kind not in (LedgerKind.CHARGE, LedgerKind.REFUND):
         return ""
-    match = _CAMPAIGN_REF.match(reference or "") or _CAMPAIGN_IN_REASON.search(reason or "")
+    match = _CAMPAIGN_REF.match(reference or "") or _CAMPAIGN_IN_REASON.search(
+        reason or ""
+    )
     if not match:
         return ""
     from messaging.models import Campaign
 
-    return Campaign.objects.filter(pk=int(match.group(1))).values_list(
-        "channel", flat=True).first() or ""
+    return (
+        Campaign.objects.filter(pk=int(match.group(1)))
+        .values_list("channel", flat=True)
+        .first()
+        or ""
+    )
 
 
 def ledger_post(
@@ -85,15 +99,20 @@ def ledger_post(
     if service is None:
         service = _infer_service(kind, reference, reason)
     with transaction.atomic():
-        account = Account.objects.select_for_update().only(
-            "id", "balance", "credit_limit", "low_balance_threshold"
-        ).get(pk=account_id)
+        account = (
+            Account.objects.select_for_update()
+            .only("id", "balance", "credit_limit", "low_balance_threshold")
+            .get(pk=account_id)
+        )
         new_balance = account.balance + amount
         if amount < 0 and not allow_negative and new_balance < -account.credit_limit:
             raise InsufficientFunds(-amount, account.balance + account.credit_limit)
-        if reference and LedgerEntry.objects.filter(
-            account_id=account_id, kind=kind, reference=reference
-        ).exists():
+        if (
+            reference
+            and LedgerEntry.objects.filter(
+                account_id=account_id, kind=kind, reference=reference
+            ).exists()
+        ):
             raise DuplicateEntry(reference)
         try:
             with transaction.atomic():
@@ -127,23 +146,37 @@ def _after_balance_change(account: Account, *, old: Decimal, new: Decimal) -> No
         account_id=account.pk,
         kind="balance",
         title=f"Баланс ниже критического порога {threshold} ₽",
-        body=f"Текущий баланс: {new} ₽. Пополните счёт, чтобы рассылки не остановились.",
+        body=f"Текущий баланс: {new} ₽. Пополните счёт, чтобы рассылки не "
+        "остановились.",
         url=reverse("billing:pay"),
     )
-    _email_account(account_id=account.pk,
-                   subject=f"Баланс ниже критического порога {threshold} ₽",
-                   body=f"Текущий баланс: {new} ₽. Пополните счёт, чтобы рассылки не "
-                        "остановились.")
+    _email_account(
+        account_id=account.pk,
+        subject=f"Баланс ниже критического порога {threshold} ₽",
+        body=f"Текущий баланс: {new} ₽. Пополните счёт, чтобы рассылки не "
+        "остановились.",
+    )
 
 
-def account_credit(*, account_id: int, amount: Decimal, reason: str, created_by=None,
-                   kind: str = LedgerKind.TOPUP, reference: str = "") -> LedgerEntry:
+def account_credit(
+    *,
+    account_id: int,
+    amount: Decimal,
+    reason: str,
+    created_by=None,
+    kind: str = LedgerKind.TOPUP,
+    reference: str = "",
+) -> LedgerEntry:
     """Credit an account (top-up by staff, payment, bonus)."""
     if Decimal(amount) <= 0:
         raise ValueError("credit must be positive")
     return ledger_post(
-        account_id=account_id, amount=amount, kind=kind, reason=reason,
-        reference=reference, created_by=created_by,
+        account_id=account_id,
+        amount=amount,
+        kind=kind,
+        reason=reason,
+        reference=reference,
+        created_by=created_by,
     )
 
 
@@ -151,8 +184,11 @@ def _email_account(*, account_id: int, subject: str, body: str) -> None:
     """E-mail the account's owners after the transaction commits."""
     from cabinet.models import Role, User
 
-    recipients = list(User.objects.filter(account_id=account_id, role=Role.OWNER,
-                                          is_active=True).values_list("email", flat=True))
+    recipients = list(
+        User.objects.filter(
+            account_id=account_id, role=Role.OWNER, is_active=True
+        ).values_list("email", flat=True)
+    )
     if not recipients:
         return
 
@@ -165,14 +201,19 @@ def _email_account(*, account_id: int, subject: str, body: str) -> None:
     transaction.on_commit(send)
 
 
-def _notify(*, account_id: int, kind: str, title: str, body: str, url: str = "") -> None:
+def _notify(
+    *, account_id: int, kind: str, title: str, body: str, url: str = ""
+) -> None:
     from cabinet.services import notification_create
 
-    notification_create(account_id=account_id, kind=kind, title=title, body=body, url=url)
+    notification_create(
+        account_id=account_id, kind=kind, title=title, body=body, url=url
+    )
     _email_account(account_id=account_id, subject=title, body=body)
 
 
 # --- requisites and invoices (M6, M3) -----------------------------------------
+
 
 def requisites_save(*, account: Account, data: dict) -> Requisites:
     """Create or update the account's requisites (already validated by the form)."""
@@ -203,8 +244,11 @@ def invoice_create(*, account: Account, amount: Decimal, created_by=None) -> Inv
         raise BillingError("Сначала заполните реквизиты в разделе «Документы».")
     with transaction.atomic():
         invoice = Invoice.objects.create(
-            account=account, number=f"tmp-{secrets.token_hex(6)}", amount=amount,
-            payer=requisites.snapshot(), created_by=created_by,
+            account=account,
+            number=f"tmp-{secrets.token_hex(6)}",
+            amount=amount,
+            payer=requisites.snapshot(),
+            created_by=created_by,
         )
         invoice.number = f"{invoice.created_at:%y}-{invoice.pk:06d}"
         Invoice.objects.filter(pk=invoice.pk).update(number=invoice.number)
@@ -221,35 +265,52 @@ def invoice_mark_paid(*, invoice_id: int, staff_user=None) -> bool:
         if invoice.status == Invoice.Status.CANCELLED:
             raise BillingError("Счёт отменён.")
         try:
-            ledger_post(account_id=invoice.account_id, amount=invoice.amount,
-                        kind=LedgerKind.PAYMENT, reason=f"Оплата по счёту № {invoice.number}",
-                        reference=f"invoice:{invoice.pk}", created_by=staff_user)
+            ledger_post(
+                account_id=invoice.account_id,
+                amount=invoice.amount,
+                kind=LedgerKind.PAYMENT,
+                reason=f"Оплата по счёту № {invoice.number}",
+                reference=f"invoice:{invoice.pk}",
+                created_by=staff_user,
+            )
         except DuplicateEntry:
             pass  # credited earlier; only the status was lost — fix the status
         Invoice.objects.filter(pk=invoice.pk).update(
-            status=Invoice.Status.PAID, paid_at=timezone.now(), paid_by=staff_user)
-        _notify(account_id=invoice.account_id, kind="payment",
-                title=f"Счёт № {invoice.number} оплачен",
-                body=f"На баланс зачислено {invoice.amount} ₽.", url=reverse("billing:documents"))
+            status=Invoice.Status.PAID, paid_at=timezone.now(), paid_by=staff_user
+        )
+        _notify(
+            account_id=invoice.account_id,
+            kind="payment",
+            title=f"Счёт № {invoice.number} оплачен",
+            body=f"На баланс зачислено {invoice.amount} ₽.",
+            url=reverse("billing:documents"),
+        )
     return True
 
 
 def invoice_cancel(*, invoice: Invoice) -> None:
     Invoice.objects.filter(pk=invoice.pk, status=Invoice.Status.UNPAID).update(
-        status=Invoice.Status.CANCELLED)
+        status=Invoice.Status.CANCELLED
+    )
 
 
 # --- card and e-wallet payments through the acquirer (M3) -------------------------
 
-def payment_create(*, account: Account, amount, method: str, wallet: str = "",
-                   created_by=None) -> Payment:
+
+def payment_create(
+    *, account: Account, amount, method: str, wallet: str = "", created_by=None
+) -> Payment:
     """A pending payment; the user is sent to the acquirer's page to pay it."""
     amount = _check_amount(amount)
     if method not in Payment.Method.values:
         raise BillingError("Неизвестный способ оплаты.")
     return Payment.objects.create(
-        account=account, amount=amount, method=method, wallet=wallet[:16],
-        token=secrets.token_urlsafe(24), created_by=created_by,
+        account=account,
+        amount=amount,
+        method=method,
+        wallet=wallet[:16],
+        token=secrets.token_urlsafe(24),
+        created_by=created_by,
     )
 
 
@@ -274,8 +335,9 @@ def payment_callback_process(*, body: bytes, signature: str) -> str:
     nothing (the ledger reference ``payment:<id>`` makes a double credit
     impossible).  Returns what happened ("credited", "duplicate"…)."""
     ok = bool(signature) and hmac.compare_digest(callback_sign(body), signature or "")
-    record = AcquirerCallback.objects.create(body=body.decode("utf-8", "replace")[:10000],
-                                             signature_ok=ok)
+    record = AcquirerCallback.objects.create(
+        body=body.decode("utf-8", "replace")[:10000], signature_ok=ok
+    )
     if not ok:
         record.result = "bad_signature"
         record.save(update_fields=["result"])
@@ -293,16 +355,23 @@ def payment_callback_process(*, body: bytes, signature: str) -> str:
         payment = Payment.objects.select_for_update().filter(token=token).first()
         if payment is None or payment.amount != amount:
             result = "unknown_payment" if payment is None else "amount_mismatch"
-            AcquirerCallback.objects.filter(pk=record.pk).update(payment=payment, result=result)
+            AcquirerCallback.objects.filter(pk=record.pk).update(
+                payment=payment, result=result
+            )
             raise CallbackRejected(result)
         result = _payment_apply(payment, status=status, data=data)
-        AcquirerCallback.objects.filter(pk=record.pk).update(payment=payment, result=result)
+        AcquirerCallback.objects.filter(pk=record.pk).update(
+            payment=payment, result=result
+        )
     return result
 
 
 def _payment_reason(payment: Payment, mask: str) -> str:
-    how = ("банковской картой" if payment.method == Payment.Method.CARD
-           else "через электронный кошелёк")
+    how = (
+        "банковской картой"
+        if payment.method == Payment.Method.CARD
+        else "через электронный кошелёк"
+    )
     return f"Оплата {how}{' ' + mask if mask else ''} (платёж #{payment.pk})"
 
 
@@ -315,26 +384,38 @@ def _payment_apply(payment: Payment, *, status: str, data: dict) -> str:
         if payment.status != S.PENDING:
             return "duplicate"
         try:
-            ledger_post(account_id=payment.account_id, amount=payment.amount,
-                        kind=LedgerKind.PAYMENT,
-                        reason=_payment_reason(payment, str(data.get("card_mask", ""))),
-                        reference=f"payment:{payment.pk}")
+            ledger_post(
+                account_id=payment.account_id,
+                amount=payment.amount,
+                kind=LedgerKind.PAYMENT,
+                reason=_payment_reason(payment, str(data.get("card_mask", ""))),
+                reference=f"payment:{payment.pk}",
+            )
         except DuplicateEntry:
             return "duplicate"
         Payment.objects.filter(pk=payment.pk).update(
-            status=S.SUCCEEDED, paid_at=now, acquirer_txn=txn,
-            card_mask=str(data.get("card_mask", ""))[:24])
-        _notify(account_id=payment.account_id, kind="payment",
-                title=f"Баланс пополнен на {payment.amount} ₽",
-                body=f"Платёж #{payment.pk} ({payment.get_method_display()}) зачислен.",
-                url=reverse("billing:ledger"))
+            status=S.SUCCEEDED,
+            paid_at=now,
+            acquirer_txn=txn,
+            card_mask=str(data.get("card_mask", ""))[:24],
+        )
+        _notify(
+            account_id=payment.account_id,
+            kind="payment",
+            title=f"Баланс пополнен на {payment.amount} ₽",
+            body=f"Платёж #{payment.pk} ({payment.get_method_display()}) зачислен.",
+            url=reverse("billing:ledger"),
+        )
         return "credited"
     if status == "failed":
         if payment.status != S.PENDING:
             return "duplicate"
         Payment.objects.filter(pk=payment.pk).update(
-            status=S.FAILED, acquirer_txn=txn, error=str(data.get("error", ""))[:300],
-            card_mask=str(data.get("card_mask", ""))[:24])
+            status=S.FAILED,
+            acquirer_txn=txn,
+            error=str(data.get("error", ""))[:300],
+            card_mask=str(data.get("card_mask", ""))[:24],
+        )
         return "failed"
     if status == "refunded":
         if payment.status == S.REFUNDED:
@@ -343,14 +424,21 @@ def _payment_apply(payment: Payment, *, status: str, data: dict) -> str:
             return "ignored"
         # The acquirer already returned the money, so the debit may take the
         # balance below zero: the ledger must follow reality.
-        ledger_post(account_id=payment.account_id, amount=-payment.amount,
-                    kind=LedgerKind.PAYMENT_REFUND,
-                    reason=f"Возврат платежа #{payment.pk}", reference=f"payment:{payment.pk}",
-                    allow_negative=True)
+        ledger_post(
+            account_id=payment.account_id,
+            amount=-payment.amount,
+            kind=LedgerKind.PAYMENT_REFUND,
+            reason=f"Возврат платежа #{payment.pk}",
+            reference=f"payment:{payment.pk}",
+            allow_negative=True,
+        )
         Payment.objects.filter(pk=payment.pk).update(status=S.REFUNDED, refunded_at=now)
-        _notify(account_id=payment.account_id, kind="payment",
-                title=f"Возврат платежа #{payment.pk}",
-                body=f"Сумма {payment.amount} ₽ возвращена на карту/кошелёк.")
+        _notify(
+            account_id=payment.account_id,
+            kind="payment",
+            title=f"Возврат платежа #{payment.pk}",
+            body=f"Сумма {payment.amount} ₽ возвращена на карту/кошелёк.",
+        )
         return "refunded"
     return "ignored"
 
@@ -363,13 +451,16 @@ def payment_refund(*, payment: Payment) -> None:
     payment.refresh_from_db()
     if payment.status != Payment.Status.SUCCEEDED:
         raise BillingError("Вернуть можно только оплаченный платёж.")
-    balance = Account.objects.values_list("balance", flat=True).get(pk=payment.account_id)
+    balance = Account.objects.values_list("balance", flat=True).get(
+        pk=payment.account_id
+    )
     if balance < payment.amount:
         raise BillingError("На балансе меньше суммы платежа — возврат невозможен.")
     get_acquirer().refund(token=payment.token)
 
 
 # --- account settings ----------------------------------------------------------
+
 
 def low_balance_threshold_set(*, account: Account, threshold: Decimal | None) -> None:
     Account.objects.filter(pk=account.pk).update(low_balance_threshold=threshold)

@@ -10,14 +10,23 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.services import DuplicateEntry, InsufficientFunds, ledger_post
 
-from .models import (Account, ApiToken, LoginCode, LoginEvent, Notification, Ticket,
-                     TicketMessage, User)
+from .models import (
+    Account,
+    ApiToken,
+    LoginCode,
+    LoginEvent,
+    Notification,
+    Ticket,
+    TicketMessage,
+    User,
+)
 from .support import ticket_staff_reply
 
 
 class CreditForm(forms.Form):
-    amount = forms.DecimalField(label=_("Сумма, ₽ (отрицательная — списание)"), max_digits=14,
-                                decimal_places=2)
+    amount = forms.DecimalField(
+        label=_("Сумма, ₽ (отрицательная — списание)"), max_digits=14, decimal_places=2
+    )
     reason = forms.CharField(label=_("Причина"), max_length=300)
 
     def clean_amount(self):
@@ -38,7 +47,15 @@ class UserInline(admin.TabularInline):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "balance", "tariff_tier", "is_trusted", "is_blocked", "created_at")
+    list_display = (
+        "id",
+        "name",
+        "balance",
+        "tariff_tier",
+        "is_trusted",
+        "is_blocked",
+        "created_at",
+    )
     list_filter = ("is_blocked", "is_trusted", "tariff_tier")
     list_editable = ("tariff_tier",)
     search_fields = ("name", "users__email")
@@ -47,12 +64,16 @@ class AccountAdmin(admin.ModelAdmin):
     change_form_template = "admin/cabinet/account/change_form.html"
     actions = ["block_accounts", "unblock_accounts"]
 
-    @admin.action(description=_("Заблокировать (вход, отправка и API-токены)"),
-                  permissions=["change"])
+    @admin.action(
+        description=_("Заблокировать (вход, отправка и API-токены)"),
+        permissions=["change"],
+    )
     def block_accounts(self, request, queryset):
         n = queryset.filter(is_blocked=False).update(
-            is_blocked=True, blocked_reason=_("Заблокирован сотрудником %(s)s") % {
-                "s": request.user.email})
+            is_blocked=True,
+            blocked_reason=_("Заблокирован сотрудником %(s)s")
+            % {"s": request.user.email},
+        )
         self.message_user(request, _("Заблокировано аккаунтов: %(n)d.") % {"n": n})
 
     @admin.action(description=_("Разблокировать"), permissions=["change"])
@@ -66,8 +87,11 @@ class AccountAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<int:pk>/credit/", self.admin_site.admin_view(self.credit_view),
-                 name="cabinet_account_credit"),
+            path(
+                "<int:pk>/credit/",
+                self.admin_site.admin_view(self.credit_view),
+                name="cabinet_account_credit",
+            ),
         ] + super().get_urls()
 
     def credit_view(self, request, pk):
@@ -80,19 +104,28 @@ class AccountAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 ledger_post(
-                    account_id=account.pk, amount=form.cleaned_data["amount"],
+                    account_id=account.pk,
+                    amount=form.cleaned_data["amount"],
                     kind="adjustment" if form.cleaned_data["amount"] < 0 else "topup",
-                    reason=form.cleaned_data["reason"], created_by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    created_by=request.user,
                 )
             except (InsufficientFunds, DuplicateEntry) as exc:
                 form.add_error("amount", str(exc))
             else:
                 messages.success(request, _("Баланс изменён."))
                 return redirect(reverse("admin:cabinet_account_change", args=[pk]))
-        return render(request, "admin/cabinet/account/credit.html", {
-            **self.admin_site.each_context(request), "form": form, "account": account,
-            "title": _("Пополнение / списание"), "opts": self.model._meta,
-        })
+        return render(
+            request,
+            "admin/cabinet/account/credit.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "account": account,
+                "title": _("Пополнение / списание"),
+                "opts": self.model._meta,
+            },
+        )
 
 
 @admin.register(User)
@@ -104,11 +137,28 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Профиль"), {"fields": ("full_name", "phone", "account", "role")}),
-        (_("Права"), {"fields": ("is_active", "is_staff", "is_superuser", "groups",
-                                 "user_permissions")}),
+        (
+            _("Права"),
+            {
+                "fields": (
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                )
+            },
+        ),
     )
-    add_fieldsets = ((None, {"classes": ("wide",),
-                             "fields": ("email", "account", "role", "password1", "password2")}),)
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "account", "role", "password1", "password2"),
+            },
+        ),
+    )
     raw_id_fields = ("account",)
 
 
@@ -120,7 +170,14 @@ class LoginEventAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "account", "scopes", "description", "created_at", "revoked_at")
+    list_display = (
+        "prefix",
+        "account",
+        "scopes",
+        "description",
+        "created_at",
+        "revoked_at",
+    )
     readonly_fields = ("prefix", "key_hash")
 
 
@@ -132,8 +189,15 @@ class NotificationAdmin(admin.ModelAdmin):
 @admin.register(LoginCode)
 class LoginCodeAdmin(admin.ModelAdmin):
     list_display = ("created_at", "user", "expires_at", "attempts", "used_at", "ip")
-    readonly_fields = ("user", "code_hash", "created_at", "expires_at", "attempts", "used_at",
-                       "ip")
+    readonly_fields = (
+        "user",
+        "code_hash",
+        "created_at",
+        "expires_at",
+        "attempts",
+        "used_at",
+        "ip",
+    )
 
     def has_add_permission(self, request):
         return False
@@ -151,8 +215,12 @@ class TicketMessageInline(admin.TabularInline):
 
 
 class TicketAdminForm(forms.ModelForm):
-    reply = forms.CharField(label=_("Ответ клиенту"), required=False, widget=forms.Textarea,
-                            help_text=_("Уйдёт в переписку, в уведомления и копией на email."))
+    reply = forms.CharField(
+        label=_("Ответ клиенту"),
+        required=False,
+        widget=forms.Textarea,
+        help_text=_("Уйдёт в переписку, в уведомления и копией на email."),
+    )
 
     class Meta:
         model = Ticket

@@ -7,7 +7,9 @@ from .models import Role, User
 
 
 class EmailAuthenticationForm(AuthenticationForm):
-    username = forms.EmailField(label=_("Email для входа"), widget=forms.EmailInput(attrs={"autofocus": True}))
+    username = forms.EmailField(
+        label=_("Email для входа"), widget=forms.EmailInput(attrs={"autofocus": True})
+    )
 
     error_messages = {
         "invalid_login": _("Неверный email или пароль."),
@@ -23,27 +25,43 @@ class EmailAuthenticationForm(AuthenticationForm):
         from .net import client_ip
         from .security import account_ip_allowed
 
-        if self.request is not None and not account_ip_allowed(user, client_ip(self.request)):
+        if self.request is not None and not account_ip_allowed(
+            user, client_ip(self.request)
+        ):
             raise forms.ValidationError(
-                _("Вход в кабинет с этого IP-адреса запрещён настройками безопасности."),
+                _(
+                    "Вход в кабинет с этого IP-адреса запрещён настройками "
+                    "безопасности."
+                ),
                 code="ip_denied",
             )
 
 
 class RegistrationForm(forms.Form):
     email = forms.EmailField(label=_("Email для входа"))
-    organisation = forms.CharField(label=_("Организация"), max_length=200, required=False)
+    organisation = forms.CharField(
+        label=_("Организация"), max_length=200, required=False
+    )
     full_name = forms.CharField(label=_("Ваше имя"), max_length=200, required=False)
-    phone = forms.CharField(label=_("Телефон"), max_length=30, required=False,
-                            help_text=_("Для уведомлений и двойной авторизации"))
-    password1 = forms.CharField(label=_("Пароль"), widget=forms.PasswordInput,
-                                help_text=_("Не менее 8 символов, не только цифры"))
+    phone = forms.CharField(
+        label=_("Телефон"),
+        max_length=30,
+        required=False,
+        help_text=_("Для уведомлений и двойной авторизации"),
+    )
+    password1 = forms.CharField(
+        label=_("Пароль"),
+        widget=forms.PasswordInput,
+        help_text=_("Не менее 8 символов, не только цифры"),
+    )
     password2 = forms.CharField(label=_("Пароль ещё раз"), widget=forms.PasswordInput)
 
     def clean_email(self):
         email = self.cleaned_data["email"].lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("Пользователь с таким email уже зарегистрирован."))
+            raise forms.ValidationError(
+                _("Пользователь с таким email уже зарегистрирован.")
+            )
         return email
 
     def clean_phone(self):
@@ -64,37 +82,59 @@ class RegistrationForm(forms.Form):
             self.add_error("password2", _("Пароли не совпадают."))
         elif p1:
             try:
-                password_validation.validate_password(p1, User(email=data.get("email", "")))
+                password_validation.validate_password(
+                    p1, User(email=data.get("email", ""))
+                )
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
 
 
 class LoginCodeForm(forms.Form):
-    code = forms.CharField(label=_("Код из SMS"), max_length=6, min_length=6,
-                           widget=forms.TextInput(attrs={"autofocus": True, "inputmode": "numeric",
-                                                         "autocomplete": "one-time-code"}))
+    code = forms.CharField(
+        label=_("Код из SMS"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+            }
+        ),
+    )
 
 
 class ThresholdForm(forms.Form):
     low_balance_threshold = forms.DecimalField(
-        label=_("Критический баланс, ₽"), required=False, min_value=0, max_digits=14,
+        label=_("Критический баланс, ₽"),
+        required=False,
+        min_value=0,
+        max_digits=14,
         decimal_places=2,
-        help_text=_("Когда баланс опустится ниже этой суммы, придёт уведомление и письмо. "
-                    "Пусто — не уведомлять."))
+        help_text=_(
+            "Когда баланс опустится ниже этой суммы, придёт уведомление и письмо. "
+            "Пусто — не уведомлять."
+        ),
+    )
 
 
 class CabinetUserForm(forms.Form):
     email = forms.EmailField(label=_("Email для входа"))
     full_name = forms.CharField(label=_("Имя"), max_length=200, required=False)
     role = forms.ChoiceField(label=_("Роль"), choices=Role.choices)
-    password = forms.CharField(label=_("Пароль"), widget=forms.PasswordInput,
-                               help_text=_("Сообщите его пользователю; он сможет сменить его."))
+    password = forms.CharField(
+        label=_("Пароль"),
+        widget=forms.PasswordInput,
+        help_text=_("Сообщите его пользователю; он сможет сменить его."),
+    )
 
     def clean_email(self):
         email = self.cleaned_data["email"].lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("Пользователь с таким email уже зарегистрирован."))
+            raise forms.ValidationError(
+                _("Пользователь с таким email уже зарегистрирован.")
+            )
         return email
 
     def clean(self):
@@ -102,7 +142,8 @@ class CabinetUserForm(forms.Form):
         if data.get("password"):
             try:
                 password_validation.validate_password(
-                    data["password"], User(email=data.get("email", "")))
+                    data["password"], User(email=data.get("email", ""))
+                )
             except forms.ValidationError as exc:
                 self.add_error("password", exc)
         return data
@@ -113,15 +154,23 @@ class RoleForm(forms.Form):
 
 
 class SecurityForm(forms.Form):
-    two_factor = forms.BooleanField(label=_("Двойная авторизация: код по SMS при входе"),
-                                    required=False)
+    two_factor = forms.BooleanField(
+        label=_("Двойная авторизация: код по SMS при входе"), required=False
+    )
     phone = forms.CharField(label=_("Телефон для кода"), max_length=30, required=False)
     allowed_ips = forms.CharField(
-        label=_("Доступ к кабинету только с IP-адресов"), required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "203.0.113.7\n198.51.100.0/24"}),
-        help_text=_("По одному адресу или сети (CIDR) в строке. Пусто — с любых адресов."))
+        label=_("Доступ к кабинету только с IP-адресов"),
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "203.0.113.7\n198.51.100.0/24"}
+        ),
+        help_text=_(
+            "По одному адресу или сети (CIDR) в строке. Пусто — с любых адресов."
+        ),
+    )
     bind_session_ip = forms.BooleanField(
-        label=_("Разрывать сессию при несовпадении IP-адреса"), required=False)
+        label=_("Разрывать сессию при несовпадении IP-адреса"), required=False
+    )
 
     def __init__(self, *args, can_edit_account: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -143,14 +192,20 @@ class SecurityForm(forms.Form):
     def clean_allowed_ips(self):
         import ipaddress
 
-        lines = [x.strip() for x in self.cleaned_data.get("allowed_ips", "").replace(",", "\n")
-                 .splitlines() if x.strip()]
+        lines = [
+            x.strip()
+            for x in self.cleaned_data.get("allowed_ips", "")
+            .replace(",", "\n")
+            .splitlines()
+            if x.strip()
+        ]
         for line in lines:
             try:
                 ipaddress.ip_network(line, strict=False)
             except ValueError as exc:
                 raise forms.ValidationError(
-                    _("«%(v)s» — не IP-адрес и не сеть.") % {"v": line}) from exc
+                    _("«%(v)s» — не IP-адрес и не сеть.") % {"v": line}
+                ) from exc
         return "\n".join(lines)
 
     def clean(self):
@@ -162,8 +217,12 @@ class SecurityForm(forms.Form):
 
 class TicketForm(forms.Form):
     subject = forms.CharField(label=_("Тема"), max_length=200)
-    body = forms.CharField(label=_("Ваш вопрос"), max_length=10000, widget=forms.Textarea)
+    body = forms.CharField(
+        label=_("Ваш вопрос"), max_length=10000, widget=forms.Textarea
+    )
 
 
 class TicketReplyForm(forms.Form):
-    body = forms.CharField(label=_("Сообщение"), max_length=10000, widget=forms.Textarea)
+    body = forms.CharField(
+        label=_("Сообщение"), max_length=10000, widget=forms.Textarea
+    )

@@ -36,8 +36,14 @@ class AccountMiddleware:
             ip = client_ip(request)
             if account.allowed_ips and not ip_allowed(ip, account.allowed_ip_list()):
                 logout(request)
-                messages.error(request, _("Доступ к кабинету с IP-адреса %(ip)s запрещён "
-                                          "настройками безопасности.") % {"ip": ip})
+                messages.error(
+                    request,
+                    _(
+                        "Доступ к кабинету с IP-адреса %(ip)s запрещён "
+                        "настройками безопасности."
+                    )
+                    % {"ip": ip},
+                )
                 return redirect("cabinet:login")
             session = getattr(request, "session", None)
             if account.bind_session_ip and session is not None:
@@ -46,8 +52,10 @@ class AccountMiddleware:
                     session[SESSION_IP] = ip
                 elif bound != ip:
                     logout(request)
-                    messages.error(request, _("Сессия завершена: изменился IP-адрес. "
-                                              "Войдите снова."))
+                    messages.error(
+                        request,
+                        _("Сессия завершена: изменился IP-адрес. Войдите снова."),
+                    )
                     return redirect("cabinet:login")
             request.account = account
         return self.get_response(request)

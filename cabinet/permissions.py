@@ -20,8 +20,9 @@ SUPPORT = "support"  # write to technical support
 SECURITY = "security"  # sign-in restrictions of the whole account (IPs, session)
 
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.OWNER: frozenset({SEND, CONTACTS, BILLING, SETTINGS, USERS, API_TOKENS, SUPPORT,
-                           SECURITY}),
+    Role.OWNER: frozenset(
+        {SEND, CONTACTS, BILLING, SETTINGS, USERS, API_TOKENS, SUPPORT, SECURITY}
+    ),
     Role.ADMIN: frozenset({SEND, CONTACTS, BILLING, SETTINGS, API_TOKENS, SUPPORT}),
     Role.OPERATOR: frozenset({SEND, CONTACTS, SUPPORT}),
     Role.READONLY: frozenset(),
@@ -49,7 +50,8 @@ def cabinet_view(capability: str | None = None, *, write_methods_only: bool = Tr
                     return redirect("admin:index")
                 raise PermissionDenied
             needs = capability and (
-                not write_methods_only or request.method not in ("GET", "HEAD", "OPTIONS")
+                not write_methods_only
+                or request.method not in ("GET", "HEAD", "OPTIONS")
             )
             if needs and not can(request.user, capability):
                 raise PermissionDenied
@@ -69,8 +71,11 @@ class HasCapability:
 
     @classmethod
     def of(cls, capability: str, *, write_methods_only: bool = True):
-        return type(f"Has_{capability}", (cls,), {"capability": capability,
-                                                   "write_only": write_methods_only})
+        return type(
+            f"Has_{capability}",
+            (cls,),
+            {"capability": capability, "write_only": write_methods_only},
+        )
 
     write_only = True
 

@@ -22,7 +22,9 @@ class CodeError(Exception):
 
 
 def _hash(code: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), code.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        settings.SECRET_KEY.encode(), code.encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def account_ip_allowed(user: User, ip: str | None) -> bool:
@@ -45,20 +47,27 @@ def login_code_send(*, user: User, ip: str | None = None) -> LoginCode:
         # concurrent requests.
         User.objects.select_for_update().filter(pk=user.pk).first()
         if LoginCode.objects.filter(user=user, created_at__gte=since).count() >= limit:
-            raise CodeError("Слишком много запросов кода. Попробуйте через несколько минут.")
-        code = f"{secrets.randbelow(10 ** 6):06d}"
+            raise CodeError(
+                "Слишком много запросов кода. Попробуйте через несколько минут."
+            )
+        code = f"{secrets.randbelow(10**6):06d}"
         now = timezone.now()
         # A new code replaces the previous ones.
         LoginCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
         row = LoginCode.objects.create(
-            user=user, code_hash=_hash(code), ip=ip or None,
-            expires_at=now + timedelta(seconds=settings.LOGIN_CODE_TTL_SECONDS))
+            user=user,
+            code_hash=_hash(code),
+            ip=ip or None,
+            expires_at=now + timedelta(seconds=settings.LOGIN_CODE_TTL_SECONDS),
+        )
     from messaging.services import LaunchError, service_sms_send
 
     try:
-        service_sms_send(account=user.account, phone=user.phone,
-                         text=f"Код для входа в личный кабинет: {code}. "
-                              "Никому его не сообщайте.")
+        service_sms_send(
+            account=user.account,
+            phone=user.phone,
+            text=f"Код для входа в личный кабинет: {code}. Никому его не сообщайте.",
+        )
     except LaunchError as exc:
         raise CodeError(f"Не удалось отправить SMS с кодом: {exc.message}") from exc
     return row
@@ -70,8 +79,12 @@ def login_code_verify(*, user: User, code: str) -> None:
     code = (code or "").strip()
     error = ""
     with transaction.atomic():
-        row = (LoginCode.objects.select_for_update()
-               .filter(user=user, used_at__isnull=True).order_by("-created_at").first())
+        row = (
+            LoginCode.objects.select_for_update()
+            .filter(user=user, used_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
         if row is None:
             error = "Код не запрошен или уже использован. Запросите новый код."
         elif row.expires_at <= timezone.now():
@@ -90,21 +103,27 @@ def login_code_verify(*, user: User, code: str) -> None:
 
 # --- settings writes (Настройки) ---------------------------------------------------
 
+
 class SettingsError(Exception):
     """A settings change that is not allowed (message in Russian)."""
 
 
-def cabinet_user_add(*, account, email: str, password: str, role: str,
-                     full_name: str = "") -> User:
-    return User.objects.create_user(email=email, password=password, account=account,
-                                    role=role, full_name=full_name)
+def cabinet_user_add(
+    *, account, email: str, password: str, role: str, full_name: str = ""
+) -> User:
+    return User.objects.create_user(
+        email=email, password=password, account=account, role=role, full_name=full_name
+    )
 
 
 def _other_owners(account, user: User) -> bool:
     from .models import Role
 
-    return User.objects.filter(account=account, role=Role.OWNER, is_active=True).exclude(
-        pk=user.pk).exists()
+    return (
+        User.objects.filter(account=account, role=Role.OWNER, is_active=True)
+        .exclude(pk=user.pk)
+        .exists()
+    )
 
 
 def cabinet_user_remove(*, account, user_id: int, by: User) -> None:
@@ -113,8 +132,9 @@ def cabinet_user_remove(*, account, user_id: int, by: User) -> None:
     from django.shortcuts import get_object_or_404
 
     with transaction.atomic():
-        target = get_object_or_404(User.objects.select_for_update(), pk=user_id,
-                                   account=account)
+        target = get_object_or_404(
+            User.objects.select_for_update(), pk=user_id, account=account
+        )
         if target.pk == by.pk:
             raise SettingsError("Нельзя удалить самого себя.")
         if target.role == "owner" and not _other_owners(account, target):
@@ -126,18 +146,29 @@ def cabinet_user_role_set(*, account, user_id: int, role: str, by: User) -> User
     from django.shortcuts import get_object_or_404
 
     with transaction.atomic():
-        target = get_object_or_404(User.objects.select_for_update(), pk=user_id,
-                                   account=account)
-        if target.role == "owner" and role != "owner" and not _other_owners(account, target):
+        target = get_object_or_404(
+            User.objects.select_for_update(), pk=user_id, account=account
+        )
+        if (
+            target.role == "owner"
+            and role != "owner"
+            and not _other_owners(account, target)
+        ):
             raise SettingsError("В аккаунте должен остаться хотя бы один владелец.")
         target.role = role
         target.save(update_fields=["role"])
     return target
 
 
-def security_save(*, user: User, two_factor: bool, phone: str,
-                  allowed_ips: str | None = None, bind_session_ip: bool | None = None,
-                  current_ip: str | None = None) -> None:
+def security_save(
+    *,
+    user: User,
+    two_factor: bool,
+    phone: str,
+    allowed_ips: str | None = None,
+    bind_session_ip: bool | None = None,
+    current_ip: str | None = None,
+) -> None:
     """Save the user's two-step setting and (for those allowed) the account's
     sign-in restrictions.  Refuses an IP list that would lock out the very
     user saving it."""
@@ -149,7 +180,9 @@ def security_save(*, user: User, two_factor: bool, phone: str,
             if listed and not ip_allowed(current_ip, listed):
                 raise SettingsError(
                     f"Ваш текущий IP-адрес {current_ip or '—'} не входит в список — вы "
-                    "потеряете доступ к кабинету. Добавьте его в список.")
+                    "потеряете доступ к кабинету. Добавьте его в список."
+                )
             Account.objects.filter(pk=user.account_id).update(
-                allowed_ips=allowed_ips, bind_session_ip=bool(bind_session_ip))
+                allowed_ips=allowed_ips, bind_session_ip=bool(bind_session_ip)
+            )
         User.objects.filter(pk=user.pk).update(two_factor=two_factor, phone=phone)

@@ -32,10 +32,13 @@ def _mail(subject: str, body: str, to: list[str]) -> None:
 
 # --- selectors ------------------------------------------------------------------
 
+
 def tickets(*, account_id: int):
-    return (Ticket.objects.filter(account_id=account_id)
-            .annotate(message_count=Count("messages"), last_at=Max("messages__created_at"))
-            .order_by("-updated_at", "-id"))
+    return (
+        Ticket.objects.filter(account_id=account_id)
+        .annotate(message_count=Count("messages"), last_at=Max("messages__created_at"))
+        .order_by("-updated_at", "-id")
+    )
 
 
 def ticket_get(*, account_id: int, pk: int) -> Ticket:
@@ -48,14 +51,23 @@ def ticket_thread(*, ticket: Ticket):
 
 # --- services ---------------------------------------------------------------------
 
+
 def ticket_create(*, account, author: User, subject: str, body: str) -> Ticket:
     with transaction.atomic():
-        ticket = Ticket.objects.create(account=account, subject=subject[:200], created_by=author)
+        ticket = Ticket.objects.create(
+            account=account, subject=subject[:200], created_by=author
+        )
         TicketMessage.objects.create(ticket=ticket, author=author, body=body)
-    _mail(f"[Тикет #{ticket.pk}] {ticket.subject}",
-          f"Ваш вопрос принят, мы ответим в ближайшее время.\n\n{body}", [author.email])
-    _mail(f"[Тикет #{ticket.pk}] Новый вопрос: {ticket.subject}",
-          f"Аккаунт: {account}\nОт: {author.email}\n\n{body}", [settings.SUPPORT_EMAIL])
+    _mail(
+        f"[Тикет #{ticket.pk}] {ticket.subject}",
+        f"Ваш вопрос принят, мы ответим в ближайшее время.\n\n{body}",
+        [author.email],
+    )
+    _mail(
+        f"[Тикет #{ticket.pk}] Новый вопрос: {ticket.subject}",
+        f"Аккаунт: {account}\nОт: {author.email}\n\n{body}",
+        [settings.SUPPORT_EMAIL],
+    )
     return ticket
 
 
@@ -63,10 +75,14 @@ def ticket_reply(*, ticket: Ticket, author: User, body: str) -> TicketMessage:
     """The client adds to the thread (re-opens a closed or answered ticket)."""
     with transaction.atomic():
         msg = TicketMessage.objects.create(ticket=ticket, author=author, body=body)
-        Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.OPEN,
-                                                   updated_at=timezone.now())
-    _mail(f"[Тикет #{ticket.pk}] Новое сообщение: {ticket.subject}",
-          f"От: {author.email}\n\n{body}", [settings.SUPPORT_EMAIL])
+        Ticket.objects.filter(pk=ticket.pk).update(
+            status=Ticket.Status.OPEN, updated_at=timezone.now()
+        )
+    _mail(
+        f"[Тикет #{ticket.pk}] Новое сообщение: {ticket.subject}",
+        f"От: {author.email}\n\n{body}",
+        [settings.SUPPORT_EMAIL],
+    )
     return msg
 
 
@@ -77,23 +93,35 @@ def ticket_staff_reply(*, ticket: Ticket, staff: User, body: str) -> TicketMessa
     from .services import notification_create
 
     with transaction.atomic():
-        msg = TicketMessage.objects.create(ticket=ticket, author=staff, body=body,
-                                           is_staff_reply=True)
-        Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.ANSWERED,
-                                                   updated_at=timezone.now())
-        notification_create(account_id=ticket.account_id, kind="support",
-                            title=f"Ответ техподдержки: {ticket.subject}", body=body[:500],
-                            url=reverse("cabinet:support_ticket", args=[ticket.pk]))
-    recipients = set(User.objects.filter(account_id=ticket.account_id, role=Role.OWNER,
-                                         is_active=True).values_list("email", flat=True))
+        msg = TicketMessage.objects.create(
+            ticket=ticket, author=staff, body=body, is_staff_reply=True
+        )
+        Ticket.objects.filter(pk=ticket.pk).update(
+            status=Ticket.Status.ANSWERED, updated_at=timezone.now()
+        )
+        notification_create(
+            account_id=ticket.account_id,
+            kind="support",
+            title=f"Ответ техподдержки: {ticket.subject}",
+            body=body[:500],
+            url=reverse("cabinet:support_ticket", args=[ticket.pk]),
+        )
+    recipients = set(
+        User.objects.filter(
+            account_id=ticket.account_id, role=Role.OWNER, is_active=True
+        ).values_list("email", flat=True)
+    )
     if ticket.created_by_id:
         recipients.add(ticket.created_by.email)
-    _mail(f"[Тикет #{ticket.pk}] Ответ техподдержки: {ticket.subject}",
-          f"{body}\n\nОтветить можно в личном кабинете, раздел «Техподдержка».",
-          sorted(recipients))
+    _mail(
+        f"[Тикет #{ticket.pk}] Ответ техподдержки: {ticket.subject}",
+        f"{body}\n\nОтветить можно в личном кабинете, раздел «Техподдержка».",
+        sorted(recipients),
+    )
     return msg
 
 
 def ticket_close(*, ticket: Ticket) -> None:
-    Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.CLOSED,
-                                               updated_at=timezone.now())
+    Ticket.objects.filter(pk=ticket.pk).update(
+        status=Ticket.Status.CLOSED, updated_at=timezone.now()
+    )

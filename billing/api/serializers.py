@@ -4,23 +4,42 @@ from billing.models import Invoice, LedgerEntry, LedgerKind
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2,
-                                      help_text="Со знаком: «+» — зачисление, «−» — списание.")
+    amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text="Со знаком: «+» — зачисление, «−» — списание.",
+    )
     kind_display = serializers.CharField(source="get_kind_display")
 
     class Meta:
         model = LedgerEntry
-        fields = ["id", "created_at", "amount", "kind", "kind_display", "reason", "service",
-                  "balance_after"]
+        fields = [
+            "id",
+            "created_at",
+            "amount",
+            "kind",
+            "kind_display",
+            "reason",
+            "service",
+            "balance_after",
+        ]
 
 
 class LedgerFilterSerializer(serializers.Serializer):
-    date_from = serializers.DateField(required=False, help_text="Начало периода (включительно).")
-    date_to = serializers.DateField(required=False, help_text="Конец периода (включительно).")
+    date_from = serializers.DateField(
+        required=False, help_text="Начало периода (включительно)."
+    )
+    date_to = serializers.DateField(
+        required=False, help_text="Конец периода (включительно)."
+    )
     kind = serializers.MultipleChoiceField(choices=LedgerKind.choices, required=False)
 
     def validate(self, data):
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+        if (
+            data.get("date_from")
+            and data.get("date_to")
+            and data["date_from"] > data["date_to"]
+        ):
             raise serializers.ValidationError("Начало периода позже его конца.")
         return data
 
@@ -31,8 +50,17 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Invoice
-        fields = ["id", "number", "created_at", "amount", "status", "status_display", "paid_at",
-                  "payer", "pdf_url"]
+        fields = [
+            "id",
+            "number",
+            "created_at",
+            "amount",
+            "status",
+            "status_display",
+            "paid_at",
+            "payer",
+            "pdf_url",
+        ]
 
     def get_pdf_url(self, obj) -> str:
         from django.urls import reverse
@@ -41,5 +69,6 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
 
 class InvoiceCreateSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=10,
-                                      max_value=10000000)
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=10, max_value=10000000
+    )

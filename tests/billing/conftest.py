@@ -32,7 +32,9 @@ def with_requisites(user):
 def staff(db):
     from cabinet.models import User
 
-    return User.objects.create_superuser(email="staff@example.com", password="staff-pass-1")
+    return User.objects.create_superuser(
+        email="staff@example.com", password="staff-pass-1"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -42,3 +44,9 @@ def _fresh_acquirer():
     reset_acquirer()
     yield
     reset_acquirer()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness is for production; accounts are made per test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

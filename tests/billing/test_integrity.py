@@ -21,12 +21,15 @@ OPS_PER_THREAD = 30
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_money_movement_keeps_the_ledger_and_the_limit(make_user):
     if connection.vendor != "postgresql":
-        pytest.skip("needs real row locks from concurrent connections: run on PostgreSQL "
-                    "(DATABASE_URL=postgres://…); SQLite serialises writers per database")
+        pytest.skip(
+            "needs real row locks from concurrent connections: run on PostgreSQL "
+            "(DATABASE_URL=postgres://…); SQLite serialises writers per database"
+        )
     user = make_user("race@example.com", balance=Decimal("300"))
     aid = user.account_id
-    Account.objects.filter(pk=aid).update(credit_limit=Decimal("50"),
-                                          low_balance_threshold=Decimal("100"))
+    Account.objects.filter(pk=aid).update(
+        credit_limit=Decimal("50"), low_balance_threshold=Decimal("100")
+    )
     refused = []
     errors = []
     start = threading.Barrier(THREADS)
@@ -40,13 +43,25 @@ def test_concurrent_money_movement_keeps_the_ledger_and_the_limit(make_user):
                 amount = Decimal(rnd.randint(100, 9000)) / 100
                 try:
                     if op < 0.6:
-                        ledger_post(account_id=aid, amount=-amount, kind="charge", reason="c",
-                                    service="sms")
+                        ledger_post(
+                            account_id=aid,
+                            amount=-amount,
+                            kind="charge",
+                            reason="c",
+                            service="sms",
+                        )
                     elif op < 0.8:
-                        ledger_post(account_id=aid, amount=amount / 4, kind="refund",
-                                    reason="r", service="sms")
+                        ledger_post(
+                            account_id=aid,
+                            amount=amount / 4,
+                            kind="refund",
+                            reason="r",
+                            service="sms",
+                        )
                     else:
-                        ledger_post(account_id=aid, amount=amount, kind="topup", reason="t")
+                        ledger_post(
+                            account_id=aid, amount=amount, kind="topup", reason="t"
+                        )
                 except InsufficientFunds:
                     refused.append(1)
         except Exception as exc:  # surfaced below
@@ -75,4 +90,6 @@ def test_concurrent_money_movement_keeps_the_ledger_and_the_limit(make_user):
         assert running >= Decimal("-50")
         if before >= Decimal("100") > running:
             crossings += 1
-    assert Notification.objects.filter(account_id=aid, kind="balance").count() == crossings
+    assert (
+        Notification.objects.filter(account_id=aid, kind="balance").count() == crossings
+    )

@@ -1,9 +1,22 @@
 import pytest
 
-PAGES = ["/billing/pay/", "/billing/ledger/", "/billing/services/", "/billing/documents/",
-         "/billing/documents/requisites/", "/billing/documents/act/", "/billing/tariffs/",
-         "/billing/tariffs/sms/", "/settings/", "/settings/users/", "/settings/security/",
-         "/settings/password/", "/settings/logins/", "/support/", "/notifications/"]
+PAGES = [
+    "/billing/pay/",
+    "/billing/ledger/",
+    "/billing/services/",
+    "/billing/documents/",
+    "/billing/documents/requisites/",
+    "/billing/documents/act/",
+    "/billing/tariffs/",
+    "/billing/tariffs/sms/",
+    "/settings/",
+    "/settings/users/",
+    "/settings/security/",
+    "/settings/password/",
+    "/settings/logins/",
+    "/support/",
+    "/notifications/",
+]
 
 
 @pytest.mark.parametrize("url", PAGES)

@@ -14,10 +14,13 @@ def sms_tiers(db):
     for tier, threshold in ((0, "0"), (1, "11100"), (2, "30400")):
         TariffTier.objects.create(tier=tier, min_balance=Decimal(threshold))
     for tier, price in ((0, "2.77"), (1, "2.50"), (2, "2.20")):
-        Tariff.objects.create(channel="sms", country="RU", tier=tier, price=Decimal(price))
+        Tariff.objects.create(
+            channel="sms", country="RU", tier=tier, price=Decimal(price)
+        )
     # Only the base tier knows МТС: higher tiers fall back to their country price.
-    Tariff.objects.create(channel="sms", country="RU", operator="МТС", tier=0,
-                          price=Decimal("2.60"))
+    Tariff.objects.create(
+        channel="sms", country="RU", operator="МТС", tier=0, price=Decimal("2.60")
+    )
 
 
 def test_the_balance_chooses_the_tier(user, sms_tiers):
@@ -30,16 +33,24 @@ def test_the_balance_chooses_the_tier(user, sms_tiers):
     assert PriceList(account=account, channel="sms").price("RU") == Decimal("2.50")
     account_credit(account_id=account.pk, amount=Decimal("20000"), reason="t")
     account.refresh_from_db()
-    assert PriceList(account=account, channel="sms").price("RU", "Билайн") == Decimal("2.20")
+    assert PriceList(account=account, channel="sms").price("RU", "Билайн") == Decimal(
+        "2.20"
+    )
 
 
 def test_a_tier_row_beats_a_more_specific_base_row_only_for_its_key(user, sms_tiers):
     account = user.account
-    assert PriceList(account=account, channel="sms").price("RU", "МТС") == Decimal("2.60")
+    assert PriceList(account=account, channel="sms").price("RU", "МТС") == Decimal(
+        "2.60"
+    )
     account.balance = Decimal("40000")
     # Tier 2 has no МТС row: the operator's base price still applies to МТС.
-    assert PriceList(account=account, channel="sms").price("RU", "МТС") == Decimal("2.60")
-    assert PriceList(account=account, channel="sms").price("RU", "Tele2") == Decimal("2.20")
+    assert PriceList(account=account, channel="sms").price("RU", "МТС") == Decimal(
+        "2.60"
+    )
+    assert PriceList(account=account, channel="sms").price("RU", "Tele2") == Decimal(
+        "2.20"
+    )
 
 
 def test_staff_tier_overrides_the_balance(user, sms_tiers):

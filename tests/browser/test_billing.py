@@ -57,13 +57,29 @@ def _seed_tariffs():
     # Transactional tests flush the database, seeded migrations included.
     from billing.models import Tariff, TariffTier
 
-    for tier, threshold, price in ((0, "0", "2.77"), (1, "11100", "2.57"),
-                                   (2, "30400", "2.37"), (3, "100000", "2.17")):
-        TariffTier.objects.get_or_create(tier=tier, defaults={"min_balance": Decimal(threshold)})
-        Tariff.objects.get_or_create(channel="sms", country="RU", operator="", tier=tier,
-                                     defaults={"price": Decimal(price)})
-        Tariff.objects.get_or_create(channel="sms", country="RU", operator="МТС", tier=tier,
-                                     defaults={"price": Decimal(price) - Decimal("0.02")})
+    for tier, threshold, price in (
+        (0, "0", "2.77"),
+        (1, "11100", "2.57"),
+        (2, "30400", "2.37"),
+        (3, "100000", "2.17"),
+    ):
+        TariffTier.objects.get_or_create(
+            tier=tier, defaults={"min_balance": Decimal(threshold)}
+        )
+        Tariff.objects.get_or_create(
+            channel="sms",
+            country="RU",
+            operator="",
+            tier=tier,
+            defaults={"price": Decimal(price)},
+        )
+        Tariff.objects.get_or_create(
+            channel="sms",
+            country="RU",
+            operator="МТС",
+            tier=tier,
+            defaults={"price": Decimal(price) - Decimal("0.02")},
+        )
 
 
 def test_invoice_tariffs_documents_settings_and_support(page, make_user):
@@ -77,7 +93,9 @@ def test_invoice_tariffs_documents_settings_and_support(page, make_user):
     page.locator(".messages li.success").wait_for()
     page.goto("/billing/documents/")
     page.screenshot(path="var/billing_documents.png", full_page=True)
-    pdf = page.request.get(page.get_by_role("link", name="Скачать").first.get_attribute("href"))
+    pdf = page.request.get(
+        page.get_by_role("link", name="Скачать").first.get_attribute("href")
+    )
     assert pdf.headers["content-type"] == "application/pdf"
     with open("var/billing_invoice.pdf", "wb") as fh:
         fh.write(pdf.body())

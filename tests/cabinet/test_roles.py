@@ -1,7 +1,6 @@
 """What each role may do, enforced in views and in the API."""
 
 import pytest
-from django.urls import reverse
 
 from billing.models import Invoice, Payment, Requisites
 from cabinet.models import Account, Ticket, User
@@ -14,8 +13,10 @@ WRITES = {
     "pay": ("/billing/pay/card/", {"card-amount": "100"}),
     "requisites": ("/billing/documents/requisites/", VALID_REQUISITES),
     "threshold": ("/settings/", {"low_balance_threshold": "10"}),
-    "add_user": ("/settings/users/", {"email": "n@example.com", "role": "operator",
-                                      "password": "long-enough-pw-1"}),
+    "add_user": (
+        "/settings/users/",
+        {"email": "n@example.com", "role": "operator", "password": "long-enough-pw-1"},
+    ),
     "ticket": ("/support/", {"subject": "s", "body": "b"}),
 }
 ALLOWED = {
@@ -39,7 +40,9 @@ def test_role_matrix_in_views(make_user, client_for, user, role):
     assert Payment.objects.exists() == ("pay" in ALLOWED[role])
     assert Requisites.objects.exists() == ("requisites" in ALLOWED[role])
     assert Ticket.objects.exists() == ("ticket" in ALLOWED[role])
-    assert User.objects.filter(email="n@example.com").exists() == ("add_user" in ALLOWED[role])
+    assert User.objects.filter(email="n@example.com").exists() == (
+        "add_user" in ALLOWED[role]
+    )
     threshold = Account.objects.get(pk=user.account_id).low_balance_threshold
     assert (threshold is not None) == ("threshold" in ALLOWED[role])
 
@@ -47,8 +50,13 @@ def test_role_matrix_in_views(make_user, client_for, user, role):
 @pytest.mark.parametrize("role", ["operator", "readonly"])
 def test_every_role_can_read_finance_pages(make_user, client_for, user, role):
     client = client_for(make_user(account=user.account, role=role))
-    for url in ("/billing/ledger/", "/billing/services/", "/billing/tariffs/", "/settings/users/",
-                "/settings/logins/"):
+    for url in (
+        "/billing/ledger/",
+        "/billing/services/",
+        "/billing/tariffs/",
+        "/settings/users/",
+        "/settings/logins/",
+    ):
         assert client.get(url).status_code == 200, url
 
 
@@ -71,5 +79,8 @@ def test_api_capability_follows_the_role():
 def test_api_invoice_create_needs_the_billing_capability(api_client_for, user):
     Requisites.objects.create(account=user.account, **VALID_REQUISITES)
     api = api_client_for(user)
-    assert api.post("/api/v1/invoices/", {"amount": "100"}, format="json").status_code == 201
+    assert (
+        api.post("/api/v1/invoices/", {"amount": "100"}, format="json").status_code
+        == 201
+    )
     assert Invoice.objects.count() == 1
