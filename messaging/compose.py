@@ -30,6 +30,16 @@ PAYLOAD_KEYS = (
     "description",
 )
 OPTION_FLAGS = ("transliterate", "shorten_links", "chat_link")
+# Form field → key of the contacts filter dict (the form's own group filter).
+FILTER_FIELDS = {
+    "f_gender": "gender",
+    "f_age_min": "age_min",
+    "f_age_max": "age_max",
+    "f_birth_month": "birth_month",
+    "f_operator": "operator",
+    "f_region": "region",
+    "f_consent": "consent",
+}
 
 
 # --- what the form offers ------------------------------------------------------
@@ -128,13 +138,17 @@ def form_initial(payload: dict) -> dict:
     import json
 
     options = payload.get("options") or {}
+    filters = dict(payload.get("filters") or {})
+    own = {}
+    for name, key in FILTER_FIELDS.items():
+        if key in filters and isinstance(filters[key], str | int):
+            own[name] = filters.pop(key)
     initial = {
+        **own,
         "text": payload.get("text") or "",
         "sender": payload.get("sender") or "",
         "groups": [str(g) for g in payload.get("group_ids") or []],
-        "filters": json.dumps(payload["filters"], ensure_ascii=False)
-        if payload.get("filters")
-        else "",
+        "filters": json.dumps(filters, ensure_ascii=False) if filters else "",
         "phones": "\n".join(payload.get("phones") or []),
         "tags": ", ".join(payload.get("tags") or []),
         "description": payload.get("description") or "",

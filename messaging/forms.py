@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts.phones import InvalidPhone, normalize_phone
 
+from .compose import FILTER_FIELDS
 from .scheduling import MONTH_NAMES, WEEKDAY_NAMES, InvalidRule, Rule, zone
 
 MAX_TEXT = 2000
@@ -94,6 +95,32 @@ class ComposeForm(forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
     filters = forms.CharField(required=False, widget=forms.HiddenInput)
+    # "Отфильтрованная группа": the phonebook's filter (C6) on the chosen groups.
+    f_gender = forms.ChoiceField(
+        label=_("Пол"),
+        required=False,
+        choices=[("", _("любой")), ("m", _("мужской")), ("f", _("женский"))],
+    )
+    f_age_min = forms.IntegerField(
+        label=_("Возраст от"), min_value=0, max_value=120, required=False
+    )
+    f_age_max = forms.IntegerField(
+        label=_("Возраст до"), min_value=0, max_value=120, required=False
+    )
+    f_birth_month = forms.TypedChoiceField(
+        label=_("Месяц рождения"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("любой"))] + [(i + 1, _(m)) for i, m in enumerate(MONTH_NAMES)],
+    )
+    f_operator = forms.CharField(label=_("Оператор"), max_length=64, required=False)
+    f_region = forms.CharField(label=_("Регион"), max_length=100, required=False)
+    f_consent = forms.ChoiceField(
+        label=_("Согласие на П/Д"),
+        required=False,
+        choices=[("", _("не важно")), ("yes", _("есть")), ("no", _("нет"))],
+    )
     phones = forms.CharField(
         label=_("Номера телефонов"),
         required=False,
@@ -258,6 +285,13 @@ class ComposeForm(forms.Form):
                 "phones",
                 _("Добавьте получателей: выберите группу или введите телефоны."),
             )
+        data["filters"] = self._merged_filters(data)
+        if (
+            data.get("f_age_min") is not None
+            and data.get("f_age_max") is not None
+            and data["f_age_min"] > data["f_age_max"]
+        ):
+            self.add_error("f_age_max", _("«Возраст до» меньше, чем «от»."))
         if data.get("filters") and not data.get("groups"):
             self.add_error("groups", _("Фильтр применяется к группе: выберите её."))
         if self.send_timing and data.get("send_later"):
@@ -295,6 +329,21 @@ class ComposeForm(forms.Form):
                     ),
                 )
         return data
+
+    FILTER_FIELDS = FILTER_FIELDS
+
+    def _merged_filters(self, data) -> dict:
+        """The filter from the phonebook (hidden ``filters``) with the fields of
+        the form's own filter on top."""
+        filters = dict(data.get("filters") or {})
+        for name, key in self.FILTER_FIELDS.items():
+            value = data.get(name)
+            if isinstance(value, str):
+                value = value.strip()
+            if value in (None, ""):
+                continue
+            filters[key] = value
+        return filters
 
     def _clean_send_at(self, data):
         if not data.get("send_date") or not data.get("send_time"):

@@ -429,3 +429,56 @@ def test_list_pages_have_pinned_query_counts(
     ):
         with django_assert_max_num_queries(14):
             assert client.get(url).status_code == 200
+
+
+def test_the_forms_own_group_filter(client_for, user):
+    from datetime import date
+
+    group = Group.objects.create(account=user.account, name="Клиенты")
+    today = timezone.localdate()
+    Contact.objects.create(
+        account=user.account,
+        group=group,
+        phone="+79161234567",
+        gender="f",
+        birth_date=date(today.year - 30, 1, 1),
+        consent=True,
+    )
+    Contact.objects.create(
+        account=user.account,
+        group=group,
+        phone="+79031112233",
+        gender="f",
+        birth_date=date(today.year - 60, 1, 1),
+        consent=True,
+    )
+    Contact.objects.create(
+        account=user.account,
+        group=group,
+        phone="+79261112233",
+        gender="m",
+        birth_date=date(today.year - 30, 1, 1),
+    )
+    client = client_for(user)
+    bad = post(
+        client, phones="", groups=[str(group.pk)], f_age_min="50", f_age_max="20"
+    )
+    assert "«Возраст до» меньше" in bad.content.decode()
+    resp = post(
+        client,
+        phones="",
+        groups=[str(group.pk)],
+        f_gender="f",
+        f_age_max="40",
+        f_consent="yes",
+    )
+    assert resp.status_code == 302, resp.content.decode()
+    campaign = Campaign.objects.get()
+    assert campaign.audience["filters"] == {
+        "gender": "f",
+        "age_max": 40,
+        "consent": "yes",
+    }
+    assert list(campaign.messages.values_list("phone", flat=True)) == ["+79161234567"]
+    page = client.get(f"{URL}?repeat={campaign.pk}").content.decode()
+    assert 'name="f_age_max" value="40"' in page
