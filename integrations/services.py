@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -546,7 +547,7 @@ def webhook_deliver(*, endpoint_id: int) -> int:
                 delivery.next_attempt_at = None if give_up else retry_at
                 delivery.save(update_fields=["next_attempt_at"])
                 WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-                    failures=endpoint.failures + 1, last_failure_at=now
+                    failures=F("failures") + 1, last_failure_at=now
                 )
         if not result.ok:
             break
