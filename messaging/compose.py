@@ -205,12 +205,14 @@ def compose_launch(*, account, user, form) -> Campaign:
     from .services import campaign_launch
 
     payload = payload_from_form(form)
+    token = form.cleaned_data.get("submit_token") or ""
     return campaign_launch(
         account=account,
         channel="sms",
         source=Source.CABINET,
         created_by=user,
         send_at=form.cleaned_data.get("send_at"),
+        client_id=f"form:{token}" if token else "",
         **launch_kwargs(payload),
     )
 

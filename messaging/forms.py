@@ -205,6 +205,11 @@ class ComposeForm(forms.Form):
         help_text=_("Через запятую: по тэгу отчёты фильтруются в один клик."),
     )
     description = forms.CharField(label=_("Описание"), max_length=300, required=False)
+    # One random token per opened form: a double submit (or a resubmitted POST)
+    # launches the campaign once (the engine's ``client_id``).
+    submit_token = forms.RegexField(
+        regex=r"^[0-9a-f]{32}$", required=False, widget=forms.HiddenInput
+    )
 
     # Which parts a subclass needs: the scheduler and greetings have their own
     # timing and no "send later" / "clear form".

@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
@@ -92,7 +94,8 @@ def _compose_context(request, form, **extra) -> dict:
 def sms_send(request):
     kwargs = compose.form_kwargs(account=request.account)
     if request.method != "POST":
-        form = ComposeForm(initial=_compose_initial(request), **kwargs)
+        initial = {**_compose_initial(request), "submit_token": uuid.uuid4().hex}
+        form = ComposeForm(initial=initial, **kwargs)
         return render(
             request, "messaging/sms_send.html", _compose_context(request, form)
         )

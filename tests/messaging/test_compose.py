@@ -482,3 +482,28 @@ def test_the_forms_own_group_filter(client_for, user):
     assert list(campaign.messages.values_list("phone", flat=True)) == ["+79161234567"]
     page = client.get(f"{URL}?repeat={campaign.pk}").content.decode()
     assert 'name="f_age_max" value="40"' in page
+
+
+def test_a_double_submit_launches_once(client_for, user):
+    import re
+
+    client = client_for(user)
+    page = client.get(URL).content.decode()
+    token = re.search(r'name="submit_token" value="([0-9a-f]{32})"', page).group(1)
+    assert post(client, submit_token=token).status_code == 302
+    assert post(client, submit_token=token).status_code == 302
+    assert Campaign.objects.count() == 1
+    assert Message.objects.count() == 1
+    assert post(client, submit_token="forged'token").status_code == 200
+    assert Campaign.objects.count() == 1
+
+
+def test_a_new_accounts_send_goes_to_moderation_with_a_clear_message(
+    client_for, make_user
+):
+    newbie = make_user("newbie@example.com", trusted=False)
+    resp = post(client_for(newbie), text="Привет")
+    assert resp.status_code == 302
+    assert Campaign.objects.get().status == "moderation"
+    page = client_for(newbie).get(resp.url).content.decode()
+    assert "отправлена на модерацию" in page
