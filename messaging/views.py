@@ -1,10 +1,12 @@
 import uuid
+from datetime import timedelta
 
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -94,7 +96,13 @@ def _compose_context(request, form, **extra) -> dict:
 def sms_send(request):
     kwargs = compose.form_kwargs(account=request.account)
     if request.method != "POST":
-        initial = {**_compose_initial(request), "submit_token": uuid.uuid4().hex}
+        soon = timezone.localtime() + timedelta(hours=1)
+        initial = {
+            "send_date": soon.date(),
+            "send_time": soon.time().replace(minute=0, second=0, microsecond=0),
+            **_compose_initial(request),
+            "submit_token": uuid.uuid4().hex,
+        }
         form = ComposeForm(initial=initial, **kwargs)
         return render(
             request, "messaging/sms_send.html", _compose_context(request, form)

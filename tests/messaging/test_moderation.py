@@ -179,3 +179,31 @@ def test_staff_reject_a_campaign_with_a_reason_and_it_is_refunded(
     campaign.refresh_from_db()
     assert campaign.status == "rejected"
     assert Account.objects.get(pk=new_user.account_id).balance == before
+
+
+def test_staff_approve_and_reject_moderation_templates_in_the_admin(
+    client, user, admin_user
+):
+    ok = moderation.template_create(account=user.account, text="Код: [любая фраза]")
+    bad = moderation.template_create(account=user.account, text="Акция [любая фраза]")
+    client.force_login(admin_user)
+    url = "/admin/messaging/moderationtemplate/"
+    assert (
+        client.post(url, {"action": "approve", "_selected_action": [ok.pk]}).status_code
+        == 302
+    )
+    resp = client.post(
+        url,
+        {
+            "action": "reject",
+            "_selected_action": [bad.pk],
+            "apply": "1",
+            "comment": "Реклама",
+        },
+    )
+    assert resp.status_code == 302
+    ok.refresh_from_db()
+    bad.refresh_from_db()
+    assert ok.status == "approved" and bad.status == "rejected"
+    assert bad.comment == "Реклама"
+    assert Notification.objects.filter(account=user.account).count() == 2
