@@ -332,6 +332,11 @@ def search_q(text: str) -> Q:
         "link",
     ):
         cond |= _ci(name, text)
+    brand, region = _known_operator_region(text)
+    if brand:
+        cond |= Q(operator=brand)
+    if region:
+        cond |= Q(region=region)
     parts = text.split()
     if len(parts) > 1:
         # "Иванов Иван" — each word must match one of the name fields.

@@ -198,6 +198,13 @@ def test_search_finds_by_phone_fragment_name_and_operator(
     assert "+79161234567" in web.get(url, {"q": "1234567"}).content.decode()
     page = web.get(url, {"q": "иванова анна"}).content.decode()
     assert "+79161234567" in page and "+79161234568" not in page
+    make_contact(group, "+79251112233", email="anna.k@example.com")
+    page = web.get(url, {"q": "anna.k@"}).content.decode()
+    assert "+79251112233" in page and "+79161234567" not in page
+    page = web.get(url, {"q": "мегафон"}).content.decode()
+    assert "+79251112233" in page and "+79161234567" not in page
+    page = web.get(url, {"q": "+7 916 123-45-67"}).content.decode()
+    assert "+79161234567" in page and "+79031112233" not in page
     page = web.get(url, {"q": "8 903 111"}).content.decode()
     assert "+79031112233" in page and "+79161234567" not in page
 
