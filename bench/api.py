@@ -46,6 +46,12 @@ def add_arguments(parser):
         help="Redis database for the server's broker/cache (flushed)",
     )
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        default=1,
+        help="spread clients over N accounts (1 = one integrator)",
+    )
 
 
 def _free_port() -> int:
@@ -155,13 +161,14 @@ def _post(conn, key: str, body: bytes) -> tuple[int, dict]:
     return response.status, json.loads(response.read())
 
 
-def _drive(port: int, key: str, clients: int, total: int, prefix: str):
+def _drive(port: int, keys: list[str], clients: int, total: int, prefix: str):
     lock = threading.Lock()
     state = {"next": 0}
     latencies: list[float] = []
     errors: list[str] = []
 
     def client(n: int):
+        key = keys[n % len(keys)]
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine: list[float] = []
         while True:
@@ -252,15 +259,17 @@ def run(
     bulk_runs: int = 5,
     redis_db: int = 13,
     warmup: int = 200,
+    accounts: int = 1,
 ) -> dict:
-    user, key = _setup_account()
+    keys = [_setup_account()[1] for _ in range(max(accounts, 1))]
+    key = keys[0]
     redis_url = _redis_url(redis_db)
     port = _free_port()
     server = _start_server(port, workers, threads, redis_url)
     try:
         prefix = uuid.uuid4().hex[:8]
-        _drive(port, key, clients, warmup, f"warm-{prefix}")
-        elapsed, latencies, errors = _drive(port, key, clients, requests, prefix)
+        _drive(port, keys, clients, warmup, f"warm-{prefix}")
+        elapsed, latencies, errors = _drive(port, keys, clients, requests, prefix)
         bulk = _bulk(port, key, bulk_runs)
     finally:
         _stop_server(server)
@@ -274,6 +283,7 @@ def run(
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
         "server": f"gunicorn gthread {workers}x{threads}",
         "clients": clients,
+        "accounts": len(keys),
         "requests": ok,
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
