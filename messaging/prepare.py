@@ -59,7 +59,13 @@ MESSAGE_COLUMNS = (
 )
 
 
-def audience_entries(campaign: Campaign, *, start: int = 0) -> Iterator[list[dict]]:
+# What prepare needs of a contact when the text is the same for everyone.
+STATIC_FIELDS = ("phone", "operator", "country", "region", "timezone")
+
+
+def audience_entries(
+    campaign: Campaign, *, start: int = 0, fields=None
+) -> Iterator[list[dict]]:
     """The campaign's audience as chunks of recipient dicts (contact fields and
     ``phone``), from position ``start``.  Pasted numbers come first, then
     groups."""
@@ -82,6 +88,7 @@ def audience_entries(campaign: Campaign, *, start: int = 0) -> Iterator[list[dic
             group_ids=group_ids,
             filters=audience.get("filters") or None,
             chunk_size=CHUNK,
+            fields=fields,
         ):
             if position + len(chunk) > start:
                 yield chunk[max(0, start - position) :]
@@ -121,11 +128,19 @@ class Preparer:
                 )
             )
         self.units_cache: dict[str, int] = {}
+        self.price_cache: dict[tuple[str, str], Decimal] = {}
         self.index = campaign.recipients
         self.initial_status = (
             S.MODERATION if campaign.status == Campaign.Status.MODERATION else None
         )
         self.skipped = {"invalid": 0, "blocked": 0, "duplicates": 0}
+
+    def unit_price(self, country: str, operator: str) -> Decimal:
+        key = (country, operator)
+        price = self.price_cache.get(key)
+        if price is None:
+            price = self.price_cache[key] = self.prices.price(country, operator)
+        return price
 
     def rows_for(self, entries: list[dict], now: datetime) -> list[dict]:
         """Turn audience entries into message dicts (no ids yet)."""
@@ -195,7 +210,7 @@ class Preparer:
                     if len(self.units_cache) < 10000:
                         self.units_cache[text] = units
                 price = (
-                    self.prices.price(r.get("country") or "RU", r.get("operator") or "")
+                    self.unit_price(r.get("country") or "RU", r.get("operator") or "")
                     * units
                 )
                 send_at = self.planner.send_at(self.index, r.get("timezone") or "")
@@ -305,7 +320,10 @@ def campaign_prepare(*, campaign_id: int) -> None:
         Campaign.Status.MODERATION,
     ) and not campaign.options.get("prepared_done"):
         preparer = Preparer(campaign)
-        for entries in audience_entries(campaign, start=campaign.prepared):
+        fields = STATIC_FIELDS if preparer.renderer.static else None
+        for entries in audience_entries(
+            campaign, start=campaign.prepared, fields=fields
+        ):
             if preparer.write_chunk(entries, len(entries)) < 0:
                 break
     campaign_settle(campaign_id=campaign_id)
