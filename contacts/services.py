@@ -115,6 +115,30 @@ def group_restore(*, account_id: int, group_id) -> Group:
     return group
 
 
+def import_jobs_purge(*, older_than: dt.timedelta) -> int:
+    """Drop uploads that were never started (left at the preview step) and
+    error reports of old jobs."""
+    from pathlib import Path
+
+    cutoff = timezone.now() - older_than
+    from django.db.models import Q
+
+    stale = ImportJob.objects.filter(
+        Q(status=ImportJob.Status.PREVIEW) | ~Q(errors_path=""), created_at__lt=cutoff
+    )
+    count = 0
+    for job in stale.only("pk", "path", "errors_path", "status"):
+        Path(job.path).unlink(missing_ok=True)
+        if job.errors_path:
+            Path(job.errors_path).unlink(missing_ok=True)
+        count += 1
+    stale.filter(status=ImportJob.Status.PREVIEW).update(
+        status=ImportJob.Status.FAILED, message=_("Загрузка не была запущена.")
+    )
+    stale.exclude(errors_path="").update(errors_path="")
+    return count
+
+
 def groups_purge(*, older_than: dt.timedelta) -> int:
     """Delete for good the groups in the trash longer than ``older_than``
     (periodic task).  Contacts go first in one statement per group so the

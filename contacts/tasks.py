@@ -17,4 +17,6 @@ def contacts_import(job_id: int) -> None:
 def trash_purge() -> int:
     """Delete for good the groups in the trash past the retention period (C9)."""
     days = getattr(settings, "CONTACTS_TRASH_RETENTION_DAYS", 30)
+    # Uploads and error reports older than the same period go too.
+    services.import_jobs_purge(older_than=dt.timedelta(days=days))
     return services.groups_purge(older_than=dt.timedelta(days=days))
