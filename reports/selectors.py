@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from contacts.models import Group, Unsubscribe
 from messaging import registry
@@ -233,19 +234,21 @@ def campaign_detail(*, account, campaign: Campaign) -> CampaignDetail:
         else []
     )
     if audience.get("phones"):
-        groups.append("Номера, введённые вручную")
+        groups.append(_("Номера, введённые вручную"))
     if account.credit_limit > 0:
-        payment = f"С баланса (кредитный лимит {account.credit_limit} ₽)"
+        payment = _("С баланса (кредитный лимит %(limit)s ₽)") % {
+            "limit": account.credit_limit
+        }
     else:
-        payment = "С баланса (предоплата)"
+        payment = _("С баланса (предоплата)")
     if campaign.status == Campaign.Status.MODERATION:
-        moderation = "На модерации"
+        moderation = _("На модерации")
     elif campaign.status == Campaign.Status.REJECTED:
-        moderation = "Отклонена" + (
+        moderation = _("Отклонена") + (
             f": {campaign.moderation_note}" if campaign.moderation_note else ""
         )
     else:
-        moderation = "Успешно"
+        moderation = _("Успешно")
     kind = _kind_or_none(campaign.channel)
     return CampaignDetail(
         row,

@@ -2,6 +2,7 @@
 recipients to a phonebook group (R6)."""
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from contacts.models import Group
 from contacts.services import ContactError, group_add_phones
@@ -28,14 +29,16 @@ def saved_filter_save(
     the account."""
     name = (name or "").strip()
     if not name:
-        raise ReportError("Введите название фильтра.", field="name")
+        raise ReportError(_("Введите название фильтра."), field="name")
     if len(name) > 100:
-        raise ReportError("Название фильтра — не длиннее 100 символов.", field="name")
+        raise ReportError(
+            _("Название фильтра — не длиннее 100 символов."), field="name"
+        )
     query = query_string(params)
     if not query:
-        raise ReportError("Нет фильтров для сохранения: добавьте хотя бы один.")
+        raise ReportError(_("Нет фильтров для сохранения: добавьте хотя бы один."))
     if len(query) > 2000:
-        raise ReportError("Слишком длинный набор фильтров.")
+        raise ReportError(_("Слишком длинный набор фильтров."))
     with transaction.atomic():
         try:
             saved, _created = SavedFilter.objects.update_or_create(
@@ -45,7 +48,7 @@ def saved_filter_save(
                 defaults={"query": query, "created_by": user},
             )
         except IntegrityError as exc:  # a concurrent save of the same name
-            raise ReportError("Фильтр с таким названием уже сохраняется.") from exc
+            raise ReportError(_("Фильтр с таким названием уже сохраняется.")) from exc
     return saved
 
 
@@ -67,7 +70,9 @@ def recipients_to_group(
     group of the account or a new one.  Returns the group and how many numbers
     the campaign had in that set."""
     if which not in selectors.RECIPIENT_SETS:
-        raise ReportError("Выберите: доставленные или недоставленные.", field="which")
+        raise ReportError(
+            _("Выберите: доставленные или недоставленные."), field="which"
+        )
     selectors.campaign_get(account_id=account_id, campaign_id=campaign_id)
     phones = list(
         selectors.recipient_phones(
@@ -75,7 +80,9 @@ def recipients_to_group(
         )
     )
     if not phones:
-        raise ReportError("В рассылке нет абонентов с таким статусом.", field="which")
+        raise ReportError(
+            _("В рассылке нет абонентов с таким статусом."), field="which"
+        )
     try:
         group = group_add_phones(
             account_id=account_id,
@@ -86,7 +93,7 @@ def recipients_to_group(
         )
     except Group.DoesNotExist as exc:
         raise ReportError(
-            "Группа не найдена.", field="group", code="not_found"
+            _("Группа не найдена."), field="group", code="not_found"
         ) from exc
     except ContactError as exc:
         raise ReportError(exc.message, field=exc.field or "", code=exc.code) from exc

@@ -5,6 +5,7 @@ the other report endpoints are mounted by ``reports/api/urls.py``."""
 from urllib.parse import urlencode
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -107,9 +108,9 @@ def _limit(request) -> int:
         limit = 0
     if not 1 <= limit <= MAX_LIMIT:
         raise ApiError(
-            f"limit — целое число от 1 до {MAX_LIMIT}.",
+            _("limit — целое число от 1 до %(max)s.") % {"max": MAX_LIMIT},
             code="validation_error",
-            fields={"limit": ["Недопустимое значение."]},
+            fields={"limit": [_("Недопустимое значение.")]},
         )
     return limit
 
@@ -120,7 +121,9 @@ def _filters(request, *, kind=None):
         errors = {k: [str(e) for e in v] for k, v in form.errors.items()}
         first = next(iter(errors.values()))[0]
         raise ApiError(
-            f"Неверный фильтр: {first}", code="validation_error", fields=errors
+            _("Неверный фильтр: %(error)s") % {"error": first},
+            code="validation_error",
+            fields=errors,
         )
     return form.filters()
 
@@ -151,9 +154,9 @@ def campaign_list_response(request) -> Response:
         )
     except selectors.BadCursor:
         raise ApiError(
-            "Неверный курсор страницы.",
+            _("Неверный курсор страницы."),
             code="bad_cursor",
-            fields={"cursor": ["Неверное значение."]},
+            fields={"cursor": [_("Неверное значение.")]},
         )
     campaigns = []
     for row in page.items:
@@ -197,7 +200,7 @@ def _statuses(request, campaign: Campaign) -> tuple[str, ...]:
     if code in MessageStatus.values:
         return (code,)
     raise ApiError(
-        "Неизвестный статус.",
+        _("Неизвестный статус."),
         code="validation_error",
         fields={
             "status": [
@@ -283,9 +286,9 @@ class CampaignMessagesView(APIView):
             )
         except selectors.BadCursor:
             raise ApiError(
-                "Неверный курсор страницы.",
+                _("Неверный курсор страницы."),
                 code="bad_cursor",
-                fields={"cursor": ["Неверное значение."]},
+                fields={"cursor": [_("Неверное значение.")]},
             )
         return Response(
             {

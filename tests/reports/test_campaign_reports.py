@@ -265,3 +265,19 @@ def test_a_channel_apps_reports_url_leads_to_its_report_once_registered(
     assert channel_reports_view("nochannel")(request).url == (
         "/section/nochannel-reports/"
     )
+
+
+def test_next_page_by_htmx_returns_only_the_table(
+    user, client_for, launch, monkeypatch
+):
+    from reports import selectors
+
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 1)
+    first, second = launch(user), launch(user)
+    client = client_for(user)
+    body = client.get("/reports/").content.decode()
+    nxt = body.split('id="next-page" href="')[1].split('"')[0].replace("&amp;", "&")
+    part = client.get("/reports/" + nxt, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in part and part.lstrip().startswith('<div id="report-body">')
+    assert f'data-campaign="{first.pk}"' in part
+    assert f'data-campaign="{second.pk}"' not in part
