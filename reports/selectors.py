@@ -140,7 +140,10 @@ def campaigns_filtered(
         waiting = CampaignCounter.objects.filter(
             campaign=OuterRef("pk"), status=S.DEFERRED, count__gt=0
         )
-        qs = qs.filter(filters.campaign_q(dated=False)).filter(Exists(waiting))
+        # …or scheduled campaigns whose messages are not written yet.
+        qs = qs.filter(filters.campaign_q(dated=False)).filter(
+            Exists(waiting) | Q(status=Campaign.Status.SCHEDULED)
+        )
     else:
         qs = qs.filter(filters.campaign_q())
     if filters.statuses:

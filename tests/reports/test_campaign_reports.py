@@ -281,3 +281,14 @@ def test_next_page_by_htmx_returns_only_the_table(
     assert "<html" not in part and part.lstrip().startswith('<div id="report-body">')
     assert f'data-campaign="{first.pk}"' in part
     assert f'data-campaign="{second.pk}"' not in part
+
+
+def test_a_scheduled_campaign_without_messages_yet_is_deferred(user, client_for):
+    c = Campaign.objects.create(
+        account=user.account,
+        channel="sms",
+        text="Позже",
+        status="scheduled",
+        send_at=timezone.now() + timedelta(days=2),
+    )
+    assert rows(client_for(user).get("/reports/sms/deferred/")) == [c.pk]
