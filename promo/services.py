@@ -162,6 +162,8 @@ class PromoCodeIssuer:
         self._seen: set[str] = set()
         self._rows: list[tuple[str, str, int | None]] = []
         self.replaced: dict[str, str] = {}
+        if expected is None and campaign_id is not None:
+            expected = _audience_estimate(campaign_id)
         if expected:
             self.check_capacity(expected)
 
@@ -263,6 +265,22 @@ class PromoCodeIssuer:
             ):
                 self._seen.add(code)
                 return code
+
+
+def _audience_estimate(campaign_id: int) -> int:
+    """The engine's estimate of a campaign's audience (0 when unknown), so a
+    code length too short for it is refused before any code is drawn."""
+    from messaging.models import Campaign
+
+    options = (
+        Campaign.objects.filter(pk=campaign_id)
+        .values_list("options", flat=True)
+        .first()
+    )
+    try:
+        return int((options or {}).get("audience_estimate") or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _existing_codes(account_id: int, candidates: list[str]) -> set[str]:

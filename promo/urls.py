@@ -10,6 +10,11 @@ urlpatterns = [
     path("<int:action_id>/toggle/", views.action_toggle, name="action_toggle"),
     path("managers/", views.managers, name="managers"),
     path(
+        "managers/<int:manager_id>/password/",
+        views.manager_password,
+        name="manager_password",
+    ),
+    path(
         "managers/<int:manager_id>/remove/", views.manager_remove, name="manager_remove"
     ),
     # The check page for managers: its own sign-in and layout.

@@ -147,6 +147,29 @@ def managers(request):
 
 @require_POST
 @cabinet_view(SETTINGS)
+def manager_password(request, manager_id):
+    """«Сменить пароль»: the manager's open sessions end."""
+    try:
+        manager = selectors.manager_get(
+            account_id=request.account.pk, manager_id=manager_id
+        )
+    except PromoManager.DoesNotExist:
+        raise Http404 from None
+    try:
+        services.manager_set_password(
+            manager=manager, password=request.POST.get("password", "")
+        )
+    except services.PromoError as exc:
+        flash.error(request, exc.message)
+    else:
+        flash.success(
+            request, _("Пароль менеджера %(name)s изменён.") % {"name": manager.name}
+        )
+    return redirect("promo:managers")
+
+
+@require_POST
+@cabinet_view(SETTINGS)
 def manager_remove(request, manager_id):
     try:
         manager = selectors.manager_get(

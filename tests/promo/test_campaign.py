@@ -87,3 +87,23 @@ def test_the_api_sends_by_promo_action_id(user, action, api_client_for):
     )
     stored = set(PromoCode.objects.values_list("code", flat=True))
     assert len(texts) == 2 and {t.rsplit(" ", 1)[1] for t in texts} == stored
+
+
+def test_a_code_length_too_short_for_the_audience_is_refused_at_launch(
+    user, make_action, issue_codes
+):
+    tiny = make_action(user.account, code_length=4)
+    issue_codes(tiny, 920)  # capacity of length 4 is 923
+    phones = [f"+791612345{i:02d}" for i in range(10)]
+    with pytest.raises(LaunchError) as exc:
+        campaign_launch(
+            account=user.account,
+            channel="sms",
+            text="Код [couponCode]",
+            phones=phones,
+            options={"promo_action": tiny.pk},
+        )
+    assert exc.value.code == "promo_code_length"
+    assert "не меньше 5" in exc.value.message
+    assert not Message.objects.filter(account_id=user.account_id).exists()
+    assert PromoCode.objects.count() == 920

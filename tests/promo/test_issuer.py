@@ -103,4 +103,7 @@ def test_copy_rows_escape_what_the_text_format_needs():
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
     (block,) = _copy_text([("ABCD", "+7\t9\\1\n", None)], 1, 2, None, now)
-    assert block == "1\t2\tABCD\t+7\\t9\\\\1\\n\t\\N\t\\N\t2026-01-01T00:00:00+00:00\t\t0\n"
+    assert (
+        block
+        == "1\t2\tABCD\t+7\\t9\\\\1\\n\t\\N\t\\N\t2026-01-01T00:00:00+00:00\t\t0\n"
+    )

@@ -288,3 +288,28 @@ def test_sign_out_keeps_the_cabinet_session(client_for, user, make_manager):
     client.post(reverse("promo:check_logout"))
     assert "Авторизация" in client.get(reverse("promo:check")).content.decode()
     assert client.get(reverse("promo:actions")).status_code == 200
+
+
+def test_changing_a_managers_password_ends_their_session(
+    client, client_for, user, other_user, make_manager
+):
+    manager = make_manager(user.account)
+    sign_in(client)
+    owner = client_for(user)  # the same test client: now also a cabinet user
+    short = owner.post(
+        reverse("promo:manager_password", args=[manager.pk]), {"password": "123"}
+    )
+    assert short.status_code == 302
+    manager.refresh_from_db()
+    assert manager.check_password("clerk-pass-1")
+    owner.post(
+        reverse("promo:manager_password", args=[manager.pk]),
+        {"password": "new-pass-42"},
+    )
+    manager.refresh_from_db()
+    assert manager.check_password("new-pass-42")
+    assert "Авторизация" in owner.get(reverse("promo:check")).content.decode()
+    foreign = client_for(other_user).post(
+        reverse("promo:manager_password", args=[manager.pk]), {"password": "hijack-123"}
+    )
+    assert foreign.status_code == 404
