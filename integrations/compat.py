@@ -142,7 +142,11 @@ ERROR_CODES = [
     ),
     (Code.DUPLICATE_ID, "200", "Повторяющийся id в одном запросе."),
     (Code.INVALID_FIELD, "200", "Неверный тип поля сообщения."),
-    (Code.UNSUPPORTED_RECIPIENT_TYPE, "200", "recipientType не поддерживается."),
+    (
+        Code.UNSUPPORTED_RECIPIENT_TYPE,
+        "200",
+        "recipientType не «recipient» и не «group».",
+    ),
     (Code.TEXT_TOO_LONG, "200", "Текст длиннее 2000 символов."),
     (Code.SENDER_NOT_ALLOWED, "200", "Имя отправителя не одобрено для аккаунта."),
     (Code.INVALID_TIMEOUT, "200", "timeout вне 60–43200 секунд."),
@@ -215,6 +219,7 @@ class Item:
     region: str = ""
     tz: str = ""
     result: dict | None = None
+    group_id: int | None = None  # recipientType "group": a contact group
 
 
 @dataclass
@@ -459,15 +464,24 @@ def _parse_item(index: int, raw, *, transliterate: bool) -> Item:
         return item
     item = Item(index, client_id, raw_id)
     recipient_type = raw.get("recipientType", "recipient") or "recipient"
-    if recipient_type != "recipient":
+    if recipient_type not in ("recipient", "group"):
         item.error = (
             Code.UNSUPPORTED_RECIPIENT_TYPE,
             f"recipientType «{recipient_type}» не поддерживается: укажите "
-            "номер телефона и recipientType «recipient».",
+            "«recipient» (номер телефона) или «group» (id группы контактов).",
         )
         return item
     recipient, text, sender = raw.get("recipient"), raw.get("text"), raw.get("source")
-    if isinstance(recipient, bool) or not isinstance(recipient, str | int):
+    if recipient_type == "group":
+        if isinstance(recipient, bool) or not str(recipient).strip().isdigit():
+            item.error = (
+                Code.INVALID_RECIPIENT,
+                "Для recipientType «group» поле "
+                "«recipient» — id группы контактов (число).",
+            )
+            return item
+        item.group_id = int(str(recipient).strip())
+    elif isinstance(recipient, bool) or not isinstance(recipient, str | int):
         item.error = (
             Code.INVALID_RECIPIENT,
             "Поле «recipient» должно быть номером телефона.",
@@ -597,6 +611,8 @@ def _screen(account, req: SendRequest) -> list[Item]:
                 item.error = (Code.DUPLICATE_ID, "Повторяющийся «id» в одном запросе.")
                 continue
             seen_ids.add(item.client_id)
+        if item.group_id is not None:
+            continue  # whole groups are launched on their own (_group_send)
         try:
             item.phone = normalize_phone(item.recipient)
         except InvalidPhone as exc:
@@ -836,6 +852,74 @@ def _send_group(account, req: SendRequest, key, items: list[Item]) -> None:
                 )
 
 
+def _group_send(account, req: SendRequest, item: Item) -> Decimal:
+    """One message addressed to a contact group: its own campaign (prepared by a
+    task), idempotent through the campaign's ``client_id``.  Returns the price
+    (quoted, or held for a new campaign)."""
+    from messaging import services
+
+    options = _group_options(req, item.ttl, item.shorten)
+    sender = item.sender or ""
+    try:
+        if req.validate:
+            quote = services.campaign_quote(
+                account=account,
+                channel="sms",
+                text=item.text,
+                sender=sender,
+                group_ids=[item.group_id],
+                options=options,
+            )
+            item.result = {
+                "id": item.client_id,
+                "success": True,
+                "group": item.group_id,
+                "status": "validated",
+                "recipients": quote.messages,
+                "price": float(quote.total),
+            }
+            return quote.total
+        client_id = f"compat:{item.client_id}" if item.client_id else ""
+        repeated = (
+            bool(client_id)
+            and Campaign.objects.filter(account=account, client_id=client_id).exists()
+        )
+        campaign = services.campaign_launch(
+            account=account,
+            channel="sms",
+            text=item.text,
+            sender=sender,
+            group_ids=[item.group_id],
+            options=options,
+            tags=req.tags,
+            source=Source.COMPAT,
+            send_at=req.send_at,
+            client_id=client_id,
+            description="JSON API v1.0",
+        )
+    except services.LaunchError as exc:
+        if exc.code == "not_found":
+            item.error = (Code.NOT_FOUND, "Группа контактов не найдена.")
+        else:
+            item.error = _launch_error(exc)
+        return Decimal("0")
+    word = "moder" if campaign.status == Campaign.Status.MODERATION else "enqueued"
+    item.result = {
+        "id": item.client_id,
+        "success": True,
+        "group": item.group_id,
+        "campaignId": campaign.pk,
+        "status": word,
+        "recipients": campaign.recipients
+        or (campaign.options or {}).get("audience_estimate"),
+        "price": float(campaign.cost),
+    }
+    if repeated:
+        item.result["repeated"] = True
+        return Decimal("0")
+    return campaign.cost
+
+
 def compat_send(*, account, data, now: datetime | None = None) -> dict:
     """The whole ``sms/send/text`` call.  Raises ``CompatError`` for request-level
     errors (nothing sent); per-message errors are in the result."""
@@ -843,6 +927,9 @@ def compat_send(*, account, data, now: datetime | None = None) -> dict:
     req = parse_send(data, now=now)
     to_send = _screen(account, req)
     total = Decimal("0")
+    for item in req.items:
+        if item.group_id is not None and not item.error:
+            total += _group_send(account, req, item)
     for key, items in _groups(to_send).items():
         if req.validate:
             total += _validate_group(account, req, key, items)
@@ -856,6 +943,7 @@ def compat_send(*, account, data, now: datetime | None = None) -> dict:
             messages.append(item.result)
             if (
                 not req.validate
+                and item.group_id is None
                 and item.result.get("price") is not None
                 and not item.result.get("repeated")
             ):

@@ -241,6 +241,37 @@ def test_stop_listed_numbers_are_refused(user, compat_for):
     assert results[0]["error"]["code"] == 1004 and results[1]["success"]
 
 
+def test_a_message_can_address_a_contact_group(user, other_user, compat_for):
+    from contacts.models import Contact, Group
+
+    group = Group.objects.create(account=user.account, name="Клиенты")
+    for phone in ("+79161234567", "+79031234567", "+79261234567"):
+        Contact.objects.create(account=user.account, group=group, phone=phone)
+    theirs = Group.objects.create(account=other_user.account, name="Чужая")
+    api = compat_for(user)
+    quote = api.send({"validate": True, "messages": [
+        {"recipientType": "group", "recipient": group.pk, "id": "g", "text": "Акция"}]})
+    result = quote.json()["result"]
+    assert result["messages"][0]["recipients"] == 3 and result["price"]["sum"] > 0
+    assert not Message.objects.exists()
+    resp = api.send({"messages": [
+        {"recipientType": "group", "recipient": group.pk, "id": "g", "text": "Акция"},
+        {"recipientType": "group", "recipient": theirs.pk, "id": "t", "text": "Акция"},
+        {"recipientType": "group", "recipient": "abc", "id": "x", "text": "Акция"},
+    ]})
+    results = resp.json()["result"]["messages"]
+    assert results[0]["success"] and results[0]["campaignId"]
+    assert results[1]["error"]["code"] == 404  # a foreign group is not found
+    assert results[2]["error"]["code"] == 1001
+    assert Message.objects.filter(campaign_id=results[0]["campaignId"]).count() == 3
+    spent = Decimal("1000") - balance(user)
+    again = api.send({"messages": [
+        {"recipientType": "group", "recipient": group.pk, "id": "g", "text": "Акция"}]})
+    assert again.json()["result"]["messages"][0]["repeated"] is True
+    assert Decimal("1000") - balance(user) == spent
+    assert Campaign.objects.count() == 1
+
+
 def test_per_message_errors_do_not_stop_the_rest(user, compat_for):
     api = compat_for(user)
     resp = api.send(
@@ -250,7 +281,7 @@ def test_per_message_errors_do_not_stop_the_rest(user, compat_for):
                 one(id="e2", text="   "),
                 one(id="e3", text=123),
                 one(id="e4", timeout=5),
-                one(id="e5", recipientType="group"),
+                one(id="e5", recipientType="email"),
                 "not an object",
                 one(id="e6", text="Я" * 2001),
                 one(id="ok"),
