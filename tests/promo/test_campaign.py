@@ -107,3 +107,27 @@ def test_a_code_length_too_short_for_the_audience_is_refused_at_launch(
     assert "не меньше 5" in exc.value.message
     assert not Message.objects.filter(account_id=user.account_id).exists()
     assert PromoCode.objects.count() == 920
+
+
+def test_a_bigger_campaign_binds_every_code_to_its_message(user, action):
+    # 600 recipients: the issuer writes with COPY on PostgreSQL.
+    from billing.services import account_credit
+
+    account_credit(account_id=user.account_id, amount=10000, reason="тест")
+    phones = [f"+7916{i:07d}" for i in range(1001, 1601)]
+    campaign = campaign_launch(
+        account=user.account,
+        channel="sms",
+        text="[couponCode] — ваш код",
+        phones=phones,
+        options={"promo_action": action.pk},
+    )
+    pairs = dict(Message.objects.filter(campaign=campaign).values_list("id", "text"))
+    codes = dict(
+        PromoCode.objects.filter(campaign_id=campaign.pk).values_list(
+            "message_id", "code"
+        )
+    )
+    assert len(pairs) == len(codes) == 600
+    assert all(pairs[mid] == f"{code} — ваш код" for mid, code in codes.items())
+    assert len(set(codes.values())) == 600
