@@ -520,7 +520,7 @@ class GreetingForm(ComposeForm):
     date field and the time of day."""
 
     send_timing = False
-    needs_recipients = True
+    needs_recipients = False
 
     occasion = forms.CharField(
         label=_("Повод для рассылки"),
@@ -539,13 +539,15 @@ class GreetingForm(ComposeForm):
 
     def __init__(self, *args, date_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
+        # Greetings go to contacts (they carry the dates), not to bare numbers.
+        self.fields.pop("phones")
         self.fields["date_field"].choices = [("birth_date", _("Дата рождения"))] + [
             (f.key, f.name) for f in date_fields
         ]
 
     def clean(self):
         data = super().clean()
-        if data.get("phones") and not data.get("groups"):
+        if not data.get("groups") and "groups" not in self.errors:
             self.add_error(
                 "groups",
                 _("Поздравления отправляются контактам групп: выберите группу."),

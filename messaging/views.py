@@ -523,12 +523,13 @@ def greeting_delete(request, pk):
 
 # --- SMS advertising (D1) -----------------------------------------------------
 
+# The manual's price tiers (section 10): from N SMS → price of one SMS, roubles.
 ADVERTISING_PRICES = [
-    (2500, "6,5"),
-    (5000, "6,3"),
-    (10000, "6,1"),
-    (20000, "5,9"),
-    (50000, "5,5"),
+    ("2 500", "6,5"),
+    ("5 000", "6,3"),
+    ("10 000", "6,1"),
+    ("20 000", "5,9"),
+    ("50 000", "5,5"),
 ]
 
 

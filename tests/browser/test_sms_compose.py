@@ -155,3 +155,30 @@ def test_the_other_sms_pages_look_right(page, make_user):
     for label in ("Сентябрь", "Октябрь", "Ноябрь", "Среда", "Четверг"):
         page.get_by_label(label, exact=True).check()
     page.screenshot(path="var/sms-scheduler.png", full_page=True)
+
+
+def test_greetings_and_advertising_pages(page, make_user):
+    from messaging.models import AdvertisingRequest, Greeting
+
+    make_user("owner@example.com")
+    sign_in(page)
+    page.goto("/sms/greetings/new/")
+    page.get_by_label("Повод для рассылки").fill("День рождения")
+    page.get_by_label("Текст сообщения").fill("С днем рождения!")
+    page.get_by_role("button", name="Сохранить").click()
+    # No group chosen: the form explains it and nothing is saved.
+    page.get_by_text("Поздравления отправляются контактам групп").wait_for()
+    assert not Greeting.objects.exists()
+    page.screenshot(path="var/sms-greeting-form.png", full_page=True)
+
+    page.goto("/sms/advertising/")
+    page.get_by_role("button", name="Подать заявку").first.click()
+    page.get_by_label("Города").fill("Москва")
+    page.get_by_label("Объем рассылки, смс").fill("5000")
+    page.get_by_label("Текст рассылки или повод").fill("Открытие магазина")
+    page.get_by_label("Критерии отбора аудитории").fill("ЦАО, 25–45 лет")
+    page.get_by_label("Контактный телефон или email").fill("+79161234567")
+    page.locator("#ad-dialog").get_by_role("button", name="Подать заявку").click()
+    page.get_by_text("Заявка принята").wait_for()
+    assert AdvertisingRequest.objects.get().volume == 5000
+    page.screenshot(path="var/sms-advertising.png", full_page=True)

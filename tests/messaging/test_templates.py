@@ -86,7 +86,7 @@ def test_advertising_application_is_handled_by_staff(
 ):
     c = client_for(user)
     page = c.get("/sms/advertising/").content.decode()
-    assert "от 2500 смс" in page and "6,5" in page
+    assert "от 2 500 смс" in page and "6,5" in page
     bad = c.post(
         "/sms/advertising/",
         {
