@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -127,6 +128,10 @@ class CampaignRow:
     cells: list[int] = field(default_factory=list)
 
     @property
+    def url(self) -> str:
+        return f"{_campaigns_root()}{self.campaign.pk}/"
+
+    @property
     def total(self) -> int:
         return sum(self.counters.values())
 
@@ -152,6 +157,12 @@ def campaigns_filtered(
         )
         qs = qs.filter(Exists(having))
     return qs
+
+
+def _campaigns_root() -> str:
+    """``/reports/campaigns/`` (reversed once per row would cost more than the
+    row's database share)."""
+    return reverse("reports:campaign", args=[0])[:-2]
 
 
 def counters_for(campaign_ids: list[int]) -> dict[int, dict[str, int]]:
