@@ -4,7 +4,6 @@ and the money movement as .xlsx (openpyxl, write-only)."""
 
 import io
 import logging
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -355,31 +354,17 @@ def act_xlsx(act) -> bytes:
     return buf.getvalue()
 
 
-def ledger_xlsx_stream(entries, *, chunk_size: int = 64 * 1024):
-    """Write the entries (an iterable of LedgerEntry) to a temporary .xlsx with
-    openpyxl's write-only mode (constant memory), then stream the file."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Движение средств")
-    ws.append(["Дата", "Описание", "Тип", "Сумма, ₽", "Баланс после, ₽"])
-    for e in entries:
-        ws.append(
-            [
-                timezone.localtime(e.created_at).replace(tzinfo=None),
-                e.reason,
-                e.get_kind_display(),
-                e.amount,
-                e.balance_after,
-            ]
-        )
-    tmp = tempfile.TemporaryFile()
-    wb.save(tmp)
-    tmp.seek(0)
+def ledger_xlsx_stream(entries):
+    """The entries (an iterable of LedgerEntry) as .xlsx bytes, produced while
+    the rows are read (reports.xlsx's streaming writer: constant memory, tens of
+    thousands of rows per second; openpyxl's write-only mode manages ~3,000)."""
+    from reports.xlsx import stream_xlsx
 
-    def chunks():
-        try:
-            while block := tmp.read(chunk_size):
-                yield block
-        finally:
-            tmp.close()
-
-    return chunks()
+    return stream_xlsx(
+        title="Движение средств",
+        header=["Дата", "Описание", "Тип", "Сумма, ₽", "Баланс после, ₽"],
+        rows=(
+            [e.created_at, e.reason, e.get_kind_display(), e.amount, e.balance_after]
+            for e in entries
+        ),
+    )
