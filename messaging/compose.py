@@ -266,15 +266,13 @@ def preview_recipients(*, account, payload: dict, limit: int = 3) -> list[dict]:
 def compose_preview(*, account, payload: dict, limit: int = 3) -> list[PreviewRow]:
     """Each of the first recipients' text, rendered as it will be sent (short
     links and promo codes as samples of their real length)."""
-    from .rendering import build_renderer
+    from .rendering import preview_renderer
 
-    campaign = Campaign(
+    renderer = preview_renderer(
         account=account,
-        channel="sms",
         text=payload.get("text") or "",
         options=payload.get("options") or {},
     )
-    renderer = build_renderer(campaign, preview=True)
     result = []
     for fields in preview_recipients(account=account, payload=payload, limit=limit):
         text = renderer.render(fields, None)
@@ -346,3 +344,66 @@ def template_update(
     template.updated_at = timezone.now()
     template.save(update_fields=fields)
     return template
+
+
+def template_delete(*, template: MessageTemplate) -> None:
+    template.delete()
+
+
+# --- the other compose objects: account-scoped reads and deletes -----------------
+# Each ``*_get`` raises the model's ``DoesNotExist`` for another account's id.
+
+
+def sender_history(*, account_id: int, channel: str = "sms"):
+    from .models import SenderName
+
+    return SenderName.objects.filter(account_id=account_id, channel=channel)
+
+
+def moderation_template_list(*, account_id: int, channel: str = "sms"):
+    from .models import ModerationTemplate
+
+    return ModerationTemplate.objects.filter(account_id=account_id, channel=channel)
+
+
+def moderation_template_get(*, account_id: int, pk: int):
+    from .models import ModerationTemplate
+
+    return ModerationTemplate.objects.get(account_id=account_id, pk=pk)
+
+
+def schedule_list(*, account_id: int):
+    from .models import Schedule
+
+    return Schedule.objects.filter(account_id=account_id)
+
+
+def greeting_list(*, account_id: int):
+    from .models import Greeting
+
+    return Greeting.objects.filter(account_id=account_id)
+
+
+def owned_get(model, *, account_id: int, pk: int):
+    """A schedule/greeting/moderation template of this account."""
+    return model.objects.get(account_id=account_id, pk=pk)
+
+
+def owned_delete(obj) -> None:
+    obj.delete()
+
+
+def advertising_list(*, account_id: int, limit: int = 20):
+    from .models import AdvertisingRequest
+
+    return list(AdvertisingRequest.objects.filter(account_id=account_id)[:limit])
+
+
+def advertising_request_create(*, account, user, data: dict):
+    """An SMS-advertising application (D1); staff handle it in the admin."""
+    from .models import AdvertisingRequest
+
+    fields = ("cities", "volume", "text", "targeting", "sender", "contact")
+    return AdvertisingRequest.objects.create(
+        account_id=account.pk, created_by=user, **{k: data[k] for k in fields}
+    )

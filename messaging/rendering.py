@@ -401,3 +401,15 @@ def _sample_code(account_id: int, action_id) -> str:
         except (ImportError, ValueError, TypeError):
             pass
     return "X" * int(length)
+
+
+def preview_renderer(*, account, text: str, options: dict | None = None) -> Renderer:
+    """A renderer for estimates (quotes, the compose preview): short links, the
+    chat link and promo codes are samples of their real length; nothing is
+    written."""
+    from .models import Campaign
+
+    campaign = Campaign(
+        account=account, channel="sms", text=text, options=options or {}
+    )
+    return build_renderer(campaign, preview=True)

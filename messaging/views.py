@@ -26,7 +26,6 @@ from .forms import (
     TemplateSaveForm,
 )
 from .models import (
-    AdvertisingRequest,
     Campaign,
     CampaignLink,
     Greeting,
@@ -252,7 +251,7 @@ def template_delete(request, pk):
         template = compose.template_get(account_id=request.account.pk, template_id=pk)
     except MessageTemplate.DoesNotExist:
         raise Http404 from None
-    template.delete()
+    compose.template_delete(template=template)
     flash.success(request, _("Шаблон удален."))
     return redirect("messaging:templates")
 
@@ -280,7 +279,7 @@ def sender_names(request):
                 ),
             )
             return redirect("messaging:sender_names")
-    rows = SenderName.objects.filter(account=request.account, channel="sms")
+    rows = compose.sender_history(account_id=request.account.pk)
     return render(
         request,
         "messaging/sender_names.html",
@@ -324,7 +323,7 @@ def moderation_templates(request):
         else:
             flash.success(request, _("Шаблон отправлен на модерацию."))
             return redirect("messaging:moderation_templates")
-    rows = ModerationTemplate.objects.filter(account=request.account, channel="sms")
+    rows = compose.moderation_template_list(account_id=request.account.pk)
     return render(
         request,
         "messaging/moderation_templates.html",
@@ -339,7 +338,7 @@ def moderation_templates(request):
 
 def _own_moderation_template(request, pk) -> ModerationTemplate:
     try:
-        return ModerationTemplate.objects.get(account=request.account, pk=pk)
+        return compose.moderation_template_get(account_id=request.account.pk, pk=pk)
     except ModerationTemplate.DoesNotExist:
         raise Http404 from None
 
@@ -366,7 +365,7 @@ def moderation_template_edit(request, pk):
 @cabinet_view(SEND)
 @require_POST
 def moderation_template_delete(request, pk):
-    _own_moderation_template(request, pk).delete()
+    compose.owned_delete(_own_moderation_template(request, pk))
     flash.success(request, _("Шаблон удален."))
     return redirect("messaging:moderation_templates")
 
@@ -387,7 +386,7 @@ def _recurring_form(request, form_class, instance=None, **extra):
 
 @cabinet_view(SEND)
 def scheduler(request):
-    rows = Schedule.objects.filter(account=request.account)
+    rows = compose.schedule_list(account_id=request.account.pk)
     return render(
         request,
         "messaging/scheduler.html",
@@ -399,7 +398,7 @@ def scheduler(request):
 
 def _own(model, request, pk):
     try:
-        return model.objects.get(account=request.account, pk=pk)
+        return compose.owned_get(model, account_id=request.account.pk, pk=pk)
     except model.DoesNotExist:
         raise Http404 from None
 
@@ -457,14 +456,14 @@ def schedule_toggle(request, pk):
 @cabinet_view(SEND)
 @require_POST
 def schedule_delete(request, pk):
-    _own(Schedule, request, pk).delete()
+    compose.owned_delete(_own(Schedule, request, pk))
     flash.success(request, _("Рассылка удалена из планировщика."))
     return redirect("messaging:scheduler")
 
 
 @cabinet_view(SEND)
 def greetings_page(request):
-    rows = Greeting.objects.filter(account=request.account)
+    rows = compose.greeting_list(account_id=request.account.pk)
     return render(request, "messaging/greetings.html", {"rows": rows})
 
 
@@ -516,7 +515,7 @@ def greeting_toggle(request, pk):
 @cabinet_view(SEND)
 @require_POST
 def greeting_delete(request, pk):
-    _own(Greeting, request, pk).delete()
+    compose.owned_delete(_own(Greeting, request, pk))
     flash.success(request, _("Рассылка удалена."))
     return redirect("messaging:greetings")
 
@@ -537,8 +536,8 @@ ADVERTISING_PRICES = [
 def advertising(request):
     form = AdvertisingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        AdvertisingRequest.objects.create(
-            account=request.account, created_by=request.user, **form.cleaned_data
+        compose.advertising_request_create(
+            account=request.account, user=request.user, data=form.cleaned_data
         )
         flash.success(
             request,
@@ -554,7 +553,7 @@ def advertising(request):
         {
             "form": form,
             "prices": ADVERTISING_PRICES,
-            "requests": AdvertisingRequest.objects.filter(account=request.account)[:20],
+            "requests": compose.advertising_list(account_id=request.account.pk),
             "open_dialog": request.method == "POST",
         },
     )
