@@ -74,6 +74,20 @@ def recipients_to_group(
             _("Выберите: доставленные или недоставленные."), field="which"
         )
     selectors.campaign_get(account_id=account_id, campaign_id=campaign_id)
+    name = (new_group_name or "").strip()
+    if (
+        group_id is None
+        and name
+        and Group.objects.filter(
+            account_id=account_id, name=name, deleted_at__isnull=True
+        ).exists()
+    ):
+        # Also what a double submit of "new group" runs into: nothing changes.
+        raise ReportError(
+            _("Группа «%(name)s» уже есть — выберите её среди существующих.")
+            % {"name": name},
+            field="new_group_name",
+        )
     phones = list(
         selectors.recipient_phones(
             account_id=account_id, campaign_id=campaign_id, which=which

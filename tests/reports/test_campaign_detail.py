@@ -320,3 +320,23 @@ def test_the_breakdown_follows_refunds_although_it_is_cached(user, client_for, l
     services.campaign_cancel(campaign=c)
     after = client.get(url).content.decode()
     assert "0,00 ₽" in after and f"{c.cost}".replace(".", ",") + " ₽" not in after
+
+
+def test_a_double_submit_of_a_new_group_changes_nothing_the_second_time(
+    user, client_for, launch
+):
+    c = launch(user, ["+79161234567"])
+    client = client_for(user)
+    data = {
+        "target": "group",
+        "which": "delivered",
+        "group_mode": "new",
+        "new_group_name": "Клиенты",
+    }
+    assert (
+        client.post(f"/reports/campaigns/{c.pk}/recipients/", data).status_code == 302
+    )
+    again = client.post(f"/reports/campaigns/{c.pk}/recipients/", data)
+    assert again.status_code == 400
+    assert "уже есть" in again.content.decode()
+    assert Group.objects.filter(name="Клиенты").count() == 1
