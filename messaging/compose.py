@@ -407,3 +407,12 @@ def advertising_request_create(*, account, user, data: dict):
     return AdvertisingRequest.objects.create(
         account_id=account.pk, created_by=user, **{k: data[k] for k in fields}
     )
+
+
+def translit_table() -> dict[str, str]:
+    """``sms_text.transliterate``'s character table for the live counter (the
+    JS counts the transliterated text when "Транслитерация СМС" is on).  Case
+    does not change lengths, so capitals map to the lower-case forms."""
+    from .sms_text import _LOWER, _PUNCT
+
+    return {**_LOWER, **{k.upper(): v for k, v in _LOWER.items()}, **_PUNCT}

@@ -87,6 +87,7 @@ def _compose_context(request, form, **extra) -> dict:
         "custom_fields": compose.compose_custom_fields(account_id=account.pk),
         "promo_actions": form.fields["promo_action"].choices[1:],
         "default_sender": senders.default_sender(),
+        "translit": compose.translit_table(),
         **extra,
     }
 

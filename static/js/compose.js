@@ -45,6 +45,24 @@
   }
   window.countSms = countSms;
 
+  // sms_text.transliterate's table (rendered by the page): with "Транслитерация
+  // СМС" on, the counter counts the text as it will be sent.
+  var TRANSLIT = null;
+  var translitNode = document.getElementById("translit-table");
+  if (translitNode) {
+    try { TRANSLIT = JSON.parse(translitNode.textContent); } catch (e) { TRANSLIT = null; }
+  }
+  function transliterate(text) {
+    if (!TRANSLIT) return text;
+    var out = "";
+    for (var ch of text) {
+      var v = TRANSLIT[ch];
+      out += v === undefined ? ch : v;
+    }
+    return out;
+  }
+  window.transliterateForCount = transliterate;
+
   function changed() {
     document.body.dispatchEvent(new CustomEvent("compose-changed"));
   }
@@ -53,8 +71,11 @@
     var textarea = form.querySelector("textarea[name=text]");
     var box = form.querySelector("#sms-counter");
     if (!textarea || !box) return;
+    var translitBox = form.querySelector("input[name=transliterate]");
     function update() {
-      var r = countSms(textarea.value);
+      var value = textarea.value;
+      if (translitBox && translitBox.checked) value = transliterate(value);
+      var r = countSms(value);
       box.querySelector("[data-parts]").textContent = r.parts;
       box.querySelector("[data-left]").textContent = r.chars_left;
       box.querySelector("[data-per]").textContent = r.per_part;
@@ -67,6 +88,7 @@
       box.classList.toggle("multi", r.parts > 1);
     }
     textarea.addEventListener("input", update);
+    if (translitBox) translitBox.addEventListener("change", update);
     update();
   }
 

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from messaging.models import Campaign, Message
-from messaging.sms_text import count_sms
+from messaging.sms_text import count_sms, transliterate
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,6 +56,22 @@ def test_the_js_counter_matches_count_sms(page, make_user):
             py.chars,
             py.chars_left,
         ), text
+    for text in [
+        "Привет, Щукин!",
+        "ЖУК и Ёж",
+        "Съешь «щей» — №5…",
+        "Я" * 200,
+        "Цена 100 ₽",
+        "Їжак",
+    ]:
+        js = page.evaluate("t => countSms(transliterateForCount(t))", text)
+        py = count_sms(transliterate(text))
+        assert (js["encoding"], js["parts"], js["chars"], js["chars_left"]) == (
+            py.encoding,
+            py.parts,
+            py.chars,
+            py.chars_left,
+        ), text
 
 
 def test_compose_with_live_counter_substitution_preview_and_send(page, make_user):
@@ -88,6 +104,10 @@ def test_compose_with_live_counter_substitution_preview_and_send(page, make_user
     text.fill("Привет")
     assert counter.get_attribute("data-left") == "64"
     assert counter.locator("[data-encoding]").inner_text() == "UCS-2"
+    page.get_by_text("Транслитерация СМС").click()
+    assert counter.locator("[data-encoding]").inner_text() == "GSM-7"
+    assert counter.get_attribute("data-left") == "154"  # "Privet"
+    page.get_by_text("Транслитерация СМС").click()
     text.fill("я" * 71)
     assert counter.get_attribute("data-parts") == "2"
     assert counter.locator("[data-approx]").is_hidden()
