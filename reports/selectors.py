@@ -514,7 +514,7 @@ def by_source(*, account_id: int, filters: ReportFilters, kind) -> list[SourceRo
                 source,
                 str(labels.get(source, source)),
                 t["campaigns"],
-                t["cost"] or Decimal("0"),
+                Decimal(t["cost"] or 0).quantize(CENT),
                 [sum(own.get(s, 0) for s in col.statuses) for col in kind.columns],
                 sum(own.values()),
             )

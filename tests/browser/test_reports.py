@@ -124,6 +124,15 @@ def test_a_user_filters_reports_opens_a_campaign_and_exports_recipients(
         == f"/sms/send/?repeat={shoes.pk}"
     )
 
+    # R1: the other tabs.
+    page.goto("/reports/sms/sources/")
+    assert page.locator("tr[data-source='cabinet'] td.total").inner_text() == "4"
+    page.screenshot(path="var/screenshot-reports-sources.png", full_page=True)
+    page.get_by_role("link", name="Все сообщения").first.click()
+    page.wait_for_url(re.compile(r"/reports/sms/messages/"))
+    assert page.locator("tr[data-message]").count() == 4
+    page.screenshot(path="var/screenshot-reports-all-messages.png", full_page=True)
+
     # R7: charts.
     page.goto("/reports/sms/charts/")
     page.locator("#chart-status").wait_for()

@@ -75,6 +75,34 @@ def test_a_repeated_id_is_not_sent_twice(user, compat_for):
     assert again.json()["result"]["price"]["sum"] == float(price_8)
 
 
+def test_a_concurrent_send_of_the_same_id_answers_the_first(
+    user, compat_for, monkeypatch
+):
+    """Two requests with one id pass the idempotency lookup at the same time:
+    the unique client_ref rolls the second campaign back and it answers the
+    first one's message (simulated by hiding the first from the lookup)."""
+    from integrations import compat
+
+    api = compat_for(user)
+    first = api.send({"messages": [one(id="race")]}).json()["result"]["messages"][0]
+    after_first = balance(user)
+    real = compat._existing
+    calls = {"n": 0}
+
+    def stale_then_real(account_id, ids):
+        calls["n"] += 1
+        return {} if calls["n"] == 1 else real(account_id, ids)
+
+    monkeypatch.setattr(compat, "_existing", stale_then_real)
+    resp = api.send({"messages": [one(id="race"), one("79031234567", id="race-2")]})
+    results = resp.json()["result"]["messages"]
+    assert results[0]["smscId"] == first["smscId"] and results[0]["repeated"]
+    assert results[1]["success"] and "repeated" not in results[1]
+    assert Message.objects.filter(client_ref="race").count() == 1
+    price_2 = Message.objects.get(client_ref="race-2").price
+    assert balance(user) == after_first - price_2
+
+
 def test_ids_are_per_account(user, other_user, compat_for):
     compat_for(user).send({"messages": [one(id="same")]})
     resp = compat_for(other_user).send({"messages": [one(id="same")]})
@@ -249,24 +277,64 @@ def test_a_message_can_address_a_contact_group(user, other_user, compat_for):
         Contact.objects.create(account=user.account, group=group, phone=phone)
     theirs = Group.objects.create(account=other_user.account, name="Чужая")
     api = compat_for(user)
-    quote = api.send({"validate": True, "messages": [
-        {"recipientType": "group", "recipient": group.pk, "id": "g", "text": "Акция"}]})
+    quote = api.send(
+        {
+            "validate": True,
+            "messages": [
+                {
+                    "recipientType": "group",
+                    "recipient": group.pk,
+                    "id": "g",
+                    "text": "Акция",
+                }
+            ],
+        }
+    )
     result = quote.json()["result"]
     assert result["messages"][0]["recipients"] == 3 and result["price"]["sum"] > 0
     assert not Message.objects.exists()
-    resp = api.send({"messages": [
-        {"recipientType": "group", "recipient": group.pk, "id": "g", "text": "Акция"},
-        {"recipientType": "group", "recipient": theirs.pk, "id": "t", "text": "Акция"},
-        {"recipientType": "group", "recipient": "abc", "id": "x", "text": "Акция"},
-    ]})
+    resp = api.send(
+        {
+            "messages": [
+                {
+                    "recipientType": "group",
+                    "recipient": group.pk,
+                    "id": "g",
+                    "text": "Акция",
+                },
+                {
+                    "recipientType": "group",
+                    "recipient": theirs.pk,
+                    "id": "t",
+                    "text": "Акция",
+                },
+                {
+                    "recipientType": "group",
+                    "recipient": "abc",
+                    "id": "x",
+                    "text": "Акция",
+                },
+            ]
+        }
+    )
     results = resp.json()["result"]["messages"]
     assert results[0]["success"] and results[0]["campaignId"]
     assert results[1]["error"]["code"] == 404  # a foreign group is not found
     assert results[2]["error"]["code"] == 1001
     assert Message.objects.filter(campaign_id=results[0]["campaignId"]).count() == 3
     spent = Decimal("1000") - balance(user)
-    again = api.send({"messages": [
-        {"recipientType": "group", "recipient": group.pk, "id": "g", "text": "Акция"}]})
+    again = api.send(
+        {
+            "messages": [
+                {
+                    "recipientType": "group",
+                    "recipient": group.pk,
+                    "id": "g",
+                    "text": "Акция",
+                }
+            ]
+        }
+    )
     assert again.json()["result"]["messages"][0]["repeated"] is True
     assert Decimal("1000") - balance(user) == spent
     assert Campaign.objects.count() == 1
