@@ -718,6 +718,20 @@ def _recipients(items: list[Item], *, own_text: bool = True):
     ]
 
 
+def _integrity_errors() -> tuple[type[Exception], ...]:
+    # The engine writes messages with PostgreSQL COPY on the raw psycopg cursor,
+    # whose errors Django does not wrap.
+    try:
+        import psycopg
+
+        return (IntegrityError, psycopg.errors.IntegrityError)
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return (IntegrityError,)
+
+
+INTEGRITY_ERRORS = _integrity_errors()
+
+
 def _group_options(req: SendRequest, ttl, shorten) -> dict:
     options = dict(req.options)
     if ttl:
@@ -800,7 +814,7 @@ def _send_group(account, req: SendRequest, key, items: list[Item]) -> None:
             if not item.error:
                 item.error = (code, descr)
         return
-    except IntegrityError:
+    except INTEGRITY_ERRORS:
         # A concurrent request sent one of these ids first (the unique client_ref
         # rolled this campaign back whole): answer those, retry the rest once.
         ids = [i.client_id for i in items if i.client_id]
