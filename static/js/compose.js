@@ -199,6 +199,11 @@
     form.addEventListener("change", function (e) {
       if (!e.target.closest("dialog") && !e.target.closest(".insert-menu")) changed();
     });
+    // A prefilled form (repeat, template, error) shows its price right away.
+    var text = form.querySelector("textarea[name=text]");
+    if (text && text.value.trim() && document.getElementById("estimate")) {
+      window.setTimeout(changed, 300);
+    }
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setup);
