@@ -107,27 +107,26 @@ def ledger_post(
         new_balance = account.balance + amount
         if amount < 0 and not allow_negative and new_balance < -account.credit_limit:
             raise InsufficientFunds(-amount, account.balance + account.credit_limit)
-        if (
-            reference
-            and LedgerEntry.objects.filter(
-                account_id=account_id, kind=kind, reference=reference
-            ).exists()
-        ):
-            raise DuplicateEntry(reference)
-        try:
-            with transaction.atomic():
-                entry = LedgerEntry.objects.create(
-                    account_id=account_id,
-                    amount=amount,
-                    kind=kind,
-                    reason=reason[:300],
-                    reference=reference,
-                    service=service[:16],
-                    balance_after=new_balance,
-                    created_by=created_by,
-                )
-        except IntegrityError as exc:
-            raise DuplicateEntry(reference) from exc
+        entry = LedgerEntry(
+            account_id=account_id,
+            amount=amount,
+            kind=kind,
+            reason=reason[:300],
+            reference=reference,
+            service=service[:16],
+            balance_after=new_balance,
+            created_by=created_by,
+        )
+        if reference:
+            # The unique (account, kind, reference) constraint is the guard; the
+            # savepoint keeps the outer transaction usable after a duplicate.
+            try:
+                with transaction.atomic():
+                    entry.save(force_insert=True)
+            except IntegrityError as exc:
+                raise DuplicateEntry(reference) from exc
+        else:
+            entry.save(force_insert=True)
         Account.objects.filter(pk=account_id).update(balance=F("balance") + amount)
         _after_balance_change(account, old=account.balance, new=new_balance)
     return entry
