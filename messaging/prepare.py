@@ -32,6 +32,10 @@ from .timing import SendPlanner, parse_smooth, parse_ttl, parse_window
 log = logging.getLogger(__name__)
 S = MessageStatus
 CHUNK = 20000
+# write_chunk's answers besides a count: the campaign stopped being prepared
+# (cancelled), or another task is preparing it (this one must leave quietly).
+STOPPED = -1
+ELSEWHERE = -2
 
 MESSAGE_COLUMNS = (
     "account_id",
@@ -176,7 +180,8 @@ class Preparer:
     def write_chunk(self, entries: list[dict], consumed: int) -> int:
         """One transaction: render, price and write the messages of ``entries``
         and advance the campaign's position by ``consumed``.  Returns messages
-        written, or -1 when the campaign is no longer being prepared."""
+        written, ``STOPPED`` when the campaign is no longer being prepared, or
+        ``ELSEWHERE`` when another task moved its position."""
         now = timezone.now()
         with transaction.atomic():
             current = (
@@ -184,12 +189,13 @@ class Preparer:
                 .values_list("status", "prepared")
                 .get()
             )
-            if (
-                current[0]
-                not in (Campaign.Status.PREPARING, Campaign.Status.MODERATION)
-                or current[1] != self.campaign.prepared
+            if current[0] not in (
+                Campaign.Status.PREPARING,
+                Campaign.Status.MODERATION,
             ):
-                return -1
+                return STOPPED
+            if current[1] != self.campaign.prepared:
+                return ELSEWHERE
             recipients = self.rows_for(entries, now)
             ids = allocate_ids(len(recipients)) if not self.renderer.static else None
             messages = []
@@ -238,6 +244,7 @@ class Preparer:
             Campaign.objects.filter(pk=self.campaign.pk).update(
                 prepared=F("prepared") + consumed,
                 recipients=F("recipients") + len(messages),
+                heartbeat_at=now,
             )
             self.campaign.prepared += consumed
             self.campaign.recipients += len(messages)
@@ -319,14 +326,55 @@ def campaign_prepare(*, campaign_id: int) -> None:
         Campaign.Status.PREPARING,
         Campaign.Status.MODERATION,
     ) and not campaign.options.get("prepared_done"):
-        preparer = Preparer(campaign)
-        fields = STATIC_FIELDS if preparer.renderer.static else None
-        for entries in audience_entries(
-            campaign, start=campaign.prepared, fields=fields
-        ):
-            if preparer.write_chunk(entries, len(entries)) < 0:
-                break
+        from .services import LaunchError
+
+        try:
+            preparer = Preparer(campaign)
+            fields = STATIC_FIELDS if preparer.renderer.static else None
+            for entries in audience_entries(
+                campaign, start=campaign.prepared, fields=fields
+            ):
+                written = preparer.write_chunk(entries, len(entries))
+                if written == ELSEWHERE:
+                    return
+                if written == STOPPED:
+                    break
+        except LaunchError as exc:
+            # Found only now (e.g. a promo action cannot issue enough codes): the
+            # campaign stops, nothing is sent, the hold comes back at settlement.
+            campaign_abort(campaign=campaign, reason=exc.message)
     campaign_settle(campaign_id=campaign_id)
+
+
+def campaign_abort(*, campaign: Campaign, reason: str) -> None:
+    """Cancel a campaign that cannot be prepared, with the reason, and tell the
+    client."""
+    from cabinet.services import notification_create
+
+    from .statuses import set_statuses
+
+    with transaction.atomic():
+        locked(Campaign.objects.filter(pk=campaign.pk)).get()
+        rows = list(
+            locked(
+                Message.objects.filter(
+                    campaign_id=campaign.pk,
+                    status__in=[S.QUEUED, S.DEFERRED, S.MODERATION],
+                ).order_by("id")
+            ).values_list("id", "campaign_id", "status")
+        )
+        set_statuses(rows, S.CANCELLED, channel=campaign.channel, reason=reason[:200])
+        Campaign.objects.filter(pk=campaign.pk).update(
+            status=Campaign.Status.CANCELLED,
+            finished_at=timezone.now(),
+            moderation_note=reason[:300],
+        )
+        notification_create(
+            account_id=campaign.account_id,
+            kind="info",
+            title=f"Рассылка #{campaign.pk} не отправлена",
+            body=reason,
+        )
 
 
 def campaign_settle(*, campaign_id: int) -> None:

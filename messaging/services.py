@@ -9,6 +9,7 @@ This module is the public face: views, the API, the scheduler, scenarios and
 events call these functions.
 """
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -44,6 +45,7 @@ S = MessageStatus
 # transaction (an API call for one message answers with its final price);
 # larger ones and every group audience are prepared by a task.
 INLINE_PREPARE_LIMIT = 2000
+COUPON_COMMAND = re.compile(r"\[\s*couponcode\s*\]", re.IGNORECASE)
 MAX_PASTED_RECIPIENTS = 100000
 
 
@@ -174,6 +176,13 @@ def campaign_launch(
     options = _validated_options(dict(options or {}))
     if not text.strip() and not content:
         raise LaunchError("Введите текст сообщения.", field="text")
+    if COUPON_COMMAND.search(text) and not options.get("promo_action"):
+        raise LaunchError(
+            "В тексте есть [couponCode], но не выбрана промо-акция: выберите акцию "
+            "или уберите промокод из текста.",
+            code="promo_action_required",
+            field="text",
+        )
     if send_at is not None and timezone.is_naive(send_at):
         send_at = timezone.make_aware(send_at)
     sender = (

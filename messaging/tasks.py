@@ -1,6 +1,10 @@
 """Thin Celery wrappers: take ids, call a service."""
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
 
 from .gateways.base import Receipt
 
@@ -26,9 +30,18 @@ def dispatch_all() -> None:
     from . import registry
     from .models import Campaign
 
-    stalled = Campaign.objects.filter(
-        status__in=[Campaign.Status.PREPARING], options__settled__isnull=True
-    ).values_list("id", flat=True)[:100]
+    silent = timezone.now() - timedelta(seconds=60)
+    stalled = (
+        Campaign.objects.filter(
+            status__in=[Campaign.Status.PREPARING, Campaign.Status.MODERATION],
+            options__settled__isnull=True,
+        )
+        .filter(
+            Q(heartbeat_at__lt=silent)
+            | Q(heartbeat_at__isnull=True, created_at__lt=silent)
+        )
+        .values_list("id", flat=True)[:100]
+    )
     for campaign_id in stalled:
         prepare_campaign.delay(campaign_id)
     for kind in registry.all_channels():

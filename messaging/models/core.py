@@ -111,6 +111,9 @@ class Campaign(models.Model):
     # Message rows written so far by prepare (progress; equals ``recipients``
     # when preparation is complete).
     prepared = models.PositiveIntegerField(default=0)
+    # Last progress of preparation: a preparation silent for a minute lost its
+    # worker and is started again (messaging.tasks.dispatch_all).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Money taken at launch minus refunds so far.
     cost = models.DecimalField(_("стоимость"), max_digits=14, decimal_places=2,
                                default=Decimal("0"))

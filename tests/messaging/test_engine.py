@@ -405,3 +405,69 @@ def test_status_changes_are_announced_after_commit(user):
     message_id = campaign.messages.get().pk
     assert ("sending", "sent") in {(old, new) for mid, _cid, old, new in seen}
     assert (message_id, campaign.pk, "sent", "delivered") in seen
+
+
+def test_a_coupon_command_without_a_promo_action_is_refused(user):
+    with pytest.raises(services.LaunchError) as exc:
+        services.campaign_launch(
+            account=user.account,
+            channel="sms",
+            text="Ваш код: [couponCode]",
+            phones=["+79161234567"],
+        )
+    assert exc.value.code == "promo_action_required"
+    assert not Campaign.objects.exists()
+
+
+def test_a_campaign_that_fails_while_preparing_is_cancelled_and_refunded(
+    user, monkeypatch
+):
+    group = make_group(user.account, ["+79161110015", "+79161110025"])
+
+    def explode(self, entries, consumed):
+        raise services.LaunchError("Не хватает промокодов нужной длины.")
+
+    monkeypatch.setattr("messaging.prepare.Preparer.write_chunk", explode)
+    campaign = services.campaign_launch(
+        account=user.account, channel="sms", text="x", group_ids=[group.pk]
+    )
+    campaign.refresh_from_db()
+    assert campaign.status == "cancelled"
+    assert campaign.moderation_note == "Не хватает промокодов нужной длины."
+    account = assert_ledger_exact(user.account_id)
+    assert account.balance == Decimal("1000")
+    assert user.account.notifications.filter(title__contains="не отправлена").exists()
+
+
+def test_beat_restarts_only_preparations_that_went_silent(user, monkeypatch):
+    from messaging import tasks
+
+    group = make_group(user.account, ["+79161110015"])
+    monkeypatch.setattr("messaging.services._enqueue_prepare", lambda campaign_id: None)
+    campaign = services.campaign_launch(account=user.account, channel="sms", text="x",
+                                        group_ids=[group.pk])
+    started = []
+    monkeypatch.setattr(tasks.prepare_campaign, "delay", started.append)
+    monkeypatch.setattr(tasks.dispatch_channel, "delay", lambda channel: None)
+    Campaign.objects.filter(pk=campaign.pk).update(heartbeat_at=timezone.now())
+    tasks.dispatch_all()
+    assert started == []
+    Campaign.objects.filter(pk=campaign.pk).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=5))
+    tasks.dispatch_all()
+    assert started == [campaign.pk]
+
+
+def test_a_second_task_leaves_a_preparation_in_progress_alone(user, monkeypatch):
+    group = make_group(user.account, ["+79161110015", "+79161110025"])
+    monkeypatch.setattr("messaging.services._enqueue_prepare", lambda campaign_id: None)
+    campaign = services.campaign_launch(account=user.account, channel="sms", text="x",
+                                        group_ids=[group.pk])
+    # Another task has already moved the position: this one must not settle.
+    Campaign.objects.filter(pk=campaign.pk).update(prepared=1)
+    stale = Campaign.objects.get(pk=campaign.pk)
+    stale.prepared = 0
+    from messaging.prepare import ELSEWHERE
+
+    assert Preparer(stale).write_chunk([{"phone": "+79161110015"}], 1) == ELSEWHERE
+    assert Campaign.objects.get(pk=campaign.pk).status == "preparing"
