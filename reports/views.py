@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cabinet.permissions import CONTACTS, SEND, cabinet_view, can
@@ -15,15 +16,17 @@ from messaging.models import Campaign
 from . import exports, selectors, services
 from .filters import ReportFilterForm, chips, query_string
 from .forms import RecipientsExportForm, SaveFilterForm
+from .models import SavedFilter
 
 TABS = (
-    ("campaigns", "reports:channel_campaigns", "Рассылки"),
-    ("deferred", "reports:deferred", "Отложенные рассылки"),
-    ("messages", "reports:messages", "Все сообщения"),
-    ("charts", "reports:charts", "Графики"),
-    ("sources", "reports:sources", "По способу отправки"),
-    ("unsubscribed", "reports:unsubscribed", "Отписавшиеся"),
+    ("campaigns", "reports:channel_campaigns", gettext_lazy("Рассылки")),
+    ("deferred", "reports:deferred", gettext_lazy("Отложенные рассылки")),
+    ("messages", "reports:messages", gettext_lazy("Все сообщения")),
+    ("charts", "reports:charts", gettext_lazy("Графики")),
+    ("sources", "reports:sources", gettext_lazy("По способу отправки")),
+    ("unsubscribed", "reports:unsubscribed", gettext_lazy("Отписавшиеся")),
 )
+TAB_URLS = {code: url for code, url, _label in TABS}
 # The send form of each channel, for "Повторить рассылку" (R5).
 SEND_URLS = {"sms": "messaging:sms_send"}
 
@@ -51,7 +54,7 @@ def _report(request, kind, tab: str, *, default_period: str = "30") -> dict:
     tabs = [
         {
             "code": code,
-            "label": _(label),
+            "label": label,
             "href": reverse(url, args=[kind.code]) + (f"?{query}" if query else ""),
             "active": code == tab,
         }
@@ -219,12 +222,9 @@ def export(request, channel: str):
 @cabinet_view(SEND)
 def filter_save(request, channel: str):
     kind = _kind(channel)
-    back = (
-        request.POST.get("tab")
-        if request.POST.get("tab") in dict((c, u) for c, u, _l in TABS)
-        else "campaigns"
+    url = reverse(
+        TAB_URLS.get(request.POST.get("tab"), TAB_URLS["campaigns"]), args=[kind.code]
     )
-    url = reverse(dict((c, u) for c, u, _l in TABS)[back], args=[kind.code])
     form = SaveFilterForm(request.POST)
     query = query_string(request.POST)
     if not form.is_valid():
@@ -253,7 +253,7 @@ def filter_delete(request, channel: str, pk: int):
     kind = _kind(channel)
     try:
         services.saved_filter_delete(account_id=request.account.pk, filter_id=pk)
-    except services.SavedFilter.DoesNotExist:
+    except SavedFilter.DoesNotExist:
         raise Http404 from None
     flash.success(request, _("Фильтр удалён."))
     return redirect("reports:channel_campaigns", kind.code)
