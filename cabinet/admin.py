@@ -6,6 +6,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Sum
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from billing.services import DuplicateEntry, InsufficientFunds, ledger_post
@@ -59,7 +61,7 @@ class AccountAdmin(admin.ModelAdmin):
     list_filter = ("is_blocked", "is_trusted", "tariff_tier")
     list_editable = ("tariff_tier",)
     search_fields = ("name", "users__email")
-    readonly_fields = ("balance", "ledger_total")
+    readonly_fields = ("balance", "ledger_total", "effective_tier", "recent_ledger")
     inlines = [UserInline]
     change_form_template = "admin/cabinet/account/change_form.html"
     actions = ["block_accounts", "unblock_accounts"]
@@ -84,6 +86,38 @@ class AccountAdmin(admin.ModelAdmin):
     @admin.display(description=_("Сумма по журналу"))
     def ledger_total(self, obj):
         return obj.ledger_entries.aggregate(s=Sum("amount"))["s"] or Decimal("0")
+
+    @admin.display(description=_("Действующая ступень тарифа"))
+    def effective_tier(self, obj):
+        from billing.selectors import account_tier
+
+        how = _("назначена вручную") if obj.tariff_tier is not None else _("по балансу")
+        return f"{account_tier(obj)} ({how})"
+
+    @admin.display(description=_("Последние операции"))
+    def recent_ledger(self, obj):
+        rows = obj.ledger_entries.order_by("-created_at", "-id")[:15]
+        cells = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    timezone.localtime(e.created_at).strftime("%d.%m.%Y %H:%M"),
+                    e.amount,
+                    e.get_kind_display(),
+                    e.reason,
+                )
+                for e in rows
+            ),
+        )
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("Дата"),
+            _("Сумма"),
+            _("Тип"),
+            _("Описание"),
+            cells,
+        )
 
     def get_urls(self):
         return [

@@ -49,7 +49,8 @@ def test_staff_see_the_account_and_adjust_the_balance_with_a_reason(
     page = client.get(
         f"/admin/cabinet/account/{user.account_id}/change/"
     ).content.decode()
-    assert "Сумма по журналу" in page
+    assert "Сумма по журналу" in page and "Начальный баланс" in page
+    assert "по балансу" in page
     resp = client.post(
         f"/admin/cabinet/account/{user.account_id}/credit/",
         {"amount": "-200.00", "reason": "Возврат по претензии"},
