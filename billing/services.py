@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import secrets
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -380,7 +381,10 @@ def _payment_apply(payment: Payment, *, status: str, data: dict) -> str:
     now = timezone.now()
     txn = str(data.get("transaction", ""))[:64]
     if status == "succeeded":
-        if payment.status != S.PENDING:
+        # A payment we gave up waiting for can still succeed at the acquirer:
+        # the money was taken, so it is credited.
+        expired = payment.status == S.FAILED and payment.error == PAYMENT_EXPIRED
+        if payment.status != S.PENDING and not expired:
             return "duplicate"
         try:
             ledger_post(
@@ -440,6 +444,17 @@ def _payment_apply(payment: Payment, *, status: str, data: dict) -> str:
         )
         return "refunded"
     return "ignored"
+
+
+PAYMENT_EXPIRED = "Срок оплаты истёк"
+
+
+def payments_expire(*, older_than: timedelta = timedelta(hours=24)) -> int:
+    """Give up on payments left on the acquirer's page (the user closed it):
+    they become failed; a late success callback still credits them."""
+    return Payment.objects.filter(
+        status=Payment.Status.PENDING, created_at__lt=timezone.now() - older_than
+    ).update(status=Payment.Status.FAILED, error=PAYMENT_EXPIRED)
 
 
 def payment_refund(*, payment: Payment) -> None:

@@ -20,3 +20,10 @@ def acquirer_deliver_callback(self, url: str, body: str, signature: str) -> int:
     if resp.status_code >= 500:
         raise self.retry(countdown=30 * (2**self.request.retries))
     return resp.status_code
+
+
+@shared_task
+def payments_expire() -> int:
+    from .services import payments_expire as expire
+
+    return expire()

@@ -268,3 +268,29 @@ def test_the_acquirer_calls_back_over_http(live_server, settings, make_user):
     assert payment.status == "succeeded"
     assert _balance(user) == Decimal("1120.00")
     assert AcquirerCallback.objects.get().signature_ok
+
+
+def test_abandoned_payments_expire_and_a_late_success_still_credits(user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.services import payments_expire
+
+    old = Payment.objects.create(
+        account=user.account, method="card", amount=Decimal("90"), token="tok-old"
+    )
+    fresh = Payment.objects.create(
+        account=user.account, method="card", amount=Decimal("90"), token="tok-new"
+    )
+    Payment.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - timedelta(days=2)
+    )
+    assert payments_expire() == 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.status == "failed" and old.error == "Срок оплаты истёк"
+    assert fresh.status == "pending"
+    get_acquirer()._notify(token="tok-old", amount=Decimal("90.00"), status="succeeded")
+    old.refresh_from_db()
+    assert old.status == "succeeded" and _balance(user) == Decimal("1090.00")
