@@ -241,3 +241,19 @@ def test_act_with_a_bad_range_shows_an_error(client_for, user):
     )
     assert resp.status_code == 400
     assert "Начало периода позже его конца." in resp.content.decode()
+
+
+def test_invoice_and_payment_lists_have_fixed_query_counts(
+    client_for, user, with_requisites, django_assert_max_num_queries
+):
+    from billing.models import Payment
+
+    for i in range(25):
+        invoice_create(account=user.account, amount=Decimal(100 + i))
+        Payment.objects.create(
+            account=user.account, method="card", amount=Decimal("50"), token=f"t{i}"
+        )
+    client = client_for(user)
+    for url in ("/billing/documents/", "/billing/pay/"):
+        with django_assert_max_num_queries(12):
+            assert client.get(url).status_code == 200
