@@ -734,6 +734,7 @@ class _Derived:
         self.plan = ph.default_plan()
         self.find = self.plan.find
         self.by_entry: dict[int, tuple] = {}
+        self.ru_unknown = ("", "RU", "", ph.DEFAULT_TIMEZONE)
 
     def get(self, phone: str) -> tuple[str, str, str, str]:
         if len(phone) == 12 and phone[1] == "7":
@@ -748,6 +749,10 @@ class _Derived:
                         entry.timezone,
                     )
                 return found
+            if phone[2] == "9":
+                # A Russian mobile range missing from the plan (what lookup()
+                # answers too, without its slow path).
+                return self.ru_unknown
         info = ph.lookup(phone, self.plan)
         return (
             info.operator[:64],

@@ -161,7 +161,7 @@ def apply_filters(qs: QuerySet[Contact], filters: dict | None) -> QuerySet[Conta
         return qs
     q = (filters.get("q") or "").strip()
     if q:
-        qs = search_queryset(qs, q)
+        qs = qs.filter(search_q(q))
     for name in TEXT_FILTER_FIELDS:
         value = (
             (filters.get(name) or "").strip()
@@ -243,22 +243,6 @@ def _phone_q(digits: str) -> Q:
     return cond
 
 
-def _word_q(word: str) -> Q:
-    """A word is the start of the last name, first name or e-mail (the
-    indexed prefixes), or a known operator brand / region (exact)."""
-    cond = (
-        Q(last_upper__startswith=word.upper())
-        | Q(first_upper__startswith=word.upper())
-        | Q(email_lower__startswith=word.lower())
-    )
-    brand, region = _known_operator_region(word)
-    if brand:
-        cond |= Q(operator=brand)
-    if region:
-        cond |= Q(region=region)
-    return cond
-
-
 def _known_operator_region(word: str) -> tuple[str, str]:
     from .plan import ensure_plan
 
@@ -281,32 +265,100 @@ def _known_operator_region(word: str) -> tuple[str, str]:
 _PLAN_NAMES: dict[int, tuple[dict, dict]] = {}
 
 
-def search_queryset(qs: QuerySet[Contact], text: str) -> QuerySet[Contact]:
-    """Filter ``qs`` by a search text (C7).
+# Must be the expression of the index of migration 0007.
+FULL_NAME_SQL = (
+    "(upper(last_name || ' ' || first_name || ' ' || middle_name) COLLATE \"C\")"
+)
+FALLBACK_TIMEOUT_MS = 50
 
-    On PostgreSQL every condition is an indexed prefix search (migration
-    0005): a phone fragment matches the start or the end of the number, each
-    word the start of the last name, first name or e-mail (case-insensitive),
-    or an operator / region name.  Elsewhere (SQLite) the same words are
-    matched anywhere in more fields by a scan."""
+
+def search_queryset(qs: QuerySet[Contact], text: str) -> QuerySet[Contact]:
+    """Filter ``qs`` by a search text (C7) with indexed conditions only.
+
+    On PostgreSQL (indexes of migrations 0005/0007): a phone fragment matches
+    the start or the end of the number; an operator brand or region name of
+    the numbering plan matches those fields; other text matches the start of
+    "Фамилия Имя Отчество" (case-insensitive).  Elsewhere (SQLite) the text is
+    matched anywhere in more fields by a scan (``search_q``)."""
     text = " ".join(text.split())[:100]
     if not text:
         return qs
     if connection.vendor != "postgresql":
         return qs.filter(search_q(text))
-    from django.db.models.functions import Lower, Reverse, Upper
+    from django.db.models import CharField
+    from django.db.models.expressions import RawSQL
+    from django.db.models.functions import Reverse
 
     digits = _phone_digits(text)
     if digits:
         return qs.annotate(phone_rev=Reverse("phone")).filter(_phone_q(digits))
-    qs = qs.annotate(
-        last_upper=Upper("last_name"),
-        first_upper=Upper("first_name"),
-        email_lower=Lower("email"),
+    brand, region = _known_operator_region(text)
+    if brand or region:
+        return qs.filter(Q(operator=brand) if brand else Q(region=region))
+    full_name = RawSQL(FULL_NAME_SQL, [], output_field=CharField())
+    # Ordered like the index (account, full name, id): a page is an index
+    # range read that stops after a page of rows.
+    return (
+        qs.annotate(full_name=full_name)
+        .filter(full_name__startswith=text.upper())
+        .order_by("full_name", "id")
     )
-    for word in text.split()[:4]:
-        qs = qs.filter(_word_q(word))
-    return qs
+
+
+def contacts_search_page(
+    *, account_id: int, text: str, page: int = 1, per_page: int = 50
+) -> dict:
+    """One page of the search across groups, newest first, without a total.
+
+    The indexed search runs first; when it finds nothing (a first name, an
+    e-mail, a fragment from the middle of a field), the portable "anywhere"
+    search runs with a statement timeout on PostgreSQL, so an unselective
+    scan of a huge base ends with "уточните запрос" instead of a slow page."""
+    from django.db import OperationalError, transaction
+
+    offset = (max(1, page) - 1) * per_page
+    # Live groups as a literal list, not a join: the planner can then read the
+    # search index in order and stop after one page.
+    live = list(groups_live(account_id=account_id).values_list("pk", flat=True))
+    base = Contact.objects.filter(account_id=account_id, group_id__in=live).order_by(
+        "-id"
+    )
+    text = " ".join((text or "").split())[:100]
+    result = {
+        "items": [],
+        "has_next": False,
+        "number": max(1, page),
+        "timed_out": False,
+        "broad": False,
+    }
+    if not text:
+        return result
+    found = []
+    if not ("@" in text and connection.vendor == "postgresql"):
+        found = list(search_queryset(base, text)[offset : offset + per_page + 1])
+    if not found and connection.vendor == "postgresql" and not _phone_digits(text):
+        result["broad"] = True
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cur:
+                    cur.execute(f"SET LOCAL statement_timeout = {FALLBACK_TIMEOUT_MS}")
+                found = list(
+                    base.filter(search_q(text))[offset : offset + per_page + 1]
+                )
+        except OperationalError:
+            result["timed_out"] = True
+            found = []
+    items = found[:per_page]
+    names = dict(
+        Group.objects.filter(pk__in={c.group_id for c in items}).values_list(
+            "pk", "name"
+        )
+    )
+    for contact in items:
+        contact.group_name = names.get(contact.group_id, "")
+    result["items"] = items
+    result["has_next"] = len(found) > per_page
+    return result
 
 
 def search_q(text: str) -> Q:

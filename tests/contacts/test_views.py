@@ -198,6 +198,8 @@ def test_search_finds_by_phone_fragment_name_and_operator(
     assert "+79161234567" in web.get(url, {"q": "1234567"}).content.decode()
     page = web.get(url, {"q": "иванова анна"}).content.decode()
     assert "+79161234567" in page and "+79161234568" not in page
+    # A first name alone: the broad (time-boxed) search finds it.
+    assert "+79161234567" in web.get(url, {"q": "анна"}).content.decode()
     make_contact(group, "+79251112233", email="anna.k@example.com")
     page = web.get(url, {"q": "anna.k@"}).content.decode()
     assert "+79251112233" in page and "+79161234567" not in page
