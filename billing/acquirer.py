@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 # Test cards, as acquirers publish them.  Any other valid (Luhn) card succeeds.
 CARD_DECLINED = "4000000000000002"
@@ -69,18 +70,18 @@ class FakeAcquirer:
     ) -> Outcome:
         number = "".join(ch for ch in number if ch.isdigit())
         if not 13 <= len(number) <= 19 or not luhn_ok(number):
-            raise AcquirerError("Неверный номер карты.")
+            raise AcquirerError(_("Неверный номер карты."))
         try:
             month, year = (int(p) for p in exp.replace(" ", "").split("/"))
             year += 2000 if year < 100 else 0
             expires = dt.date(year, month, 1)
         except (ValueError, TypeError) as exc:
-            raise AcquirerError("Срок действия — в формате ММ/ГГ.") from exc
+            raise AcquirerError(_("Срок действия — в формате ММ/ГГ.")) from exc
         today = dt.date.today()
         if (expires.year, expires.month) < (today.year, today.month):
-            raise AcquirerError("Срок действия карты истёк.")
+            raise AcquirerError(_("Срок действия карты истёк."))
         if not (cvc.isdigit() and len(cvc) in (3, 4)):
-            raise AcquirerError("CVC — 3 цифры с обратной стороны карты.")
+            raise AcquirerError(_("CVC — 3 цифры с обратной стороны карты."))
         mask = f"{number[:4]} •••• {number[-4:]}"
         error = DECLINES.get(number, "")
         outcome = Outcome("failed" if error else "succeeded", error)
@@ -95,7 +96,7 @@ class FakeAcquirer:
 
     def pay_wallet(self, *, token: str, amount, wallet: str, approve: bool) -> Outcome:
         if wallet not in WALLETS:
-            raise AcquirerError("Неизвестный кошелёк.")
+            raise AcquirerError(_("Неизвестный кошелёк."))
         error = "" if approve else "Платёж отклонён в кошельке"
         outcome = Outcome("succeeded" if approve else "failed", error)
         self._notify(

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cabinet.models import Account
 
@@ -228,11 +229,11 @@ def _check_amount(amount) -> Decimal:
     try:
         amount = _quantize(amount)
     except (InvalidOperation, TypeError, ValueError) as exc:
-        raise BillingError("Неверная сумма.") from exc
+        raise BillingError(_("Неверная сумма.")) from exc
     if amount < Decimal("10"):
-        raise BillingError("Минимальная сумма — 10 ₽.")
+        raise BillingError(_("Минимальная сумма — 10 ₽."))
     if amount > MAX_PAYMENT:
-        raise BillingError("Сумма слишком велика.")
+        raise BillingError(_("Сумма слишком велика."))
     return amount
 
 
@@ -241,7 +242,7 @@ def invoice_create(*, account: Account, amount: Decimal, created_by=None) -> Inv
     amount = _check_amount(amount)
     requisites = Requisites.objects.filter(account=account).first()
     if requisites is None:
-        raise BillingError("Сначала заполните реквизиты в разделе «Документы».")
+        raise BillingError(_("Сначала заполните реквизиты в разделе «Документы»."))
     with transaction.atomic():
         invoice = Invoice.objects.create(
             account=account,
@@ -263,7 +264,7 @@ def invoice_mark_paid(*, invoice_id: int, staff_user=None) -> bool:
         if invoice.status == Invoice.Status.PAID:
             return False
         if invoice.status == Invoice.Status.CANCELLED:
-            raise BillingError("Счёт отменён.")
+            raise BillingError(_("Счёт отменён."))
         try:
             ledger_post(
                 account_id=invoice.account_id,
@@ -303,7 +304,7 @@ def payment_create(
     """A pending payment; the user is sent to the acquirer's page to pay it."""
     amount = _check_amount(amount)
     if method not in Payment.Method.values:
-        raise BillingError("Неизвестный способ оплаты.")
+        raise BillingError(_("Неизвестный способ оплаты."))
     return Payment.objects.create(
         account=account,
         amount=amount,
@@ -464,12 +465,12 @@ def payment_refund(*, payment: Payment) -> None:
 
     payment.refresh_from_db()
     if payment.status != Payment.Status.SUCCEEDED:
-        raise BillingError("Вернуть можно только оплаченный платёж.")
+        raise BillingError(_("Вернуть можно только оплаченный платёж."))
     balance = Account.objects.values_list("balance", flat=True).get(
         pk=payment.account_id
     )
     if balance < payment.amount:
-        raise BillingError("На балансе меньше суммы платежа — возврат невозможен.")
+        raise BillingError(_("На балансе меньше суммы платежа — возврат невозможен."))
     get_acquirer().refund(token=payment.token)
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import LoginCode, User
 from .net import ip_allowed
@@ -39,7 +40,7 @@ def login_code_send(*, user: User, ip: str | None = None) -> LoginCode:
     """Generate a 6-digit code, store its hash and send it by SMS through the
     normal pipeline (a free service message).  Rate-limited per user."""
     if not user.phone:
-        raise CodeError("В профиле не указан телефон для кода.")
+        raise CodeError(_("В профиле не указан телефон для кода."))
     limit, window = settings.LOGIN_CODE_RATE
     since = timezone.now() - timedelta(seconds=window)
     with transaction.atomic():
@@ -48,7 +49,7 @@ def login_code_send(*, user: User, ip: str | None = None) -> LoginCode:
         User.objects.select_for_update().filter(pk=user.pk).first()
         if LoginCode.objects.filter(user=user, created_at__gte=since).count() >= limit:
             raise CodeError(
-                "Слишком много запросов кода. Попробуйте через несколько минут."
+                _("Слишком много запросов кода. Попробуйте через несколько минут.")
             )
         code = f"{secrets.randbelow(10**6):06d}"
         now = timezone.now()
@@ -86,15 +87,15 @@ def login_code_verify(*, user: User, code: str) -> None:
             .first()
         )
         if row is None:
-            error = "Код не запрошен или уже использован. Запросите новый код."
+            error = _("Код не запрошен или уже использован. Запросите новый код.")
         elif row.expires_at <= timezone.now():
-            error = "Срок действия кода истёк. Запросите новый код."
+            error = _("Срок действия кода истёк. Запросите новый код.")
         elif row.attempts >= settings.LOGIN_CODE_MAX_ATTEMPTS:
-            error = "Превышено число попыток. Запросите новый код."
+            error = _("Превышено число попыток. Запросите новый код.")
         elif not (code.isdigit() and hmac.compare_digest(row.code_hash, _hash(code))):
             LoginCode.objects.filter(pk=row.pk).update(attempts=row.attempts + 1)
             left = settings.LOGIN_CODE_MAX_ATTEMPTS - row.attempts - 1
-            error = f"Неверный код. Осталось попыток: {left}."
+            error = _("Неверный код. Осталось попыток: %(n)d.") % {"n": left}
         else:
             LoginCode.objects.filter(pk=row.pk).update(used_at=timezone.now())
     if error:
@@ -136,9 +137,9 @@ def cabinet_user_remove(*, account, user_id: int, by: User) -> None:
             User.objects.select_for_update(), pk=user_id, account=account
         )
         if target.pk == by.pk:
-            raise SettingsError("Нельзя удалить самого себя.")
+            raise SettingsError(_("Нельзя удалить самого себя."))
         if target.role == "owner" and not _other_owners(account, target):
-            raise SettingsError("Нельзя удалить последнего владельца.")
+            raise SettingsError(_("Нельзя удалить последнего владельца."))
         target.delete()
 
 
@@ -154,7 +155,7 @@ def cabinet_user_role_set(*, account, user_id: int, role: str, by: User) -> User
             and role != "owner"
             and not _other_owners(account, target)
         ):
-            raise SettingsError("В аккаунте должен остаться хотя бы один владелец.")
+            raise SettingsError(_("В аккаунте должен остаться хотя бы один владелец."))
         target.role = role
         target.save(update_fields=["role"])
     return target
