@@ -243,6 +243,10 @@ class Renderer:
         if self.static:
             return self._static_text
         fields = fields or {}
+        own = fields.get("text")
+        if own is not None and isinstance(own, str):
+            # A recipient given with its own text (API, promo reminders) keeps it.
+            return self._finish(own)
         if self.contacts and fields.get("contact_id") in self.contacts:
             fields = {**fields, **self.contacts[fields["contact_id"]]}
         out = self._template.copy()
@@ -337,7 +341,7 @@ def build_renderer(campaign, *, preview: bool = False) -> Renderer:
     has_commands = bool(COMMAND.search(text))
     custom = custom_field_commands(account_id=account_id) if has_commands else {}
     contacts = _direct_contacts(campaign) if has_commands and not preview else None
-    return Renderer(
+    renderer = Renderer(
         text,
         transliterate_text=bool(options.get("transliterate")),
         extra=extra,
@@ -346,6 +350,16 @@ def build_renderer(campaign, *, preview: bool = False) -> Renderer:
         suffix=suffix,
         on_flush=on_flush,
         contacts=contacts,
+    )
+    if _has_own_texts(campaign):
+        renderer.static = False
+    return renderer
+
+
+def _has_own_texts(campaign) -> bool:
+    return any(
+        r.get("text") is not None
+        for r in (campaign.audience or {}).get("recipients") or []
     )
 
 

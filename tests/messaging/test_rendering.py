@@ -117,3 +117,21 @@ def test_promo_codes_are_issued_per_message_and_flushed(user):
     assert all(len(c) == 6 for c in codes.values())
     stored = dict(PromoCode.objects.filter(action=action).values_list("phone", "code"))
     assert stored == codes
+
+
+def test_recipients_with_their_own_text_keep_it(user):
+    from messaging.services import Recipient
+
+    campaign = services.campaign_launch(
+        account=user.account,
+        channel="sms",
+        text="Общий текст",
+        recipients=[
+            Recipient(phone="+79161234567", text="Свой текст"),
+            Recipient(phone="+79031112233"),
+        ],
+    )
+    assert dict(campaign.messages.values_list("phone", "text")) == {
+        "+79161234567": "Свой текст",
+        "+79031112233": "Общий текст",
+    }
