@@ -286,7 +286,9 @@ def services_rendered(
     paid_qs = qs.filter(kind__in=INCOME_KINDS)
     paid = (paid_qs.aggregate(s=Sum("amount"))["s"] or Decimal("0")).quantize(CENTS)
     payments = list(paid_qs[:200]) if with_payments else []
-    return ServicesReport(rows=rows, spent=spent, paid=paid, payments=payments)
+    return ServicesReport(
+        rows=rows, spent=spent.quantize(CENTS), paid=paid, payments=payments
+    )
 
 
 # --- reconciliation act (M6) -------------------------------------------------------
