@@ -27,3 +27,24 @@ def test_the_menu_links_to_the_sms_pages(client_for, user):
     page = client_for(user).get("/").content.decode()
     for name in PAGES[:7]:
         assert f'href="{reverse(name)}"' in page, name
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "sendername",
+        "campaigninmoderation",
+        "moderationtemplate",
+        "advertisingrequest",
+        "messagetemplate",
+        "schedule",
+        "greeting",
+        "campaignlink",
+    ],
+)
+def test_the_admin_moderation_console_opens(client, admin_user, user, model):
+    from messaging import senders
+
+    senders.sender_request(account=user.account, name="MyShop")
+    client.force_login(admin_user)
+    assert client.get(f"/admin/messaging/{model}/").status_code == 200
