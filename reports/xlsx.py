@@ -79,9 +79,11 @@ _STYLES = (
 
 
 def _workbook(title: str) -> str:
-    name = escape(_ILLEGAL.sub("", title))[:31] or "Sheet1"
+    # Truncate before escaping: a cut "&amp;" would be invalid XML.
+    name = _ILLEGAL.sub("", title)
     for ch in "[]:*?/\\":
         name = name.replace(ch, " ")
+    name = escape(name[:31].strip() or "Sheet1")
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
