@@ -171,6 +171,23 @@ def test_the_other_sms_pages_look_right(page, make_user):
     page.wait_for_url(re.compile(r"\?template=\d+"))
     assert page.get_by_label("Текст сообщения").input_value() == "Шаблонный текст"
 
+    page.goto("/sms/templates/")
+    page.get_by_text("Мой шаблон").wait_for()
+    page.screenshot(path="var/sms-templates.png", full_page=True)
+
+    page.goto("/sms/moderation-templates/")
+    page.get_by_role("button", name="Добавить шаблон").click()
+    dialog = page.locator("#mt-dialog")
+    dialog.get_by_label("Текст смс").fill("Ваш код для входа: ")
+    dialog.get_by_text("Подставить").click()
+    dialog.get_by_role("menuitem", name="любая фраза").click()
+    assert dialog.get_by_label("Текст смс").input_value() == (
+        "Ваш код для входа: [любая фраза]"
+    )
+    dialog.get_by_role("button", name="Продолжить").click()
+    page.locator("tr[data-mt]").get_by_text("На рассмотрении").wait_for()
+    page.screenshot(path="var/sms-moderation-templates.png", full_page=True)
+
     page.goto("/sms/scheduler/new/")
     for label in ("Сентябрь", "Октябрь", "Ноябрь", "Среда", "Четверг"):
         page.get_by_label(label, exact=True).check()
