@@ -417,11 +417,13 @@ def chart_data(*, account_id: int, filters: ReportFilters, kind) -> dict:
     index = {d: i for i, d in enumerate(days)}
     column_of = {s: col.code for col in kind.columns for s in col.statuses}
 
+    counters = CampaignCounter.objects.filter(
+        campaign__in=base.filter(channel=kind.code), count__gt=0
+    )
+    if filters.statuses:  # the status filter keeps only its column's series
+        counters = counters.filter(status__in=filters.statuses)
     counters = (
-        CampaignCounter.objects.filter(
-            campaign__in=base.filter(channel=kind.code), count__gt=0
-        )
-        .annotate(day=_campaign_day())
+        counters.annotate(day=_campaign_day())
         .values("day", "status")
         .annotate(n=Sum("count"))
     )

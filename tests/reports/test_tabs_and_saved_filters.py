@@ -195,3 +195,12 @@ def test_campaigns_tab_and_deferred_tab_show_campaign_send_time(
     assert Campaign.objects.get(pk=c.pk).send_at
     body = client_for(user).get("/reports/sms/deferred/").content.decode()
     assert "отправка " + timezone.localtime(c.send_at).strftime("%d.%m.%Y") in body
+
+
+def test_the_status_filter_keeps_only_its_series_in_the_charts(user, launch):
+    launch(user, ["+79161234567", "+79161230000"])
+    kind = registry.get_channel("sms")
+    form = ReportFilterForm({"status": "undelivered"}, kind=kind)
+    data = chart_data(account_id=user.account_id, filters=form.filters(), kind=kind)
+    assert sum(data["series"]["undelivered"]) == 1
+    assert sum(data["series"]["delivered"]) == 0
