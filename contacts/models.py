@@ -51,8 +51,17 @@ class Contact(models.Model):
         db_index=False,
         db_constraint=False,
     )
+    # No database FK constraint on group either: its deferred RI trigger ran
+    # once per imported row at COMMIT.  Contacts are written only by
+    # contacts.services / contacts.importer for a live group of the account,
+    # groups are soft-deleted, and the purge deletes a group's contacts before
+    # the group (Django's on_delete cascade covers ORM deletes).
     group = models.ForeignKey(
-        Group, on_delete=models.CASCADE, related_name="contacts", db_index=False
+        Group,
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        db_index=False,
+        db_constraint=False,
     )
     phone = models.CharField(_("номер телефона"), max_length=20)
     last_name = models.CharField(_("фамилия"), max_length=100, blank=True)
@@ -76,14 +85,13 @@ class Contact(models.Model):
         ordering = ["id"]
         verbose_name = _("контакт")
         verbose_name_plural = _("контакты")
-        indexes = [
-            models.Index(fields=["group", "id"]),
-        ]
-        # Migrations 0005/0006 add (account, phone): on PostgreSQL with
-        # text_pattern_ops (equality and prefix search), plus the C7 prefix
-        # indexes (account, reverse(phone) / upper(last_name) /
-        # upper(first_name) / lower(email)); one index per purpose keeps the
-        # COPY import cheap.
+        # Every index costs the COPY import, so there is one per purpose:
+        # the unique (group, phone) serves group pages (phone order) and
+        # duplicate checks; migrations 0005-0007 add, on PostgreSQL,
+        # (account, phone text_pattern_ops) for equality and "starts with",
+        # (account, reverse(phone)) for "ends with" and (account, full name
+        # COLLATE "C", id) for the search across groups; elsewhere a plain
+        # (account, phone).
         constraints = [
             models.UniqueConstraint(
                 fields=["group", "phone"], name="contact_unique_in_group"
