@@ -176,13 +176,6 @@ def campaign_launch(
     options = _validated_options(dict(options or {}))
     if not text.strip() and not content:
         raise LaunchError("Введите текст сообщения.", field="text")
-    if COUPON_COMMAND.search(text) and not options.get("promo_action"):
-        raise LaunchError(
-            "В тексте есть [couponCode], но не выбрана промо-акция: выберите акцию "
-            "или уберите промокод из текста.",
-            code="promo_action_required",
-            field="text",
-        )
     if send_at is not None and timezone.is_naive(send_at):
         send_at = timezone.make_aware(send_at)
     sender = (
@@ -198,6 +191,23 @@ def campaign_launch(
             f"Слишком много номеров в одном запросе: не более {MAX_PASTED_RECIPIENTS}.",
             code="too_many",
             field="phones",
+        )
+    own_texts = (
+        bool(direct)
+        and not ids
+        and not pasted
+        and all(r.text is not None for r in direct)
+    )
+    if (
+        COUPON_COMMAND.search(text)
+        and not options.get("promo_action")
+        and not own_texts
+    ):
+        raise LaunchError(
+            "В тексте есть [couponCode], но не выбрана промо-акция: выберите акцию "
+            "или уберите промокод из текста.",
+            code="promo_action_required",
+            field="text",
         )
     if not ids and not pasted and not direct:
         detail = "; ".join(f"{raw}: {why}" for raw, why in invalid[:5])
@@ -359,11 +369,10 @@ def campaign_quote(
         channel=channel,
         sender=sender or settings.DEFAULT_SENDER_NAME,
     )
-    from .rendering import Renderer
+    from .rendering import preview_renderer
 
-    renderer = Renderer(
-        text, transliterate_text=bool((options or {}).get("transliterate"))
-    )
+    # Short links, the chat link and promo codes rendered at their real length.
+    renderer = preview_renderer(account=account, text=text, options=options or {})
     seen: set[str] = set()
     units_total, total, count = 0, Decimal("0"), 0
     excluded = {"invalid": len(invalid), "blocked": 0, "duplicates": 0}
