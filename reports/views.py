@@ -292,7 +292,8 @@ def campaign_detail(request, pk: int):
             "detail": detail,
             "row": detail.row,
             "row_cells": list(zip(detail.row.cells, kind.columns, strict=True)),
-            "repeat_url": repeat_url(campaign),
+            "repeat_url": repeat_url(campaign) if can(request.user, SEND) else "",
+            "can_export_recipients": can(request.user, CONTACTS),
         },
     )
 

@@ -340,3 +340,13 @@ def test_a_double_submit_of_a_new_group_changes_nothing_the_second_time(
     assert again.status_code == 400
     assert "уже есть" in again.content.decode()
     assert Group.objects.filter(name="Клиенты").count() == 1
+
+
+def test_a_read_only_user_sees_no_repeat_or_export_to_group_buttons(
+    user, make_user, client_for, launch
+):
+    c = launch(user)
+    reader = make_user(account=user.account, role="readonly")
+    body = client_for(reader).get(f"/reports/campaigns/{c.pk}/").content.decode()
+    assert "Повторить рассылку" not in body and "Выгрузить абонентов" not in body
+    assert "Выгрузить в Excel" in body
