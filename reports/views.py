@@ -71,6 +71,7 @@ def _report(request, kind, tab: str, *, default_period: str = "30") -> dict:
         "query": query,
         "query_no_tag": query_string(request.GET, drop=("tag",)),
         "query_no_source": query_string(request.GET, drop=("source",)),
+        "query_no_status": query_string(request.GET, drop=("status",)),
         "saved": selectors.saved_filters(
             account_id=request.account.pk, channel=kind.code
         ),

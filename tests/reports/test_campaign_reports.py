@@ -292,3 +292,14 @@ def test_a_scheduled_campaign_without_messages_yet_is_deferred(user, client_for)
         send_at=timezone.now() + timedelta(days=2),
     )
     assert rows(client_for(user).get("/reports/sms/deferred/")) == [c.pk]
+
+
+def test_a_status_column_header_filters_by_that_status(user, client_for, launch):
+    launch(user, ["+79161234567"], tags=["a"])
+    b = launch(user, ["+79161230000"], tags=["a"])
+    client = client_for(user)
+    body = client.get("/reports/?tag=a").content.decode()
+    head = body.split('data-column="undelivered"')[1].split("</th>")[0]
+    link = head.split('href="')[1].split('"')[0].replace("&amp;", "&")
+    assert link == "?tag=a&status=undelivered"
+    assert rows(client.get("/reports/" + link)) == [b.pk]
