@@ -76,6 +76,7 @@ def _report(request, kind, tab: str, *, default_period: str = "30") -> dict:
             account_id=request.account.pk, channel=kind.code
         ),
         "channels": registry.all_channels(),
+        "count_cap": selectors.COUNT_CAP,
         "save_form": SaveFilterForm(),
         "can_save": can(request.user, SEND),
         "filter_errors": [e for errs in form.errors.values() for e in errs]

@@ -303,3 +303,13 @@ def test_a_status_column_header_filters_by_that_status(user, client_for, launch)
     link = head.split('href="')[1].split('"')[0].replace("&amp;", "&")
     assert link == "?tag=a&status=undelivered"
     assert rows(client.get("/reports/" + link)) == [b.pk]
+
+
+def test_the_total_stops_counting_at_the_cap(user, client_for, launch, monkeypatch):
+    from reports import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    for _ in range(3):
+        launch(user)
+    body = client_for(user).get("/reports/").content.decode()
+    assert "Показано 3 записей из более чем 2" in body
