@@ -213,6 +213,29 @@ def _notify(
     _email_account(account_id=account_id, subject=title, body=body)
 
 
+def _sms_owners(*, account_id: int, text: str) -> None:
+    """ "Об этом Вам придет уведомительное SMS": a free service SMS to the owners'
+    phones after the transaction commits.  A failed SMS never undoes a payment."""
+    from cabinet.models import Role, User
+
+    def send():
+        from messaging.services import LaunchError, service_sms_send
+
+        account = Account.objects.get(pk=account_id)
+        phones = set(
+            User.objects.filter(account_id=account_id, role=Role.OWNER, is_active=True)
+            .exclude(phone="")
+            .values_list("phone", flat=True)
+        )
+        for phone in sorted(phones):
+            try:
+                service_sms_send(account=account, phone=phone, text=text)
+            except LaunchError as exc:
+                log.warning("payment SMS to %s not sent: %s", phone, exc.message)
+
+    transaction.on_commit(send)
+
+
 # --- requisites and invoices (M6, M3) -----------------------------------------
 
 
@@ -278,6 +301,10 @@ def invoice_mark_paid(*, invoice_id: int, staff_user=None) -> bool:
             pass  # credited earlier; only the status was lost — fix the status
         Invoice.objects.filter(pk=invoice.pk).update(
             status=Invoice.Status.PAID, paid_at=timezone.now(), paid_by=staff_user
+        )
+        _sms_owners(
+            account_id=invoice.account_id,
+            text=f"Оплата по счёту № {invoice.number} зачислена: {invoice.amount} руб.",
         )
         _notify(
             account_id=invoice.account_id,
@@ -402,6 +429,10 @@ def _payment_apply(payment: Payment, *, status: str, data: dict) -> str:
             paid_at=now,
             acquirer_txn=txn,
             card_mask=str(data.get("card_mask", ""))[:24],
+        )
+        _sms_owners(
+            account_id=payment.account_id,
+            text=f"Баланс пополнен на {payment.amount} руб. (платёж #{payment.pk}).",
         )
         _notify(
             account_id=payment.account_id,

@@ -110,6 +110,10 @@ def test_invoice_pdf_has_cyrillic_text(client_for, user, with_requisites):
 
 
 def test_staff_mark_an_invoice_paid_once(client, user, staff, with_requisites):
+    from cabinet.models import User
+    from messaging.models import Message
+
+    User.objects.filter(pk=user.pk).update(phone="+79161234567")
     invoice = invoice_create(account=user.account, amount=Decimal("2500"))
     client.force_login(staff)
     for _ in range(2):
@@ -123,6 +127,12 @@ def test_staff_mark_an_invoice_paid_once(client, user, staff, with_requisites):
     assert Account.objects.get(pk=user.account_id).balance == Decimal("3500.00")
     assert LedgerEntry.objects.filter(reference=f"invoice:{invoice.pk}").count() == 1
     assert any(invoice.number in m.subject for m in mail.outbox)
+    assert (
+        Message.objects.filter(
+            phone="+79161234567", text__contains=invoice.number
+        ).count()
+        == 1
+    )
 
 
 def test_foreign_invoices_are_404_in_views_and_api(

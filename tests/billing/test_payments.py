@@ -26,6 +26,10 @@ def _start(client, amount="500", method="card", **extra):
 
 
 def test_card_payment_credits_the_balance_once_and_notifies(client_for, user):
+    from cabinet.models import User
+    from messaging.models import Message
+
+    User.objects.filter(pk=user.pk).update(phone="+79161234567")
     client = client_for(user)
     payment, page_url = _start(client, "500")
     assert page_url == f"/billing/acquirer/{payment.token}/"
@@ -44,6 +48,9 @@ def test_card_payment_credits_the_balance_once_and_notifies(client_for, user):
         == 1
     )
     assert any("Баланс пополнен" in m.subject for m in mail.outbox)
+    sms = Message.objects.get(phone="+79161234567")
+    assert "Баланс пополнен на 500.00 руб." in sms.text and sms.price == 0
+    assert _balance(user) == Decimal("1500.00")  # the SMS is free
     assert "Оплачен" in client.get(resp["Location"]).content.decode()
 
 
