@@ -402,6 +402,7 @@ def campaign_settle(*, campaign_id: int) -> None:
                 kind=LedgerKind.REFUND,
                 reason=f"Возврат разницы после подготовки рассылки #{campaign.pk}",
                 reference=f"campaign:{campaign.pk}:settle",
+                service=campaign.channel,
             )
         now = timezone.now()
         options = {**campaign.options, "settled": True, "prepared_done": True}
@@ -447,6 +448,7 @@ def _charge_or_cut(campaign: Campaign, diff: Decimal) -> Decimal:
             kind=LedgerKind.CHARGE,
             reason=f"Доплата за рассылку #{campaign.pk} после подготовки",
             reference=f"campaign:{campaign.pk}:settle",
+            service=campaign.channel,
         )
         return diff
     except InsufficientFunds as exc:
@@ -479,6 +481,7 @@ def _charge_or_cut(campaign: Campaign, diff: Decimal) -> Decimal:
             kind=LedgerKind.CHARGE,
             reason=f"Доплата за рассылку #{campaign.pk} после подготовки",
             reference=f"campaign:{campaign.pk}:settle",
+            service=campaign.channel,
         )
     return remaining
 

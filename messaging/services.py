@@ -263,6 +263,7 @@ def campaign_launch(
                     f"({campaign.get_source_display()})",
                     reference=f"campaign:{campaign.pk}",
                     created_by=created_by,
+                    service=channel,
                 )
             if inline:
                 _prepare_inline(campaign, charge=charge)

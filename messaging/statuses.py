@@ -212,15 +212,16 @@ def messages_refund(*, campaign_id: int) -> Decimal:
         for chunk in chunks([r[0] for r in rows], 5000):
             Message.objects.filter(id__in=chunk).update(refunded=True)
         if total > 0:
-            account_id = Campaign.objects.values_list("account_id", flat=True).get(
-                pk=campaign_id
-            )
+            account_id, channel = Campaign.objects.values_list(
+                "account_id", "channel"
+            ).get(pk=campaign_id)
             ledger_post(
                 account_id=account_id,
                 amount=total,
                 kind=LedgerKind.REFUND,
                 reason=f"Возврат за отмененные сообщения (рассылка #{campaign_id}, "
                 f"{len(rows)} шт.)",
+                service=channel,
             )
             Campaign.objects.filter(pk=campaign_id).update(cost=F("cost") - total)
     return total
