@@ -36,7 +36,8 @@ def _setup(total: int):
     user = User.objects.filter(email=EMAIL).first()
     if user is not None:
         groups = list(Group.objects.filter(account=user.account).order_by("id"))
-        if sum(g.size for g in groups) == total:
+        stored = Contact.objects.filter(account_id=user.account_id).count()
+        if sum(g.size for g in groups) == total == stored:
             return user, groups
         Contact.objects.filter(account_id=user.account_id)._raw_delete("default")
         user.account.delete()

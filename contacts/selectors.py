@@ -415,23 +415,6 @@ def group_contacts(
     return apply_filters(qs, filters)
 
 
-def contacts_search(
-    *,
-    account_id: int,
-    text: str = "",
-    filters: dict | None = None,
-    group_ids: Iterable[int] | None = None,
-) -> QuerySet[Contact]:
-    """Contacts of all live groups matching ``text`` in any field (C7)."""
-    qs = Contact.objects.filter(account_id=account_id, group__deleted_at__isnull=True)
-    if group_ids:
-        qs = qs.filter(group_id__in=list(group_ids))
-    if text:
-        qs = search_queryset(qs, text)
-    qs = apply_filters(qs, filters)
-    return qs.select_related("group").order_by("-id")
-
-
 def contacts_in_groups(
     *, account_id: int, group_ids: Iterable[int], filters: dict | None = None
 ) -> QuerySet[Contact]:

@@ -38,7 +38,7 @@ from .models import Contact, CustomField, Group, ImportJob
 PAGE_SIZE = 50
 # A filtered group page counts at most this many matches (COUNT over a
 # LIMITed subquery), so a filter on a million-contact group stays fast.
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 class CappedPaginator(Paginator):
