@@ -265,31 +265,35 @@ def _seed(messages, campaigns, big_share):
     with transaction.atomic():
         created = Campaign.objects.bulk_create(objs, batch_size=1000)
     fields = {f.column: f for f in Message._meta.concrete_fields if f.column != "id"}
+    # k varies per message and per campaign, so even two-message campaigns get
+    # a realistic mix of statuses.
+    k = "((c.id * 7919 + g.i) %% 100)"
     exprs = {
-        "account_id": "%(account)s",
-        "campaign_id": "%(campaign)s",
-        "channel": "'sms'",
-        "phone": "'+7916' || lpad((g %% 10000000)::text, 7, '0')",
-        "sender": "%(sender)s",
-        "text": "%(text)s",
+        "account_id": "c.account_id",
+        "campaign_id": "c.id",
+        "channel": "c.channel",
+        "phone": "'+7916' || lpad(((c.id * 1000 + g.i) %% 10000000)::text, 7, '0')",
+        "sender": "c.sender",
+        "text": "c.text",
         "parts": "1",
         "price": "2.77",
         "status": (
-            "CASE WHEN g %% 100 < 80 THEN 'delivered' WHEN g %% 100 < 85 THEN "
-            "'clicked' WHEN g %% 100 < 93 THEN 'undelivered' WHEN g %% 100 < 96 "
-            "THEN 'sent' WHEN g %% 100 < 98 THEN 'failed' ELSE 'expired' END"
+            f"CASE WHEN {k} < 80 THEN 'delivered' WHEN {k} < 85 THEN 'clicked' "
+            f"WHEN {k} < 93 THEN 'undelivered' WHEN {k} < 96 THEN 'sent' "
+            f"WHEN {k} < 98 THEN 'failed' ELSE 'expired' END"
         ),
-        "reason": "CASE WHEN g %% 100 BETWEEN 85 AND 92 THEN 'Абонент не найден' "
-        "ELSE '' END",
-        "refunded": "(g %% 100 >= 96)",
-        "operator": "(%(operators)s::text[])[1 + g %% 4]",
+        "reason": (
+            f"CASE WHEN {k} BETWEEN 85 AND 92 THEN 'Абонент не найден' ELSE '' END"
+        ),
+        "refunded": f"({k} >= 96)",
+        "operator": "(%(operators)s::text[])[1 + g.i %% 4]",
         "country": "'RU'",
-        "created_at": "%(at)s",
-        "send_at": "%(at)s",
-        "sent_at": "%(at)s + interval '1 minute'",
-        "status_at": "%(at)s + interval '2 minutes'",
+        "created_at": "c.created_at",
+        "send_at": "c.created_at",
+        "sent_at": "c.created_at + interval '1 minute'",
+        "status_at": "c.created_at + interval '2 minutes'",
     }
-    columns, values, params = [], [], {}
+    columns, values, params = [], [], {"operators": list(OPERATORS)}
     for column, f in fields.items():
         columns.append(column)
         if column in exprs:
@@ -301,29 +305,29 @@ def _seed(messages, campaigns, big_share):
                 None if default is None else f.get_db_prep_value(default, connection)
             )
             values.append(f"%({key})s")
+    # One statement per batch of campaigns (about a million messages each),
+    # rows in campaign order as prepare writes them.
     sql = (
         f"INSERT INTO messaging_message ({', '.join(columns)}) "
-        f"SELECT {', '.join(values)} FROM generate_series(1, %(n)s) AS g"
+        f"SELECT {', '.join(values)} FROM messaging_campaign c "
+        "CROSS JOIN LATERAL generate_series(1, c.recipients) AS g(i) "
+        "WHERE c.id = ANY(%(ids)s) ORDER BY c.id, g.i"
     )
+    batches, batch, size = [], [], 0
+    for c in created:
+        batch.append(c.pk)
+        size += c.recipients
+        if size >= 1_000_000:
+            batches.append(batch)
+            batch, size = [], 0
+    if batch:
+        batches.append(batch)
     with connection.cursor() as cur:
-        cur.execute(
-            "SET session_replication_role = replica"
-        )  # no FK triggers while seeding
+        # No FK triggers while seeding (every row is valid by construction).
+        cur.execute("SET session_replication_role = replica")
         try:
-            for c in created:
-                cur.execute(
-                    sql,
-                    {
-                        **params,
-                        "account": user.account_id,
-                        "campaign": c.pk,
-                        "sender": c.sender,
-                        "text": c.text,
-                        "at": c.created_at,
-                        "operators": list(OPERATORS),
-                        "n": c.recipients,
-                    },
-                )
+            for ids in batches:
+                cur.execute(sql, {**params, "ids": ids})
         finally:
             cur.execute("SET session_replication_role = DEFAULT")
         statuses = [s for s in MessageStatus.values if s != "sending"]
