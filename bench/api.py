@@ -54,6 +54,9 @@ def add_arguments(parser):
     )
 
 
+SERVER_LOG = Path(settings.VAR_DIR) / "bench-api-server.log"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -116,18 +119,22 @@ def _start_server(
         "--backlog",
         "2048",
     ]
+    # The server's log goes to a file: a pipe nobody reads would fill up and
+    # block the workers.
+    log = open(SERVER_LOG, "wb")  # noqa: SIM115 - closed by _stop_server
     proc = subprocess.Popen(
         cmd,
         cwd=str(Path(settings.BASE_DIR)),
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
+    proc.log_file = log
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(
-                "gunicorn exited: " + proc.stderr.read().decode()[-2000:]
+                "gunicorn exited: " + SERVER_LOG.read_text(errors="replace")[-2000:]
             )
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -148,6 +155,7 @@ def _stop_server(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    proc.log_file.close()
 
 
 def _post(conn, key: str, body: bytes) -> tuple[int, dict]:
@@ -261,6 +269,9 @@ def run(
     warmup: int = 200,
     accounts: int = 1,
 ) -> dict:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)  # the bench database follows the code
     keys = [_setup_account()[1] for _ in range(max(accounts, 1))]
     key = keys[0]
     redis_url = _redis_url(redis_db)
