@@ -8,7 +8,11 @@ happens outside DRF views under ``/api/`` (unknown URLs, server errors)."""
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+)
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -104,6 +108,11 @@ def _message_for(exc, context) -> str:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent):
+        return Response(
+            error_body("request_too_large", "Слишком большое тело запроса."),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Не найдено.")
     elif isinstance(exc, PermissionDenied):

@@ -62,6 +62,11 @@ COMMON = {
         "conflict",
         "Рассылка уже завершена.",
     ),
+    "413": (
+        "Тело запроса больше допустимого (5 МБ)",
+        "request_too_large",
+        "Слишком большое тело запроса.",
+    ),
     "415": (
         "Тип содержимого не поддерживается",
         "unsupported_media_type",
@@ -112,7 +117,7 @@ def add_error_responses(result, generator, request, public):
                 continue
             responses = operation["responses"]
             for status, (description, code, message) in COMMON.items():
-                if status in ("409", "415") and method not in UNSAFE:
+                if status in ("409", "413", "415") and method not in UNSAFE:
                     continue
                 if status not in responses:
                     responses[status] = _response(description, code, message, status)

@@ -57,6 +57,14 @@ def test_400_for_malformed_json(user, api_client_for):
     assert_error(resp, 400, "parse_error")
 
 
+def test_413_for_an_oversized_body(user, api_client_for, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    api = api_client_for(user)
+    body = '{"phone": "+79161234567", "text": "%s"}' % ("x" * 5000)
+    resp = api.post("/api/v1/sms/send/", body, content_type="application/json")
+    assert_error(resp, 413, "request_too_large")
+
+
 def test_429_with_retry_after(user, api_client_for, settings):
     settings.API_RATE_LIMIT = "2/m"
     api = api_client_for(user)
