@@ -301,6 +301,10 @@ CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
     "task": "integrations.tasks.webhooks_deliver_due",
     "schedule": float(os.environ.get("WEBHOOK_INTERVAL", "5")),
 }
+CELERY_BEAT_SCHEDULE["purge-webhooks"] = {
+    "task": "integrations.tasks.webhooks_purge",
+    "schedule": 24 * 3600.0,
+}
 SPECTACULAR_SETTINGS["DESCRIPTION"] = (
     "REST API v1 of the bulk-messaging cabinet. Authenticate with "
     "`Authorization: Token <key>` (a key from the cabinet's API page, scope "

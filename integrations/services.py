@@ -563,3 +563,19 @@ def webhook_test(*, account: Account) -> WebhookEvent | None:
             "sent_at": timezone.now().isoformat(),
         },
     )
+
+
+def webhook_history_purge(*, days: int = 30) -> int:
+    """Drop delivered or abandoned events and log rows older than ``days``
+    (pending events are kept whatever their age).  Returns rows deleted."""
+    cutoff = timezone.now() - timedelta(days=days)
+    events, _ = WebhookEvent.objects.filter(
+        created_at__lt=cutoff,
+        state__in=[WebhookEvent.State.DELIVERED, WebhookEvent.State.FAILED],
+    ).delete()
+    deliveries, _ = (
+        WebhookDelivery.objects.filter(created_at__lt=cutoff)
+        .exclude(events__state=WebhookEvent.State.PENDING)
+        .delete()
+    )
+    return events + deliveries

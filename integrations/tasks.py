@@ -20,3 +20,11 @@ def webhook_deliver(endpoint_id: int) -> int:
     from .services import webhook_deliver as deliver
 
     return deliver(endpoint_id=endpoint_id)
+
+
+@shared_task(ignore_result=True)
+def webhooks_purge() -> int:
+    """Daily (beat): keep the outbox and the delivery log to 30 days."""
+    from .services import webhook_history_purge
+
+    return webhook_history_purge(days=30)

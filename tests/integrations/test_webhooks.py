@@ -239,3 +239,32 @@ def test_secret_rotation_changes_the_signature(user):
     endpoint = services.webhook_save(account=user.account, url="https://example.com/h")
     old = endpoint.secret
     assert services.webhook_secret_rotate(account=user.account).secret != old
+
+
+def test_old_history_is_purged_but_pending_events_are_kept(user):
+    from integrations.tasks import webhooks_purge
+
+    endpoint = services.webhook_save(account=user.account, url="https://example.com/h")
+    old = timezone.now() - timedelta(days=40)
+    delivery = WebhookDelivery.objects.create(
+        account=user.account, endpoint=endpoint, url=endpoint.url, created_at=old
+    )
+    WebhookEvent.objects.create(
+        account=user.account,
+        endpoint=endpoint,
+        created_at=old,
+        state="delivered",
+        delivery=delivery,
+    )
+    pending = WebhookEvent.objects.create(
+        account=user.account, endpoint=endpoint, created_at=old
+    )
+    recent = WebhookEvent.objects.create(
+        account=user.account, endpoint=endpoint, state="delivered"
+    )
+    assert webhooks_purge() == 2
+    assert set(WebhookEvent.objects.values_list("pk", flat=True)) == {
+        pending.pk,
+        recent.pk,
+    }
+    assert not WebhookDelivery.objects.exists()
