@@ -287,3 +287,30 @@ def test_menu_links_of_the_api_section_answer(user, client_for):
         "api-docs",
     ):
         assert client.get(reverse(name)).status_code == 200, name
+
+
+def test_webhook_log_query_count_does_not_grow(
+    user, client_for, django_assert_max_num_queries
+):
+    endpoint = services.webhook_save(account=user.account, url="https://example.com/h")
+    WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                account=user.account,
+                endpoint=endpoint,
+                url=endpoint.url,
+                events_count=i,
+                success=bool(i % 2),
+                status_code=200,
+            )
+            for i in range(60)
+        ]
+    )
+    client = client_for(user)
+    with django_assert_max_num_queries(12):
+        resp = client.get("/api-settings/webhooks/")
+    assert resp.content.decode().count("data-delivery=") == 30
+    with django_assert_max_num_queries(12):
+        resp = client.get("/api-settings/webhooks/?page=2", HTTP_HX_REQUEST="true")
+    html = resp.content.decode()
+    assert html.count("data-delivery=") == 30 and "<html" not in html
