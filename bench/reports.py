@@ -342,8 +342,9 @@ def _seed(messages, campaigns, big_share):
         )
         cur.execute(
             "UPDATE messaging_campaign c SET cost = m.cost FROM (SELECT campaign_id, "
-            "coalesce(sum(price) FILTER (WHERE NOT refunded), 0) AS cost FROM messaging_message "
-            "WHERE account_id = %s GROUP BY 1) m WHERE m.campaign_id = c.id",
+            "coalesce(sum(price) FILTER (WHERE NOT refunded), 0) AS cost "
+            "FROM messaging_message WHERE account_id = %s GROUP BY 1) m "
+            "WHERE m.campaign_id = c.id",
             [user.account_id],
         )
         for table in (
