@@ -842,8 +842,7 @@ def run(job, *, progress=None) -> ImportStats:
     if fio_col is not None:
         mapped |= {"last_name", "first_name", "middle_name"}
     derived = _Derived()
-    normalize = ph.normalize_phone
-    invalid_phone = ph.InvalidPhone
+    normalize_many = ph.normalize_many
     update = job.policy == "update"
     stats = ImportStats()
     report = _ErrorReport(Path(job.path).with_name(f"errors-{job.pk}.csv"), header)
@@ -883,18 +882,19 @@ def run(job, *, progress=None) -> ImportStats:
                     accepted: list[tuple[int, str, tuple]] = []
                     accept = accepted.append
                     blank = dupes = 0
+                    raws = [r[phone_col] if phone_col < len(r) else None for r in chunk]
+                    normalized = normalize_many(raws)
                     for i, row in enumerate(chunk):
-                        raw = row[phone_col] if phone_col < len(row) else None
+                        raw = raws[i]
                         if raw is None or raw == "":
                             if any(v not in (None, "") for v in row):
                                 report.add(rownum + i, ph.REASON_EMPTY, row)
                             else:
                                 blank += 1
                             continue
-                        try:
-                            phone = normalize(raw)
-                        except invalid_phone as exc:
-                            report.add(rownum + i, exc.reason, row)
+                        phone = normalized[i]
+                        if phone.__class__ is not str:
+                            report.add(rownum + i, phone.reason, row)
                             continue
                         if phone in seen:
                             dupes += 1
@@ -943,8 +943,13 @@ class _CopyWriter:
     def __enter__(self):
         self.connection.ensure_connection()
         self.cursor = self.connection.connection.cursor()
+        # A worker thread sends the data and waits on the socket while this
+        # thread keeps parsing: the server's indexing overlaps with our work.
+        from psycopg.copy import QueuedLibpqWriter
+
         self.copy_cm = self.cursor.copy(
-            f"COPY contacts_contact ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
+            f"COPY contacts_contact ({', '.join(_COPY_COLUMNS)}) FROM STDIN",
+            writer=QueuedLibpqWriter(self.cursor),
         )
         self.copy = self.copy_cm.__enter__()
         return self

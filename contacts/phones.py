@@ -69,6 +69,7 @@ __all__ = [
     "default_plan",
     "extract_phones",
     "lookup",
+    "normalize_many",
     "normalize_phone",
     "operator_brand",
     "parse_registry_csv",
@@ -173,6 +174,56 @@ def normalize_phone(raw: str | int | float, default_region: str = "RU") -> str:
     if fast is not None:
         return fast
     return _normalize_with_phonenumbers(text, default_region, raw)
+
+
+def normalize_many(values: Iterable[object], default_region: str = "RU") -> list:
+    """:func:`normalize_phone` over many values (an import column): a list with
+    the E.164 string or the :class:`InvalidPhone` for each value.
+
+    Same results as calling :func:`normalize_phone` one by one (the Russian
+    fast path is inlined for text and whole-number cells, everything else
+    goes through it), at a fraction of the per-value call overhead.
+    """
+    if default_region != "RU":
+        return [_normalize_or_error(v, default_region) for v in values]
+    shape = _FAST_SHAPE.fullmatch
+    delete = _FAST_DELETE
+    mobile = _RU_MOBILE.fullmatch
+    out: list = []
+    append = out.append
+    for raw in values:
+        cls = raw.__class__
+        if cls is str:
+            text = raw.strip()
+        elif cls is float and raw.is_integer() and raw > 0:
+            text = str(int(raw))
+        elif cls is int and raw > 0:
+            text = str(raw)
+        else:
+            append(_normalize_or_error(raw, default_region))
+            continue
+        national = None
+        if shape(text):
+            digits = text.translate(delete)
+            plus = text[0] == "+"
+            if len(digits) == 11:
+                first = digits[0]
+                if first == "7" or (first == "8" and not plus):
+                    national = digits[1:]
+            elif len(digits) == 10 and not plus and digits[0] == "9":
+                national = digits
+        if national is not None and mobile(national):
+            append("+7" + national)
+        else:
+            append(_normalize_or_error(raw, default_region))
+    return out
+
+
+def _normalize_or_error(raw: object, region: str):
+    try:
+        return normalize_phone(raw, region)
+    except InvalidPhone as exc:
+        return exc
 
 
 def _coerce(raw: object) -> str:

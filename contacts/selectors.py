@@ -239,7 +239,10 @@ def _phone_q(digits: str) -> Q:
         prefixes.add("+7" + digits)
     cond = Q(phone_rev__startswith=digits[::-1])
     for prefix in prefixes:
-        cond |= Q(phone__startswith=prefix)
+        # A range, not LIKE: the (group, phone) btree serves it whatever the
+        # collation (numbers are "+" and digits only).
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        cond |= Q(phone__gte=prefix, phone__lt=upper)
     return cond
 
 

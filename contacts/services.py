@@ -345,9 +345,15 @@ def group_add_phones(
         _insert_phones(account_id=account_id, group=group, phones=phones)
         touched = {group.pk}
         if remove_from_other_groups and phones:
+            # By group ids: the unique (group, phone) index finds the rows.
+            group_ids = list(
+                Group.objects.filter(account_id=account_id)
+                .exclude(pk=group.pk)
+                .values_list("pk", flat=True)
+            )
             others = Contact.objects.filter(
-                account_id=account_id, phone__in=phones
-            ).exclude(group_id=group.pk)
+                account_id=account_id, group_id__in=group_ids, phone__in=phones
+            )
             touched |= set(others.values_list("group_id", flat=True))
             others.delete()
         refresh_sizes(touched)

@@ -783,3 +783,26 @@ def test_lookup_speed_smoke():
     for number in numbers:
         lookup(number, plan)
     assert time.perf_counter() - started < 1.0
+
+
+def test_normalize_many_gives_what_normalize_phone_gives_one_by_one():
+    values = phones._benchmark_inputs(5000, seed=7) + [
+        " +7 916 123-45-67 ",
+        79161234567.0,
+        79161234567,
+        -1,
+        0.5,
+        None,
+        True,
+        "+8 916 123 45 67",
+        "79161234567.0",
+        "",
+        "+380 44 123 4567",
+    ]
+    for value, got in zip(values, phones.normalize_many(values), strict=True):
+        try:
+            expected = phones.normalize_phone(value)
+        except phones.InvalidPhone as exc:
+            assert isinstance(got, phones.InvalidPhone) and got.reason == exc.reason
+        else:
+            assert got == expected
