@@ -314,3 +314,28 @@ def test_webhook_log_query_count_does_not_grow(
         resp = client.get("/api-settings/webhooks/?page=2", HTTP_HX_REQUEST="true")
     html = resp.content.decode()
     assert html.count("data-delivery=") == 30 and "<html" not in html
+
+
+def test_an_operator_cannot_see_the_secret_or_change_settings(
+    user, make_user, client_for
+):
+    endpoint = services.webhook_save(account=user.account, url="https://example.com/h")
+    operator = make_user(account=user.account, role="operator")
+    client = client_for(operator)
+    html = client.get("/api-settings/webhooks/").content.decode()
+    assert "https://example.com/h" in html and endpoint.secret not in html
+    assert (
+        client.post(
+            "/api-settings/webhooks/", {"url": "https://x.example/"}
+        ).status_code
+        == 403
+    )
+    assert client.post("/api-settings/webhooks/secret/").status_code == 403
+    assert (
+        client.post(
+            "/api-settings/protocol/", {"login": "abc", "password": "secret-123"}
+        ).status_code
+        == 403
+    )
+    assert WebhookEndpoint.objects.get().url == "https://example.com/h"
+    assert WebhookEndpoint.objects.get().secret == endpoint.secret
