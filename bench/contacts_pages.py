@@ -97,6 +97,7 @@ def run(contacts, keep=False, **_):
         "group_filter_name": _measure(client, detail, {"q": "Петрова"}),
         "search_phone_fragment": _measure(client, search, {"q": "1234567"}),
         "search_full_phone": _measure(client, search, {"q": "+7 900 012 34 56"}),
+        "search_phone_prefix_10k_matches": _measure(client, search, {"q": "8 900 012"}),
         "search_name": _measure(client, search, {"q": "Кузнецова Ольга"}),
         "search_no_match": _measure(client, search, {"q": "Нетакогоимени"}),
         "search_email": _measure(client, search, {"q": "user123456@example.com"}),

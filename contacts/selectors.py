@@ -294,7 +294,13 @@ def search_queryset(qs: QuerySet[Contact], text: str) -> QuerySet[Contact]:
 
     digits = _phone_digits(text)
     if digits:
-        return qs.annotate(phone_rev=Reverse("phone")).filter(_phone_q(digits))
+        # In number order: "newest first" would invite a backward scan of the
+        # primary key past every older contact when the matches are old.
+        return (
+            qs.annotate(phone_rev=Reverse("phone"))
+            .filter(_phone_q(digits))
+            .order_by("phone", "id")
+        )
     brand, region = _known_operator_region(text)
     if brand or region:
         return qs.filter(Q(operator=brand) if brand else Q(region=region))
