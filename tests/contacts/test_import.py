@@ -275,3 +275,21 @@ def test_a_repeated_start_runs_the_job_once(user, make_group):
     assert services.import_job_run(job_id=job.pk) is None
     job.refresh_from_db()
     assert job.created == 1 and Contact.objects.count() == 1
+
+
+def test_it_imports_a_legacy_xls(user, make_group):
+    from .xls import xls_bytes
+
+    group = make_group(user.account)
+    data = xls_bytes(
+        [
+            ["Телефон", "Имя"],
+            ["+79161234567", "Анна"],
+            ["8 903 123 45 67", "Олег"],
+            ["мусор", "Х"],
+        ]
+    )
+    job = run_import(user, group, "старая база.xls", data)
+    assert job.kind == "xls" and job.status == "done", job.message
+    assert (job.created, job.invalid) == (2, 1)
+    assert Contact.objects.get(group=group, phone="+79031234567").first_name == "Олег"
