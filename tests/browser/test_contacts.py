@@ -98,3 +98,8 @@ def test_a_user_builds_a_phonebook(page, live_server, tmp_path, settings):
     page.locator("#chart-operator").wait_for()
     page.wait_for_function("() => window.Chart && Chart.getChart('chart-operator')")
     page.screenshot(path="var/contacts-stats.png", full_page=True)
+
+    for name in ("cleanup", "stoplist", "fields", "export", "trash"):
+        page.goto(f"/contacts/{name}/")
+        page.locator("h1").wait_for()
+        page.screenshot(path=f"var/contacts-{name}.png", full_page=True)
