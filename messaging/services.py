@@ -11,7 +11,7 @@ events call these functions.
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -27,8 +27,9 @@ from contacts.selectors import blocked_phones
 
 from . import registry
 from .dispatch import dispatch_batch, dispatch_channel  # noqa: F401  (public)
-from .models import Campaign, Message, MessageStatus, Source
-from .prepare import Preparer, campaign_settle, enqueue_dispatch
+from .models import Campaign, CampaignCounter, Message, MessageStatus, Source
+from . import prepare as preparation
+from .prepare import Preparer, campaign_settle
 from .statuses import (  # noqa: F401  (public)
     campaign_counters,
     campaign_finish_if_done,
@@ -224,6 +225,26 @@ def campaign_launch(
         "phones": pasted,
         "recipients": [asdict(r) for r in direct],
     }
+    if inline and not _needs_message_ids(text, options):
+        return _launch_small(
+            account=account,
+            kind=kind,
+            channel=channel,
+            text=text,
+            sender=sender,
+            content=content,
+            options=options,
+            audience=audience,
+            invalid=invalid,
+            tags=tags,
+            description=description,
+            source=source,
+            created_by=created_by,
+            send_at=send_at,
+            client_id=client_id,
+            charge=charge,
+            moderation=moderation,
+        )
     estimate = _estimate(
         account, kind, channel, text, content, ids, filters, pasted, direct
     )
@@ -277,6 +298,184 @@ def campaign_launch(
             code="insufficient_funds",
         ) from exc
     campaign.refresh_from_db()
+    return campaign
+
+
+def _needs_message_ids(text: str, options: dict) -> bool:
+    """Texts that carry message ids (short links, the chat link, promo codes) go
+    through the full preparer, which reserves ids first."""
+    return bool(
+        options.get("shorten_links")
+        or options.get("chat_link")
+        or COUPON_COMMAND.search(text)
+    )
+
+
+def _launch_small(
+    *,
+    account,
+    kind,
+    channel,
+    text,
+    sender,
+    content,
+    options,
+    audience,
+    invalid,
+    tags,
+    description,
+    source,
+    created_by,
+    send_at,
+    client_id,
+    charge,
+    moderation,
+) -> Campaign:
+    """The fast path for a handful of numbers (API sends): everything is
+    computed first, then one short transaction writes the campaign, its
+    counters and messages and — last, so the account row is locked only until
+    the commit — the one ledger entry for the exact price."""
+    from .prepare import write_messages
+    from .rendering import build_renderer
+    from .timing import SendPlanner
+
+    now = timezone.now()
+    due = send_at or now
+    entries = [dict(r) for r in audience["recipients"]] + [
+        {"phone": p} for p in audience["phones"]
+    ]
+    blocked = blocked_phones(
+        account_id=account.pk,
+        channel=channel,
+        sender=sender,
+        phones=[e["phone"] for e in entries],
+    )
+    skipped = {"invalid": len(invalid), "blocked": 0, "duplicates": 0}
+    seen: set[str] = set()
+    allow_duplicates = bool(options.get("allow_duplicates"))
+    recipients = []
+    for entry in entries:
+        phone = entry["phone"]
+        if not phone.startswith("+"):
+            try:
+                phone = normalize_phone(phone)
+            except InvalidPhone:
+                skipped["invalid"] += 1
+                continue
+        if phone in blocked:
+            skipped["blocked"] += 1
+            continue
+        if phone in seen and not allow_duplicates:
+            skipped["duplicates"] += 1
+            continue
+        seen.add(phone)
+        if not entry.get("country"):
+            info = lookup(phone)
+            entry = {
+                **entry,
+                "country": info.country,
+                "operator": info.operator,
+                "region": info.region,
+                "timezone": info.timezone,
+            }
+        recipients.append({**entry, "phone": phone})
+    if not recipients:
+        raise LaunchError(
+            _excluded_message(skipped), code="no_recipients", field="phones"
+        )
+    campaign = Campaign(
+        account=account,
+        channel=channel,
+        source=source,
+        sender=sender,
+        text=text,
+        content=content,
+        audience=audience,
+        tags=list(tags or []),
+        description=description[:300],
+        created_by=created_by,
+        send_at=send_at,
+        client_id=client_id,
+        options=dict(options),
+    )
+    renderer = build_renderer(campaign)
+    prices = PriceList(account=account, channel=channel)
+    planner = SendPlanner(
+        start=due,
+        total=len(recipients),
+        smooth=parse_smooth(options.get("smooth")),
+        window=parse_window(options.get("window")),
+    )
+    ttl = parse_ttl(options.get("ttl"))
+    messages, counts, total = [], {}, Decimal("0")
+    for index, r in enumerate(recipients):
+        body = r["text"] if r.get("text") is not None else renderer.render(r, None)
+        units = kind.count_units(body, content)
+        price = (
+            prices.price(r["country"] or "RU", r.get("operator") or "") * units
+            if charge
+            else Decimal("0")
+        )
+        planned = planner.send_at(index, r.get("timezone") or "")
+        status = (
+            S.MODERATION if moderation else (S.QUEUED if planned <= now else S.DEFERRED)
+        )
+        counts[status] = counts.get(status, 0) + 1
+        total += price
+        expires = planned + timedelta(seconds=ttl) if ttl else None
+        messages.append((None, body, units, price, status, planned, expires, r))
+    campaign.status = (
+        Campaign.Status.MODERATION
+        if moderation
+        else Campaign.Status.SCHEDULED
+        if due > now
+        else Campaign.Status.RUNNING
+    )
+    campaign.options = {
+        **options,
+        "audience_estimate": len(entries),
+        "held": str(total),
+        "invalid_phones": len(invalid),
+        "settled": True,
+        "prepared_done": True,
+    }
+    campaign.recipients = len(messages)
+    campaign.prepared = len(entries)
+    campaign.cost = total
+    campaign.started_at = now
+    campaign.created_at = now
+    try:
+        with transaction.atomic():
+            campaign.save(force_insert=True)
+            CampaignCounter.objects.bulk_create(
+                [
+                    CampaignCounter(
+                        campaign_id=campaign.pk, status=st, count=counts.get(st, 0)
+                    )
+                    for st in S.values
+                    if st != S.SENDING
+                ]
+            )
+            write_messages(campaign, messages, now)
+            if total > 0:
+                ledger_post(
+                    account_id=account.pk,
+                    amount=-total,
+                    kind=LedgerKind.CHARGE,
+                    reason=f"{kind.label}: рассылка #{campaign.pk} "
+                    f"({campaign.get_source_display()})",
+                    reference=f"campaign:{campaign.pk}",
+                    created_by=created_by,
+                    service=channel,
+                )
+            if not moderation:
+                transaction.on_commit(lambda: preparation.enqueue_dispatch(channel))
+    except InsufficientFunds as exc:
+        raise LaunchError(
+            f"Недостаточно средств: стоимость {exc.needed} ₽, "
+            f"доступно {exc.available} ₽. Пополните баланс.",
+            code="insufficient_funds",
+        ) from exc
     return campaign
 
 
@@ -460,7 +659,7 @@ def campaign_resume(*, campaign: Campaign) -> bool:
         pk=campaign.pk, status=Campaign.Status.PAUSED
     ).update(status=Campaign.Status.RUNNING)
     if updated:
-        transaction.on_commit(lambda: enqueue_dispatch(campaign.channel))
+        transaction.on_commit(lambda: preparation.enqueue_dispatch(campaign.channel))
     return bool(updated)
 
 
@@ -489,7 +688,7 @@ def campaign_moderate(
                 started_at=timezone.now(),
                 moderation_note=reason[:300] or "Успешно",
             )
-            transaction.on_commit(lambda: enqueue_dispatch(current.channel))
+            transaction.on_commit(lambda: preparation.enqueue_dispatch(current.channel))
             title = f"Рассылка #{campaign.pk} прошла модерацию"
         else:
             set_statuses(
