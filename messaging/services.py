@@ -25,10 +25,10 @@ from cabinet.models import Account
 from contacts.phones import InvalidPhone, lookup, normalize_phone
 from contacts.selectors import blocked_phones
 
+from . import prepare as preparation
 from . import registry
 from .dispatch import dispatch_batch, dispatch_channel  # noqa: F401  (public)
 from .models import Campaign, CampaignCounter, Message, MessageStatus, Source
-from . import prepare as preparation
 from .prepare import Preparer, campaign_settle
 from .statuses import (  # noqa: F401  (public)
     campaign_counters,
