@@ -39,6 +39,7 @@ def launch():
             Campaign.objects.filter(pk=campaign.pk).update(sender=sender)
             Message.objects.filter(campaign=campaign).update(sender=sender)
             campaign.refresh_from_db()
+        campaign.refresh_from_db()  # refunds after dispatch change the cost
         if days_ago:
             at = timezone.now() - timedelta(days=days_ago)
             Campaign.objects.filter(pk=campaign.pk).update(created_at=at)
