@@ -215,6 +215,9 @@ class ImportJob(models.Model):
         max_length=10, choices=Status.choices, default=Status.PREVIEW
     )
     mapping = models.JSONField(default=dict, blank=True)
+    # The first rows as text, kept at upload so the mapping step never
+    # re-reads a big file.
+    preview = models.JSONField(default=list, blank=True)
     has_header = models.BooleanField(default=True)
     policy = models.CharField(
         _("повторяющиеся номера"),

@@ -660,6 +660,7 @@ def import_job_create(
         kind=kind,
         mapping={str(k): v for k, v in mapping.items()},
         has_header=has_header,
+        preview=rows,
         total=max(0, height - (1 if has_header else 0)),
     )
 
@@ -667,6 +668,8 @@ def import_job_create(
 def import_job_preview(*, job: ImportJob) -> list[list[str]]:
     from . import importer
 
+    if job.preview:
+        return job.preview
     rows, _height = importer.read_preview(job.path, job.kind)
     return rows
 
