@@ -14,6 +14,7 @@ from cabinet.api.errors import ApiError
 from messaging import registry, services
 from messaging.models import Campaign, Message, Source
 from messaging.selectors import campaign_get
+from reports.api.views import CAMPAIGN_LIST_SCHEMA, campaign_list_response
 
 
 class SmoothSerializer(serializers.Serializer):
@@ -197,30 +198,10 @@ def _get(request, pk) -> Campaign:
 
 
 class CampaignsView(APIView):
-    @extend_schema(
-        summary="Список рассылок",
-        description="Filters: date_from, date_to, channel, tag, status, sender, q.",
-        responses=CampaignSerializer(many=True),
-    )
+    @extend_schema(**CAMPAIGN_LIST_SCHEMA)
     def get(self, request):
-        try:
-            from reports.api.views import campaign_list_response
-        except ImportError:
-            campaign_list_response = None
-        if campaign_list_response is not None:
-            return campaign_list_response(request)
-        campaigns = list(
-            Campaign.objects.filter(account_id=request.user.account_id).order_by("-id")[
-                :50
-            ]
-        )
-        return Response(
-            {
-                "results": CampaignSerializer(campaigns, many=True).data,
-                "next": None,
-                "previous": None,
-            }
-        )
+        """The report's campaign list (filters, counters, cost; cursor pages)."""
+        return campaign_list_response(request)
 
     @extend_schema(
         summary="Создать рассылку",

@@ -177,6 +177,8 @@ class Message(models.Model):
         verbose_name_plural = _("сообщения")
         indexes = [
             models.Index(fields=["campaign", "status"]),
+            # A campaign's messages page by page (reports, API cursor).
+            models.Index(fields=["campaign", "id"], name="message_campaign_id_idx"),
             models.Index(fields=["account", "-created_at"]),
             # Claims walk this index in (send_at, id) order and stop at LIMIT.
             models.Index(fields=["channel", "send_at", "id"],
@@ -207,6 +209,14 @@ class CampaignCounter(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["campaign", "status"], name="counter_unique")
+        ]
+        indexes = [
+            # Tabs that list campaigns having messages in a status (deferred…).
+            models.Index(
+                fields=["status", "campaign"],
+                condition=models.Q(count__gt=0),
+                name="counter_live_idx",
+            )
         ]
 
     def __str__(self):
