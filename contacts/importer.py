@@ -339,7 +339,8 @@ def read_preview(path: str | Path, kind: str) -> tuple[list[list[str]], int]:
     sheet = open_sheet(path, kind)
     rows = []
     for row in sheet.rows:
-        rows.append([_display(v) for v in row[:MAX_COLUMNS]])
+        # Control characters (NUL…) cannot be stored in jsonb nor shown.
+        rows.append([_CONTROL.sub(" ", _display(v)) for v in row[:MAX_COLUMNS]])
         if len(rows) > PREVIEW_ROWS:
             break
     if not rows or not any(any(c for c in r) for r in rows):
@@ -411,7 +412,10 @@ _DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
 )
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
-_COPY_UNSAFE = re.compile(r"[\\\t\r\n]")
+# Backslash and control characters (NUL included, which PostgreSQL refuses in
+# text); \x1f is left out because it separates values in _text_column.
+_COPY_UNSAFE = re.compile(r"[\\\x00-\x1e\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _GENDER = {
     "": "",
     "м": "m",
@@ -491,8 +495,8 @@ def clean_text(value, limit: int) -> str:
     if value is None:
         return ""
     text = value.strip() if type(value) is str else _display(value)
-    if _COPY_UNSAFE.search(text):
-        text = " ".join(text.replace("\\", "/").split())
+    if _COPY_UNSAFE.search(text) or _SEP in text:
+        text = " ".join(_CONTROL.sub(" ", text.replace("\\", "/")).split())
     return text[:limit]
 
 
@@ -607,7 +611,7 @@ def _text_column(values: list, limit: int) -> list[str]:
     ]
     joined = _SEP.join(out)
     if _COPY_UNSAFE.search(joined) or _SEP in joined.replace(_SEP, "", len(out) - 1):
-        out = [" ".join(v.replace("\\", "/").replace(_SEP, " ").split()) for v in out]
+        out = [" ".join(_CONTROL.sub(" ", v.replace("\\", "/")).split()) for v in out]
     if max(map(len, out), default=0) > limit:
         out = [v[:limit] for v in out]
     return out

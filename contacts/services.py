@@ -721,7 +721,7 @@ def import_job_discard(*, job: ImportJob, message: str) -> None:
 
     ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
         status=ImportJob.Status.FAILED,
-        message=message[:500],
+        message=message.replace("\x00", "")[:500],
         finished_at=timezone.now(),
     )
     Path(job.path).unlink(missing_ok=True)
@@ -755,7 +755,8 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             raise importer.ImportFileError(_("Группа удалена."))
         stats = importer.run(job, progress=progress)
     except importer.ImportFileError as exc:
-        job.status, job.message = ImportJob.Status.FAILED, exc.message[:500]
+        job.status = ImportJob.Status.FAILED
+        job.message = exc.message.replace("\x00", "")[:500]
         job.processed = 0
     except Exception:
         import logging

@@ -293,3 +293,20 @@ def test_it_imports_a_legacy_xls(user, make_group):
     assert job.kind == "xls" and job.status == "done", job.message
     assert (job.created, job.invalid) == (2, 1)
     assert Contact.objects.get(group=group, phone="+79031234567").first_name == "Олег"
+
+
+def test_control_characters_in_cells_are_cleaned_not_fatal(user, make_group):
+    from .xls import xls_bytes
+
+    group = make_group(user.account)
+    data = xls_bytes(
+        [
+            ["Телефон", "Имя", "ФИО"],
+            ["+79161234567", "Ан\x00на\x07\\", "Иванов\tИван\x1fИванович"],
+        ]
+    )
+    job = run_import(user, group, "a.xls", data)
+    assert job.status == "done", job.message
+    contact = Contact.objects.get(group=group)
+    assert contact.first_name == "Ан на /"
+    assert (contact.last_name, contact.middle_name) == ("Иванов", "Иванович")
