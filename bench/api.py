@@ -47,6 +47,12 @@ def add_arguments(parser):
     )
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument(
+        "--split",
+        type=int,
+        default=300,
+        help="in-process one-message requests timing campaign_launch's CPU share",
+    )
+    parser.add_argument(
         "--accounts",
         type=int,
         default=1,
@@ -258,6 +264,67 @@ def _bulk(port: int, key: str, runs: int) -> list[float]:
     return times
 
 
+def _split(key: str, n: int, redis_url: str) -> dict:
+    """CPU per one-message request in this process (Django test client, the same
+    middleware and view) and the part spent in ``campaign_launch``."""
+    from django.test import Client
+
+    from cabinet.celery import app
+    from messaging import services
+
+    if redis_url:
+        app.conf.broker_url = redis_url  # dispatch tasks go to the bench's Redis db
+    real = services.campaign_launch
+    spent = {"cpu": 0.0}
+
+    def timed(**kwargs):
+        started = time.process_time()
+        try:
+            return real(**kwargs)
+        finally:
+            spent["cpu"] += time.process_time() - started
+
+    client = Client()
+    tag = uuid.uuid4().hex[:8]
+
+    def one(i):
+        body = json.dumps(
+            {
+                "messages": [
+                    {
+                        "recipient": f"7926{i:07d}",
+                        "id": f"split-{tag}-{i}",
+                        "text": "Код 1234",
+                    }
+                ]
+            }
+        )
+        resp = client.post(
+            "/json/v1.0/sms/send/text",
+            body,
+            content_type="application/json",
+            HTTP_X_TOKEN=key,
+        )
+        if resp.status_code != 200:
+            raise RuntimeError(resp.content[:300])
+
+    services.campaign_launch = timed
+    try:
+        for i in range(20):
+            one(i)
+        spent["cpu"] = 0.0
+        started = time.process_time()
+        for i in range(20, 20 + n):
+            one(i)
+        total = time.process_time() - started
+    finally:
+        services.campaign_launch = real
+    return {
+        "cpu_ms_per_request": round(total / n * 1000, 2),
+        "campaign_launch_cpu_ms": round(spent["cpu"] / n * 1000, 2),
+    }
+
+
 def run(
     *,
     clients: int = 16,
@@ -268,6 +335,7 @@ def run(
     redis_db: int = 13,
     warmup: int = 200,
     accounts: int = 1,
+    split: int = 300,
 ) -> dict:
     from django.core.management import call_command
 
@@ -289,6 +357,11 @@ def run(
 
             redis.Redis.from_url(redis_url).flushdb()
     ok = len(latencies)
+    cpu = _split(key, split, redis_url) if split else {}
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
     return {
         "benchmark": "api",
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
@@ -303,5 +376,6 @@ def run(
         "p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
         "bulk_1000_ms_median": round(statistics.median(bulk) * 1000, 1),
         "bulk_1000_ms_best": round(min(bulk) * 1000, 1),
+        **cpu,
         "load_average": os.getloadavg()[0],
     }
