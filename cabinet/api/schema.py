@@ -116,6 +116,19 @@ def add_error_responses(result, generator, request, public):
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
+            for status, response in responses.items():
+                # An error response a view declared without a body schema gets
+                # the one error shape.
+                if (
+                    status[:1] in ("4", "5")
+                    and isinstance(response, dict)
+                    and not response.get("content")
+                ):
+                    response["content"] = {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/Error"}
+                        }
+                    }
             for status, (description, code, message) in COMMON.items():
                 if status in ("409", "413", "415") and method not in UNSAFE:
                     continue

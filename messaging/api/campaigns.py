@@ -198,7 +198,7 @@ def _get(request, pk) -> Campaign:
 
 
 class CampaignsView(APIView):
-    @extend_schema(**CAMPAIGN_LIST_SCHEMA)
+    @extend_schema(**CAMPAIGN_LIST_SCHEMA, operation_id="campaigns_list")
     def get(self, request):
         """The report's campaign list (filters, counters, cost; cursor pages)."""
         return campaign_list_response(request)
