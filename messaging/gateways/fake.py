@@ -16,7 +16,8 @@ other       accepted, receipt *delivered*
 
 Every submission is appended to ``GatewaySubmission``; a repeated message id
 (the idempotency key) is acknowledged with the first carrier id and recorded
-with ``duplicate=True`` but never delivered twice.
+with ``duplicate=True`` but never delivered twice (its status is reported
+again).
 
 Modes: ``async`` schedules receipts through Celery after ``receipt_delay_seconds``;
 ``instant`` hands receipts back right after the batch (``drain_receipts``, as
@@ -160,8 +161,11 @@ class FakeGateway(BaseGateway):
                 )
             )
             results.append(SubmitResult(m.id, gateway_id=gateway_id))
-            if not duplicate:
-                receipts.extend(self._receipts_for(m))
+            # A repeated id is not sent again, but its status is reported again
+            # (a real carrier keeps the status of what it accepted; the worker
+            # that was to receive the first report may have died).  Receipts are
+            # idempotent on our side.
+            receipts.extend(self._receipts_for(m))
         _record(records)
         self._deliver(receipts)
         return results
