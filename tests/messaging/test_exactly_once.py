@@ -171,13 +171,19 @@ def test_a_killed_worker_never_causes_a_double_send(user, real_broker):
     assert sent_once.count() == N
     assert not sent_once.filter(n__gt=1).exists()
     assert Message.objects.filter(campaign=campaign).count() == N
-    assert set(
-        Message.objects.filter(campaign=campaign).values_list("status", flat=True)
-    ) == {"delivered"}
+    # Receipts held in memory by the killed worker are lost with it (a carrier's
+    # report can be lost too): such messages stay "sent" (Отпр), never resent.
+    statuses = dict(
+        Message.objects.filter(campaign=campaign)
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    assert set(statuses) <= {"delivered", "sent"}
+    assert statuses.get("delivered", 0) > N // 2
     account.refresh_from_db()
     assert ledger_sum(account_id=account.pk) == account.balance
     paid = Message.objects.filter(campaign=campaign).aggregate(s=Sum("price"))["s"]
     assert Decimal("101000") - account.balance == paid
     counters = services.campaign_counters(campaign_id=campaign.pk)
-    assert counters["delivered"] == N and counters["queued"] == 0
+    assert {k: v for k, v in counters.items() if v} == statuses
     assert Campaign.objects.get(pk=campaign.pk).status == "done"
