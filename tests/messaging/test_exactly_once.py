@@ -157,6 +157,10 @@ def test_a_killed_worker_never_causes_a_double_send(user, real_broker):
             ),
             180,
         )
+        # The worker marks the campaign done right after its last batch commits.
+        assert _wait(
+            lambda: Campaign.objects.get(pk=campaign.pk).status == "done", 30
+        )
     finally:
         for w in workers:
             if w.poll() is None:
