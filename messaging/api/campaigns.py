@@ -278,7 +278,13 @@ class CampaignDetailView(APIView):
 class CampaignActionView(APIView):
     action = ""
 
-    @extend_schema(request=None, responses=CampaignSerializer)
+    @extend_schema(
+        summary="Отменить / приостановить / возобновить рассылку",
+        description="cancel — отменить неотправленное (с возвратом денег), pause — "
+        "приостановить, resume — возобновить; 409, если состояние не позволяет.",
+        request=None,
+        responses=CampaignSerializer,
+    )
     def post(self, request, pk):
         campaign = _get(request, pk)
         if self.action == "cancel":

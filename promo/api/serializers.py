@@ -54,6 +54,13 @@ class PromoActionSerializer(serializers.ModelSerializer):
             "reminders": stats.reminders,
         }
 
+    def validate_starts_at(self, value):
+        # Years far from now are typos (and old dates carry odd historical UTC
+        # offsets that break RFC 3339 in the answer).
+        if value is not None and not 2000 <= value.year <= 2100:
+            raise serializers.ValidationError("Укажите дату между 2000 и 2100 годом.")
+        return value
+
     def validate(self, data):
         if (
             data.get("reminders_enabled")
@@ -86,3 +93,12 @@ class PromoCodeResultSerializer(serializers.Serializer):
     redeemed = serializers.BooleanField(
         help_text="Этот вызов отметил код использованным"
     )
+
+
+class PromoActionListSerializer(serializers.Serializer):
+    """``GET /api/v1/promo/actions/``: all actions on one page."""
+
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = PromoActionSerializer(many=True)

@@ -11,6 +11,7 @@ from promo import selectors, services
 from promo.models import PromoAction
 
 from .serializers import (
+    PromoActionListSerializer,
     PromoActionSerializer,
     PromoCodeInSerializer,
     PromoCodeResultSerializer,
@@ -26,13 +27,17 @@ def _result(check: services.CodeCheck) -> dict:
 class PromoActionListView(APIView):
     @extend_schema(
         summary="Промо-акции аккаунта",
-        responses={200: PromoActionSerializer(many=True)},
+        operation_id="promo_actions_list",
+        responses={200: PromoActionListSerializer},
     )
     def get(self, request):
         actions = selectors.actions_with_stats(account_id=request.user.account_id)
         return Response(
             {
                 "count": len(actions),
+                # One page: the same keys as the cursor-paginated lists.
+                "next": None,
+                "previous": None,
                 "results": PromoActionSerializer(actions, many=True).data,
             }
         )
