@@ -8,5 +8,7 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Рассылки")
 
     def ready(self):
+        from . import lookups  # noqa: F401  (registers field__any)
+
         # Every app's channels.py registers its channel kinds (like admin.py).
         autodiscover_modules("channels")

@@ -164,7 +164,7 @@ def dispatch_batch(*, channel: str, limit: int | None = None) -> int:
         for reason, rows in failed.items():
             set_statuses(rows, S.FAILED, channel=channel, reason=reason)
         for chunk in chunks(retry, 5000):
-            Message.objects.filter(id__in=chunk, status=S.SENDING).update(
+            Message.objects.filter(id__any=chunk, status=S.SENDING).update(
                 status=S.QUEUED, send_at=now + RETRY_DELAY
             )
     receipts = gateway.drain_receipts()

@@ -113,7 +113,7 @@ def set_statuses(
     if reason:
         fields["reason"] = reason[:200]
     for chunk in chunks([r[0] for r in rows], 5000):
-        Message.objects.filter(id__in=chunk).update(**fields)
+        Message.objects.filter(id__any=chunk).update(**fields)
     deltas: dict[tuple[int, str], int] = defaultdict(int)
     for _id, campaign_id, old in rows:
         if bucket(old) != bucket(new_status):
@@ -156,7 +156,7 @@ def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
                 {
                     mid: (cid, st)
                     for mid, cid, st in locked(
-                        Message.objects.filter(id__in=chunk, channel=channel).order_by(
+                        Message.objects.filter(id__any=chunk, channel=channel).order_by(
                             "id"
                         )
                     ).values_list("id", "campaign_id", "status")
@@ -210,7 +210,7 @@ def messages_refund(*, campaign_id: int) -> Decimal:
             return Decimal("0")
         total = sum((price for _id, price in rows), Decimal("0"))
         for chunk in chunks([r[0] for r in rows], 5000):
-            Message.objects.filter(id__in=chunk).update(refunded=True)
+            Message.objects.filter(id__any=chunk).update(refunded=True)
         if total > 0:
             account_id, channel = Campaign.objects.values_list(
                 "account_id", "channel"

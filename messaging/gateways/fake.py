@@ -120,7 +120,7 @@ class FakeGateway(BaseGateway):
         ids = [m.id for m in messages]
         seen = dict(
             GatewaySubmission.objects.filter(
-                channel=self.channel, message_id__in=ids, duplicate=False
+                channel=self.channel, message_id__any=ids, duplicate=False
             ).values_list("message_id", "gateway_id")
         )
         results, records, receipts = [], [], []
