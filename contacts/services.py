@@ -417,48 +417,12 @@ def unsubscribes_remove(*, account_id: int, ids: Iterable[int]) -> int:
 
 # --- custom fields (C11) ----
 
-_TRANSLIT = str.maketrans(
-    {
-        "а": "a",
-        "б": "b",
-        "в": "v",
-        "г": "g",
-        "д": "d",
-        "е": "e",
-        "ё": "e",
-        "ж": "zh",
-        "з": "z",
-        "и": "i",
-        "й": "y",
-        "к": "k",
-        "л": "l",
-        "м": "m",
-        "н": "n",
-        "о": "o",
-        "п": "p",
-        "р": "r",
-        "с": "s",
-        "т": "t",
-        "у": "u",
-        "ф": "f",
-        "х": "h",
-        "ц": "ts",
-        "ч": "ch",
-        "ш": "sh",
-        "щ": "sch",
-        "ъ": "",
-        "ы": "y",
-        "ь": "",
-        "э": "e",
-        "ю": "yu",
-        "я": "ya",
-        " ": "_",
-    }
-)
-
-
 def _translit(text: str) -> str:
-    return text.lower().translate(_TRANSLIT)
+    """A custom field's name as the Latin base of its substitution key (the same
+    transliteration as SMS texts)."""
+    from messaging.sms_text import transliterate
+
+    return transliterate(text).lower().replace(" ", "_")
 
 
 BUILTIN_KEYS = {
