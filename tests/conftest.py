@@ -157,3 +157,62 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "browser" in item.keywords:
                 item.add_marker(skip)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def start_celery_worker(queue: str, **env):
+    """A real Celery worker (solo pool) for integration tests, consuming only
+    ``queue`` and connected to this test's database; stop it with
+    ``os.killpg(proc.pid, …)``."""
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_QUEUE": queue,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        **{k: str(v) for k, v in env.items()},
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cabinet",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+@pytest.fixture
+def real_broker(settings):
+    """Tasks go to a fresh Redis queue instead of running eagerly."""
+    import uuid
+
+    queue = f"it-{uuid.uuid4().hex[:8]}"
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    celery_app.conf.broker_url = settings.REDIS_URL
+    yield queue
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_default_queue = "celery"

@@ -9,18 +9,14 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
-import uuid
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
-from cabinet.celery import app as celery_app
 from cabinet.models import Account
 from integrations import services
+from tests.conftest import start_celery_worker
 
 pytestmark = [
     pytest.mark.integration,
@@ -34,57 +30,23 @@ pytestmark = [
     ),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def worker(settings):
-    queue = f"webhooks-{uuid.uuid4().hex[:8]}"
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = queue
-    celery_app.conf.broker_url = settings.REDIS_URL
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_QUEUE": queue,
-        "FAKE_GATEWAY_MODE": "instant",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "WEBHOOK_ALLOW_PRIVATE": "1",
-        "WEBHOOK_TIMEOUT": "2",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "cabinet",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+def worker(real_broker):
+    proc = start_celery_worker(
+        real_broker,
+        FAKE_GATEWAY_MODE="instant",
+        WEBHOOK_ALLOW_PRIVATE=1,
+        WEBHOOK_TIMEOUT=2,
     )
-    yield queue
+    yield real_broker
     os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_default_queue = "celery"
 
 
 def test_a_worker_delivers_signed_status_webhooks(user, worker, hook_server):

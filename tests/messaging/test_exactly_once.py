@@ -5,23 +5,18 @@ must be exact.  Needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)."""
 
 import os
 import signal
-import subprocess
-import sys
 import time
-import uuid
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.db.models import Count, Sum
 
 from billing.selectors import ledger_sum
-from cabinet.celery import app as celery_app
 from cabinet.models import Account
 from contacts.models import Contact, Group
 from messaging import services
 from messaging.models import Campaign, GatewaySubmission, Message
+from tests.conftest import start_celery_worker
 
 pytestmark = [
     pytest.mark.integration,
@@ -35,7 +30,6 @@ pytestmark = [
     ),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 N = 20000
 
 
@@ -51,39 +45,12 @@ def _phones(n):
 
 
 def _worker(queue: str):
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_QUEUE": queue,
-        "FAKE_GATEWAY_MODE": "instant",
-        "FAKE_GATEWAY_RATE": "3000",
-        "MESSAGING_DISPATCH_BATCH": "200",
-        "MESSAGING_STALE_CLAIM_SECONDS": "2",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "cabinet",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    return start_celery_worker(
+        queue,
+        FAKE_GATEWAY_MODE="instant",
+        FAKE_GATEWAY_RATE=3000,
+        MESSAGING_DISPATCH_BATCH=200,
+        MESSAGING_STALE_CLAIM_SECONDS=2,
     )
 
 
@@ -94,17 +61,6 @@ def _wait(predicate, timeout, step=0.2):
             return True
         time.sleep(step)
     return False
-
-
-@pytest.fixture
-def real_broker(settings):
-    queue = f"exactly-once-{uuid.uuid4().hex[:8]}"
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = queue
-    celery_app.conf.broker_url = settings.REDIS_URL
-    yield queue
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_default_queue = "celery"
 
 
 def test_a_killed_worker_never_causes_a_double_send(user, real_broker):
@@ -158,9 +114,7 @@ def test_a_killed_worker_never_causes_a_double_send(user, real_broker):
             180,
         )
         # The worker marks the campaign done right after its last batch commits.
-        assert _wait(
-            lambda: Campaign.objects.get(pk=campaign.pk).status == "done", 30
-        )
+        assert _wait(lambda: Campaign.objects.get(pk=campaign.pk).status == "done", 30)
     finally:
         for w in workers:
             if w.poll() is None:
