@@ -143,6 +143,11 @@ class PriceList:
             if current is None or rank > current[0]:
                 self._prices[key] = (rank, price)
 
+    def table(self) -> dict[tuple[str, str], Decimal]:
+        """Every (country, operator) → unit price this account pays (operator
+        "" = the country's other operators), for pricing inside SQL."""
+        return {key: price for key, (_rank, price) in self._prices.items()}
+
     def price(self, country: str = "RU", operator: str = "") -> Decimal:
         for key in ((country, operator or ""), (country, ""), ("RU", "")):
             found = self._prices.get(key)

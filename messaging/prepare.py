@@ -330,6 +330,9 @@ def campaign_prepare(*, campaign_id: int) -> None:
 
         try:
             preparer = Preparer(campaign)
+            if prepare_in_database(preparer):
+                campaign_settle(campaign_id=campaign_id)
+                return
             fields = STATIC_FIELDS if preparer.renderer.static else None
             for entries in audience_entries(
                 campaign, start=campaign.prepared, fields=fields
@@ -344,6 +347,117 @@ def campaign_prepare(*, campaign_id: int) -> None:
             # campaign stops, nothing is sent, the hold comes back at settlement.
             campaign_abort(campaign=campaign, reason=exc.message)
     campaign_settle(campaign_id=campaign_id)
+
+
+def _set_based_possible(preparer: "Preparer") -> bool:
+    campaign = preparer.campaign
+    audience = campaign.audience or {}
+    return (
+        connection.vendor == "postgresql"
+        and preparer.renderer.static
+        and campaign.prepared == 0
+        and bool(audience.get("group_ids"))
+        and not audience.get("phones")
+        and not audience.get("recipients")
+        and preparer.planner.smooth is None
+        and preparer.planner.window is None
+        and not preparer.allow_duplicates
+    )
+
+
+def prepare_in_database(preparer: "Preparer") -> bool:
+    """The common case — one text for everyone, groups as the audience, no smooth
+    sending or window — as ONE ``INSERT … SELECT`` inside PostgreSQL: the
+    audience never travels to Python.  The statement is atomic, so a retried
+    task either finds it done or does it whole.  Returns False (nothing done)
+    when the campaign needs the per-recipient path."""
+    if not _set_based_possible(preparer):
+        return False
+    from contacts.selectors import contacts_in_groups
+
+    campaign = preparer.campaign
+    audience = campaign.audience
+    text = preparer.renderer.render({}, None)
+    units = preparer.kind.count_units(text, campaign.content)
+    now = timezone.now()
+    send_at = preparer.planner.send_at(0, "")
+    status = preparer.initial_status or (S.QUEUED if send_at <= now else S.DEFERRED)
+    expires_at = send_at + timedelta(seconds=preparer.ttl) if preparer.ttl else None
+    contacts = contacts_in_groups(
+        account_id=campaign.account_id,
+        group_ids=audience["group_ids"],
+        filters=audience.get("filters") or None,
+    ).values("id", "phone", "operator", "country", "region", "timezone")
+    inner_sql, inner_params = contacts.query.sql_with_params()
+    prices = preparer.prices
+    table = sorted(prices.table().items())
+    countries = [c for (c, _o), _p in table]
+    operators = [o for (_c, o), _p in table]
+    unit_prices = [p for _k, p in table]
+    fallback = prices.price("RU", "")
+    with transaction.atomic():
+        current = (
+            locked(Campaign.objects.filter(pk=campaign.pk))
+            .values_list("status", "prepared")
+            .get()
+        )
+        if current[0] not in (Campaign.Status.PREPARING, Campaign.Status.MODERATION):
+            return True
+        if current[1] != 0:
+            return True  # another task did it
+        with connection.cursor() as cur:
+            cur.execute(
+                f"""
+                WITH audience AS ({inner_sql}),
+                prices AS (
+                    SELECT * FROM unnest(%s::text[], %s::text[], %s::numeric[])
+                        AS t(country, operator, price)
+                ),
+                firsts AS (
+                    SELECT DISTINCT ON (a.phone) a.* FROM audience a
+                    WHERE NOT (a.phone = ANY(%s::text[]))
+                    ORDER BY a.phone, a.id
+                )
+                INSERT INTO messaging_message ({", ".join(MESSAGE_COLUMNS)})
+                SELECT %s, %s, %s, f.phone, %s, %s, %s,
+                       COALESCE(po.price, pc.price, pr.price, %s) * %s,
+                       %s, '', f.operator, f.country, f.region, f.timezone, f.id,
+                       %s, %s, %s, '', 0, false, ''
+                FROM (SELECT *, COALESCE(NULLIF(country, ''), 'RU') AS cc
+                      FROM firsts) f
+                LEFT JOIN prices po ON po.country = f.cc
+                    AND po.operator = f.operator AND f.operator <> ''
+                LEFT JOIN prices pc ON pc.country = f.cc AND pc.operator = ''
+                LEFT JOIN prices pr ON pr.country = 'RU' AND pr.operator = ''
+                ORDER BY f.id
+                """,
+                [
+                    *inner_params,
+                    countries,
+                    operators,
+                    unit_prices,
+                    list(preparer.blocked),
+                    campaign.account_id,
+                    campaign.pk,
+                    campaign.channel,
+                    campaign.sender,
+                    text,
+                    units,
+                    fallback,
+                    units,
+                    status,
+                    now,
+                    send_at,
+                    expires_at,
+                ],
+            )
+            written = cur.rowcount
+        counters_shift({(campaign.pk, status): written})
+        # ``prepared`` counts messages here: the audience was consumed whole.
+        Campaign.objects.filter(pk=campaign.pk).update(
+            prepared=written, recipients=written, heartbeat_at=now
+        )
+    return True
 
 
 def campaign_abort(*, campaign: Campaign, reason: str) -> None:

@@ -428,6 +428,10 @@ def test_a_campaign_that_fails_while_preparing_is_cancelled_and_refunded(
         raise services.LaunchError("Не хватает промокодов нужной длины.")
 
     monkeypatch.setattr("messaging.prepare.Preparer.write_chunk", explode)
+    monkeypatch.setattr(
+        "messaging.prepare.prepare_in_database",
+        lambda preparer: explode(preparer, [], 0),
+    )
     campaign = services.campaign_launch(
         account=user.account, channel="sms", text="x", group_ids=[group.pk]
     )
@@ -444,8 +448,9 @@ def test_beat_restarts_only_preparations_that_went_silent(user, monkeypatch):
 
     group = make_group(user.account, ["+79161110015"])
     monkeypatch.setattr("messaging.services._enqueue_prepare", lambda campaign_id: None)
-    campaign = services.campaign_launch(account=user.account, channel="sms", text="x",
-                                        group_ids=[group.pk])
+    campaign = services.campaign_launch(
+        account=user.account, channel="sms", text="x", group_ids=[group.pk]
+    )
     started = []
     monkeypatch.setattr(tasks.prepare_campaign, "delay", started.append)
     monkeypatch.setattr(tasks.dispatch_channel, "delay", lambda channel: None)
@@ -453,7 +458,8 @@ def test_beat_restarts_only_preparations_that_went_silent(user, monkeypatch):
     tasks.dispatch_all()
     assert started == []
     Campaign.objects.filter(pk=campaign.pk).update(
-        heartbeat_at=timezone.now() - timedelta(minutes=5))
+        heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
     tasks.dispatch_all()
     assert started == [campaign.pk]
 
@@ -461,8 +467,9 @@ def test_beat_restarts_only_preparations_that_went_silent(user, monkeypatch):
 def test_a_second_task_leaves_a_preparation_in_progress_alone(user, monkeypatch):
     group = make_group(user.account, ["+79161110015", "+79161110025"])
     monkeypatch.setattr("messaging.services._enqueue_prepare", lambda campaign_id: None)
-    campaign = services.campaign_launch(account=user.account, channel="sms", text="x",
-                                        group_ids=[group.pk])
+    campaign = services.campaign_launch(
+        account=user.account, channel="sms", text="x", group_ids=[group.pk]
+    )
     # Another task has already moved the position: this one must not settle.
     Campaign.objects.filter(pk=campaign.pk).update(prepared=1)
     stale = Campaign.objects.get(pk=campaign.pk)
@@ -471,3 +478,68 @@ def test_a_second_task_leaves_a_preparation_in_progress_alone(user, monkeypatch)
 
     assert Preparer(stale).write_chunk([{"phone": "+79161110015"}], 1) == ELSEWHERE
     assert Campaign.objects.get(pk=campaign.pk).status == "preparing"
+
+
+def test_the_database_path_writes_what_the_per_recipient_path_would(user, monkeypatch):
+    """On PostgreSQL a same-text group campaign is one INSERT … SELECT; it must
+    pick, price and de-duplicate exactly as the per-recipient path does."""
+    from billing.models import Tariff
+    from billing.selectors import PriceList
+
+    Tariff.objects.update_or_create(
+        channel="sms",
+        country="RU",
+        operator="Билайн",
+        tier=0,
+        defaults={"price": Decimal("1.50")},
+    )
+    Tariff.objects.update_or_create(
+        channel="sms",
+        country="KZ",
+        operator="",
+        tier=0,
+        defaults={"price": Decimal("3.10")},
+    )
+    account = user.account
+    g1 = Group.objects.create(account=account, name="A")
+    g2 = Group.objects.create(account=account, name="B")
+    rows = [
+        (g1, "+79161110015", "RU", "МТС"),
+        (g1, "+79031110025", "RU", "Билайн"),
+        (g2, "+79161110015", "RU", "МТС"),
+        (g2, "+77011110035", "KZ", ""),
+        (g2, "+79261110045", "", ""),
+        (g1, "+79161110055", "RU", "МТС"),
+    ]
+    for group, phone, country, operator in rows:
+        Contact.objects.create(
+            account=account,
+            group=group,
+            phone=phone,
+            country=country,
+            operator=operator,
+            timezone="Europe/Moscow",
+        )
+    StopNumber.objects.create(account=account, phone="+79161110055")
+    campaign = services.campaign_launch(
+        account=account, channel="sms", text="Привет", group_ids=[g1.pk, g2.pk]
+    )
+    campaign.refresh_from_db()
+    got = {m.phone: (m.price, m.contact_id) for m in campaign.messages.all()}
+    prices = PriceList(account=account, channel="sms")
+    first_contact = {}
+    for c in Contact.objects.filter(account=account).order_by("id"):
+        first_contact.setdefault(c.phone, c.pk)
+    expected = {}
+    for phone, country, operator in [
+        ("+79161110015", "RU", "МТС"),
+        ("+79031110025", "RU", "Билайн"),
+        ("+77011110035", "KZ", ""),
+        ("+79261110045", "RU", ""),
+    ]:
+        expected[phone] = (prices.price(country, operator), first_contact[phone])
+    assert got == expected
+    assert campaign.recipients == 4
+    assert services.campaign_counters(campaign_id=campaign.pk)["delivered"] == 4
+    account = assert_ledger_exact(user.account_id)
+    assert Decimal("1000") - account.balance == sum(p for p, _ in got.values())
