@@ -23,8 +23,11 @@ def add_arguments(parser):
 def _account(balance):
     from cabinet.services import account_create
 
-    return account_create(email=f"bench-{uuid.uuid4().hex[:10]}@example.com",
-                          password="x" * 12, balance=balance).account
+    return account_create(
+        email=f"bench-{uuid.uuid4().hex[:10]}@example.com",
+        password="x" * 12,
+        balance=balance,
+    ).account
 
 
 def _hammer(account_ids: list[int], posts: int, threads: int) -> float:
@@ -37,8 +40,13 @@ def _hammer(account_ids: list[int], posts: int, threads: int) -> float:
         aid = account_ids[i % len(account_ids)]
         barrier.wait()
         for j in range(per):
-            ledger_post(account_id=aid, amount=Decimal("-0.01") if j % 2 else Decimal("0.02"),
-                        kind="charge" if j % 2 else "topup", reason="bench", service="sms")
+            ledger_post(
+                account_id=aid,
+                amount=Decimal("-0.01") if j % 2 else Decimal("0.02"),
+                kind="charge" if j % 2 else "topup",
+                reason="bench",
+                service="sms",
+            )
         connections.close_all()
 
     ts = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
@@ -62,8 +70,10 @@ def run(*, posts, threads, export, **_):
     t_one = _hammer([one.pk], posts, threads)
     many = [_account(Decimal("1000")).pk for _ in range(threads)]
     t_many = _hammer(many, posts, threads)
-    ok = all(Account.objects.get(pk=a).balance == ledger_sum(account_id=a)
-             for a in [one.pk, *many])
+    ok = all(
+        Account.objects.get(pk=a).balance == ledger_sum(account_id=a)
+        for a in [one.pk, *many]
+    )
 
     # Export: E entries for one account, written in bulk (not measured).
     acc = _account(Decimal("0"))
@@ -71,28 +81,49 @@ def run(*, posts, threads, export, **_):
     from django.utils import timezone
 
     base = timezone.now()
-    LedgerEntry.objects.bulk_create([
-        LedgerEntry(account=acc, amount=Decimal("-1.25"), kind=LedgerKind.CHARGE,
-                    reason=f"Рассылка СМС #{i}", service="sms", balance_after=Decimal("0"),
-                    created_at=base - timezone.timedelta(minutes=i))
-        for i in range(export)
-    ], batch_size=5000)
+    LedgerEntry.objects.bulk_create(
+        [
+            LedgerEntry(
+                account=acc,
+                amount=Decimal("-1.25"),
+                kind=LedgerKind.CHARGE,
+                reason=f"Рассылка СМС #{i}",
+                service="sms",
+                balance_after=Decimal("0"),
+                created_at=base - timezone.timedelta(minutes=i),
+            )
+            for i in range(export)
+        ],
+        batch_size=5000,
+    )
     t0 = time.perf_counter()
-    size = sum(len(chunk) for chunk in ledger_xlsx_stream(
-        LedgerEntry.objects.filter(account=acc).order_by("-created_at").iterator(
-            chunk_size=2000)))
+    size = sum(
+        len(chunk)
+        for chunk in ledger_xlsx_stream(
+            LedgerEntry.objects.filter(account=acc)
+            .order_by("-created_at")
+            .iterator(chunk_size=2000)
+        )
+    )
     t_export = time.perf_counter() - t0
     t0 = time.perf_counter()
-    report = services_rendered(account_id=acc.pk, date_from=(base - timezone.timedelta(
-        days=400)).date(), date_to=base.date())
+    report = services_rendered(
+        account_id=acc.pk,
+        date_from=(base - timezone.timedelta(days=400)).date(),
+        date_to=base.date(),
+    )
     t_services = time.perf_counter() - t0
     _ = now
     return {
-        "vendor": connection.vendor, "threads": threads, "posts": posts,
+        "vendor": connection.vendor,
+        "threads": threads,
+        "posts": posts,
         "one_account_posts_per_s": round(posts / t_one),
         "separate_accounts_posts_per_s": round(posts / t_many),
         "balance_equals_ledger": ok,
-        "export_rows": export, "export_rows_per_s": round(export / t_export),
-        "export_bytes": size, "services_rendered_s": round(t_services, 3),
+        "export_rows": export,
+        "export_rows_per_s": round(export / t_export),
+        "export_bytes": size,
+        "services_rendered_s": round(t_services, 3),
         "services_rows": len(report.rows),
     }

@@ -9,12 +9,23 @@ def _menu_for(path: str) -> list[dict]:
         items = []
         for item in section.items:
             href = item.href()
-            entry = {"slug": item.slug, "label": item.label, "href": href, "active": False}
+            entry = {
+                "slug": item.slug,
+                "label": item.label,
+                "href": href,
+                "active": False,
+            }
             if path.startswith(href) and len(href) > len(best[0]):
                 best = (href, entry)
             items.append(entry)
-        sections.append({"slug": section.slug, "label": section.label, "icon": section.icon,
-                         "items": items})
+        sections.append(
+            {
+                "slug": section.slug,
+                "label": section.label,
+                "icon": section.icon,
+                "items": items,
+            }
+        )
     if best[1] is not None:
         best[1]["active"] = True
         for section in sections:

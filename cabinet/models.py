@@ -5,7 +5,11 @@ import hashlib
 import secrets
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.auth.models import (
+    AbstractBaseUser,
+    BaseUserManager,
+    PermissionsMixin,
+)
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,25 +19,32 @@ class Account(models.Model):
     """The client organisation.  Every client-owned row points here."""
 
     name = models.CharField(_("организация"), max_length=200)
-    balance = models.DecimalField(_("баланс"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    balance = models.DecimalField(
+        _("баланс"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
     # How far below zero the balance may go (0 = prepaid only).
     credit_limit = models.DecimalField(
         _("кредитный лимит"), max_digits=14, decimal_places=2, default=Decimal("0")
     )
-    tariff_tier = models.PositiveSmallIntegerField(_("тарифная ступень"), null=True, blank=True)
+    tariff_tier = models.PositiveSmallIntegerField(
+        _("тарифная ступень"), null=True, blank=True
+    )
     low_balance_threshold = models.DecimalField(
         _("критический баланс"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     # New accounts' campaigns go to moderation until staff trust them.
     is_trusted = models.BooleanField(_("доверенный"), default=False)
     is_blocked = models.BooleanField(_("заблокирован"), default=False)
-    blocked_reason = models.CharField(_("причина блокировки"), max_length=300, blank=True)
+    blocked_reason = models.CharField(
+        _("причина блокировки"), max_length=300, blank=True
+    )
     # Settings → Безопасность: cabinet sign-in only from these addresses/networks
     # (one per line, CIDR allowed; empty = anywhere) and ending the session when
     # its IP changes.
     allowed_ips = models.TextField(_("разрешённые IP-адреса"), blank=True)
     bind_session_ip = models.BooleanField(
-        _("Разрывать сессию при несовпадении IP-адреса"), default=False)
+        _("Разрывать сессию при несовпадении IP-адреса"), default=False
+    )
     created_at = models.DateTimeField(_("создан"), default=timezone.now)
 
     class Meta:
@@ -50,8 +61,11 @@ class Account(models.Model):
         return f"{self.name} (#{self.pk})"
 
     def allowed_ip_list(self) -> list[str]:
-        return [ip.strip() for ip in self.allowed_ips.replace(",", "\n").splitlines()
-                if ip.strip()]
+        return [
+            ip.strip()
+            for ip in self.allowed_ips.replace(",", "\n").splitlines()
+            if ip.strip()
+        ]
 
 
 class Role(models.TextChoices):
@@ -96,7 +110,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     account = models.ForeignKey(
         Account, on_delete=models.CASCADE, null=True, blank=True, related_name="users"
     )
-    role = models.CharField(_("роль"), max_length=16, choices=Role.choices, default=Role.OWNER)
+    role = models.CharField(
+        _("роль"), max_length=16, choices=Role.choices, default=Role.OWNER
+    )
     is_active = models.BooleanField(_("активен"), default=True)
     is_staff = models.BooleanField(_("сотрудник"), default=False)
     # Two-step sign-in: after the password, a code sent by SMS to ``phone``.
@@ -126,8 +142,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 class LoginEvent(models.Model):
     """One row per successful sign-in (settings → login history)."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_events")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, null=True, related_name="+")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="login_events"
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
@@ -154,13 +174,17 @@ def hash_token(key: str) -> str:
 class ApiToken(models.Model):
     """An API key.  Only its SHA-256 is stored; the key is shown once."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_tokens")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     scopes = models.JSONField(_("области"), default=list)
     description = models.CharField(_("описание"), max_length=200, blank=True)
     prefix = models.CharField(max_length=8, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     allowed_ips = models.TextField(_("разрешённые IP"), blank=True)
-    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True
+    )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -182,7 +206,11 @@ class ApiToken(models.Model):
         return self.revoked_at is None
 
     def allowed_ip_list(self) -> list[str]:
-        return [ip.strip() for ip in self.allowed_ips.replace(",", "\n").splitlines() if ip.strip()]
+        return [
+            ip.strip()
+            for ip in self.allowed_ips.replace(",", "\n").splitlines()
+            if ip.strip()
+        ]
 
 
 class Notification(models.Model):
@@ -194,7 +222,9 @@ class Notification(models.Model):
         MODERATION = "moderation", _("Модерация")
         SUPPORT = "support", _("Техподдержка")
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="notifications")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INFO)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
@@ -241,12 +271,16 @@ class Ticket(models.Model):
         ANSWERED = "answered", _("Есть ответ")
         CLOSED = "closed", _("Закрыт")
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tickets")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="tickets"
+    )
     subject = models.CharField(_("Тема"), max_length=200)
-    status = models.CharField(_("Статус"), max_length=16, choices=Status.choices,
-                              default=Status.OPEN)
-    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    status = models.CharField(
+        _("Статус"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("Создан"), default=timezone.now)
     updated_at = models.DateTimeField(_("Обновлён"), default=timezone.now)
 
@@ -261,9 +295,12 @@ class Ticket(models.Model):
 
 
 class TicketMessage(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="+")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages"
+    )
+    author = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     is_staff_reply = models.BooleanField(_("ответ поддержки"), default=False)
     body = models.TextField(_("Сообщение"))
     created_at = models.DateTimeField(default=timezone.now)

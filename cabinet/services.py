@@ -3,7 +3,16 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Account, ApiToken, LoginEvent, Notification, Role, TokenScope, User, hash_token
+from .models import (
+    Account,
+    ApiToken,
+    LoginEvent,
+    Notification,
+    Role,
+    TokenScope,
+    User,
+    hash_token,
+)
 
 
 class TokenCreated:
@@ -14,8 +23,15 @@ class TokenCreated:
         self.key = key
 
 
-def account_create(*, email: str, password: str, name: str = "", full_name: str = "",
-                   phone: str = "", balance: Decimal | None = None) -> User:
+def account_create(
+    *,
+    email: str,
+    password: str,
+    name: str = "",
+    full_name: str = "",
+    phone: str = "",
+    balance: Decimal | None = None,
+) -> User:
     """Create an account and its owner.  A starting balance is credited through
     the ledger, never written directly."""
     from billing.services import account_credit
@@ -23,22 +39,41 @@ def account_create(*, email: str, password: str, name: str = "", full_name: str 
     with transaction.atomic():
         account = Account.objects.create(name=name or email)
         user = User.objects.create_user(
-            email=email, password=password, account=account, role=Role.OWNER,
-            full_name=full_name, phone=phone,
+            email=email,
+            password=password,
+            account=account,
+            role=Role.OWNER,
+            full_name=full_name,
+            phone=phone,
         )
         if balance:
-            account_credit(account_id=account.pk, amount=balance,
-                           reason="Начальный баланс", reference="initial")
+            account_credit(
+                account_id=account.pk,
+                amount=balance,
+                reason="Начальный баланс",
+                reference="initial",
+            )
     return user
 
 
-def token_create(*, account: Account, scopes: list[str] | None = None, description: str = "",
-                 allowed_ips: str = "", created_by: User | None = None) -> TokenCreated:
+def token_create(
+    *,
+    account: Account,
+    scopes: list[str] | None = None,
+    description: str = "",
+    allowed_ips: str = "",
+    created_by: User | None = None,
+) -> TokenCreated:
     scopes = scopes or list(TokenScope.values)
     key = ApiToken.generate_key()
     token = ApiToken.objects.create(
-        account=account, scopes=scopes, description=description, prefix=key[:8],
-        key_hash=hash_token(key), allowed_ips=allowed_ips, created_by=created_by,
+        account=account,
+        scopes=scopes,
+        description=description,
+        prefix=key[:8],
+        key_hash=hash_token(key),
+        allowed_ips=allowed_ips,
+        created_by=created_by,
     )
     return TokenCreated(token, key)
 
@@ -50,14 +85,20 @@ def token_revoke(*, token: ApiToken) -> None:
 
 
 def login_record(*, user: User, ip: str | None, user_agent: str) -> LoginEvent:
-    return LoginEvent.objects.create(user=user, account_id=user.account_id, ip=ip or None,
-                                     user_agent=(user_agent or "")[:400])
+    return LoginEvent.objects.create(
+        user=user,
+        account_id=user.account_id,
+        ip=ip or None,
+        user_agent=(user_agent or "")[:400],
+    )
 
 
-def notification_create(*, account_id: int, title: str, body: str = "", kind: str = "info",
-                        url: str = "") -> Notification:
-    return Notification.objects.create(account_id=account_id, title=title[:200], body=body,
-                                       kind=kind, url=url)
+def notification_create(
+    *, account_id: int, title: str, body: str = "", kind: str = "info", url: str = ""
+) -> Notification:
+    return Notification.objects.create(
+        account_id=account_id, title=title[:200], body=body, kind=kind, url=url
+    )
 
 
 def notifications_mark_read(*, account: Account, ids: list[int] | None = None) -> int:

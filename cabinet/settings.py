@@ -167,7 +167,7 @@ LOGIN_REDIRECT_URL = "cabinet:dashboard"
 LOGOUT_REDIRECT_URL = "cabinet:login"
 AUTH_PASSWORD_VALIDATORS = [
     {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"  # noqa: E501
     },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
@@ -227,7 +227,9 @@ MESSAGING_GATEWAYS = {
 }
 # A claim (status "sending") older than this is taken as lost with its worker and
 # re-submitted; the gateway de-duplicates by message id.
-MESSAGING_STALE_CLAIM_SECONDS = int(os.environ.get("MESSAGING_STALE_CLAIM_SECONDS", 120))
+MESSAGING_STALE_CLAIM_SECONDS = int(
+    os.environ.get("MESSAGING_STALE_CLAIM_SECONDS", 120)
+)
 # Messages claimed per dispatch batch.
 MESSAGING_DISPATCH_BATCH = int(os.environ.get("MESSAGING_DISPATCH_BATCH", 1000))
 DEFAULT_SENDER_NAME = os.environ.get("DEFAULT_SENDER_NAME", "SMSinfo")
@@ -313,7 +315,7 @@ SPECTACULAR_SETTINGS["DESCRIPTION"] = (
     '"message": "<text>", "fields": {...}}}` (400 validation_error / parse_error, '
     "401 not_authenticated / authentication_failed, 402 insufficient_funds, "
     "403 permission_denied, 404 not_found, 405 method_not_allowed, "
-    "415 unsupported_media_type, 429 throttled with `Retry-After`, 500 server_error).\n\n"
+    "415 unsupported_media_type, 429 throttled with `Retry-After`, 500 server_error).\n\n"  # noqa: E501
     "**Lists** use cursor pagination: `?limit=` (1–500) and the `next`/`previous` URLs."
 )
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
@@ -387,11 +389,6 @@ CELERY_BEAT_SCHEDULE["promo-reminders"] = {
 }
 # --- end Promo -------------------------------------------------------------------
 
-# --- Contacts (phonebook, SPEC section 1) --------------------------------------------
-# Deleted groups stay restorable in the trash this many days (C9).
-CONTACTS_TRASH_RETENTION_DAYS = int(os.environ.get("CONTACTS_TRASH_RETENTION_DAYS", 30))
-# Largest spreadsheet (rows) one import accepts (C5).
-CONTACTS_IMPORT_MAX_ROWS = int(os.environ.get("CONTACTS_IMPORT_MAX_ROWS", 1_000_000))
 # --- SMS compose (sender names, moderation, short links, scheduler) --------------
 # An account that is not marked trusted is "new" until this many of its
 # campaigns have completed: until then its campaigns go to moderation (S8).
@@ -407,10 +404,16 @@ CELERY_BEAT_SCHEDULE["sms-schedules"] = {
     "task": "messaging.scheduling.run_due",
     "schedule": float(os.environ.get("SCHEDULER_INTERVAL", "60")),
 }
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})[
-    "DecisionStatusEnum"] = "messaging.models.content.Decision"
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["DecisionStatusEnum"] = (
+    "messaging.models.content.Decision"
+)
 # --- end SMS compose ---------------------------------------------------------------
 
+# --- Contacts (phonebook, SPEC section 1) -------------------------------------
+# Deleted groups stay restorable in the trash this many days (C9).
+CONTACTS_TRASH_RETENTION_DAYS = int(os.environ.get("CONTACTS_TRASH_RETENTION_DAYS", 30))
+# Largest spreadsheet (rows) one import accepts (C5).
+CONTACTS_IMPORT_MAX_ROWS = int(os.environ.get("CONTACTS_IMPORT_MAX_ROWS", 1_000_000))
 CELERY_BEAT_SCHEDULE["contacts-trash-purge"] = {
     "task": "contacts.tasks.trash_purge",
     "schedule": 3600.0,

@@ -417,6 +417,7 @@ def unsubscribes_remove(*, account_id: int, ids: Iterable[int]) -> int:
 
 # --- custom fields (C11) ----
 
+
 def _translit(text: str) -> str:
     """A custom field's name as the Latin base of its substitution key (the same
     transliteration as SMS texts)."""

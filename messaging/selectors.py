@@ -2,8 +2,11 @@ from .models import Campaign, Message
 
 
 def recent_campaigns(*, account_id: int, limit: int = 10):
-    return list(Campaign.objects.filter(account_id=account_id).order_by("-created_at", "-id")
-                [:limit])
+    return list(
+        Campaign.objects.filter(account_id=account_id).order_by("-created_at", "-id")[
+            :limit
+        ]
+    )
 
 
 def campaign_get(*, account_id: int, campaign_id: int) -> Campaign:

@@ -9,8 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from cabinet.models import Account
 
-__all__ = ["MessageStatus", "Source", "Campaign", "Message", "CampaignCounter",
-           "GatewaySubmission"]
+__all__ = [
+    "MessageStatus",
+    "Source",
+    "Campaign",
+    "Message",
+    "CampaignCounter",
+    "GatewaySubmission",
+]
 
 
 class MessageStatus(models.TextChoices):
@@ -46,19 +52,31 @@ REFUNDABLE_STATUSES = frozenset({S.CANCELLED, S.EXPIRED, S.FAILED})
 # (a late "delivered" never overwrites "clicked"); "undelivered" is final but a
 # click or view proves delivery, so those win over it.
 STATUS_RANK = {
-    S.MODERATION: 0, S.DEFERRED: 0, S.QUEUED: 0, S.SENDING: 1,
+    S.MODERATION: 0,
+    S.DEFERRED: 0,
+    S.QUEUED: 0,
+    S.SENDING: 1,
     S.SENT: 2,
-    S.UNDELIVERED: 3, S.DELIVERED: 3, S.SPAM: 3,
-    S.SUCCESS: 4, S.VIEWED: 4,
-    S.IVR: 5, S.CLICKED: 5, S.UNSUBSCRIBED: 6,
-    S.CANCELLED: 9, S.EXPIRED: 9, S.FAILED: 9,
+    S.UNDELIVERED: 3,
+    S.DELIVERED: 3,
+    S.SPAM: 3,
+    S.SUCCESS: 4,
+    S.VIEWED: 4,
+    S.IVR: 5,
+    S.CLICKED: 5,
+    S.UNSUBSCRIBED: 6,
+    S.CANCELLED: 9,
+    S.EXPIRED: 9,
+    S.FAILED: 9,
 }
 
 
 def statuses_before(status: str) -> list[str]:
     """The statuses a receipt carrying ``status`` may overwrite."""
     rank = STATUS_RANK[status]
-    return [s for s, r in STATUS_RANK.items() if r < rank and s not in REFUNDABLE_STATUSES]
+    return [
+        s for s, r in STATUS_RANK.items() if r < rank and s not in REFUNDABLE_STATUSES
+    ]
 
 
 class Source(models.TextChoices):
@@ -83,11 +101,19 @@ class Campaign(models.Model):
         CANCELLED = "cancelled", _("Отменена")
         REJECTED = "rejected", _("Отклонена модератором")
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="campaigns")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="campaigns"
+    )
     channel = models.CharField(_("канал"), max_length=16, default="sms")
-    source = models.CharField(_("способ отправки"), max_length=16, choices=Source.choices,
-                              default=Source.CABINET)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PREPARING)
+    source = models.CharField(
+        _("способ отправки"),
+        max_length=16,
+        choices=Source.choices,
+        default=Source.CABINET,
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PREPARING
+    )
     sender = models.CharField(_("отправитель"), max_length=64, blank=True)
     text = models.TextField(_("текст"), blank=True)
     # Channel content beyond text (Viber image/button, voice audio…) and sending
@@ -98,8 +124,13 @@ class Campaign(models.Model):
     audience = models.JSONField(default=dict, blank=True)
     tags = models.JSONField(_("тэги"), default=list, blank=True)
     description = models.CharField(_("описание"), max_length=300, blank=True)
-    created_by = models.ForeignKey("cabinet.User", on_delete=models.SET_NULL, null=True,
-                                   blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        "cabinet.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("создана"), default=now)
     send_at = models.DateTimeField(_("время отправки"), null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -115,8 +146,9 @@ class Campaign(models.Model):
     # worker and is started again (messaging.tasks.dispatch_all).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Money taken at launch minus refunds so far.
-    cost = models.DecimalField(_("стоимость"), max_digits=14, decimal_places=2,
-                               default=Decimal("0"))
+    cost = models.DecimalField(
+        _("стоимость"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
     moderation_note = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -129,7 +161,8 @@ class Campaign(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "client_id"], condition=~models.Q(client_id=""),
+                fields=["account", "client_id"],
+                condition=~models.Q(client_id=""),
                 name="campaign_unique_client_id",
             )
         ]
@@ -142,18 +175,21 @@ class Message(models.Model):
     """One message to one recipient.  Rows are written in bulk by prepare and
     moved through statuses by set-based updates (messaging.services)."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+",
-                                db_index=False)
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages",
-                                 db_index=False)
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     channel = models.CharField(max_length=16, default="sms")
     phone = models.CharField(_("получатель"), max_length=20)
     sender = models.CharField(max_length=64, blank=True)
     text = models.TextField(blank=True)
     parts = models.PositiveSmallIntegerField(default=1)
     price = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
-    status = models.CharField(max_length=16, choices=MessageStatus.choices,
-                              default=MessageStatus.QUEUED)
+    status = models.CharField(
+        max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+    )
     reason = models.CharField(_("причина"), max_length=200, blank=True)
     operator = models.CharField(_("оператор"), max_length=64, blank=True)
     country = models.CharField(max_length=2, blank=True)
@@ -181,15 +217,21 @@ class Message(models.Model):
             models.Index(fields=["campaign", "id"], name="message_campaign_id_idx"),
             models.Index(fields=["account", "-created_at"]),
             # Claims walk this index in (send_at, id) order and stop at LIMIT.
-            models.Index(fields=["channel", "send_at", "id"],
-                         condition=models.Q(status__in=["queued", "deferred"]),
-                         name="message_due_idx"),
-            models.Index(fields=["gateway_id"], condition=~models.Q(gateway_id=""),
-                         name="message_gateway_idx"),
+            models.Index(
+                fields=["channel", "send_at", "id"],
+                condition=models.Q(status__in=["queued", "deferred"]),
+                name="message_due_idx",
+            ),
+            models.Index(
+                fields=["gateway_id"],
+                condition=~models.Q(gateway_id=""),
+                name="message_gateway_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "client_ref"], condition=~models.Q(client_ref=""),
+                fields=["account", "client_ref"],
+                condition=~models.Q(client_ref=""),
                 name="message_unique_client_ref",
             )
         ]
@@ -202,13 +244,17 @@ class CampaignCounter(models.Model):
     """Messages of a campaign per status, maintained in the same transaction as
     every status change so reports never count a million rows."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="counters")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="counters"
+    )
     status = models.CharField(max_length=16, choices=MessageStatus.choices)
     count = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "status"], name="counter_unique")
+            models.UniqueConstraint(
+                fields=["campaign", "status"], name="counter_unique"
+            )
         ]
         indexes = [
             # Tabs that list campaigns having messages in a status (deferred…).

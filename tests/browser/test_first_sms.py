@@ -24,7 +24,8 @@ def test_a_new_user_registers_signs_in_and_sends_an_sms(page, live_server):
     page.wait_for_url(re.compile(r"/$"))
     assert page.locator("#header-balance").inner_text().startswith("0")
 
-    # Staff credit the new account and trust it (no new-account moderation); then the user signs out and in again.
+    # Staff credit the new account and trust it (no new-account moderation);
+    # then the user signs out and in again.
     user = User.objects.get(email="new@example.com")
     account_credit(account_id=user.account_id, amount=Decimal("100"), reason="Тест")
     Account.objects.filter(pk=user.account_id).update(is_trusted=True)
@@ -47,5 +48,9 @@ def test_a_new_user_registers_signs_in_and_sends_an_sms(page, live_server):
     message = Message.objects.get()
     balance = Account.objects.get(pk=user.account_id).balance
     assert balance == Decimal("100") - message.price
-    assert page.locator("#header-balance").inner_text().startswith(str(balance).replace(".", ","))
+    assert (
+        page.locator("#header-balance")
+        .inner_text()
+        .startswith(str(balance).replace(".", ","))
+    )
     page.screenshot(path="var/screenshot-messages.png", full_page=True)

@@ -11,4 +11,6 @@ def _fast_password_hashing(settings):
 def staff(db):
     from cabinet.models import User
 
-    return User.objects.create_superuser(email="staff@example.com", password="staff-pass-1")
+    return User.objects.create_superuser(
+        email="staff@example.com", password="staff-pass-1"
+    )

@@ -12,10 +12,17 @@ pytestmark = pytest.mark.django_db
 
 
 def test_registration_creates_account_owner_and_signs_in(client):
-    resp = client.post(reverse("cabinet:register"), {
-        "email": "New@Example.com", "organisation": "ООО Ромашка", "full_name": "Иван",
-        "phone": "8 (916) 123-45-67", "password1": "long-enough-pw", "password2": "long-enough-pw",
-    })
+    resp = client.post(
+        reverse("cabinet:register"),
+        {
+            "email": "New@Example.com",
+            "organisation": "ООО Ромашка",
+            "full_name": "Иван",
+            "phone": "8 (916) 123-45-67",
+            "password1": "long-enough-pw",
+            "password2": "long-enough-pw",
+        },
+    )
     assert resp.status_code == 302
     user = User.objects.get(email="new@example.com")
     assert user.role == "owner"
@@ -25,9 +32,14 @@ def test_registration_creates_account_owner_and_signs_in(client):
 
 
 def test_registration_rejects_duplicate_email_and_mismatched_passwords(client, user):
-    resp = client.post(reverse("cabinet:register"), {
-        "email": user.email, "password1": "long-enough-pw", "password2": "other-pw-123",
-    })
+    resp = client.post(
+        reverse("cabinet:register"),
+        {
+            "email": user.email,
+            "password1": "long-enough-pw",
+            "password2": "other-pw-123",
+        },
+    )
     assert resp.status_code == 200
     assert "уже зарегистрирован" in resp.content.decode()
     assert "Пароли не совпадают" in resp.content.decode()
@@ -35,9 +47,12 @@ def test_registration_rejects_duplicate_email_and_mismatched_passwords(client, u
 
 
 def test_sign_in_records_login_history(client, user):
-    resp = client.post(reverse("cabinet:login"), {"username": user.email,
-                                                  "password": "secret-pass-123"},
-                       HTTP_USER_AGENT="pytest-agent", REMOTE_ADDR="10.1.2.3")
+    resp = client.post(
+        reverse("cabinet:login"),
+        {"username": user.email, "password": "secret-pass-123"},
+        HTTP_USER_AGENT="pytest-agent",
+        REMOTE_ADDR="10.1.2.3",
+    )
     assert resp.status_code == 302
     event = LoginEvent.objects.get(user=user)
     assert event.ip == "10.1.2.3"
@@ -47,7 +62,9 @@ def test_sign_in_records_login_history(client, user):
 
 
 def test_wrong_password_is_refused_in_russian(client, user):
-    resp = client.post(reverse("cabinet:login"), {"username": user.email, "password": "nope"})
+    resp = client.post(
+        reverse("cabinet:login"), {"username": user.email, "password": "nope"}
+    )
     assert resp.status_code == 200
     assert "Неверный email или пароль" in resp.content.decode()
     assert not LoginEvent.objects.exists()
@@ -55,8 +72,10 @@ def test_wrong_password_is_refused_in_russian(client, user):
 
 def test_blocked_account_cannot_sign_in(client, user):
     Account.objects.filter(pk=user.account_id).update(is_blocked=True)
-    resp = client.post(reverse("cabinet:login"), {"username": user.email,
-                                                  "password": "secret-pass-123"})
+    resp = client.post(
+        reverse("cabinet:login"),
+        {"username": user.email, "password": "secret-pass-123"},
+    )
     assert "заблокирован" in resp.content.decode()
 
 
@@ -76,9 +95,14 @@ def test_sign_out(client, user):
 
 def test_password_change(client, user):
     client.force_login(user)
-    resp = client.post(reverse("cabinet:password_change"), {
-        "old_password": "secret-pass-123", "new_password1": "brand-new-pass-1",
-        "new_password2": "brand-new-pass-1"})
+    resp = client.post(
+        reverse("cabinet:password_change"),
+        {
+            "old_password": "secret-pass-123",
+            "new_password1": "brand-new-pass-1",
+            "new_password2": "brand-new-pass-1",
+        },
+    )
     assert resp.status_code == 302
     user.refresh_from_db()
     assert user.check_password("brand-new-pass-1")
@@ -87,20 +111,30 @@ def test_password_change(client, user):
 def test_password_reset_sends_a_working_link(client, user):
     client.post(reverse("cabinet:password_reset"), {"email": user.email})
     assert len(mail.outbox) == 1
-    link = next(line for line in mail.outbox[0].body.splitlines() if "/password-reset/" in line)
+    link = next(
+        line for line in mail.outbox[0].body.splitlines() if "/password-reset/" in line
+    )
     path = link.split("testserver", 1)[1]
     resp = client.get(path, follow=True)
     form_url = resp.redirect_chain[-1][0]
-    resp = client.post(form_url, {"new_password1": "reset-pass-456",
-                                  "new_password2": "reset-pass-456"})
+    resp = client.post(
+        form_url, {"new_password1": "reset-pass-456", "new_password2": "reset-pass-456"}
+    )
     assert resp.status_code == 302
     user.refresh_from_db()
     assert user.check_password("reset-pass-456")
 
 
 def test_create_account_command_prints_token_last(capsys):
-    call_command("create_account", "cli@example.com", "--password", "pw-12345678",
-                 "--balance", "250.50", "--token")
+    call_command(
+        "create_account",
+        "cli@example.com",
+        "--password",
+        "pw-12345678",
+        "--balance",
+        "250.50",
+        "--token",
+    )
     out = capsys.readouterr().out.strip().splitlines()
     key = out[-1]
     token = ApiToken.objects.get(key_hash=hash_token(key))
@@ -122,14 +156,26 @@ def test_seed_demo_is_idempotent():
 def test_menu_lists_every_section_and_unbuilt_pages_say_in_development(client, user):
     client.force_login(user)
     page = client.get(reverse("cabinet:dashboard")).content.decode()
-    for label in ("Контакты", "Рассылка СМС", "Голосовая рассылка", "Рассылка Viber",
-                  "Рассылки ВК и ОК", "Сценарии", "Партнерство", "События", "CallPassword",
-                  "SMS-реклама", "Online-чат"):
+    for label in (
+        "Контакты",
+        "Рассылка СМС",
+        "Голосовая рассылка",
+        "Рассылка Viber",
+        "Рассылки ВК и ОК",
+        "Сценарии",
+        "Партнерство",
+        "События",
+        "CallPassword",
+        "SMS-реклама",
+        "Online-чат",
+    ):
         assert label in page
     resp = client.get(reverse("cabinet:in_development", args=["partners-overview"]))
     assert resp.status_code == 200
     assert "в разработке" in resp.content.decode()
-    assert client.get(reverse("cabinet:in_development", args=["nope"])).status_code == 404
+    assert (
+        client.get(reverse("cabinet:in_development", args=["nope"])).status_code == 404
+    )
 
 
 def test_every_menu_link_answers(client, user):

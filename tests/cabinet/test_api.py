@@ -54,8 +54,9 @@ def test_ip_restricted_token(user, api_client_for):
 
 def test_send_sms_through_the_api(user, api_client_for):
     api = api_client_for(user)
-    resp = api.post("/api/v1/sms/send/", {"phone": "89161234567", "text": "Код 1234"},
-                    format="json")
+    resp = api.post(
+        "/api/v1/sms/send/", {"phone": "89161234567", "text": "Код 1234"}, format="json"
+    )
     assert resp.status_code == 201, resp.content
     body = resp.json()
     message = Message.objects.get(pk=body["id"])
@@ -81,7 +82,9 @@ def test_send_sms_errors_have_one_shape(user, api_client_for):
 def test_send_sms_without_money_is_402(make_user, api_client_for):
     poor = make_user(balance=Decimal("0.5"))
     api = api_client_for(poor)
-    resp = api.post("/api/v1/sms/send/", {"phone": "+79161234567", "text": "x"}, format="json")
+    resp = api.post(
+        "/api/v1/sms/send/", {"phone": "+79161234567", "text": "x"}, format="json"
+    )
     assert resp.status_code == 402
     assert resp.json()["error"]["code"] == "insufficient_funds"
 

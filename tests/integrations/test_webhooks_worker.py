@@ -31,7 +31,6 @@ pytestmark = [
 ]
 
 
-
 @pytest.fixture
 def worker(real_broker):
     proc = start_celery_worker(

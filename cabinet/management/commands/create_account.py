@@ -9,7 +9,7 @@ from cabinet.services import account_create, token_create
 
 
 class Command(BaseCommand):
-    help = "Create an account and its owner; --token prints a new API key as the last line."
+    help = "Create an account and its owner; --token prints a new API key as the last line."  # noqa: E501
 
     def add_arguments(self, parser):
         parser.add_argument("email")

@@ -24,7 +24,10 @@ GROUPS = {
 
 
 class Command(BaseCommand):
-    help = "Create the demo account (demo@example.com / demo12345, 1000 ₽, groups). Idempotent."
+    help = (
+        "Create the demo account (demo@example.com / demo12345, 1000 ₽, groups). "
+        "Idempotent."
+    )
 
     def handle(self, *args, **options):
         if User.objects.filter(email=DEMO_EMAIL).exists():
