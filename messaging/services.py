@@ -576,6 +576,7 @@ def campaign_quote(
     seen: set[str] = set()
     units_total, total, count = 0, Decimal("0"), 0
     excluded = {"invalid": len(invalid), "blocked": 0, "duplicates": 0}
+    units_of: dict[str, int] = {}  # one count per distinct text
 
     def add(entry: dict, own_text: str | None = None):
         nonlocal units_total, total, count
@@ -588,7 +589,9 @@ def campaign_quote(
             return
         seen.add(phone)
         body = own_text if own_text is not None else renderer.render(entry, None)
-        units = kind.count_units(body, content or {})
+        units = units_of.get(body)
+        if units is None:
+            units = units_of[body] = kind.count_units(body, content or {})
         country, operator = entry.get("country"), entry.get("operator")
         if not country:
             info = lookup(phone)
@@ -604,8 +607,14 @@ def campaign_quote(
     if ids:
         from contacts.selectors import audience_iter
 
+        from .prepare import STATIC_FIELDS
+
+        # The same text for everyone needs only the numbers and their operators.
         for chunk in audience_iter(
-            account_id=account.pk, group_ids=ids, filters=filters or None
+            account_id=account.pk,
+            group_ids=ids,
+            filters=filters or None,
+            fields=STATIC_FIELDS if renderer.static else None,
         ):
             for entry in chunk:
                 add(entry)
