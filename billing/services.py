@@ -135,16 +135,27 @@ def ledger_post(
 
 
 def _after_balance_change(account: Account, *, old: Decimal, new: Decimal) -> None:
+    notify_balance_crossing(
+        account_id=account.pk,
+        threshold=account.low_balance_threshold,
+        old=old,
+        new=new,
+    )
+
+
+def notify_balance_crossing(
+    *, account_id: int, threshold: Decimal | None, old: Decimal, new: Decimal
+) -> None:
     """Raise the critical-balance notification once per downward crossing.
-    ``old`` is read under the account's row lock, so concurrent charges see
-    consecutive balances and exactly one of them crosses the threshold."""
-    threshold = account.low_balance_threshold
+    ``old`` is read under the account's row lock (or returned by the statement
+    that moved the balance), so concurrent charges see consecutive balances
+    and exactly one of them crosses the threshold."""
     if threshold is None or not (old >= threshold > new):
         return
     from cabinet.services import notification_create
 
     notification_create(
-        account_id=account.pk,
+        account_id=account_id,
         kind="balance",
         title=f"Баланс ниже критического порога {threshold} ₽",
         body=f"Текущий баланс: {new} ₽. Пополните счёт, чтобы рассылки не "
@@ -152,7 +163,7 @@ def _after_balance_change(account: Account, *, old: Decimal, new: Decimal) -> No
         url=reverse("billing:pay"),
     )
     _email_account(
-        account_id=account.pk,
+        account_id=account_id,
         subject=f"Баланс ниже критического порога {threshold} ₽",
         body=f"Текущий баланс: {new} ₽. Пополните счёт, чтобы рассылки не "
         "остановились.",

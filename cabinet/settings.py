@@ -292,6 +292,12 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "20000/m")
 # Messages (or ids) in one JSON API v1.0 request.
 COMPAT_MAX_MESSAGES = int(os.environ.get("COMPAT_MAX_MESSAGES", 10000))
+# One-message sends of the JSON API v1.0 served in one SQL statement in front of
+# Django (integrations/fastlane.py); PostgreSQL only, "0" turns it off.
+COMPAT_FAST_LANE = os.environ.get("COMPAT_FAST_LANE", "1") != "0"
+# Dispatch tasks per channel per process at most once per this many seconds
+# (plus a trailing one) when many single messages arrive (messaging.prepare).
+DISPATCH_NUDGE_INTERVAL = float(os.environ.get("DISPATCH_NUDGE_INTERVAL", "0.25"))
 # Webhooks: HTTP timeout (s), events per POST, attempts before giving up, and
 # whether URLs may point at loopback/private addresses (tests, on-premise).
 WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", 5))

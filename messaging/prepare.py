@@ -10,10 +10,13 @@ never writes a recipient twice.
 """
 
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -604,3 +607,45 @@ def enqueue_dispatch(channel: str) -> None:
     from .tasks import dispatch_channel
 
     dispatch_channel.delay(channel)
+
+
+class DispatchNudge:
+    """``enqueue_dispatch`` at most once per ``interval`` seconds per channel from
+    this process, plus one trailing call after a suppressed one.  Every caller
+    is therefore followed by a dispatch task enqueued after its call (so after
+    its commit): a message is never left waiting for the periodic sweep, and a
+    stream of one-message sends costs a few tasks per second, not one each."""
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._last: dict[str, float] = {}
+        self._armed: set[str] = set()
+
+    def __call__(self, channel: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            wait = self._last.get(channel, -self.interval) + self.interval - now
+            if wait <= 0:
+                self._last[channel] = now
+            elif channel in self._armed:
+                return
+            else:
+                self._armed.add(channel)
+                timer = threading.Timer(wait, self._trail, args=(channel,))
+                timer.daemon = True
+                timer.start()
+                return
+        enqueue_dispatch(channel)
+
+    def _trail(self, channel: str) -> None:
+        with self._lock:
+            self._armed.discard(channel)
+            self._last[channel] = time.monotonic()
+        try:
+            enqueue_dispatch(channel)
+        except Exception:  # the periodic sweep (dispatch_all) still runs
+            log.exception("trailing dispatch enqueue failed for %s", channel)
+
+
+nudge_dispatch = DispatchNudge(settings.DISPATCH_NUDGE_INTERVAL)

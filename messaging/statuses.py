@@ -54,8 +54,9 @@ def locked(qs):
 
 
 def counters_init(*, campaign_id: int) -> None:
-    """Create the campaign's counter rows (every status, so later updates never
-    race to insert)."""
+    """Create the campaign's counter rows at zero.  Optional: a missing row
+    counts as zero and ``counters_shift`` inserts it (one-message API sends
+    write only their non-zero row, ``messaging.instant``)."""
     CampaignCounter.objects.bulk_create(
         [
             CampaignCounter(campaign_id=campaign_id, status=s, count=0)
@@ -67,22 +68,37 @@ def counters_init(*, campaign_id: int) -> None:
 
 
 def counters_shift(deltas: dict[tuple[int, str], int]) -> None:
-    """Apply counter deltas keyed by (campaign_id, status).  Call inside the
-    transaction that changed the statuses; rows are touched in a fixed order so
-    concurrent transactions cannot deadlock on them."""
-    for (campaign_id, status), delta in sorted(deltas.items()):
-        if delta:
-            CampaignCounter.objects.filter(
-                campaign_id=campaign_id, status=bucket(status)
-            ).update(count=F("count") + delta)
+    """Apply counter deltas keyed by (campaign_id, status) in one upsert (a
+    missing row is created).  Call inside the transaction that changed the
+    statuses; rows are touched in a fixed order so concurrent transactions
+    cannot deadlock on them."""
+    merged: dict[tuple[int, str], int] = defaultdict(int)
+    for (campaign_id, status), delta in deltas.items():
+        merged[(campaign_id, bucket(status))] += delta
+    rows = [(cid, st, delta) for (cid, st), delta in sorted(merged.items()) if delta]
+    if not rows:
+        return
+    table = CampaignCounter._meta.db_table
+    with connection.cursor() as cursor:
+        for part in chunks(rows, 1000):
+            values = ", ".join(["(%s, %s, %s)"] * len(part))
+            cursor.execute(
+                f"INSERT INTO {table} (campaign_id, status, count) VALUES {values} "
+                f"ON CONFLICT (campaign_id, status) "
+                f"DO UPDATE SET count = {table}.count + excluded.count",
+                [value for row in part for value in row],
+            )
 
 
 def campaign_counters(*, campaign_id: int) -> dict[str, int]:
-    return dict(
+    """status → count for every counted status (zero where no row)."""
+    counts = dict.fromkeys((s for s in S.values if s not in COUNTER_BUCKET), 0)
+    counts.update(
         CampaignCounter.objects.filter(campaign_id=campaign_id).values_list(
             "status", "count"
         )
     )
+    return counts
 
 
 def announce(channel: str, changes: list[tuple[int, int, str, str]]) -> None:
