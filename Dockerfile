@@ -1,9 +1,12 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+# uWSGI (the web server) compiles at install: gcc only for that step.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml ./
-RUN pip install --no-cache-dir -e . 2>/dev/null || true
+RUN pip install --no-cache-dir -e ".[server]" 2>/dev/null || true
 COPY . .
-RUN pip install --no-cache-dir -e . && python manage.py collectstatic --noinput
+RUN pip install --no-cache-dir -e ".[server]" && python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["gunicorn", "cabinet.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "4"]
+CMD ["uwsgi", "deploy/uwsgi.ini"]

@@ -1,9 +1,11 @@
 """``manage.py bench api``: the JSON API v1.0 send path under concurrent clients.
 
-Starts the production server setup itself — gunicorn (gthread workers) on
-127.0.0.1 on a free port, with this process's PostgreSQL (``DATABASE_URL``) and
-Redis (``REDIS_URL``, on a separate database number that is flushed at the
-end) — creates a throw-away account with a "messaging" token, then:
+Starts the production server setup itself — uWSGI with ``deploy/uwsgi.ini``
+(``pip install -e '.[server]'``; gunicorn gthread with ``--server gunicorn`` or
+when uWSGI is not installed) on 127.0.0.1 on a free port, with this
+process's PostgreSQL (``DATABASE_URL``) and Redis (``REDIS_URL``, on a separate
+database number that is flushed at the end) — creates a throw-away account
+with a "messaging" token, then:
 
 1. ``--clients`` concurrent keep-alive HTTP clients POST
    ``/json/v1.0/sms/send/text`` with one message each (unique ``id``) until
@@ -51,6 +53,13 @@ def add_arguments(parser):
         type=int,
         default=300,
         help="in-process one-message requests timing campaign_launch's CPU share",
+    )
+    parser.add_argument(
+        "--server",
+        choices=["uwsgi", "gunicorn"],
+        default="",
+        help="web server (default: uWSGI with deploy/uwsgi.ini when installed — "
+        "pip install -e '.[server]' — else gunicorn gthread)",
     )
     parser.add_argument(
         "--rate-limit",
@@ -101,7 +110,7 @@ def _setup_account():
 
 
 def _start_server(
-    port: int, workers: int, threads: int, redis_url: str, rate_limit: str
+    port: int, workers: int, threads: int, redis_url: str, rate_limit: str, server: str
 ) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -112,7 +121,50 @@ def _start_server(
     }
     if redis_url:
         env["REDIS_URL"] = redis_url
-    cmd = [
+    if server == "uwsgi":
+        cmd = [
+            str(Path(sys.executable).with_name("uwsgi")),
+            "deploy/uwsgi.ini",
+            "--http11-socket",
+            f"127.0.0.1:{port}",
+            "--processes",
+            str(workers),
+            "--threads",
+            str(threads),
+        ]
+    else:
+        cmd = _gunicorn(port, workers, threads)
+    # The server's log goes to a file: a pipe nobody reads would fill up and
+    # block the workers.
+    log = open(SERVER_LOG, "wb")  # noqa: SIM115 - closed by _stop_server
+    proc = subprocess.Popen(
+        cmd,
+        cwd=str(Path(settings.BASE_DIR)),
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    proc.log_file = log
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"{server} exited: " + SERVER_LOG.read_text(errors="replace")[-2000:]
+            )
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status < 500:
+                conn.close()
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{server} did not start in 60 s")
+
+
+def _gunicorn(port: int, workers: int, threads: int) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -132,33 +184,6 @@ def _start_server(
         "--backlog",
         "2048",
     ]
-    # The server's log goes to a file: a pipe nobody reads would fill up and
-    # block the workers.
-    log = open(SERVER_LOG, "wb")  # noqa: SIM115 - closed by _stop_server
-    proc = subprocess.Popen(
-        cmd,
-        cwd=str(Path(settings.BASE_DIR)),
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    proc.log_file = log
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(
-                "gunicorn exited: " + SERVER_LOG.read_text(errors="replace")[-2000:]
-            )
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status < 500:
-                conn.close()
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("gunicorn did not start in 60 s")
 
 
 def _stop_server(proc: subprocess.Popen) -> None:
@@ -322,8 +347,10 @@ def _bulk(port: int, key: str, runs: int) -> list[float]:
 
 
 def _split(key: str, n: int, redis_url: str) -> dict:
-    """CPU per one-message request in this process (Django test client, the same
-    middleware and view) and the part spent in ``campaign_launch``."""
+    """CPU per one-message request in this process: through Django (test
+    client, the same middleware and view — the path of every request the fast
+    lane hands on) with the part spent in ``campaign_launch``, and through the
+    fast lane."""
     from django.test import Client
 
     from cabinet.celery import app
@@ -376,9 +403,65 @@ def _split(key: str, n: int, redis_url: str) -> dict:
         total = time.process_time() - started
     finally:
         services.campaign_launch = real
+    lane = _lane_cpu(key, n, tag)
     return {
-        "cpu_ms_per_request": round(total / n * 1000, 2),
+        "django_path_cpu_ms": round(total / n * 1000, 2),
         "campaign_launch_cpu_ms": round(spent["cpu"] / n * 1000, 2),
+        **lane,
+    }
+
+
+def _lane_cpu(key: str, n: int, tag: str) -> dict:
+    """CPU of this process and of its PostgreSQL backend per one-message send
+    through the fast lane (``integrations.fastlane.serve``), one at a time."""
+    import io
+
+    from django.db import connection
+
+    from integrations import fastlane
+
+    def backend_cpu(pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the database is on another machine
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def one(i):
+        body = json.dumps(
+            {
+                "messages": [
+                    {
+                        "recipient": f"7927{i:07d}",
+                        "id": f"lane-{tag}-{i}",
+                        "text": "Код 1234",
+                    }
+                ]
+            }
+        ).encode()
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/json/v1.0/sms/send/text",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            "HTTP_X_TOKEN": key,
+            "REMOTE_ADDR": "127.0.0.1",
+        }
+        if fastlane.serve(environ, body) is None:
+            raise RuntimeError("the fast lane handed the bench's request to Django")
+
+    for i in range(20):
+        one(i)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    db_before, started = backend_cpu(pid), time.process_time()
+    for i in range(20, 20 + n):
+        one(i)
+    total, db = time.process_time() - started, backend_cpu(pid) - db_before
+    return {
+        "fast_lane_cpu_ms": round(total / n * 1000, 2),
+        "fast_lane_db_cpu_ms": round(db / n * 1000, 2),
     }
 
 
@@ -394,15 +477,19 @@ def run(
     accounts: int = 1,
     split: int = 300,
     rate_limit: str = "120000/m",
+    server: str = "",
 ) -> dict:
     from django.core.management import call_command
 
+    server_kind = server or (
+        "uwsgi" if Path(sys.executable).with_name("uwsgi").exists() else "gunicorn"
+    )
     call_command("migrate", verbosity=0)  # the bench database follows the code
     keys = [_setup_account()[1] for _ in range(max(accounts, 1))]
     key = keys[0]
     redis_url = _redis_url(redis_db)
     port = _free_port()
-    server = _start_server(port, workers, threads, redis_url, rate_limit)
+    server = _start_server(port, workers, threads, redis_url, rate_limit, server_kind)
     try:
         prefix = uuid.uuid4().hex[:8]
         _drive(port, keys, clients, warmup, f"warm-{prefix}")
@@ -423,7 +510,7 @@ def run(
     return {
         "benchmark": "api",
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
-        "server": f"gunicorn gthread {workers}x{threads}",
+        "server": f"{server_kind} {workers}x{threads}",
         "rate_limit": rate_limit,
         "clients": clients,
         "accounts": len(keys),
