@@ -4,10 +4,12 @@
 commonest API call — one message to one number, sent now — it costs about 13
 statements and most of a millisecond of ORM work per statement; an integrator
 sending a code per request pays that on every request.  ``instant_send`` writes
-exactly the rows ``campaign_launch`` writes for such a call (the campaign, its
-counters, the message, the charge in the ledger and the balance) in **one**
-statement of data-modifying CTEs, i.e. one round trip and one atomic
-transaction.  Everything the reference path decides inside the database is
+the rows ``campaign_launch`` writes for such a call (the campaign, the message,
+the charge in the ledger and the balance — and of the counters only the
+non-zero one, a missing counter row being zero) in **one** prepared statement
+of data-modifying CTEs, i.e. one round trip and one atomic transaction.  The
+account row is taken last, so it stays locked only for the ledger entry and
+the commit.  Everything the reference path decides inside the database is
 decided here inside the same statement, from fresh rows:
 
 * the token is not revoked and the account is not blocked;
@@ -341,20 +343,13 @@ def _decimal(value: bytes | None) -> Decimal | None:
 
 
 def _text(value) -> bytes | None:
-    """A parameter in PostgreSQL's text format."""
+    """A parameter in PostgreSQL's text format (None, str, int, Decimal,
+    aware datetime)."""
     if value is None:
         return None
     if isinstance(value, datetime):
         return value.isoformat().encode()
-    if isinstance(value, list):
-        return ("{" + ",".join(_array_item(v) for v in value) + "}").encode()
     return str(value).encode()
-
-
-def _array_item(value) -> str:
-    if isinstance(value, int):
-        return str(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def statement_params(
