@@ -27,8 +27,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core import signals
-from django.db import IntegrityError
+from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
+
+from cabinet.api.errors import SERVER_ERROR
+
+from .compat import Code
 
 log = logging.getLogger("integrations.fastlane")
 
@@ -151,6 +155,15 @@ def serve(environ, body: bytes):
     except IntegrityError:
         # A concurrent request with the same id won: nothing was written here.
         return None
+    except DatabaseError:
+        # Whether the statement committed is unknown (a lost connection, say):
+        # handing the request to Django could send it twice.  The client gets
+        # Django's answer for a server error and may repeat with the same id.
+        log.exception("fast lane: the send statement failed")
+        return "500 Internal Server Error", {
+            "success": False,
+            "error": {"code": Code.SERVER_ERROR, "descr": SERVER_ERROR},
+        }
     if sent is None:
         return None
     try:
@@ -161,7 +174,7 @@ def serve(environ, body: bytes):
 
 
 class _Plan:
-    __slots__ = ("item", "send", "kind")
+    __slots__ = ("item", "send")
 
 
 def _plan(environ, body: bytes) -> "_Plan | None":
@@ -223,7 +236,6 @@ def _plan(environ, body: bytes) -> "_Plan | None":
     sender = item.sender or settings.DEFAULT_SENDER_NAME
     plan = _Plan()
     plan.item = item
-    plan.kind = kind
     plan.send = {
         "kind": kind,
         "token_id": token_id,
@@ -258,7 +270,7 @@ def _after_commit(plan: "_Plan", sent) -> None:
             old=sent.new_balance + charged,
             new=sent.new_balance,
         )
-    nudge_dispatch(plan.kind.code)
+    nudge_dispatch(plan.send["kind"].code)
 
 
 def _answer(item, sent) -> dict:

@@ -2,6 +2,7 @@
 for large ones, one Redis round trip per count (cabinet/api/throttling.py)."""
 
 import os
+import time
 import uuid
 
 import pytest
@@ -45,7 +46,7 @@ def test_two_processes_share_the_window_through_the_cache():
     limit = 2000  # batches of 2
     for _ in range(1000):
         assert token_hit(9, rate=f"{limit}/m") is None
-    key = f"api-rate:9:60:{int(__import__('time').time() // 60)}"
+    key = f"api-rate:9:60:{int(time.time() // 60)}"
     # The second process's first batch sees the first process's count.
     other.hit(key, 61, 2)
     assert other.hit(key, 61, 2) >= 1000

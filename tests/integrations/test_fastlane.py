@@ -439,3 +439,22 @@ def test_sqlite_or_a_switched_off_lane_always_goes_to_django(user, key, settings
     spy = Spy()
     status, _h, body = call(FastLane(spy), key, one(id=uuid.uuid4().hex[:8]))
     assert spy.calls == 1 and status == 200 and body["result"]["accepted"] == 1
+
+
+@POSTGRES_ONLY
+def test_a_failed_statement_is_a_clear_500_never_a_second_try(user, key, monkeypatch):
+    from django.db import DatabaseError
+
+    from messaging import instant
+
+    def broken(params):
+        raise DatabaseError("server closed the connection unexpectedly")
+
+    call(FastLane(forbidden), key, one(id="warm"))
+    monkeypatch.setattr(instant, "_execute", broken)
+    before = Message.objects.count(), balance(user.account_id)
+    status, _h, body = call(FastLane(forbidden), key, one(id="lost"))
+    assert status == 500
+    assert body["success"] is False and body["error"]["code"] == 500
+    assert "Traceback" not in json.dumps(body, ensure_ascii=False)
+    assert (Message.objects.count(), balance(user.account_id)) == before
