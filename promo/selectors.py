@@ -3,7 +3,7 @@ id raises ``DoesNotExist`` (views turn it into a 404)."""
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from messaging.models import MessageStatus
 
@@ -28,6 +28,11 @@ def action_list(*, account_id: int, include_inactive: bool = True) -> list[Promo
     if not include_inactive:
         qs = qs.filter(is_active=True)
     return list(qs)
+
+
+def actions(*, account_id: int) -> QuerySet[PromoAction]:
+    """The account's actions as a queryset (for paging), without stats."""
+    return PromoAction.objects.filter(account_id=account_id)
 
 
 def action_get(*, account_id: int, action_id) -> PromoAction:

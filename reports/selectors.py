@@ -63,32 +63,42 @@ def encode_cursor(*parts) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, n: int) -> list[str]:
+# A cursor is the key of the row it pages from: ``time|id`` (or ``id``) walks to
+# older rows ("next"), ``<|time|id`` (or ``<|id``) walks back to newer ones
+# ("previous").
+BACK = "<"
+
+
+def _decode(cursor: str, n: int) -> tuple[bool, list[str]]:
+    """``(backward, parts)`` of a cursor with ``n`` key parts."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         parts = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
     except (binascii.Error, UnicodeError, ValueError) as exc:
         raise BadCursor(cursor) from exc
+    backward = len(parts) == n + 1 and parts[0] == BACK
+    if backward:
+        parts = parts[1:]
     if len(parts) != n:
         raise BadCursor(cursor)
-    return parts
+    return backward, parts
 
 
-def decode_time_cursor(cursor: str) -> tuple[datetime, int]:
-    ts, pk = _decode(cursor, 2)
+def decode_time_cursor(cursor: str) -> tuple[bool, datetime, int]:
+    backward, (ts, pk) = _decode(cursor, 2)
     try:
         at = datetime.fromisoformat(ts)
         if timezone.is_naive(at):
             raise ValueError(ts)
-        return at, int(pk)
+        return backward, at, int(pk)
     except ValueError as exc:
         raise BadCursor(cursor) from exc
 
 
-def decode_id_cursor(cursor: str) -> int:
-    (pk,) = _decode(cursor, 1)
+def decode_id_cursor(cursor: str) -> tuple[bool, int]:
+    backward, (pk,) = _decode(cursor, 1)
     try:
-        return int(pk)
+        return backward, int(pk)
     except ValueError as exc:
         raise BadCursor(cursor) from exc
 
@@ -98,6 +108,52 @@ class Page:
     items: list
     next_cursor: str = ""
     total: int | None = None
+    prev_cursor: str = ""
+
+
+def _keyset_page(qs: QuerySet, cursor: str, size: int, fields: tuple[str, ...]):
+    """Keyset page over ``fields`` (ending in ``id``) descending, both ways.
+
+    ``next_cursor`` is set when older rows follow; ``prev_cursor`` when the page
+    was reached through a cursor (newer rows may precede it).  Going back past
+    the newest row gives the first page."""
+
+    def key(row):
+        return [getattr(row, f) for f in fields]
+
+    if not cursor:
+        rows = list(qs.order_by(*(f"-{f}" for f in fields))[: size + 1])
+        nxt = encode_cursor(*key(rows[size - 1])) if len(rows) > size else ""
+        return Page(rows[:size], nxt)
+    if len(fields) == 2:
+        backward, at, pk = decode_time_cursor(cursor)
+        time_field = fields[0]
+        older = qs.filter(**{f"{time_field}__lte": at}).exclude(
+            **{time_field: at, "id__gte": pk}
+        )
+        newer = qs.filter(**{f"{time_field}__gte": at}).exclude(
+            **{time_field: at, "id__lte": pk}
+        )
+    else:
+        backward, pk = decode_id_cursor(cursor)
+        at = None
+        older, newer = qs.filter(id__lt=pk), qs.filter(id__gt=pk)
+    if backward:
+        rows = list(newer.order_by(*fields)[: size + 1])
+        if not rows:
+            return _keyset_page(qs, "", size, fields)
+        more = len(rows) > size
+        rows = rows[:size][::-1]
+        prev = encode_cursor(BACK, *key(rows[0])) if more else ""
+        return Page(rows, encode_cursor(*key(rows[-1])), prev_cursor=prev)
+    rows = list(older.order_by(*(f"-{f}" for f in fields))[: size + 1])
+    nxt = encode_cursor(*key(rows[size - 1])) if len(rows) > size else ""
+    rows = rows[:size]
+    if rows:
+        prev = encode_cursor(BACK, *key(rows[0]))
+    else:  # past the end: back to the rows up to and including the cursor's
+        prev = encode_cursor(BACK, *([at] if at else []), pk - 1)
+    return Page(rows, nxt, prev_cursor=prev)
 
 
 def _time_page(
@@ -105,18 +161,7 @@ def _time_page(
 ) -> Page:
     """Keyset page over ``(time_field, id)`` descending.  The ``<=`` on the time
     keeps the condition sargable for the (account, -time) index."""
-    if cursor:
-        at, pk = decode_time_cursor(cursor)
-        qs = qs.filter(**{f"{time_field}__lte": at}).exclude(
-            **{time_field: at, "id__gte": pk}
-        )
-    rows = list(qs.order_by(f"-{time_field}", "-id")[: size + 1])
-    nxt = ""
-    if len(rows) > size:
-        rows = rows[:size]
-        last = rows[-1]
-        nxt = encode_cursor(getattr(last, time_field), last.pk)
-    return Page(rows, nxt)
+    return _keyset_page(qs, cursor, size, (time_field, "id"))
 
 
 # --- campaigns (R1, R3) ---
@@ -366,15 +411,7 @@ def campaign_messages_page(
     qs = campaign_messages(
         account_id=account_id, campaign_id=campaign_id, statuses=statuses
     )
-    if cursor:
-        qs = qs.filter(id__lt=decode_id_cursor(cursor))
-    size = size or PAGE_SIZE
-    rows = list(qs.order_by("-id")[: size + 1])
-    nxt = ""
-    if len(rows) > size:
-        rows = rows[:size]
-        nxt = encode_cursor(rows[-1].pk)
-    return Page(rows, nxt)
+    return _keyset_page(qs, cursor, size or PAGE_SIZE, ("id",))
 
 
 def messages_page(

@@ -87,8 +87,6 @@ def _message_for(exc, context) -> str:
     if code == "authentication_failed" and isinstance(detail, str) and detail:
         return str(detail)  # our authentication says precisely what is wrong
     if code == "not_found" and isinstance(detail, str):
-        if detail == "Invalid cursor":
-            return "Неверный курсор страницы (cursor)."
         if detail and detail != "Not found." and not detail.startswith("No "):
             return detail
     if (

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cabinet.api.errors import ApiError
+from cabinet.api.pagination import ApiCursorPagination
 from contacts import importer, selectors, services
 from contacts.models import Contact, CustomField, Group, ImportJob, StopNumber
 
@@ -379,9 +380,13 @@ class GroupsExportView(APIView):
         return export_response(_account_id(request), groups, fmt)
 
 
+class CustomFieldsInOrderPagination(ApiCursorPagination):
+    ordering = "id"  # in the order they were added, as the cabinet shows them
+
+
 class CustomFieldsView(ListAPIView):
     serializer_class = CustomFieldSerializer
-    pagination_class = None
+    pagination_class = CustomFieldsInOrderPagination
 
     @extend_schema(summary="Дополнительные поля контактов")
     def get(self, request, *args, **kwargs):

@@ -96,9 +96,8 @@ class PromoCodeResultSerializer(serializers.Serializer):
 
 
 class PromoActionListSerializer(serializers.Serializer):
-    """``GET /api/v1/promo/actions/``: all actions on one page."""
+    """``GET /api/v1/promo/actions/``: a cursor page, newest first."""
 
-    count = serializers.IntegerField()
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
     results = PromoActionSerializer(many=True)

@@ -7,7 +7,7 @@ urlpatterns = [
         "promo/actions/", views.PromoActionListView.as_view(), name="api-promo-actions"
     ),
     path(
-        "promo/actions/<int:action_id>/",
+        "promo/actions/<int:id>/",
         views.PromoActionDetailView.as_view(),
         name="api-promo-action",
     ),

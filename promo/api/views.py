@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cabinet.api.errors import ApiError, error_body
+from cabinet.api.pagination import CURSOR_PARAMETERS, ApiCursorPagination
 from cabinet.net import client_ip
 from promo import selectors, services
 from promo.models import PromoAction
@@ -28,18 +29,22 @@ class PromoActionListView(APIView):
     @extend_schema(
         summary="Промо-акции аккаунта",
         operation_id="promo_actions_list",
+        parameters=CURSOR_PARAMETERS,
         responses={200: PromoActionListSerializer},
     )
     def get(self, request):
-        actions = selectors.actions_with_stats(account_id=request.user.account_id)
-        return Response(
-            {
-                "count": len(actions),
-                # One page: the same keys as the cursor-paginated lists.
-                "next": None,
-                "previous": None,
-                "results": PromoActionSerializer(actions, many=True).data,
-            }
+        account_id = request.user.account_id
+        paginator = ApiCursorPagination()
+        actions = paginator.paginate_queryset(
+            selectors.actions(account_id=account_id), request, view=self
+        )
+        stats = selectors.action_stats(
+            account_id=account_id, action_ids=[a.pk for a in actions]
+        )
+        for action in actions:
+            action.stats = stats.get(action.pk, selectors.ActionStats())
+        return paginator.get_paginated_response(
+            PromoActionSerializer(actions, many=True).data
         )
 
     @extend_schema(
@@ -82,10 +87,10 @@ class PromoActionDetailView(APIView):
         summary="Промо-акция и её результаты",
         responses={200: PromoActionSerializer, 404: ERROR},
     )
-    def get(self, request, action_id: int):
+    def get(self, request, id: int):
         account_id = request.user.account_id
         try:
-            action = selectors.action_get(account_id=account_id, action_id=action_id)
+            action = selectors.action_get(account_id=account_id, action_id=id)
         except PromoAction.DoesNotExist:
             raise ApiError(
                 "Промо-акция не найдена.", code="not_found", status_code=404

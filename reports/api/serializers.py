@@ -39,14 +39,21 @@ class CampaignReportSerializer(serializers.ModelSerializer):
         return dict(sorted(counters.items()))
 
 
-class CampaignReportPageSerializer(serializers.Serializer):
-    results = CampaignReportSerializer(many=True)
-    next_cursor = serializers.CharField(
-        allow_blank=True,
-        help_text="Передайте в ?cursor= за следующей "
-        "страницей; пусто — страниц больше нет.",
+class CursorPageLinks(serializers.Serializer):
+    """The links of a cursor page, as in every list of /api/v1/."""
+
+    next = serializers.URLField(
+        allow_null=True,
+        help_text="Следующая (более старая) страница; null — страниц больше нет.",
     )
-    next = serializers.CharField(allow_null=True)
+    previous = serializers.URLField(
+        allow_null=True,
+        help_text="Предыдущая (более новая) страница; null — это первая страница.",
+    )
+
+
+class CampaignReportPageSerializer(CursorPageLinks):
+    results = CampaignReportSerializer(many=True)
 
 
 class MessageReportSerializer(serializers.ModelSerializer):
@@ -75,7 +82,5 @@ class MessageReportSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MessagePageSerializer(serializers.Serializer):
+class MessagePageSerializer(CursorPageLinks):
     results = MessageReportSerializer(many=True)
-    next_cursor = serializers.CharField(allow_blank=True)
-    next = serializers.CharField(allow_null=True)

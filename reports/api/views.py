@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cabinet.api.errors import ApiError
+from cabinet.api.pagination import CURSOR_PARAMETERS, bad_cursor, page_limit
 from messaging import registry
 from messaging.models import Campaign, MessageStatus
 
@@ -23,8 +24,6 @@ from .serializers import (
     MessagePageSerializer,
     MessageReportSerializer,
 )
-
-MAX_LIMIT = 500
 
 CAMPAIGN_LIST_PARAMETERS = [
     OpenApiParameter(
@@ -65,12 +64,7 @@ CAMPAIGN_LIST_PARAMETERS = [
         many=True,
         description="День недели создания: 1 — понедельник … 7 — воскресенье.",
     ),
-    OpenApiParameter(
-        "cursor", OpenApiTypes.STR, description="Курсор следующей страницы."
-    ),
-    OpenApiParameter(
-        "limit", OpenApiTypes.INT, description="Размер страницы (1–500, 50)."
-    ),
+    *CURSOR_PARAMETERS,
 ]
 
 CAMPAIGN_LIST_EXAMPLE = OpenApiExample(
@@ -93,26 +87,12 @@ CAMPAIGN_LIST_EXAMPLE = OpenApiExample(
                 "counters": {"delivered": 2, "undelivered": 1},
             }
         ],
-        "next_cursor": "",
-        "next": None,
+        "next": "https://example.com/api/v1/campaigns/?cursor=MjAyNi0xMS0yMFQw"
+        "OTowMDowMCswMDowMHw0Mg",
+        "previous": None,
     },
     response_only=True,
 )
-
-
-def _limit(request) -> int:
-    raw = request.query_params.get("limit") or "50"
-    try:
-        limit = int(raw)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ApiError(
-            _("limit — целое число от 1 до %(max)s.") % {"max": MAX_LIMIT},
-            code="validation_error",
-            fields={"limit": [_("Недопустимое значение.")]},
-        )
-    return limit
 
 
 def _filters(request, *, kind=None):
@@ -128,7 +108,7 @@ def _filters(request, *, kind=None):
     return form.filters()
 
 
-def _next_url(request, cursor: str) -> str | None:
+def _page_url(request, cursor: str) -> str | None:
     if not cursor:
         return None
     params = request.query_params.copy()
@@ -143,7 +123,7 @@ def campaign_list_response(request) -> Response:
     the report filters, each with ``counters`` and ``cost``; cursor pagination.
     Three queries whatever the page size (campaigns, counters, nothing per row)."""
     filters = _filters(request)
-    limit = _limit(request)
+    limit = page_limit(request)
     try:
         page = selectors.campaign_page(
             account_id=request.user.account_id,
@@ -153,20 +133,16 @@ def campaign_list_response(request) -> Response:
             with_total=False,
         )
     except selectors.BadCursor:
-        raise ApiError(
-            _("Неверный курсор страницы."),
-            code="bad_cursor",
-            fields={"cursor": [_("Неверное значение.")]},
-        )
+        raise bad_cursor() from None
     campaigns = []
     for row in page.items:
         row.campaign.report_counters = row.counters
         campaigns.append(row.campaign)
     return Response(
         {
+            "next": _page_url(request, page.next_cursor),
+            "previous": _page_url(request, page.prev_cursor),
             "results": CampaignReportSerializer(campaigns, many=True).data,
-            "next_cursor": page.next_cursor,
-            "next": _next_url(request, page.next_cursor),
         }
     )
 
@@ -236,10 +212,7 @@ class CampaignMessagesView(APIView):
                 description="Код столбца отчёта (delivered, undelivered…) "
                 "или статус сообщения.",
             ),
-            OpenApiParameter("cursor", OpenApiTypes.STR),
-            OpenApiParameter(
-                "limit", OpenApiTypes.INT, description="1–500, по умолчанию 50"
-            ),
+            *CURSOR_PARAMETERS,
         ],
         responses={200: MessagePageSerializer},
         examples=[
@@ -267,8 +240,9 @@ class CampaignMessagesView(APIView):
                             "status_at": "2026-11-20T12:00:05+03:00",
                         }
                     ],
-                    "next_cursor": "MTAwMQ",
-                    "next": "https://…/messages/?cursor=MTAwMQ",
+                    "next": "https://example.com/api/v1/campaigns/42/messages/"
+                    "?cursor=MTAwMQ",
+                    "previous": None,
                 },
             )
         ],
@@ -282,19 +256,15 @@ class CampaignMessagesView(APIView):
                 campaign_id=campaign.pk,
                 statuses=statuses,
                 cursor=request.query_params.get("cursor", ""),
-                size=_limit(request),
+                size=page_limit(request),
             )
         except selectors.BadCursor:
-            raise ApiError(
-                _("Неверный курсор страницы."),
-                code="bad_cursor",
-                fields={"cursor": [_("Неверное значение.")]},
-            )
+            raise bad_cursor() from None
         return Response(
             {
+                "next": _page_url(request, page.next_cursor),
+                "previous": _page_url(request, page.prev_cursor),
                 "results": MessageReportSerializer(page.items, many=True).data,
-                "next_cursor": page.next_cursor,
-                "next": _next_url(request, page.next_cursor),
             }
         )
 

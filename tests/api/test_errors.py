@@ -125,7 +125,10 @@ def test_list_endpoints_use_cursor_pagination(user, api_client_for):
     second = api.get(first["next"]).json()
     ids = [r["id"] for r in first["results"] + second["results"]]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 4
-    assert_error(api.get("/api/v1/ledger/?cursor=garbage"), 404, "not_found")
+    assert_error(api.get("/api/v1/ledger/?cursor=garbage"), 400, "bad_cursor")
+    assert_error(api.get("/api/v1/groups/?limit=0"), 400, "validation_error")
+    assert_error(api.get("/api/v1/groups/?limit=501"), 400, "validation_error")
+    assert_error(api.get("/api/v1/groups/?limit=две"), 400, "validation_error")
 
 
 def test_default_pagination_class_is_the_cursor_one(settings):
@@ -135,3 +138,35 @@ def test_default_pagination_class_is_the_cursor_one(settings):
 
     assert api_settings.DEFAULT_PAGINATION_CLASS is ApiCursorPagination
     assert ApiCursorPagination.ordering == "-id"
+
+
+def test_every_list_in_the_schema_has_the_one_page_shape():
+    """Every GET under /api/v1/ that answers a list answers ``{next, previous,
+    results}`` and takes ``cursor`` and ``limit`` — no list is a bare array."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+
+    def resolve(node):
+        while "$ref" in node:
+            node = components[node["$ref"].rsplit("/", 1)[1]]
+        return node
+
+    lists = []
+    for path, item in schema["paths"].items():
+        get = item.get("get")
+        if not path.startswith("/api/v1/") or not get:
+            continue
+        content = get["responses"].get("200", {}).get("content", {})
+        body = content.get("application/json", {}).get("schema")
+        if not body:
+            continue
+        body = resolve(body)
+        assert body.get("type") != "array", f"{path} answers a bare array"
+        if "results" in body.get("properties", {}):
+            lists.append(path)
+            assert set(body["properties"]) == {"next", "previous", "results"}, path
+            params = {p["name"] for p in get.get("parameters", [])}
+            assert {"cursor", "limit"} <= params, path
+    assert len(lists) >= 10

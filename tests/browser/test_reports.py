@@ -141,3 +141,48 @@ def test_a_user_filters_reports_opens_a_campaign_and_exports_recipients(
     )
     page.screenshot(path="var/screenshot-reports-charts.png", full_page=True)
     assert Message.objects.count() == 4 and Campaign.objects.count() == 2
+
+
+def test_a_user_pages_through_campaigns_and_back(
+    page, live_server, make_user, monkeypatch
+):
+    from reports import selectors
+
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    user = make_user("pages@example.com")
+    made = [
+        services.campaign_launch(
+            account=user.account,
+            channel="sms",
+            text=f"Рассылка {i}",
+            phones=[f"+7916123456{i}"],
+        )
+        for i in range(5)
+    ]
+    sign_in(page, "pages@example.com")
+    page.goto("/reports/")
+
+    def shown():
+        return [
+            int(x)
+            for x in page.locator("tr[data-campaign]").evaluate_all(
+                "rows => rows.map(r => r.dataset.campaign)"
+            )
+        ]
+
+    assert shown() == [made[4].pk, made[3].pk]
+    assert page.locator("#prev-page").count() == 0
+    page.locator("#next-page").click()
+    page.wait_for_url(re.compile(r"cursor="))
+    page.locator("#next-page").click()
+    page.wait_for_function("document.querySelectorAll('#next-page').length === 0")
+    assert shown() == [made[0].pk]
+    page.get_by_role("link", name="← Назад").click()
+    page.wait_for_function(
+        "document.querySelectorAll('tr[data-campaign]').length === 2"
+    )
+    assert shown() == [made[2].pk, made[1].pk]
+    page.screenshot(path="var/screenshot-reports-back.png", full_page=True)
+    page.get_by_role("link", name="← Назад").click()
+    page.wait_for_function("document.querySelectorAll('#prev-page').length === 0")
+    assert shown() == [made[4].pk, made[3].pk]

@@ -25,9 +25,26 @@ def test_it_creates_and_lists_actions(user, api_client_for):
     assert body["code_length"] == 7 and body["starts_at"] is None
     assert body["stats"]["sent"] == 0
     listing = api.get("/api/v1/promo/actions/").json()
-    assert listing["count"] == 1 and listing["results"][0]["id"] == body["id"]
+    assert set(listing) == {"next", "previous", "results"}
+    assert [a["id"] for a in listing["results"]] == [body["id"]]
     detail = api.get(f"/api/v1/promo/actions/{body['id']}/").json()
     assert detail["name"] == "Скидка"
+
+
+def test_actions_are_listed_by_cursor_pages_with_their_stats(user, api_client_for):
+    api = api_client_for(user)
+    made = [
+        api.post(
+            "/api/v1/promo/actions/", {"name": f"Акция {i}"}, format="json"
+        ).json()["id"]
+        for i in range(3)
+    ]
+    first = api.get("/api/v1/promo/actions/?limit=2").json()
+    assert [a["id"] for a in first["results"]] == [made[2], made[1]]
+    assert first["results"][0]["stats"]["sent"] == 0 and first["previous"] is None
+    second = api.get(first["next"]).json()
+    assert [a["id"] for a in second["results"]] == [made[0]]
+    assert second["next"] is None and second["previous"]
 
 
 @pytest.mark.parametrize(
@@ -55,7 +72,7 @@ def test_a_foreign_action_is_404_and_invisible(action, other_user, api_client_fo
     assert (
         response.status_code == 404 and response.json()["error"]["code"] == "not_found"
     )
-    assert api.get("/api/v1/promo/actions/").json()["count"] == 0
+    assert api.get("/api/v1/promo/actions/").json()["results"] == []
 
 
 def test_check_and_redeem(action, issue_codes, user, api_client_for):

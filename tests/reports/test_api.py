@@ -27,7 +27,7 @@ def test_campaign_list_carries_counters_and_cost(user, api_client_for, launch):
     response = api_client_for(user).get("/api/v1/campaigns/")
     assert response.status_code == 200
     data = response.json()
-    assert data["next_cursor"] == "" and data["next"] is None
+    assert data["next"] is None and data["previous"] is None
     (item,) = data["results"]
     assert item["id"] == c.pk and item["channel"] == "sms" and item["tags"] == ["акция"]
     assert item["counters"] == {"delivered": 1, "failed": 1, "undelivered": 1}
@@ -84,6 +84,52 @@ def test_campaign_list_cursor_pagination_walks_every_campaign_once(
         seen += [r["id"] for r in data["results"]]
         url = data["next"]
     assert seen == [c.pk for c in reversed(made)]
+
+
+def walk(api, url, link):
+    pages = []
+    while url:
+        data = api.get(url).json()
+        assert set(data) == {"next", "previous", "results"}
+        pages.append([r["id"] for r in data["results"]])
+        url = data[link]
+    return pages
+
+
+def test_campaign_list_pages_walk_back_with_previous(user, api_client_for, launch):
+    made = [launch(user, [f"+7916123456{i}"]) for i in range(5)]
+    api = api_client_for(user)
+    newest_first = [c.pk for c in reversed(made)]
+    forward = walk(api, "/api/v1/campaigns/?limit=2", "next")
+    assert forward == [newest_first[0:2], newest_first[2:4], newest_first[4:]]
+    last = api.get("/api/v1/campaigns/?limit=2").json()
+    last = api.get(api.get(last["next"]).json()["next"]).json()
+    assert last["next"] is None and last["previous"]
+    assert walk(api, last["previous"], "previous") == [
+        newest_first[2:4],
+        newest_first[0:2],
+    ]
+    # Rows added meanwhile are neither skipped nor repeated going back.
+    fresh = launch(user, ["+79161239999"])
+    back = api.get(last["previous"]).json()
+    assert [r["id"] for r in back["results"]] == newest_first[2:4]
+    first = api.get(back["previous"]).json()
+    assert [r["id"] for r in first["results"]] == newest_first[0:2]
+    assert [r["id"] for r in api.get(first["previous"]).json()["results"]] == [fresh.pk]
+
+
+def test_a_page_past_the_end_leads_back(user, api_client_for, launch):
+    made = [launch(user, [f"+7916123456{i}"]) for i in range(3)]
+    api = api_client_for(user)
+    page = api.get("/api/v1/campaigns/?limit=3").json()
+    assert page["next"] is None
+    # the cursor that would follow the oldest row, from a link made earlier
+    second = api.get("/api/v1/campaigns/?limit=2").json()["next"]
+    made[0].delete()
+    beyond = api.get(second).json()
+    assert beyond["results"] == [] and beyond["next"] is None
+    back = api.get(beyond["previous"]).json()
+    assert [r["id"] for r in back["results"]] == [made[2].pk, made[1].pk]
 
 
 @pytest.mark.parametrize(
@@ -143,6 +189,7 @@ def test_campaign_messages_paginated_with_status_filter(user, api_client_for, la
     assert seen == sorted(
         Message.objects.filter(campaign=c).values_list("id", flat=True), reverse=True
     )
+    assert walk(api, data["previous"], "previous") == [seen[:4]]
     data = api.get(f"/api/v1/campaigns/{c.pk}/messages/?status=undelivered").json()
     (m,) = data["results"]
     assert m["phone"] == "+79161230000" and m["status"] == "undelivered"

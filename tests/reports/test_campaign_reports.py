@@ -160,6 +160,38 @@ def test_campaign_pages_are_keyset_paginated(user, client_for, launch, monkeypat
     assert seen == [c.pk for c in reversed(made)]
 
 
+def test_campaign_pages_lead_back_with_a_back_link(
+    user, client_for, launch, monkeypatch
+):
+    from reports import selectors
+
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    made = [launch(user, [f"+7916123456{i}"]) for i in range(5)]
+    client = client_for(user)
+
+    def link(body, anchor):
+        if f'id="{anchor}"' not in body:
+            return ""
+        href = body.split(f'id="{anchor}" href="')[1].split('"')[0]
+        return "/reports/" + href.replace("&amp;", "&")
+
+    first = client.get("/reports/").content.decode()
+    assert 'id="prev-page"' not in first
+    second = client.get(link(first, "next-page")).content.decode()
+    third = client.get(link(second, "next-page")).content.decode()
+    assert rows_of(third) == [made[0].pk]
+    back = client.get(link(third, "prev-page"))
+    assert rows(back) == [made[2].pk, made[1].pk]
+    assert "Назад" in back.content.decode()
+    again = client.get(link(back.content.decode(), "prev-page"))
+    assert rows(again) == [made[4].pk, made[3].pk]
+    assert 'id="prev-page"' not in again.content.decode()
+
+
+def rows_of(body: str) -> list[int]:
+    return [int(x.split('"')[0]) for x in body.split('data-campaign="')[1:]]
+
+
 def test_a_tampered_cursor_shows_the_first_page_with_a_message(
     user, client_for, launch
 ):
