@@ -43,7 +43,7 @@ TTL_CHOICES = [
     (36000, _("10 часов")),
     (43200, _("12 часов")),
 ]
-WEEKDAY_CHOICES = [(i + 1, _(name)) for i, name in enumerate(WEEKDAY_NAMES)]
+WEEKDAY_CHOICES = [(i + 1, name) for i, name in enumerate(WEEKDAY_NAMES)]
 WEEKDAY_SHORT = [
     (1, _("Пн")),
     (2, _("Вт")),
@@ -53,7 +53,7 @@ WEEKDAY_SHORT = [
     (6, _("Сб")),
     (7, _("Вс")),
 ]
-MONTH_CHOICES = [(i + 1, _(name)) for i, name in enumerate(MONTH_NAMES)]
+MONTH_CHOICES = [(i + 1, name) for i, name in enumerate(MONTH_NAMES)]
 
 
 def parse_phones(raw: str) -> tuple[list[str], list[str]]:
@@ -112,7 +112,7 @@ class ComposeForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", _("любой"))] + [(i + 1, _(m)) for i, m in enumerate(MONTH_NAMES)],
+        choices=[("", _("любой"))] + [(i + 1, m) for i, m in enumerate(MONTH_NAMES)],
     )
     f_operator = forms.CharField(label=_("Оператор"), max_length=64, required=False)
     f_region = forms.CharField(label=_("Регион"), max_length=100, required=False)

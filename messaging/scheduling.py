@@ -23,6 +23,7 @@ from celery import shared_task
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from .models import Schedule
 
@@ -35,27 +36,51 @@ MISSED_GRACE = timedelta(hours=1)
 HORIZON_DAYS = 366 * 8
 
 MONTH_NAMES = (
-    "Январь",
-    "Февраль",
-    "Март",
-    "Апрель",
-    "Май",
-    "Июнь",
-    "Июль",
-    "Август",
-    "Сентябрь",
-    "Октябрь",
-    "Ноябрь",
-    "Декабрь",
+    gettext_lazy("Январь"),
+    gettext_lazy("Февраль"),
+    gettext_lazy("Март"),
+    gettext_lazy("Апрель"),
+    gettext_lazy("Май"),
+    gettext_lazy("Июнь"),
+    gettext_lazy("Июль"),
+    gettext_lazy("Август"),
+    gettext_lazy("Сентябрь"),
+    gettext_lazy("Октябрь"),
+    gettext_lazy("Ноябрь"),
+    gettext_lazy("Декабрь"),
 )
 WEEKDAY_NAMES = (
-    "Понедельник",
-    "Вторник",
-    "Среда",
-    "Четверг",
-    "Пятница",
-    "Суббота",
-    "Воскресенье",
+    gettext_lazy("Понедельник"),
+    gettext_lazy("Вторник"),
+    gettext_lazy("Среда"),
+    gettext_lazy("Четверг"),
+    gettext_lazy("Пятница"),
+    gettext_lazy("Суббота"),
+    gettext_lazy("Воскресенье"),
+)
+# The forms the manual's sentence needs: "в сентябре", "выпадает на среду".
+MONTHS_IN = (
+    pgettext_lazy("в каком месяце", "январе"),
+    pgettext_lazy("в каком месяце", "феврале"),
+    pgettext_lazy("в каком месяце", "марте"),
+    pgettext_lazy("в каком месяце", "апреле"),
+    pgettext_lazy("в каком месяце", "мае"),
+    pgettext_lazy("в каком месяце", "июне"),
+    pgettext_lazy("в каком месяце", "июле"),
+    pgettext_lazy("в каком месяце", "августе"),
+    pgettext_lazy("в каком месяце", "сентябре"),
+    pgettext_lazy("в каком месяце", "октябре"),
+    pgettext_lazy("в каком месяце", "ноябре"),
+    pgettext_lazy("в каком месяце", "декабре"),
+)
+WEEKDAYS_ON = (
+    pgettext_lazy("выпадает на", "понедельник"),
+    pgettext_lazy("выпадает на", "вторник"),
+    pgettext_lazy("выпадает на", "среду"),
+    pgettext_lazy("выпадает на", "четверг"),
+    pgettext_lazy("выпадает на", "пятницу"),
+    pgettext_lazy("выпадает на", "субботу"),
+    pgettext_lazy("выпадает на", "воскресенье"),
 )
 
 
@@ -167,16 +192,20 @@ def describe(rule: Rule) -> str:
     выпадает на среду, четверг, в 12:00, 14:00"."""
     parts = []
     if rule.months:
-        parts.append(", ".join(MONTH_NAMES[m - 1].lower() for m in sorted(rule.months)))
+        parts.append(
+            pgettext("в каком месяце", "в")
+            + " "
+            + ", ".join(str(MONTHS_IN[m - 1]) for m in sorted(rule.months))
+        )
     else:
         parts.append(_("каждый месяц"))
     if rule.days:
         parts.append(", ".join(str(d) for d in sorted(rule.days)) + " " + _("числа"))
     if rule.weekdays:
         parts.append(
-            _("если день выпадает на")
+            _("если этот день выпадает на")
             + " "
-            + ", ".join(WEEKDAY_NAMES[w - 1].lower() for w in sorted(rule.weekdays))
+            + ", ".join(str(WEEKDAYS_ON[w - 1]) for w in sorted(rule.weekdays))
         )
     times = rule.times()
     parts.append(
@@ -185,7 +214,7 @@ def describe(rule: Rule) -> str:
         + ", ".join(t.strftime("%H:%M") for t in times[:12])
         + ("…" if len(times) > 12 else "")
     )
-    return "; ".join(parts)
+    return ", ".join(parts)
 
 
 # --- create / run -------------------------------------------------------------

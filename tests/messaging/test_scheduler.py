@@ -78,8 +78,9 @@ def test_impossible_and_bad_rules_are_explained():
         Rule.build(months=[13], minutes=[0])
     never = Rule.build(months=[2], days=[30], minutes=[0])
     assert next_after(never, datetime(2026, 1, 1, tzinfo=UTC), "Europe/Moscow") is None
-    assert "сентябрь" in scheduling.describe(AUTUMN) and "14:00" in scheduling.describe(
-        AUTUMN
+    assert scheduling.describe(AUTUMN) == (
+        "в сентябре, октябре, ноябре, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, "
+        "27, 29, 31 числа, если этот день выпадает на среду, четверг, в 12:00, 14:00"
     )
 
 
@@ -178,7 +179,7 @@ def test_the_scheduler_page_creates_a_schedule_from_the_form(client_for, user):
     assert schedule.months == [9, 10, 11] and schedule.weekdays == [3, 4]
     assert schedule.payload["group_ids"] == [group.pk]
     page = client.get("/sms/scheduler/").content.decode()
-    assert "Осень" in page and "среда, четверг" in page
+    assert "Осень" in page and "выпадает на среду, четверг" in page
     edit = client.get(f"/sms/scheduler/{schedule.pk}/").content.decode()
     assert "Осенняя распродажа" in edit
 
