@@ -552,6 +552,15 @@ def contact_stats(*, account_id: int, group_ids: Iterable[int] | None = None) ->
 # --- imports ----
 
 
+def import_jobs(*, account_id: int, group_id: int | None = None):
+    """The account's contact imports, optionally of one group (newest first by
+    the caller's ordering)."""
+    qs = ImportJob.objects.filter(account_id=account_id)
+    if group_id is not None:
+        qs = qs.filter(group_id=group_id)
+    return qs
+
+
 def import_job_get(*, account_id: int, job_id) -> ImportJob:
     try:
         job_id = int(job_id)

@@ -17,6 +17,7 @@ urlpatterns = [
         name="api-group-import",
     ),
     path("contacts/<int:pk>/", views.ContactDetailView.as_view(), name="api-contact"),
+    path("imports/", views.ImportJobsView.as_view(), name="api-imports"),
     path("imports/<int:pk>/", views.ImportJobView.as_view(), name="api-import"),
     path(
         "contact-fields/", views.CustomFieldsView.as_view(), name="api-contact-fields"

@@ -3,6 +3,7 @@ fields, stop-list.  Everything is scoped to the token's account; a foreign id
 is a 404."""
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
@@ -328,6 +329,37 @@ class GroupImportView(APIView):
             services.import_job_discard(job=job, message=exc.message)
             raise ApiError(exc.message, code="invalid_mapping") from exc
         return Response({"id": job.pk}, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportJobsView(ListAPIView):
+    serializer_class = ImportJobSerializer
+
+    @extend_schema(
+        summary="Загрузки контактов",
+        description="Загрузки файлов в группы, новые первыми; `group` — только "
+        "загрузки в эту группу.",
+        parameters=[
+            OpenApiParameter("group", OpenApiTypes.INT, description="id группы")
+        ],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        raw = self.request.query_params.get("group")
+        group_id = None
+        if raw not in (None, ""):
+            try:
+                group_id = int(raw)
+            except ValueError:
+                raise ApiError(
+                    _("group — целое число (id группы)."),
+                    code="validation_error",
+                    fields={"group": [_("Недопустимое значение.")]},
+                ) from None
+        return selectors.import_jobs(
+            account_id=_account_id(self.request), group_id=group_id
+        )
 
 
 class ImportJobView(APIView):

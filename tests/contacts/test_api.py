@@ -70,6 +70,24 @@ def test_contacts_create_list_filter_update_delete(api, user, make_group):
     assert not Contact.objects.filter(pk=cid).exists()
 
 
+def test_imports_are_listed_newest_first_and_by_group(api, user, make_group):
+    first, second = make_group(user.account), make_group(user.account)
+    for group, name in ((first, "a.csv"), (second, "b.csv"), (first, "c.csv")):
+        r = api.post(
+            f"/api/v1/groups/{group.pk}/import/",
+            {"file": SimpleUploadedFile(name, b"+79161234567\n")},
+            format="multipart",
+        )
+        assert r.status_code == 202
+    page = api.get("/api/v1/imports/").json()
+    assert [j["filename"] for j in page["results"]] == ["c.csv", "b.csv", "a.csv"]
+    assert page["results"][0]["status"] == "done" and page["next"] is None
+    by_group = api.get(f"/api/v1/imports/?group={first.pk}").json()["results"]
+    assert [j["filename"] for j in by_group] == ["c.csv", "a.csv"]
+    bad = api.get("/api/v1/imports/?group=первая")
+    assert bad.status_code == 400 and "group" in bad.json()["error"]["fields"]
+
+
 def test_import_through_the_api_returns_202_and_a_job(api, user, make_group):
     group = make_group(user.account)
     data = "Телефон;Имя\n+79161234567;Анна\nмусор;Б\n".encode()
@@ -168,6 +186,8 @@ def test_another_accounts_objects_are_404_in_the_api(
         f"/api/v1/imports/{job.pk}/",
     ):
         assert api.get(url).status_code == 404, url
+    assert api.get("/api/v1/imports/").json()["results"] == []
+    assert api.get(f"/api/v1/imports/?group={group.pk}").json()["results"] == []
     assert (
         api.patch(
             f"/api/v1/groups/{group.pk}/", {"name": "x"}, format="json"
