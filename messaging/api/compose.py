@@ -209,6 +209,14 @@ class TemplateDetailView(APIView):
 
 
 class SenderNameSerializer(serializers.ModelSerializer):
+    # Declared: a read-only model field loses ``allow_blank``, and the schema
+    # would then refuse the "" of a name with no refusal reason.
+    reason = serializers.ChoiceField(
+        choices=SenderName.Reason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Причина отказа; пусто, пока имя не отклонено.",
+    )
     reason_text = serializers.CharField(source="get_reason_display", read_only=True)
 
     class Meta:

@@ -102,6 +102,25 @@ def test_sender_request_through_the_api(api_client_for, user):
     assert not SenderName.objects.exists()
 
 
+def test_a_pending_senders_blank_reason_is_allowed_by_the_schema(api_client_for, user):
+    from drf_spectacular.generators import SchemaGenerator
+
+    resp = api_client_for(user).post(
+        "/api/v1/sms/senders/", {"name": "MyShop"}, format="json"
+    )
+    assert resp.json()["reason"] == ""
+    schemas = SchemaGenerator().get_schema(request=None, public=True)["components"][
+        "schemas"
+    ]
+    reason = schemas["SenderName"]["properties"]["reason"]
+    allowed = {
+        value
+        for alternative in reason["oneOf"]
+        for value in schemas[alternative["$ref"].rsplit("/", 1)[1]]["enum"]
+    }
+    assert "" in allowed and "brand" in allowed
+
+
 def test_a_decided_sender_cannot_be_withdrawn(api_client_for, user):
     row = SenderName.objects.create(
         account=user.account, name="Shop", status="approved"
