@@ -5,6 +5,7 @@ rows ``campaign_launch`` writes; everything it cannot decide goes to Django."""
 
 import io
 import json
+import os
 import threading
 import uuid
 from datetime import datetime, timedelta
@@ -14,6 +15,8 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from billing.models import LedgerEntry, Tariff
 from billing.selectors import PriceList
@@ -458,3 +461,107 @@ def test_a_failed_statement_is_a_clear_500_never_a_second_try(user, key, monkeyp
     assert body["success"] is False and body["error"]["code"] == 500
     assert "Traceback" not in json.dumps(body, ensure_ascii=False)
     assert (Message.objects.count(), balance(user.account_id)) == before
+
+
+TEXTS = st.one_of(
+    st.sampled_from(
+        [
+            "Ваш код 1234",
+            "Your code is 1234",
+            "Скидка 20% {до} воскресенья € ^ ~ [x]",
+            "Привет 😀",
+            "A" * 161,
+            "Б" * 71,
+            "   ",
+            "",
+            "Выиграйте приз! Перейдите по ссылке",
+            "Ваш промокод [couponCode]",
+        ]
+    ),
+    st.text(
+        alphabet=st.sampled_from(list("abcXYZ019 абвЖЁ.,!?{}[]~^€\n😀")),
+        min_size=1,
+        max_size=400,
+    ),
+)
+RECIPIENTS = st.sampled_from(
+    [
+        "79161234567",
+        "+7 916 123-45-67",
+        "8 (903) 123-45-67",
+        "+375291234567",
+        "79261234568",
+        "12345",
+        "",
+        "7916123456789012",
+    ]
+)
+EXTRAS = st.fixed_dictionaries(
+    {},
+    optional={
+        "timeout": st.one_of(st.integers(-5, 200_000), st.just("60")),
+        "source": st.sampled_from(["SMSinfo", "SHOP", "NOPE", ""]),
+        "channel": st.sampled_from(["char", "viber", "sms"]),
+    },
+)
+TAGS = st.one_of(st.none(), st.lists(st.text("абвxyz", max_size=8), max_size=3))
+
+
+@POSTGRES_ONLY
+def test_any_one_message_request_is_answered_and_written_as_django_does(
+    user, key, compat_for
+):
+    """Property: for generated one-message requests (texts of every alphabet
+    and length, valid and junk numbers, TTLs, senders, channels, tags) the lane
+    — whether it serves the request or hands it over — answers what Django
+    answers and writes the same rows."""
+    from billing.services import account_credit
+
+    # Far above the top tier's threshold, so that no send moves the account to
+    # another price tier between its two requests.
+    account_credit(
+        account_id=user.account_id, amount=Decimal("1000000"), reason="пополнение"
+    )
+    SenderName.objects.create(account=user.account, name="SHOP", status="approved")
+    django = compat_for(user)
+    counter = iter(range(10**6))
+
+    @settings(
+        max_examples=int(os.environ.get("FASTLANE_EXAMPLES", "40")),
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(text=TEXTS, recipient=RECIPIENTS, extra=EXTRAS, tags=TAGS)
+    def same_as_django(text, recipient, extra, tags):
+        # Django's test client reconnects these after each of its requests.
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        n = next(counter)
+        payloads = []
+        for ref in (f"p-fast-{n}", f"p-slow-{n}"):
+            payload = one(recipient, id=ref, text=text, **extra)
+            if tags is not None:
+                payload["tags"] = tags
+            payloads.append(payload)
+        before = balance(user.account_id)
+        spy = Spy()
+        status, _headers, fast = call(FastLane(spy), key, payloads[0])
+        paths["django" if spy.calls else "lane"] += 1
+        spent_fast = before - balance(user.account_id)
+        slow = django.send(payloads[1])
+        spent_slow = before - spent_fast - balance(user.account_id)
+        assert status == slow.status_code
+        assert _strip(fast) == _strip(slow.json())
+        assert spent_fast == spent_slow
+        sent = Message.objects.filter(client_ref=f"p-fast-{n}").exists()
+        assert sent == Message.objects.filter(client_ref=f"p-slow-{n}").exists()
+        if sent:
+            assert _rows(f"p-fast-{n}") == _rows(f"p-slow-{n}")
+
+    paths = {"lane": 0, "django": 0}
+    same_as_django()
+    assert_ledger_matches(user.account_id)
+    # Both ways were walked: requests the lane served and requests it handed over.
+    assert paths["lane"] >= 5 and paths["django"] >= 5, paths
