@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cabinet.i18n.RussianByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the language is chosen: its 400 page speaks the user's language.
+    "cabinet.api.middleware.RefuseNulInQueryMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -258,6 +258,8 @@ def _str_list(data: dict, key: str, limit: int = 100) -> list[str]:
         raise CompatError(Code.BAD_REQUEST, f"Поле «{key}» должно быть списком строк.")
     if len(value) > limit:
         raise CompatError(Code.BAD_REQUEST, f"Поле «{key}»: не более {limit} значений.")
+    if any("\x00" in str(v) for v in value):
+        raise CompatError(Code.BAD_REQUEST, NUL_MESSAGE % key)
     return [str(v).strip() for v in value if str(v).strip()]
 
 
@@ -378,12 +380,18 @@ def parse_smooth(raw) -> dict | None:
     return {"portions": portions, "interval_minutes": interval}
 
 
+# PostgreSQL cannot store U+0000 in text; Django's forms and DRF refuse it too.
+NUL_MESSAGE = "Поле «%s» содержит недопустимый символ U+0000."
+
+
 def _client_id(raw) -> str | None:
     if raw is None or raw == "":
         return None
     if isinstance(raw, bool) or not isinstance(raw, str | int):
         raise ValueError("«id» должен быть строкой или числом.")
     value = str(raw).strip()
+    if "\x00" in value:
+        raise ValueError(NUL_MESSAGE % "id")
     if len(value) > MAX_ID:
         raise ValueError(f"«id» длиннее {MAX_ID} символов.")
     return value or None
@@ -496,11 +504,17 @@ def _parse_item(index: int, raw, *, transliterate: bool) -> Item:
     if not text.strip():
         item.error = (Code.EMPTY_TEXT, "Введите текст сообщения.")
         return item
+    if "\x00" in text:
+        item.error = (Code.INVALID_FIELD, NUL_MESSAGE % "text")
+        return item
     if len(text) > MAX_TEXT:
         item.error = (Code.TEXT_TOO_LONG, f"Текст длиннее {MAX_TEXT} символов.")
         return item
     if sender not in (None, "") and not isinstance(sender, str):
         item.error = (Code.INVALID_FIELD, "Поле «source» должно быть строкой.")
+        return item
+    if sender and "\x00" in sender:
+        item.error = (Code.INVALID_FIELD, NUL_MESSAGE % "source")
         return item
     timeout = raw.get("timeout")
     if timeout not in (None, "", 0):

@@ -8,6 +8,7 @@ provider-compatible paths (``/json/``, ``/lcabApi/``) in theirs
 
 import logging
 
+from django.core.exceptions import BadRequest
 from django.http import JsonResponse
 
 from .errors import SERVER_ERROR, error_body
@@ -89,3 +90,32 @@ class ApiErrorMiddleware:
             return _json_for(kind, 413)
         log.exception("unhandled error at %s", request.path, exc_info=exception)
         return _json_for(kind, 500)
+
+
+NUL_IN_QUERY = "Параметры запроса содержат недопустимый символ U+0000."
+
+
+class RefuseNulInQueryMiddleware:
+    """A query string with U+0000 is refused whole, before any view: PostgreSQL
+    cannot compare text with it, so a search or filter would fail as a server
+    error.  Form fields and JSON bodies are checked by their validators."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "%00" in request.META.get("QUERY_STRING", "") and any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            kind = _kind(request.path)
+            if kind == "compat":
+                return compat_error(400, NUL_IN_QUERY, status=400)
+            if kind == "rest":
+                return JsonResponse(
+                    error_body("bad_request", NUL_IN_QUERY),
+                    status=400,
+                    json_dumps_params={"ensure_ascii": False},
+                )
+            raise BadRequest(NUL_IN_QUERY)
+        return self.get_response(request)

@@ -414,6 +414,7 @@ def test_insufficient_funds_is_reported_per_message_and_changes_nothing(
         (json.dumps({"messages": [one()], "smooth": {"portions": 1}}), 400),
         (json.dumps({"messages": [one()], "channel": "fast"}), 400),
         (json.dumps({"messages": [one()], "schemeId": 5}), 501),
+        (json.dumps({"messages": [one()], "tags": ["a\x00b"]}), 400),
     ],
 )
 def test_bad_requests_get_a_documented_error_and_change_nothing(
@@ -427,6 +428,27 @@ def test_bad_requests_get_a_documented_error_and_change_nothing(
     assert body["error"]["descr"]
     assert not Message.objects.exists()
     assert balance(user) == Decimal("1000")
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("text", "Ваш код\x001234"),
+        ("id", "m\x001"),
+        ("source", "SMS\x00info"),
+        ("recipient", "7916\x001234567"),
+    ],
+)
+def test_a_nul_character_fails_its_message_not_the_server(
+    user, compat_for, field, value
+):
+    """PostgreSQL cannot store U+0000: the message gets a documented error."""
+    resp = compat_for(user).send({"messages": [one(**{field: value}), one(id="ok")]})
+    assert resp.status_code == 200
+    bad, good = resp.json()["result"]["messages"]
+    assert bad["success"] is False and bad["error"]["descr"]
+    assert good["success"] is True
+    assert Message.objects.count() == 1
 
 
 def test_too_many_messages_is_refused_whole(user, compat_for):

@@ -1,0 +1,78 @@
+"""Error pages a person sees are in Russian (and in English for an English
+cabinet), and a query string with U+0000 is a clear 400 everywhere, never a
+server error (PostgreSQL cannot compare text with it)."""
+
+import pytest
+from django.test import Client
+
+from contacts.models import Group
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_unknown_page_is_a_russian_404(client_for, user):
+    response = client_for(user).get("/no-such-page/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "Страница не найдена" in page and 'href="/"' in page
+
+
+def test_another_accounts_group_is_the_same_404_page(client_for, user, other_user):
+    group = Group.objects.create(account=other_user.account, name="Чужая")
+    response = client_for(user).get(f"/contacts/groups/{group.pk}/")
+    assert response.status_code == 404
+    assert "Страница не найдена" in response.content.decode()
+    assert "Чужая" not in response.content.decode()
+
+
+def test_the_english_cabinet_gets_english_error_pages(client_for, user):
+    client = client_for(user)
+    client.cookies["django_language"] = "en"
+    page = client.get("/no-such-page/").content.decode()
+    assert "Page not found" in page and "Страница" not in page
+
+
+def test_a_server_error_is_a_calm_page_without_internals(user, monkeypatch):
+    from contacts import selectors
+
+    def broken(**kwargs):
+        raise RuntimeError("internals: secret table name")
+
+    monkeypatch.setattr(selectors, "contacts_search_page", broken)
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    response = client.get("/contacts/search/?q=x")
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "Что-то пошло не так" in page and "internals" not in page
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/contacts/search/?q=a%00b",
+        "/contacts/?q=%00",
+        "/reports/?q=a%00b",
+        "/contacts/search/?%00=1",
+    ],
+)
+def test_nul_in_a_web_query_is_a_400_page(client_for, user, url):
+    response = client_for(user).get(url)
+    assert response.status_code == 400
+    assert "Неверный запрос" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/messages/?phone=a%00b", "/api/v1/groups/?cursor=%00"]
+)
+def test_nul_in_an_api_query_is_a_json_400(api_client_for, user, url):
+    response = api_client_for(user).get(url)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "bad_request" and "U+0000" in error["message"]
+
+
+def test_nul_in_a_compat_query_keeps_the_compat_envelope(client):
+    response = client.get("/lcabApi/info.php?login=a%00b")
+    assert response.status_code == 400
+    assert response.json()["success"] is False
