@@ -95,19 +95,24 @@ class ApiErrorMiddleware:
 NUL_IN_QUERY = "Параметры запроса содержат недопустимый символ U+0000."
 
 
+def _has_nul(data) -> bool:
+    return any(
+        "\x00" in key or any("\x00" in value for value in values)
+        for key, values in data.lists()
+    )
+
+
 class RefuseNulInQueryMiddleware:
-    """A query string with U+0000 is refused whole, before any view: PostgreSQL
-    cannot compare text with it, so a search or filter would fail as a server
-    error.  Form fields and JSON bodies are checked by their validators."""
+    """A query string or a posted form carrying U+0000 is refused whole,
+    before any view: PostgreSQL cannot store or compare text with it, so a
+    search, a filter or a plain ``request.POST`` read would fail as a server
+    error.  JSON bodies are checked by their fields (DRF, the JSON API's parser)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if "%00" in request.META.get("QUERY_STRING", "") and any(
-            "\x00" in key or any("\x00" in value for value in values)
-            for key, values in request.GET.lists()
-        ):
+        if self._carries_nul(request):
             kind = _kind(request.path)
             if kind == "compat":
                 return compat_error(400, NUL_IN_QUERY, status=400)
@@ -119,3 +124,20 @@ class RefuseNulInQueryMiddleware:
                 )
             raise BadRequest(NUL_IN_QUERY)
         return self.get_response(request)
+
+    @staticmethod
+    def _carries_nul(request) -> bool:
+        if "%00" in request.META.get("QUERY_STRING", "") and _has_nul(request.GET):
+            return True
+        if request.method != "POST":
+            return False
+        if request.content_type == "application/x-www-form-urlencoded":
+            return b"%00" in request.body and _has_nul(request.POST)
+        if (
+            request.content_type == "multipart/form-data"
+            and _kind(request.path) is None
+        ):
+            # The cabinet's forms (CSRF's check parses them anyway); the APIs'
+            # multipart uploads are validated by DRF's fields.
+            return _has_nul(request.POST)
+        return False

@@ -76,3 +76,32 @@ def test_nul_in_a_compat_query_keeps_the_compat_envelope(client):
     response = client.get("/lcabApi/info.php?login=a%00b")
     assert response.status_code == 400
     assert response.json()["success"] is False
+
+
+def test_nul_in_a_posted_form_is_a_400_page_and_changes_nothing(client_for, user):
+    from contacts.models import CustomField
+
+    field = CustomField.objects.create(account=user.account, name="Карта", key="card")
+    response = client_for(user).post(
+        "/contacts/fields/",
+        {"form": "rename", "id": str(field.pk), "name": "Ка\x00рта"},
+    )
+    assert response.status_code == 400
+    field.refresh_from_db()
+    assert field.name == "Карта"
+
+
+def test_nul_in_a_url_encoded_form_is_refused_too(client_for, user):
+    from urllib.parse import urlencode
+
+    from contacts.models import CustomField
+
+    field = CustomField.objects.create(account=user.account, name="Карта", key="card")
+    response = client_for(user).post(
+        "/contacts/fields/",
+        urlencode({"form": "rename", "id": str(field.pk), "name": "Ка\x00рта"}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+    field.refresh_from_db()
+    assert field.name == "Карта"
