@@ -316,6 +316,11 @@ def search_queryset(qs: QuerySet[Contact], text: str) -> QuerySet[Contact]:
     )
 
 
+# A page number from a hand-edited link past this is the last one we walk to
+# (an OFFSET beyond bigint would be a database error).
+SEARCH_MAX_PAGE = 100_000
+
+
 def contacts_search_page(
     *, account_id: int, text: str, page: int = 1, per_page: int = 50
 ) -> dict:
@@ -327,7 +332,8 @@ def contacts_search_page(
     scan of a huge base ends with "уточните запрос" instead of a slow page."""
     from django.db import OperationalError, transaction
 
-    offset = (max(1, page) - 1) * per_page
+    page = min(max(1, page), SEARCH_MAX_PAGE)
+    offset = (page - 1) * per_page
     # Live groups as a literal list, not a join: the planner can then read the
     # search index in order and stop after one page.
     live = list(groups_live(account_id=account_id).values_list("pk", flat=True))
@@ -338,7 +344,7 @@ def contacts_search_page(
     result = {
         "items": [],
         "has_next": False,
-        "number": max(1, page),
+        "number": page,
         "timed_out": False,
         "broad": False,
     }

@@ -1,0 +1,121 @@
+"""Every page of the cabinet answers junk query parameters with a page or a
+clear 4xx, never a server error: each GET route the signed-in user can open,
+with the parameters the cabinet's own links use set to junk values."""
+
+import pytest
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver
+
+pytestmark = pytest.mark.django_db
+
+PARAMS = [
+    "q",
+    "page",
+    "cursor",
+    "status",
+    "date_from",
+    "date_to",
+    "period",
+    "sort",
+    "order",
+    "limit",
+    "group",
+    "tag",
+    "channel",
+    "source",
+    "sender",
+    "weekday",
+    "kind",
+    "tab",
+    "id",
+    "ids",
+    "format",
+    "year",
+    "month",
+    "per_page",
+    "filter",
+    "f_gender",
+    "f_operator",
+    "f_birth_month",
+    "f_age_min",
+]
+JUNK = ["'\"<x>", "-1", "99999999999999999999999", "2026-13-45", "абв", "", "1e9"]
+
+
+class _Failed(Exception):
+    pass
+
+
+def _routes(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from _routes(entry, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern)
+
+
+def _fill(route: str, ids: dict) -> str | None:
+    """A concrete path for a route: parameters become the user's own ids."""
+    import re
+
+    if route.startswith(("admin/", "^", "static")) or "(?P" in route:
+        return None
+
+    def value(match):
+        converter, name = match.group(1) or "str", match.group(2)
+        if converter == "int":
+            return str(ids.get(name, ids["default"]))
+        if name == "channel":
+            return "sms"
+        return "x"
+
+    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", value, route)
+
+
+def test_no_page_fails_on_junk_parameters(user):
+    from django.test import Client
+
+    from contacts.models import Contact, Group
+    from messaging import services
+
+    group = Group.objects.create(account=user.account, name="Клиенты")
+    contact = Contact.objects.create(
+        account=user.account, group=group, phone="+79161234567"
+    )
+    campaign = services.campaign_launch(
+        account=user.account, channel="sms", text="Тест", phones=["+79161234567"]
+    )
+    ids = {
+        "group_id": group.pk,
+        "contact_id": contact.pk,
+        "pk": campaign.pk,
+        "campaign_id": campaign.pk,
+        "default": 1,
+    }
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    failures, visited = [], 0
+    for route in sorted(set(_routes())):
+        path = _fill(route, ids)
+        if path is None or path.startswith(("/api/", "/json/", "/lcabApi/")):
+            continue
+        if "logout" in path or "export" in path or path.endswith((".csv", ".xlsx")):
+            continue
+        for junk in JUNK:
+            query = {name: junk for name in PARAMS}
+            # A savepoint each: a failing query must not abort the test's
+            # transaction and fail every page after it.
+            try:
+                with transaction.atomic():
+                    response = client.get(path, query)
+                    if response.status_code >= 500:
+                        raise _Failed
+            except _Failed:
+                pass
+            visited += 1
+            if response.status_code >= 500:
+                failures.append(f"{path}?…={junk!r}: {response.status_code}")
+                break
+    assert visited > 100
+    assert not failures, "\n".join(failures)
