@@ -122,3 +122,74 @@ def test_no_page_fails_on_junk_parameters(user):
                 break
     assert visited > 100
     assert not failures, "\n".join(failures)
+
+
+POST_FIELDS = PARAMS + [
+    "action",
+    "target",
+    "form",
+    "name",
+    "text",
+    "phone",
+    "phones",
+    "amount",
+    "decision",
+    "scope",
+    "password",
+    "confirm",
+    "sender",
+    "groups",
+    "months",
+    "hours",
+    "minutes",
+    "email",
+    "code",
+]
+
+
+def test_no_form_fails_on_junk_posts(user):
+    """The same routes, posted junk form fields: a form error, a redirect or a
+    4xx — never a server error."""
+    from django.test import Client
+
+    from contacts.models import Contact, Group
+    from messaging import services
+
+    group = Group.objects.create(account=user.account, name="Клиенты")
+    contact = Contact.objects.create(
+        account=user.account, group=group, phone="+79161234567"
+    )
+    campaign = services.campaign_launch(
+        account=user.account, channel="sms", text="Тест", phones=["+79161234567"]
+    )
+    ids = {
+        "group_id": group.pk,
+        "contact_id": contact.pk,
+        "pk": campaign.pk,
+        "campaign_id": campaign.pk,
+        "default": 1,
+    }
+    client = Client(raise_request_exception=False)
+    failures, visited = [], 0
+    for route in sorted(set(_routes())):
+        path = _fill(route, ids)
+        if path is None or path.startswith(("/api/", "/json/", "/lcabApi/")):
+            continue
+        if "logout" in path:
+            continue
+        for junk in JUNK:
+            client.force_login(user)
+            data = {name: junk for name in POST_FIELDS}
+            try:
+                with transaction.atomic():
+                    response = client.post(path, data)
+                    if response.status_code >= 500:
+                        raise _Failed
+            except _Failed:
+                pass
+            visited += 1
+            if response.status_code >= 500:
+                failures.append(f"POST {path} …={junk!r}: {response.status_code}")
+                break
+    assert visited > 100
+    assert not failures, "\n".join(failures)

@@ -106,38 +106,39 @@ class RefuseNulInQueryMiddleware:
     """A query string or a posted form carrying U+0000 is refused whole,
     before any view: PostgreSQL cannot store or compare text with it, so a
     search, a filter or a plain ``request.POST`` read would fail as a server
-    error.  JSON bodies are checked by their fields (DRF, the JSON API's parser)."""
+    error.  JSON bodies are checked by their fields (DRF, the JSON API's parser).
+    Forms are looked at only for views that CSRF's check parses anyway: views
+    exempt from it (payment callbacks) read their raw body themselves."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if self._carries_nul(request):
-            kind = _kind(request.path)
-            if kind == "compat":
-                return compat_error(400, NUL_IN_QUERY, status=400)
-            if kind == "rest":
-                return JsonResponse(
-                    error_body("bad_request", NUL_IN_QUERY),
-                    status=400,
-                    json_dumps_params={"ensure_ascii": False},
-                )
-            raise BadRequest(NUL_IN_QUERY)
+        if "%00" in request.META.get("QUERY_STRING", "") and _has_nul(request.GET):
+            return self._refuse(request)
         return self.get_response(request)
 
-    @staticmethod
-    def _carries_nul(request) -> bool:
-        if "%00" in request.META.get("QUERY_STRING", "") and _has_nul(request.GET):
-            return True
-        if request.method != "POST":
-            return False
-        if request.content_type == "application/x-www-form-urlencoded":
-            return b"%00" in request.body and _has_nul(request.POST)
+    def process_view(self, request, view_func, view_args, view_kwargs):
         if (
-            request.content_type == "multipart/form-data"
+            request.method == "POST"
             and _kind(request.path) is None
+            and not getattr(view_func, "csrf_exempt", False)
+            and request.content_type
+            in ("application/x-www-form-urlencoded", "multipart/form-data")
+            and _has_nul(request.POST)
         ):
-            # The cabinet's forms (CSRF's check parses them anyway); the APIs'
-            # multipart uploads are validated by DRF's fields.
-            return _has_nul(request.POST)
-        return False
+            return self._refuse(request)
+        return None
+
+    @staticmethod
+    def _refuse(request):
+        kind = _kind(request.path)
+        if kind == "compat":
+            return compat_error(400, NUL_IN_QUERY, status=400)
+        if kind == "rest":
+            return JsonResponse(
+                error_body("bad_request", NUL_IN_QUERY),
+                status=400,
+                json_dumps_params={"ensure_ascii": False},
+            )
+        raise BadRequest(NUL_IN_QUERY)
