@@ -126,6 +126,11 @@ def custom_fields(*, account_id: int) -> list[CustomField]:
     return list(CustomField.objects.filter(account_id=account_id))
 
 
+def custom_field_get(*, account_id: int, field_id) -> CustomField:
+    """The account's custom field or ``CustomField.DoesNotExist``."""
+    return CustomField.objects.get(account_id=account_id, pk=field_id)
+
+
 # --- contacts ----
 
 
@@ -587,6 +592,11 @@ def stop_numbers(*, account_id: int, text: str = "") -> QuerySet[StopNumber]:
             else qs.filter(comment__icontains=text)
         )
     return qs
+
+
+def stop_number_get(*, account_id: int, number_id) -> StopNumber:
+    """The account's stop-list number or ``StopNumber.DoesNotExist``."""
+    return StopNumber.objects.get(account_id=account_id, pk=number_id)
 
 
 def unsubscribes(*, account_id: int) -> QuerySet[Unsubscribe]:

@@ -22,6 +22,11 @@ urlpatterns = [
     path(
         "contact-fields/", views.CustomFieldsView.as_view(), name="api-contact-fields"
     ),
+    path(
+        "contact-fields/<int:pk>/",
+        views.CustomFieldDetailView.as_view(),
+        name="api-contact-field",
+    ),
     path("stoplist/", views.StopListView.as_view(), name="api-stoplist"),
     path(
         "stoplist/<int:pk>/", views.StopNumberView.as_view(), name="api-stoplist-item"

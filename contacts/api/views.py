@@ -6,7 +6,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -452,6 +452,57 @@ class CustomFieldsView(ListAPIView):
         return Response(CustomFieldSerializer(obj).data, status=status.HTTP_201_CREATED)
 
 
+class CustomFieldRenameSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
+class CustomFieldDetailView(APIView):
+    def _field(self, request, pk) -> CustomField:
+        try:
+            return selectors.custom_field_get(
+                account_id=_account_id(request), field_id=pk
+            )
+        except CustomField.DoesNotExist:
+            raise Http404 from None
+
+    @extend_schema(
+        summary="Дополнительное поле", responses={200: CustomFieldSerializer}
+    )
+    def get(self, request, pk):
+        return Response(CustomFieldSerializer(self._field(request, pk)).data)
+
+    @extend_schema(
+        summary="Переименовать дополнительное поле",
+        description="Команда подстановки (`key`) и тип не меняются: на них "
+        "ссылаются шаблоны и загруженные значения.",
+        request=CustomFieldRenameSerializer,
+        responses={200: CustomFieldSerializer},
+    )
+    def patch(self, request, pk):
+        field_obj = self._field(request, pk)
+        ser = CustomFieldRenameSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        try:
+            services.custom_field_update(
+                field_obj=field_obj, name=ser.validated_data["name"]
+            )
+        except services.ContactError as exc:
+            raise ApiError(
+                exc.message, code="validation_error", fields={"name": [exc.message]}
+            ) from exc
+        return Response(CustomFieldSerializer(field_obj).data)
+
+    @extend_schema(
+        summary="Удалить дополнительное поле",
+        description="Значения остаются у контактов, но не показываются; поле с "
+        "той же командой подстановки возвращает их.",
+        responses={204: None},
+    )
+    def delete(self, request, pk):
+        services.custom_field_delete(field_obj=self._field(request, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class StopListView(ListAPIView):
     serializer_class = StopNumberSerializer
 
@@ -479,6 +530,16 @@ class StopListView(ListAPIView):
 
 
 class StopNumberView(APIView):
+    @extend_schema(summary="Номер в стоп-листе", responses={200: StopNumberSerializer})
+    def get(self, request, pk):
+        try:
+            obj = selectors.stop_number_get(
+                account_id=_account_id(request), number_id=pk
+            )
+        except StopNumber.DoesNotExist:
+            raise Http404 from None
+        return Response(StopNumberSerializer(obj).data)
+
     @extend_schema(summary="Убрать номер из стоп-листа", responses={204: None})
     def delete(self, request, pk):
         if not services.stop_numbers_remove(account_id=_account_id(request), ids=[pk]):

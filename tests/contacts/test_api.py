@@ -159,9 +159,19 @@ def test_custom_fields_and_stoplist_endpoints(api, user):
     assert r.status_code == 201 and r.json()["key"] == "bonus"
     page = api.get("/api/v1/contact-fields/").json()
     assert page["results"][0]["name"] == "Бонусы" and page["next"] is None
+    field_id = page["results"][0]["id"]
+    url = f"/api/v1/contact-fields/{field_id}/"
+    r = api.patch(url, {"name": "Баллы", "key": "other"}, format="json")
+    assert r.status_code == 200 and r.json()["name"] == "Баллы"
+    assert r.json()["key"] == "bonus"
+    assert api.patch(url, {"name": "  "}, format="json").status_code == 400
+    assert api.get(url).json()["name"] == "Баллы"
+    assert api.delete(url).status_code == 204
+    assert api.get(url).status_code == 404
     r = api.post("/api/v1/stoplist/", {"phone": "8 916 123 45 67"}, format="json")
     assert r.status_code == 201 and r.json()["phone"] == "+79161234567"
     stop_id = r.json()["id"]
+    assert api.get(f"/api/v1/stoplist/{stop_id}/").json()["phone"] == "+79161234567"
     assert api.delete(f"/api/v1/stoplist/{stop_id}/").status_code == 204
     assert not StopNumber.objects.exists()
 
@@ -179,13 +189,25 @@ def test_another_accounts_objects_are_404_in_the_api(
         kind="csv",
     )
     stop = StopNumber.objects.create(account=other_user.account, phone="+79161234567")
+    field = services.custom_field_create(account=other_user.account, name="Чужое")
     for url in (
         f"/api/v1/groups/{group.pk}/",
         f"/api/v1/groups/{group.pk}/contacts/",
         f"/api/v1/contacts/{contact.pk}/",
         f"/api/v1/imports/{job.pk}/",
+        f"/api/v1/contact-fields/{field.pk}/",
+        f"/api/v1/stoplist/{stop.pk}/",
     ):
         assert api.get(url).status_code == 404, url
+    assert (
+        api.patch(
+            f"/api/v1/contact-fields/{field.pk}/", {"name": "x"}, format="json"
+        ).status_code
+        == 404
+    )
+    assert api.delete(f"/api/v1/contact-fields/{field.pk}/").status_code == 404
+    field.refresh_from_db()
+    assert field.name == "Чужое"
     assert api.get("/api/v1/imports/").json()["results"] == []
     assert api.get(f"/api/v1/imports/?group={group.pk}").json()["results"] == []
     assert (
