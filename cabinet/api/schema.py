@@ -148,6 +148,49 @@ SAMPLE_STRINGS = {
     "binary": "",
 }
 PHONE_NAMES = {"phone", "recipient", "to"}
+# Realistic values by field name, so that a generated example reads like a
+# real answer rather than the field's own name.
+SAMPLE_BY_NAME = {
+    "last_name": "Иванова",
+    "first_name": "Анна",
+    "middle_name": "Сергеевна",
+    "name": "Постоянные клиенты",
+    "operator": "МТС",
+    "country": "RU",
+    "region": "г. Москва и Московская обл.",
+    "timezone": "Europe/Moscow",
+    "link": "https://example.com/catalog",
+    "url": "https://example.com/webhooks/sms",
+    "text": "Ваш код 1234",
+    "sender": "SMSinfo",
+    "source": "api",
+    "description": "Ноябрьская акция",
+    "comment": "Просьба не беспокоить",
+    "reason": "Абонент недоступен",
+    "filename": "clients.xlsx",
+    "message": "Загружено 1 000 контактов",
+    "key": "card",
+    "code": "7KX9QM",
+    "currency": "RUB",
+    "title": "Ноябрьская акция",
+    "instruction": "Выдайте скидку 10% на весь чек.",
+    "prefix": "a1b2c3",
+    "secret": "whsec_3f9a…",
+    "action_name": "Скидка 10% в ноябре",
+    "channel": "sms",
+    "client_id": "order-1842",
+    "client_ref": "order-1842",
+    "number": "СЧ-2026-000123",
+    "payer": "ООО «Ромашка»",
+    "pdf_url": "https://example.com/billing/invoices/12/pdf/",
+    "reason_text": "Имя отправителя не несет содержательной информации для получателей",
+    "reminder_sender": "SMSinfo",
+    "reminder_text": "Ваш промокод [couponCode] действует до воскресенья",
+    "status": "delivered",
+    "status_display": "Доставлено",
+    "tags": "акция",
+    "used_by": "Кассир Мария",
+}
 
 
 def _resolve(schema: dict, components: dict) -> dict:
@@ -195,6 +238,8 @@ def sample(schema: dict, components: dict, name: str = "", depth: int = 0):
         return "+79161234567"
     if fmt in SAMPLE_STRINGS:
         return SAMPLE_STRINGS[fmt]
+    if name in SAMPLE_BY_NAME:
+        return SAMPLE_BY_NAME[name]
     if schema.get("pattern", "").startswith("^-?\\d"):
         return "2.75"
     return "Пример" if not name else name.replace("_", " ")
