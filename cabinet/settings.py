@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "template_partials",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "cabinet",
     "billing",
     "contacts",
@@ -326,6 +327,10 @@ SPECTACULAR_SETTINGS["DESCRIPTION"] = (
     "415 unsupported_media_type, 429 throttled with `Retry-After`, 500 server_error).\n\n"  # noqa: E501
     "**Lists** use cursor pagination: `?limit=` (1–500) and the `next`/`previous` URLs."
 )
+# The docs page's Swagger UI is served from our static files, never a CDN.
+SPECTACULAR_SETTINGS["SWAGGER_UI_DIST"] = "SIDECAR"
+SPECTACULAR_SETTINGS["SWAGGER_UI_FAVICON_HREF"] = "SIDECAR"
+SPECTACULAR_SETTINGS["REDOC_DIST"] = "SIDECAR"
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "cabinet.api.schema.add_error_responses",

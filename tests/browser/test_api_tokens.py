@@ -88,3 +88,28 @@ def test_a_user_sets_a_webhook(page, live_server, make_user):
     page.goto("/api-settings/json-api/")
     page.get_by_role("heading", name="POST /json/v1.0/sms/send/text").wait_for()
     page.screenshot(path="var/screenshot-json-api-docs.png", full_page=True)
+
+
+def test_the_rest_api_docs_render_from_our_own_static_files(
+    page, live_server, make_user
+):
+    """Swagger UI is vendored (drf-spectacular-sidecar): the docs page works
+    without the internet and loads nothing from another host."""
+    user = make_user("docs@example.com")
+    sign_in(page, user)
+    foreign = []
+    page.on(
+        "request",
+        lambda request: (
+            foreign.append(request.url)
+            if not request.url.startswith((live_server.url, "data:", "blob:"))
+            else None
+        ),
+    )
+    page.goto("/api-settings/tokens/")
+    page.get_by_role("link", name="Документация REST API").click()
+    page.locator(".opblock").first.wait_for()
+    assert page.locator(".opblock").count() > 40
+    page.get_by_text("/api/v1/groups/").first.wait_for()
+    assert foreign == []
+    page.screenshot(path="var/screenshot-rest-api-docs.png")
