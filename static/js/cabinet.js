@@ -1,0 +1,38 @@
+// What the cabinet does when an htmx request fails: htmx swaps nothing on an
+// error, so without this a click would seem to do nothing.  The texts come
+// translated from data attributes of #htmx-errors (templates/base.html).
+(function () {
+  function box() {
+    return document.getElementById("htmx-errors");
+  }
+
+  function show(status) {
+    var target = box();
+    if (!target) return;
+    var text;
+    if (status === 0) text = target.dataset.network;
+    else if (status === 403) text = target.dataset.forbidden;
+    else if (status === 404) text = target.dataset.gone;
+    else if (status === 429) text = target.dataset.busy;
+    else if (status >= 500) text = target.dataset.server;
+    else text = target.dataset.client;
+    target.textContent = "";
+    var item = document.createElement("li");
+    item.className = "error";
+    item.textContent = text;
+    target.appendChild(item);
+    target.hidden = false;
+    target.scrollIntoView({ block: "nearest" });
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    show(event.detail.xhr ? event.detail.xhr.status : 0);
+  });
+  document.addEventListener("htmx:sendError", function () {
+    show(0);
+  });
+  document.addEventListener("htmx:beforeRequest", function () {
+    var target = box();
+    if (target) target.hidden = true;
+  });
+})();
