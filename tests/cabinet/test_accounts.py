@@ -200,3 +200,20 @@ def test_healthz_reports_database_and_broker(client):
     body = resp.json()
     assert body["database"] == "ok"
     assert "broker" in body
+
+
+def test_the_header_names_the_account_once(client_for, user):
+    from cabinet.models import Account
+
+    page = client_for(user).get("/").content.decode()
+    header = page.split('<header class="top">')[1].split("</header>")[0]
+    assert header.count(user.email) == 1
+    Account.objects.filter(pk=user.account_id).update(name="ООО Ромашка")
+    header = (
+        client_for(user)
+        .get("/")
+        .content.decode()
+        .split('<header class="top">')[1]
+        .split("</header>")[0]
+    )
+    assert "ООО Ромашка" in header and header.count(user.email) == 1
