@@ -70,7 +70,7 @@ class ContactForm(forms.Form):
                 field = forms.DateField(
                     label=f.name,
                     required=False,
-                    widget=forms.DateInput(attrs={"type": "date"}),
+                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                 )
             else:
                 field = forms.CharField(label=f.name, max_length=500, required=False)

@@ -131,7 +131,10 @@ class ComposeForm(forms.Form):
 
     send_later = forms.BooleanField(label=_("Отправить позже"), required=False)
     send_date = forms.DateField(
-        label=_("Дата"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Дата"),
+        required=False,
+        # An <input type="date"> takes only ISO dates, whatever the language.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     send_time = forms.TimeField(
         label=_("Время"), required=False, widget=forms.TimeInput(attrs={"type": "time"})

@@ -72,10 +72,14 @@ class ReportFilterForm(forms.Form):
         label=_("Дата отправки"), choices=PERIODS, required=False
     )
     date_from = forms.DateField(
-        label=_("с"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("с"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        label=_("по"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("по"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     weekday = forms.MultipleChoiceField(
         label=_("День недели"),

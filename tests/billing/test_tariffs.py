@@ -89,6 +89,14 @@ def test_tariffs_page_follows_the_slider(client_for, user, sms_tiers):
     assert "от 30400 руб" in html and "2,20" in html
 
 
+def test_the_balance_inputs_carry_numbers_a_browser_accepts(client_for, user):
+    """Number and range inputs take only a dot: the Russian "1000,00" would
+    leave the box empty."""
+    page = client_for(user).get("/billing/tariffs/").content.decode()
+    assert 'id="balance-input" min="0" step="0.01" value="1000.00"' in page
+    assert 'step="100" value="1000"' in page
+
+
 def test_tariffs_page_is_channel_driven(client_for, user, sms_tiers):
     client = client_for(user)
     assert client.get("/billing/tariffs/viber/").status_code == 404

@@ -151,6 +151,10 @@ def test_seed_demo_is_idempotent():
     assert user.check_password("demo12345")
     assert user.account.balance == Decimal("1000")
     assert user.account.groups.count() >= 2
+    # Groups show their contacts (sizes are counted, not left at zero).
+    for group in user.account.groups.all():
+        assert group.size == group.contacts.count()
+    assert sum(g.size for g in user.account.groups.all()) > 0
 
 
 def test_menu_lists_every_section_and_unbuilt_pages_say_in_development(client, user):

@@ -44,6 +44,18 @@ def test_the_page_shows_the_manuals_form(client_for, user):
         assert label in page, label
 
 
+def test_date_inputs_carry_iso_dates_in_a_russian_cabinet(client_for, user):
+    """<input type="date"> accepts only YYYY-MM-DD: "25.11.2026" would show an
+    empty field."""
+    import re
+
+    page = client_for(user).get(URL).content.decode()
+    tag = re.search(r'<input type="date" name="send_date"[^>]*>', page).group(0)
+    assert re.search(r'value="\d{4}-\d{2}-\d{2}"', tag), tag
+    reports = client_for(user).get("/reports/?date_from=2026-11-01").content.decode()
+    assert 'value="2026-11-01"' in reports
+
+
 def test_it_sends_to_pasted_numbers(client_for, user):
     resp = post(
         client_for(user), phones="+7 916 123-45-67\n8 903 111 22 33\n+79161234567"

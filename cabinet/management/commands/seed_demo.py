@@ -35,6 +35,7 @@ class Command(BaseCommand):
             return
         from contacts.models import Contact, Group
         from contacts.phones import lookup
+        from contacts.services import refresh_sizes
 
         with transaction.atomic():
             user = account_create(
@@ -67,4 +68,7 @@ class Command(BaseCommand):
                         region=info.region,
                         timezone=info.timezone,
                     )
+            refresh_sizes(
+                Group.objects.filter(account=user.account).values_list("pk", flat=True)
+            )
         self.stdout.write(f"demo account: {DEMO_EMAIL} / {DEMO_PASSWORD}")
