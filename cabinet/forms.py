@@ -122,7 +122,11 @@ class ThresholdForm(forms.Form):
 class CabinetUserForm(forms.Form):
     email = forms.EmailField(label=_("Email для входа"))
     full_name = forms.CharField(label=_("Имя"), max_length=200, required=False)
-    role = forms.ChoiceField(label=_("Роль"), choices=Role.choices)
+    # The least surprising default: sends and manages contacts, no money or
+    # settings (the owner picks a stronger role on purpose).
+    role = forms.ChoiceField(
+        label=_("Роль"), choices=Role.choices, initial=Role.OPERATOR
+    )
     password = forms.CharField(
         label=_("Пароль"),
         widget=forms.PasswordInput,

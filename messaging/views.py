@@ -144,11 +144,22 @@ def _flash_launched(request, campaign):
             _("Рассылка #%(id)s запланирована. Стоимость: %(cost)s ₽")
             % {"id": campaign.pk, "cost": number_format(campaign.cost, 2)},
         )
-    else:
+    elif campaign.recipients and campaign.prepared >= campaign.recipients:
         flash.success(
             request,
             _("Сообщение принято к отправке. Стоимость: %(cost)s ₽")
             % {"cost": number_format(campaign.cost, 2)},
+        )
+    else:
+        # A large audience is prepared in the background: the sum held now is
+        # an estimate, settled against the real cost once every text is built.
+        flash.success(
+            request,
+            _(
+                "Рассылка #%(id)s принята к отправке. Предварительная стоимость: "
+                "%(cost)s ₽; точная будет в отчёте после подготовки сообщений."
+            )
+            % {"id": campaign.pk, "cost": number_format(campaign.cost, 2)},
         )
 
 

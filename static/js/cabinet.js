@@ -36,3 +36,13 @@
     if (target) target.hidden = true;
   });
 })();
+
+// The phone menu: «☰ Меню» opens and closes the sections (cabinet.css hides
+// them below 800px).
+document.addEventListener("click", function (event) {
+  var toggle = event.target.closest && event.target.closest(".menu-toggle");
+  if (!toggle) return;
+  var open = document.body.classList.toggle("menu-open");
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
+});
+

@@ -48,3 +48,59 @@ def test_a_missing_page_is_the_cabinets_404(page, live_server, make_user):
     assert page.get_by_role("heading", name="Страница не найдена").is_visible()
     page.get_by_role("link", name="На главную").click()
     page.wait_for_url(re.compile(r"/$"))
+
+
+PHONE_PAGES = [
+    "/",
+    "/contacts/",
+    "/sms/send/",
+    "/messages/",
+    "/reports/",
+    "/reports/sms/messages/",
+    "/reports/sms/sources/",
+    "/billing/ledger/",
+    "/billing/tariffs/",
+    "/settings/",
+    "/api-settings/tokens/",
+    "/api-settings/webhooks/",
+    "/sms/scheduler/",
+    "/contacts/stoplist/",
+]
+
+
+def test_a_phone_sees_content_first_and_no_page_scrolls_sideways(
+    browser, live_server, make_user
+):
+    from messaging import services
+
+    user = make_user("phone@example.com")
+    services.campaign_launch(
+        account=user.account,
+        channel="sms",
+        text="Распродажа обуви -30% только до воскресенья, приходите!",
+        phones=["+79161234567", "+79031234567"],
+        tags=["обувь"],
+    )
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, base_url=live_server.url
+    )
+    page = context.new_page()
+    sign_in(page, "phone@example.com")
+    # The menu is folded: the balance and the page's heading are on screen.
+    assert page.locator("#header-balance").is_visible()
+    assert page.locator("#header-balance").bounding_box()["x"] >= 0
+    assert page.locator("h1").first.bounding_box()["y"] < 400
+    assert not page.get_by_role("link", name="Группы").is_visible()
+    page.get_by_role("button", name="☰ Меню").click()
+    page.locator("nav.side summary", has_text="Контакты").click()
+    page.get_by_role("link", name="Группы").click()
+    page.wait_for_url(re.compile(r"/contacts/$"))
+    page.screenshot(path="var/screenshot-phone-contacts.png")
+    wide = {}
+    for path in PHONE_PAGES:
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 392:
+            wide[path] = width
+    assert wide == {}
+    context.close()

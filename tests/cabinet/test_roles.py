@@ -84,3 +84,13 @@ def test_api_invoice_create_needs_the_billing_capability(api_client_for, user):
         == 201
     )
     assert Invoice.objects.count() == 1
+
+
+def test_a_new_users_role_defaults_to_operator_not_owner(client, user):
+    import re
+
+    client.force_login(user)
+    page = client.get("/settings/users/").content.decode()
+    select = re.search(r'<select name="role"[^>]*>.*?</select>', page, re.S).group(0)
+    selected = re.findall(r'<option value="(\w+)"[^>]*selected', select)
+    assert selected == ["operator"]

@@ -67,6 +67,10 @@ def test_it_sends_to_pasted_numbers(client_for, user):
         "+79161234567",
     ]
     assert campaign.source == "cabinet"
+    # Numbers typed in are priced on the spot: the confirmation is the charge.
+    page = client_for(user).get(resp["Location"]).content.decode()
+    cost = f"{campaign.cost:.2f}".replace(".", ",")
+    assert f"Сообщение принято к отправке. Стоимость: {cost} ₽" in page
 
 
 def test_it_explains_lines_that_are_not_numbers_and_sends_nothing(client_for, user):
