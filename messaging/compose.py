@@ -247,19 +247,39 @@ class PreviewRow:
 def preview_recipients(*, account, payload: dict, limit: int = 3) -> list[dict]:
     """The first few recipients as the engine will see them: pasted numbers
     first, then contacts of the chosen groups (filtered)."""
-    rows: list[dict] = [{"phone": p} for p in (payload.get("phones") or [])[:limit]]
+    allow_duplicates = bool((payload.get("options") or {}).get("allow_duplicates"))
+    rows: list[dict] = []
+    seen: set[str] = set()
+
+    def add(row: dict) -> None:
+        # As the engine does: a number already taken is dropped (pasted numbers
+        # come first, so their text is the one sent).
+        if allow_duplicates or row.get("phone") not in seen:
+            seen.add(row.get("phone"))
+            rows.append(row)
+
+    for phone in payload.get("phones") or []:
+        if len(rows) >= limit:
+            break
+        add({"phone": phone})
     group_ids = payload.get("group_ids") or []
     if len(rows) < limit and group_ids:
         from contacts.selectors import audience_iter
 
-        for chunk in audience_iter(
-            account_id=account.pk,
-            group_ids=group_ids,
-            filters=payload.get("filters") or None,
-            chunk_size=limit - len(rows),
+        # A few small chunks at most: enough to pass over repeated numbers
+        # without reading a large group.
+        for chunks_read, chunk in enumerate(
+            audience_iter(
+                account_id=account.pk,
+                group_ids=group_ids,
+                filters=payload.get("filters") or None,
+                chunk_size=limit * 4,
+            )
         ):
-            rows.extend(chunk)
-            break
+            for row in chunk:
+                add(row)
+            if len(rows) >= limit or chunks_read >= 2:
+                break
     return rows[:limit]
 
 

@@ -523,3 +523,29 @@ def test_a_new_accounts_send_goes_to_moderation_with_a_clear_message(
     assert Campaign.objects.get().status == "moderation"
     page = client_for(newbie).get(resp.url).content.decode()
     assert "отправлена на модерацию" in page
+
+
+def test_the_preview_shows_each_number_once_as_it_will_be_sent(user):
+    """A number both pasted and in a chosen group is sent once, with the pasted
+    line's text: the preview says the same."""
+    from messaging import compose
+
+    group = Group.objects.create(account=user.account, name="Клиенты")
+    for phone, name in (("+79161234567", "Иван"), ("+79031112233", "Мария")):
+        Contact.objects.create(
+            account=user.account, group=group, phone=phone, first_name=name
+        )
+    payload = {
+        "text": "Здравствуйте, [Имя]!",
+        "phones": ["+79161234567"],
+        "group_ids": [group.pk],
+        "options": {},
+    }
+    rows = compose.compose_preview(account=user.account, payload=payload)
+    assert [(r.phone, r.text) for r in rows] == [
+        ("+79161234567", "Здравствуйте, !"),
+        ("+79031112233", "Здравствуйте, Мария!"),
+    ]
+    payload["options"] = {"allow_duplicates": True}
+    rows = compose.compose_preview(account=user.account, payload=payload)
+    assert [r.phone for r in rows].count("+79161234567") == 2
