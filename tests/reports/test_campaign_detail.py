@@ -67,7 +67,7 @@ def test_breakdown_groups_messages_parts_and_cost_by_country_and_operator(
     for operator, ms in by_op.items():
         assert operator in body
         cost = sum((m.price for m in ms if not m.refunded), Decimal("0"))
-        assert f"{cost}".replace(".", ",") + " ₽" in body
+        assert f"{cost}".replace(".", ",") + "&nbsp;₽" in body
     assert '<td class="num">2</td>' in body  # 2 parts per message
 
 
@@ -316,10 +316,10 @@ def test_the_breakdown_follows_refunds_although_it_is_cached(user, client_for, l
     client = client_for(user)
     url = f"/reports/campaigns/{c.pk}/breakdown/"
     before = client.get(url).content.decode()
-    assert f"{c.cost}".replace(".", ",") + " ₽" in before
+    assert f"{c.cost}".replace(".", ",") + "&nbsp;₽" in before
     services.campaign_cancel(campaign=c)
     after = client.get(url).content.decode()
-    assert "0,00 ₽" in after and f"{c.cost}".replace(".", ",") + " ₽" not in after
+    assert "0,00&nbsp;₽" in after and f"{c.cost}".replace(".", ",") + "&nbsp;₽" not in after
 
 
 def test_a_double_submit_of_a_new_group_changes_nothing_the_second_time(

@@ -60,7 +60,7 @@ def test_by_sending_method_tab_sums_campaigns_per_source(user, client_for, launc
     api_row = body.split('data-source="api"')[1].split("</tr>")[0]
     assert "API" in api_row and "source=api" in api_row
     cost = sum(c.cost for c in Campaign.objects.filter(source="api"))
-    assert f"{cost}".replace(".", ",") + " ₽" in api_row
+    assert f"{cost}".replace(".", ",") + "&nbsp;₽" in api_row
     assert '<td class="num">2</td><td class="num total">3</td>' in api_row
     cabinet_row = body.split('data-source="cabinet"')[1].split("</tr>")[0]
     assert '<td class="num">1</td><td class="num total">1</td>' in cabinet_row
