@@ -46,3 +46,24 @@ document.addEventListener("click", function (event) {
   toggle.setAttribute("aria-expanded", open ? "true" : "false");
 });
 
+
+// A field's error goes away once the person edits that field (it said what
+// was wrong with the value they have since changed).
+(function () {
+  function clear(event) {
+    var control = event.target;
+    if (!control || !control.form) return;
+    var field = control.closest(".field");
+    if (field) {
+      field.querySelectorAll(".errorlist").forEach(function (list) {
+        list.remove();
+      });
+      field.classList.remove("has-error");
+      return;
+    }
+    var next = control.nextElementSibling;
+    if (next && next.classList.contains("errorlist")) next.remove();
+  }
+  document.addEventListener("input", clear, true);
+  document.addEventListener("change", clear, true);
+})();

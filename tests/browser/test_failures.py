@@ -104,3 +104,18 @@ def test_a_phone_sees_content_first_and_no_page_scrolls_sideways(
             wide[path] = width
     assert wide == {}
     context.close()
+
+
+def test_a_fields_error_goes_once_the_field_is_edited(page, live_server, make_user):
+    make_user("fix@example.com")
+    sign_in(page, "fix@example.com")
+    page.goto("/sms/send/")
+    page.get_by_role("button", name="Отправить сообщение").click()
+    text_error = page.get_by_text("Введите текст сообщения.")
+    phones_error = page.get_by_text("Добавьте получателей", exact=False)
+    text_error.wait_for()
+    assert phones_error.count() >= 1
+    page.locator("#id_text").fill("Скидка 20%")
+    assert text_error.count() == 0
+    page.locator("#id_phones").fill("+79161234567")
+    assert page.locator("#id_phones ~ .errorlist").count() == 0
