@@ -1,10 +1,16 @@
 from .menu import MENU
 from .selectors import unread_notifications_count
 
+# Pages outside every menu item's address that belong to one (the highlighted
+# item tells the person where they are): path prefix → item slug.
+MENU_ALIASES = {"/messages/": "sms-reports"}
+
 
 def _menu_for(path: str) -> list[dict]:
     sections = []
     best = ("", None)
+    alias = next((slug for p, slug in MENU_ALIASES.items() if path.startswith(p)), None)
+    aliased = None
     for section in MENU:
         items = []
         for item in section.items:
@@ -17,6 +23,8 @@ def _menu_for(path: str) -> list[dict]:
             }
             if path.startswith(href) and len(href) > len(best[0]):
                 best = (href, entry)
+            if alias == item.slug:
+                aliased = entry
             items.append(entry)
         sections.append(
             {
@@ -26,6 +34,8 @@ def _menu_for(path: str) -> list[dict]:
                 "items": items,
             }
         )
+    if aliased is not None:
+        best = ("", aliased)
     if best[1] is not None:
         best[1]["active"] = True
         for section in sections:

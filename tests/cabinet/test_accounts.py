@@ -221,3 +221,8 @@ def test_the_header_names_the_account_once(client_for, user):
         .split("</header>")[0]
     )
     assert "ООО Ромашка" in header and header.count(user.email) == 1
+
+
+def test_all_messages_page_highlights_the_sms_reports_menu_item(client_for, user):
+    page = client_for(user).get("/messages/").content.decode()
+    assert 'data-slug="sms-reports" class="active"' in page
