@@ -6,7 +6,12 @@ from . import views
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
-        "docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"
+        "docs/",
+        # The cabinet's bar on top: a way back from the docs to the API page.
+        SpectacularSwaggerView.as_view(
+            url_name="api-schema", template_name="api/swagger_ui.html"
+        ),
+        name="api-docs",
     ),
     path("balance/", views.BalanceView.as_view(), name="api-balance"),
     path("", include("messaging.api.urls")),

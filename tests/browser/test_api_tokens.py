@@ -113,3 +113,5 @@ def test_the_rest_api_docs_render_from_our_own_static_files(
     page.get_by_text("/api/v1/groups/").first.wait_for()
     assert foreign == []
     page.screenshot(path="var/screenshot-rest-api-docs.png")
+    page.get_by_role("link", name="← API: токены").click()
+    page.wait_for_url(re.compile(r"/api-settings/tokens/$"))
