@@ -360,3 +360,11 @@ def test_a_read_only_user_cannot_change_the_phonebook(
     assert (
         web.post(reverse("contacts:group_delete", args=[group.pk])).status_code == 403
     )
+
+
+def test_the_group_settings_page_leads_back_and_saves(web, user, make_group):
+    group = make_group(user.account, name="Клиенты")
+    page = web.get(f"/contacts/groups/{group.pk}/edit/").content.decode()
+    assert "Настройки группы" in page
+    assert f'href="/contacts/groups/{group.pk}/"' in page and "← Клиенты" in page
+    assert ">Сохранить</button>" in page
