@@ -9,6 +9,8 @@ from django.db.models.functions import TruncDay, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from contacts.phones import country_name
+
 from .models import (
     Invoice,
     LedgerEntry,
@@ -169,21 +171,6 @@ def tariff_channels() -> list[str]:
     return sorted(channels, key=lambda c: (c != "sms", c))
 
 
-COUNTRY_NAMES = {
-    "RU": "Россия",
-    "KZ": "Казахстан",
-    "BY": "Беларусь",
-    "UA": "Украина",
-    "AM": "Армения",
-    "UZ": "Узбекистан",
-    "KG": "Киргизия",
-    "TJ": "Таджикистан",
-    "AZ": "Азербайджан",
-    "GE": "Грузия",
-    "MD": "Молдова",
-}
-
-
 @dataclass
 class TariffTable:
     channel: str
@@ -222,7 +209,7 @@ def tariff_table(
         table.rows.append(
             {
                 "country": country,
-                "country_name": COUNTRY_NAMES.get(country, country),
+                "country_name": country_name(country),
                 "operator": operator,
                 "price": price,
             }

@@ -52,12 +52,36 @@ from pathlib import Path
 from typing import IO, NamedTuple
 
 import phonenumbers
+from django.utils.translation import gettext_lazy
 from phonenumbers import (
     NumberParseException,
     PhoneMetadata,
     PhoneNumberFormat,
     ValidationResult,
 )
+
+# Country names for display (tariffs, reports), translated lazily: a module
+# used without Django settings (the phone benchmarks) never evaluates them.
+COUNTRY_NAMES = {
+    "RU": gettext_lazy("Россия"),
+    "KZ": gettext_lazy("Казахстан"),
+    "BY": gettext_lazy("Беларусь"),
+    "UA": gettext_lazy("Украина"),
+    "UZ": gettext_lazy("Узбекистан"),
+    "KG": gettext_lazy("Киргизия"),
+    "TJ": gettext_lazy("Таджикистан"),
+    "AM": gettext_lazy("Армения"),
+    "AZ": gettext_lazy("Азербайджан"),
+    "GE": gettext_lazy("Грузия"),
+    "MD": gettext_lazy("Молдова"),
+    "TM": gettext_lazy("Туркменистан"),
+}
+
+
+def country_name(code: str) -> str:
+    """The country's name in the active language; the code itself if unknown."""
+    return str(COUNTRY_NAMES[code]) if code in COUNTRY_NAMES else code
+
 
 __all__ = [
     "BUNDLED_PLAN_PATH",

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.models import Group, Unsubscribe
+from contacts.phones import country_name
 from messaging import registry
 from messaging.models import Campaign, CampaignCounter, Message, MessageStatus, Source
 
@@ -29,20 +30,6 @@ PAGE_SIZE = 50
 COUNT_CAP = 10_000
 BREAKDOWN_TTL = 24 * 3600
 CENT = Decimal("0.01")
-COUNTRY_NAMES = {
-    "RU": "Россия",
-    "KZ": "Казахстан",
-    "BY": "Беларусь",
-    "UA": "Украина",
-    "UZ": "Узбекистан",
-    "KG": "Киргизия",
-    "TJ": "Таджикистан",
-    "AM": "Армения",
-    "AZ": "Азербайджан",
-    "GE": "Грузия",
-    "MD": "Молдова",
-    "TM": "Туркменистан",
-}
 S = MessageStatus
 
 # R6: who counts as "delivered" / "not delivered" when exporting recipients.
@@ -324,11 +311,16 @@ def campaign_detail(*, account, campaign: Campaign) -> CampaignDetail:
 
 @dataclass
 class BreakdownRow:
-    country: str
+    country_code: str
     operator: str
     messages: int
     parts: int
     cost: Decimal
+
+    @property
+    def country(self) -> str:
+        """In the viewer's language (the cached rows keep the code)."""
+        return country_name(self.country_code) if self.country_code else "—"
 
 
 def campaign_breakdown(*, account_id: int, campaign: Campaign) -> list[BreakdownRow]:
@@ -340,7 +332,7 @@ def campaign_breakdown(*, account_id: int, campaign: Campaign) -> list[Breakdown
     country, operator, parts and price never change after launch, and every
     refund lowers ``Campaign.cost`` in the same transaction, so any change
     that could alter the breakdown also changes the key."""
-    key = f"reports:breakdown:{campaign.pk}:{campaign.status}:{campaign.cost}"
+    key = f"reports:breakdown:v2:{campaign.pk}:{campaign.status}:{campaign.cost}"
     cached = cache.get(key)
     if cached is not None:
         return [BreakdownRow(*r) for r in cached]
@@ -356,7 +348,7 @@ def campaign_breakdown(*, account_id: int, campaign: Campaign) -> list[Breakdown
     )
     result = [
         BreakdownRow(
-            COUNTRY_NAMES.get(r["country"], r["country"] or "—"),
+            r["country"] or "",
             r["operator"] or "—",
             r["messages"],
             r["parts"] or 0,

@@ -111,3 +111,11 @@ def test_bad_slider_value_keeps_the_accounts_balance(client_for, user, sms_tiers
     resp = client_for(user).get("/billing/tariffs/?balance=abc")
     assert resp.status_code == 200
     assert "от 0 руб до 11100 руб" in resp.content.decode()
+
+
+def test_country_names_follow_the_cabinets_language(client_for, user, sms_tiers):
+    client = client_for(user)
+    assert "Россия" in client.get("/billing/tariffs/").content.decode()
+    client.cookies["django_language"] = "en"
+    page = client.get("/billing/tariffs/").content.decode()
+    assert "Russia" in page and "Россия" not in page

@@ -351,3 +351,13 @@ def test_a_read_only_user_sees_no_repeat_or_export_to_group_buttons(
     body = client_for(reader).get(f"/reports/campaigns/{c.pk}/").content.decode()
     assert "Повторить рассылку" not in body and "Выгрузить абонентов" not in body
     assert "Выгрузить в Excel" in body
+
+
+def test_the_cached_breakdown_speaks_each_viewers_language(user, client_for, launch):
+    c = launch(user, ["+79161234567"])
+    client = client_for(user)
+    url = f"/reports/campaigns/{c.pk}/breakdown/"
+    assert "Россия" in client.get(url).content.decode()
+    client.cookies["django_language"] = "en"
+    page = client.get(url).content.decode()  # from the cache now
+    assert "Russia" in page and "Россия" not in page
