@@ -63,6 +63,9 @@ SALUTATIONS = {
 CUSTOM_SALUTATION = re.compile(r"^обращение\s*:\s*([^/|]*)[/|]([^/|]*)$", re.IGNORECASE)
 COUPON = "couponcode"
 GENDER_LABELS = {"m": "мужской", "f": "женский"}
+# What «[Страна]» puts into the SMS: always Russian, whatever language the
+# sender's cabinet shows (contacts.phones.COUNTRY_NAMES is the translated,
+# display-only table).
 COUNTRY_NAMES = {
     "RU": "Россия",
     "KZ": "Казахстан",
