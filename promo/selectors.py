@@ -87,13 +87,17 @@ def action_stats(
     }
 
 
-def actions_with_stats(*, account_id: int) -> list[PromoAction]:
-    """The account's actions, each with ``.stats`` (two queries in all)."""
-    actions = action_list(account_id=account_id)
-    stats = action_stats(account_id=account_id)
+def with_stats(*, account_id: int, actions: list[PromoAction]) -> list[PromoAction]:
+    """These actions, each with ``.stats`` (one grouped query)."""
+    stats = action_stats(account_id=account_id, action_ids=[a.pk for a in actions])
     for action in actions:
         action.stats = stats.get(action.pk, ActionStats())
     return actions
+
+
+def actions_with_stats(*, account_id: int) -> list[PromoAction]:
+    """The account's actions, each with ``.stats`` (two queries in all)."""
+    return with_stats(account_id=account_id, actions=action_list(account_id=account_id))
 
 
 def action_codes(*, account_id: int, action_id: int):

@@ -35,14 +35,12 @@ class PromoActionListView(APIView):
     def get(self, request):
         account_id = request.user.account_id
         paginator = ApiCursorPagination()
-        actions = paginator.paginate_queryset(
-            selectors.actions(account_id=account_id), request, view=self
+        actions = selectors.with_stats(
+            account_id=account_id,
+            actions=paginator.paginate_queryset(
+                selectors.actions(account_id=account_id), request, view=self
+            ),
         )
-        stats = selectors.action_stats(
-            account_id=account_id, action_ids=[a.pk for a in actions]
-        )
-        for action in actions:
-            action.stats = stats.get(action.pk, selectors.ActionStats())
         return paginator.get_paginated_response(
             PromoActionSerializer(actions, many=True).data
         )
@@ -95,9 +93,7 @@ class PromoActionDetailView(APIView):
             raise ApiError(
                 "Промо-акция не найдена.", code="not_found", status_code=404
             ) from None
-        action.stats = selectors.action_stats(
-            account_id=account_id, action_ids=[action.pk]
-        ).get(action.pk, selectors.ActionStats())
+        selectors.with_stats(account_id=account_id, actions=[action])
         return Response(PromoActionSerializer(action).data)
 
 
