@@ -9,16 +9,9 @@ import urllib.request
 import pytest
 
 from cabinet.models import ApiToken
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, user):
-    page.goto("/login/")
-    page.get_by_label("Email для входа").fill(user.email)
-    page.locator("#id_password").fill("secret-pass-123")
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def status(live_server, key):
@@ -37,7 +30,7 @@ def status(live_server, key):
 
 def test_a_user_creates_uses_and_revokes_a_token(page, live_server, make_user):
     user = make_user("api@example.com")
-    sign_in(page, user)
+    sign_in(page, user.email)
     page.locator("nav.side summary", has_text="API").click()
     page.locator("nav.side").get_by_role("link", name="Токены").click()
     page.wait_for_url(re.compile(r"/api-settings/tokens/"))
@@ -76,7 +69,7 @@ def test_a_user_creates_uses_and_revokes_a_token(page, live_server, make_user):
 
 def test_a_user_sets_a_webhook(page, live_server, make_user):
     user = make_user("hooks@example.com")
-    sign_in(page, user)
+    sign_in(page, user.email)
     page.goto("/api-settings/webhooks/")
     page.get_by_label("Адрес (URL) для уведомлений").fill(
         "https://hooks.example.com/sms"
@@ -96,7 +89,7 @@ def test_the_rest_api_docs_render_from_our_own_static_files(
     """Swagger UI is vendored (drf-spectacular-sidecar): the docs page works
     without the internet and loads nothing from another host."""
     user = make_user("docs@example.com")
-    sign_in(page, user)
+    sign_in(page, user.email)
     foreign = []
     page.on(
         "request",

@@ -6,15 +6,9 @@ import re
 
 import pytest
 
+from tests.browser.helpers import sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email):
-    page.goto("/login/")
-    page.get_by_label("Email для входа").fill(email)
-    page.locator("#id_password").fill("secret-pass-123")
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def test_a_failed_htmx_action_says_so(page, live_server, make_user, monkeypatch):

@@ -3,6 +3,7 @@ import re
 import pytest
 
 from promo.models import PromoAction, PromoCode, PromoManager
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -12,14 +13,6 @@ PHONE = {
     "has_touch": True,
     "device_scale_factor": 2,
 }
-
-
-def sign_in(page, email="owner@example.com"):
-    page.goto("/login/")
-    page.get_by_label("Email для входа").fill(email)
-    page.locator("#id_password").fill("secret-pass-123")
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def test_an_owner_creates_an_action_and_a_manager_login(page, make_user):

@@ -5,16 +5,9 @@ import pytest
 from contacts.models import Contact, Group
 from messaging import services
 from messaging.models import Campaign, Message
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email):
-    page.goto("/login/")
-    page.get_by_label("Email для входа").fill(email)
-    page.locator("#id_password").fill("secret-pass-123")
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def test_a_user_filters_reports_opens_a_campaign_and_exports_recipients(

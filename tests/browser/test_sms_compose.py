@@ -4,6 +4,7 @@ import pytest
 
 from messaging.models import Campaign, Message
 from messaging.sms_text import count_sms, transliterate
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,14 +34,6 @@ TRICKY = [
     "`backtick`",
     "[Имя], скидка 10% по карте [card]!",
 ]
-
-
-def sign_in(page, email="owner@example.com"):
-    page.goto("/login/")
-    page.get_by_label("Email для входа").fill(email)
-    page.locator("#id_password").fill("secret-pass-123")
-    page.get_by_role("button", name="Войти").click()
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def test_the_js_counter_matches_count_sms(page, make_user):
