@@ -73,9 +73,9 @@ def _fill(route: str, ids: dict) -> str | None:
     return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", value, route)
 
 
-def test_no_page_fails_on_junk_parameters(user):
-    from django.test import Client
-
+@pytest.fixture
+def own_ids(user) -> dict:
+    """The ids a route's ``<int:…>`` parameters get: the user's own objects."""
     from contacts.models import Contact, Group
     from messaging import services
 
@@ -86,36 +86,52 @@ def test_no_page_fails_on_junk_parameters(user):
     campaign = services.campaign_launch(
         account=user.account, channel="sms", text="Тест", phones=["+79161234567"]
     )
-    ids = {
+    return {
         "group_id": group.pk,
         "contact_id": contact.pk,
         "pk": campaign.pk,
         "campaign_id": campaign.pk,
         "default": 1,
     }
-    client = Client(raise_request_exception=False)
-    client.force_login(user)
-    failures, visited = [], 0
+
+
+def _cabinet_paths(ids: dict, *, skip: tuple[str, ...] = ()):
+    """Every cabinet route (not the APIs) as a concrete path."""
     for route in sorted(set(_routes())):
         path = _fill(route, ids)
         if path is None or path.startswith(("/api/", "/json/", "/lcabApi/")):
             continue
-        if "logout" in path or "export" in path or path.endswith((".csv", ".xlsx")):
+        if "logout" in path or any(part in path for part in skip):
             continue
+        yield path
+
+
+def _answer(send, *args, **kwargs):
+    """``send(*args, **kwargs)``'s response, in a savepoint: a failing query
+    must not abort the test's transaction and fail every page after it."""
+    try:
+        with transaction.atomic():
+            response = send(*args, **kwargs)
+            if response.status_code >= 500:
+                raise _Failed
+    except _Failed:
+        pass
+    return response
+
+
+def test_no_page_fails_on_junk_parameters(user, own_ids):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    failures, visited = [], 0
+    for path in _cabinet_paths(own_ids, skip=("export", ".csv", ".xlsx")):
         # The same page asked by htmx (its partial) with the first junk too.
         for junk, headers in [(junk, {}) for junk in JUNK] + [
             (JUNK[0], {"HTTP_HX_REQUEST": "true"})
         ]:
             query = {name: junk for name in PARAMS}
-            # A savepoint each: a failing query must not abort the test's
-            # transaction and fail every page after it.
-            try:
-                with transaction.atomic():
-                    response = client.get(path, query, **headers)
-                    if response.status_code >= 500:
-                        raise _Failed
-            except _Failed:
-                pass
+            response = _answer(client.get, path, query, **headers)
             visited += 1
             if response.status_code >= 500:
                 failures.append(f"{path}?…={junk!r} {headers}: {response.status_code}")
@@ -147,46 +163,18 @@ POST_FIELDS = PARAMS + [
 ]
 
 
-def test_no_form_fails_on_junk_posts(user):
+def test_no_form_fails_on_junk_posts(user, own_ids):
     """The same routes, posted junk form fields: a form error, a redirect or a
     4xx — never a server error."""
     from django.test import Client
 
-    from contacts.models import Contact, Group
-    from messaging import services
-
-    group = Group.objects.create(account=user.account, name="Клиенты")
-    contact = Contact.objects.create(
-        account=user.account, group=group, phone="+79161234567"
-    )
-    campaign = services.campaign_launch(
-        account=user.account, channel="sms", text="Тест", phones=["+79161234567"]
-    )
-    ids = {
-        "group_id": group.pk,
-        "contact_id": contact.pk,
-        "pk": campaign.pk,
-        "campaign_id": campaign.pk,
-        "default": 1,
-    }
     client = Client(raise_request_exception=False)
     failures, visited = [], 0
-    for route in sorted(set(_routes())):
-        path = _fill(route, ids)
-        if path is None or path.startswith(("/api/", "/json/", "/lcabApi/")):
-            continue
-        if "logout" in path:
-            continue
+    for path in _cabinet_paths(own_ids):
         for junk in JUNK:
             client.force_login(user)
             data = {name: junk for name in POST_FIELDS}
-            try:
-                with transaction.atomic():
-                    response = client.post(path, data)
-                    if response.status_code >= 500:
-                        raise _Failed
-            except _Failed:
-                pass
+            response = _answer(client.post, path, data)
             visited += 1
             if response.status_code >= 500:
                 failures.append(f"POST {path} …={junk!r}: {response.status_code}")
