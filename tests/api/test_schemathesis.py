@@ -6,16 +6,14 @@ authenticated with a token.  No answer may be a 5xx, use a status code the
 schema does not document, or break its documented response schema.
 Deterministic: hypothesis is derandomized and keeps no example database."""
 
-import os
-
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis.errors import Unsatisfiable
+
+from tests.properties import repeatable
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
-# 4 keeps the suite quick; SCHEMATHESIS_EXAMPLES=50 for a deeper run by hand.
-EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "4"))
 # Operations of other areas with a known inconsistency, reported to their
 # owners; the run skips them until fixed so that anything new still fails.
 KNOWN_ISSUES = {}
@@ -79,13 +77,8 @@ def test_schemathesis_finds_no_server_error_or_undocumented_response(
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             strategy = operation.as_strategy(generation_mode=mode)
 
-            @settings(
-                max_examples=EXAMPLES_PER_OPERATION,
-                derandomize=True,
-                database=None,
-                deadline=None,
-                suppress_health_check=list(HealthCheck),
-            )
+            # 4 keeps the suite quick; SCHEMATHESIS_EXAMPLES=150 by hand runs deeper.
+            @repeatable(4, "SCHEMATHESIS_EXAMPLES")
             @given(case=strategy)
             def run(case):
                 response = case.call(

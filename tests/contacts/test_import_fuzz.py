@@ -7,20 +7,18 @@ fallback, and contacts exist only for a finished job."""
 
 import io
 import logging
-import os
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from contacts import importer, services
 from contacts.models import Contact, ImportJob
+from tests.properties import repeatable
 
 pytestmark = pytest.mark.django_db
-
-EXAMPLES = int(os.environ.get("IMPORT_FUZZ_EXAMPLES", "40"))
 
 
 def _valid_xlsx() -> bytes:
@@ -87,13 +85,7 @@ def test_any_uploaded_file_is_refused_clearly_or_imported(user, make_group, capl
     group = make_group(user.account)
     outcomes = {"refused": 0, "failed": 0, "done": 0}
 
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @repeatable(40, "IMPORT_FUZZ_EXAMPLES")
     @given(upload=FILES)
     def run(upload):
         name, data = upload

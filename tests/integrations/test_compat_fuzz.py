@@ -3,22 +3,21 @@ sends — any shape, any types, valid requests with fields swapped for junk —
 the answer is the API's envelope (never a server error), and a refused request
 changes nothing: no message, no charge."""
 
-import os
 from decimal import Decimal
 
 import pytest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from billing.models import LedgerEntry
 from cabinet.models import Account
 from messaging.models import Message
+from tests.properties import repeatable
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = int(os.environ.get("COMPAT_FUZZ_EXAMPLES", "60"))
 
 SCALARS = st.one_of(
     st.none(),
@@ -158,13 +157,7 @@ def test_any_send_body_gets_the_envelope_and_a_refusal_changes_nothing(
 ):
     api = compat_for(user)
 
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @repeatable(60, "COMPAT_FUZZ_EXAMPLES")
     @given(body=SEND_BODIES)
     def run(body):
         quiet_connections()
@@ -192,13 +185,7 @@ def test_any_send_body_gets_the_envelope_and_a_refusal_changes_nothing(
 def test_any_status_body_gets_the_envelope(user, compat_for):
     api = compat_for(user)
 
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @repeatable(60, "COMPAT_FUZZ_EXAMPLES")
     @given(
         body=st.one_of(
             JSON,

@@ -5,7 +5,6 @@ rows ``campaign_launch`` writes; everything it cannot decide goes to Django."""
 
 import io
 import json
-import os
 import threading
 import uuid
 from datetime import datetime, timedelta
@@ -15,7 +14,7 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from billing.models import LedgerEntry, Tariff
@@ -26,6 +25,7 @@ from contacts.models import StopNumber, Unsubscribe
 from integrations.fastlane import TOKENS, FastLane
 from messaging import prepare
 from messaging.models import Campaign, CampaignCounter, Message, SenderName
+from tests.properties import repeatable
 
 pytestmark = pytest.mark.django_db
 
@@ -526,13 +526,7 @@ def test_any_one_message_request_is_answered_and_written_as_django_does(
     django = compat_for(user)
     counter = iter(range(10**6))
 
-    @settings(
-        max_examples=int(os.environ.get("FASTLANE_EXAMPLES", "40")),
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @repeatable(40, "FASTLANE_EXAMPLES")
     @given(text=TEXTS, recipient=RECIPIENTS, extra=EXTRAS, tags=TAGS)
     def same_as_django(text, recipient, extra, tags):
         # Django's test client reconnects these after each of its requests.
