@@ -288,7 +288,23 @@ def instant_send(
     reference path must decide (see the module's docstring).  Raises the
     database's ``IntegrityError`` when a concurrent request took the client id
     (nothing written)."""
-    params = statement_params(**locals())
+    params = statement_params(
+        kind=kind,
+        token_id=token_id,
+        account_id=account_id,
+        phone=phone,
+        country=country,
+        operator=operator,
+        region=region,
+        tz=tz,
+        text=text,
+        parts=parts,
+        sender=sender,
+        client_ref=client_ref,
+        ttl=ttl,
+        tags=tags,
+        now=now,
+    )
     row = _execute(params)
     if row is None:
         return None
