@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from contacts.phones import country_name
 
+from . import catalog
 from .models import (
     Invoice,
     LedgerEntry,
@@ -29,19 +30,10 @@ CENTS = Decimal("0.01")
 INCOME_KINDS = (LedgerKind.TOPUP, LedgerKind.PAYMENT, LedgerKind.BONUS)
 SERVICE_KINDS = (LedgerKind.CHARGE, LedgerKind.REFUND)
 
-SERVICE_LABELS = {
-    "sms": "Рассылка СМС",
-    "viber": "Рассылка Viber",
-    "voice": "Голосовая рассылка",
-    "vk": "Рассылка ВКонтакте",
-    "ok": "Рассылка Одноклассники",
-    "callpassword": "CallPassword",
-    "": "Прочие услуги",
-}
-
 
 def service_label(service: str) -> str:
-    return SERVICE_LABELS.get(service, service)
+    """The service's name in billing documents (registered by its channel)."""
+    return catalog.service_label(service)
 
 
 def ledger_sum(*, account_id: int) -> Decimal:
