@@ -105,8 +105,15 @@ class ChannelKind:
     count_units: Callable[[str, Content], int] = _one_unit
     # measured units from a receipt → units billed (``Unit.SECONDS`` only).
     bill_units: Callable[[int], int] = field(default=lambda units: units)
-    # () → the shared sender every account may use.
+    # () → the shared sender used when none is chosen.
     default_sender: Callable[[], str] = field(default=lambda: "")
+    # () → every shared sender any account may choose (the default among them).
+    shared_senders: Callable[[], tuple[str, ...]] | None = None
+    # (account, sender) → None, or raise ``messaging.senders.SenderNotAllowed``:
+    # the channel's own rule on an approved name (Viber: a paid monthly package).
+    check_sender: Callable[[object, str], None] | None = None
+    # (account, sender, text, content) → the price line (``Tariff.variant``).
+    tariff_variant: Callable[[object, str, str, "Content"], str] | None = None
     retry: RetryPolicy = RetryPolicy()
     # Groups charges in billing documents and partner rewards (``billing.catalog``).
     service_code: str = ""
@@ -118,6 +125,16 @@ class ChannelKind:
     # every registered channel's URLs; nothing to add there for a new channel).
     urls: str = ""
     url_prefix: str = ""
+
+    def shared(self) -> tuple[str, ...]:
+        names = self.shared_senders() if self.shared_senders else ()
+        default = self.default_sender()
+        return tuple(names) if default in names or not default else (default, *names)
+
+    def variant(self, account, sender: str, text: str, content: "Content") -> str:
+        if self.tariff_variant is None:
+            return ""
+        return self.tariff_variant(account, sender, text, content)
 
     @property
     def statuses(self) -> tuple[str, ...]:
