@@ -93,7 +93,7 @@ WITH tok AS (
     WHERE n.account_id = %(account)s AND n.channel = %(channel)s
       AND n.name = %(sender)s AND n.status = 'approved'
 ), priced AS MATERIALIZED (
-    SELECT acct.id, acct.balance, acct.credit_limit,
+    SELECT acct.id, acct.balance, acct.credit_limit, acct.tier,
            COALESCE(
                (SELECT t.price FROM billing_tariff t
                 WHERE t.channel = %(channel)s AND t.variant = ''
@@ -114,7 +114,7 @@ WITH tok AS (
       AND NOT EXISTS (SELECT 1 FROM blocked)
       AND EXISTS (SELECT 1 FROM sender_ok)
 ), go AS MATERIALIZED (
-    SELECT id, cost FROM priced
+    SELECT id, cost, tier FROM priced
     WHERE balance - round(cost, 2) >= -credit_limit
 ), camp AS (
     INSERT INTO messaging_campaign (
@@ -125,7 +125,8 @@ WITH tok AS (
     )
     SELECT go.id, %(channel)s, %(source)s, %(campaign_status)s, %(sender)s,
            %(text)s, '{}'::jsonb,
-           %(options)s::jsonb || jsonb_build_object('held', go.cost::text),
+           %(options)s::jsonb
+               || jsonb_build_object('held', go.cost::text, 'tier', go.tier),
            %(audience)s::jsonb, %(tags)s::jsonb, %(description)s, NULL, %(now)s,
            NULL, %(now)s, NULL, '', 1, 1, NULL, go.cost, ''
     FROM go
