@@ -1,6 +1,9 @@
 """The only way money moves.  Every change of ``Account.balance`` goes through
 ``ledger_post``, which writes the entry and the balance in one transaction under
-a row lock on the account.  Payments, invoices and requisites live here too."""
+a row lock on the account, then fires the entry's side effects (low-balance
+crossing, the ``billing.signals.ledger_posted`` signal).  Its one compiled
+form, ``LEDGER_CHARGE_SQL``, serves a statement that charges in SQL; that
+caller fires the same side effects through ``ledger_announce``.  Payments, invoices and requisites live here too."""
 
 import hashlib
 import hmac
@@ -29,6 +32,7 @@ from .models import (
     Payment,
     Requisites,
 )
+from .signals import ledger_posted
 
 log = logging.getLogger(__name__)
 
@@ -130,16 +134,70 @@ def ledger_post(
         else:
             entry.save(force_insert=True)
         Account.objects.filter(pk=account_id).update(balance=F("balance") + amount)
-        _after_balance_change(account, old=account.balance, new=new_balance)
+        _posted(entry, old=account.balance, threshold=account.low_balance_threshold)
     return entry
 
 
-def _after_balance_change(account: Account, *, old: Decimal, new: Decimal) -> None:
+def ledger_announce(
+    *, entry: LedgerEntry, balance_before: Decimal, low_balance_threshold
+) -> None:
+    """The side effects of a ledger entry — the low-balance crossing and the
+    ``ledger_posted`` signal — for an entry a compiled statement wrote
+    (``LEDGER_CHARGE_SQL``): they fire exactly as for ``ledger_post``."""
+    _posted(
+        entry,
+        old=balance_before,
+        threshold=low_balance_threshold,
+    )
+
+
+def _posted(entry: LedgerEntry, *, old: Decimal, threshold) -> None:
     notify_balance_crossing(
-        account_id=account.pk,
-        threshold=account.low_balance_threshold,
+        account_id=entry.account_id,
+        threshold=threshold,
         old=old,
-        new=new,
+        new=entry.balance_after,
+    )
+    ledger_posted.send(sender=LedgerEntry, entry=entry, balance_before=old)
+
+
+# ``ledger_post``'s charge, compiled for a statement that decides a charge in
+# SQL (``messaging.instant``): it needs a CTE ``go(id, cost)`` (the account and
+# the amount to take) and names the extra FROM items that must exist for the
+# charge to happen, the entry's reason, reference and service as SQL; it takes
+# the account row, checks ``balance - amount >= -credit_limit`` under the lock
+# (the rule ``ledger_post`` applies), moves the balance and writes the entry.
+# The caller announces the entry with ``ledger_announce`` after commit.
+LEDGER_CHARGE_SQL = """
+charged AS (
+    UPDATE cabinet_account a
+    SET balance = a.balance - round(go.cost, 2)
+    FROM go{requires}
+    WHERE a.id = go.id AND a.balance - round(go.cost, 2) >= -a.credit_limit
+    RETURNING a.id, a.balance AS new_balance, a.low_balance_threshold
+), ledger AS (
+    INSERT INTO billing_ledgerentry (
+        account_id, amount, kind, reason, reference, service, balance_after,
+        created_by_id, created_at
+    )
+    SELECT charged.id, -round(go.cost, 2), 'charge', left({reason}, 300),
+           {reference}, {service}, charged.new_balance, NULL, {now}
+    FROM charged, go{requires}
+    WHERE round(go.cost, 2) > 0
+    RETURNING id, amount, reason, reference, created_at
+)"""
+
+
+def ledger_charge_sql(
+    *, requires: str, reason: str, reference: str, service: str, now: str
+) -> str:
+    """``LEDGER_CHARGE_SQL`` for one statement (see there)."""
+    return LEDGER_CHARGE_SQL.format(
+        requires="".join(f", {name}" for name in requires.split()),
+        reason=reason,
+        reference=reference,
+        service=service,
+        now=now,
     )
 
 
