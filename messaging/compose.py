@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Group
+from contacts.translit import counting_table
 
 from . import senders
 from .models import Campaign, MessageTemplate, Source
@@ -430,9 +431,6 @@ def advertising_request_create(*, account, user, data: dict):
 
 
 def translit_table() -> dict[str, str]:
-    """``sms_text.transliterate``'s character table for the live counter (the
-    JS counts the transliterated text when "Транслитерация СМС" is on).  Case
-    does not change lengths, so capitals map to the lower-case forms."""
-    from .sms_text import _LOWER, _PUNCT
-
-    return {**_LOWER, **{k.upper(): v for k, v in _LOWER.items()}, **_PUNCT}
+    """The transliteration's character table for the live counter (the JS
+    counts the transliterated text when "Транслитерация СМС" is on)."""
+    return counting_table()
