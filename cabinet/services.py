@@ -98,6 +98,8 @@ def login_record(*, user: User, ip: str | None, user_agent: str) -> LoginEvent:
 def notification_create(
     *, account_id: int, title: str, body: str = "", kind: str = "info", url: str = ""
 ) -> Notification:
+    """The notification centre's row alone.  Callers that want the client told
+    outside the cabinet too (e-mail, messengers) use ``notifications.notify``."""
     return Notification.objects.create(
         account_id=account_id, title=title[:200], body=body, kind=kind, url=url
     )

@@ -8,7 +8,13 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Рассылки")
 
     def ready(self):
+        from cabinet import notifications
+
         from . import lookups  # noqa: F401  (registers field__any)
+        from .notifications import SmsTransport
+
+        # Service texts of the cabinet (sign-in codes, payment SMS) go by SMS.
+        notifications.register(SmsTransport())
 
         # Every app's channels.py registers its channel kinds (like admin.py).
         autodiscover_modules("channels")
