@@ -446,11 +446,3 @@ def payment_refund(*, payment: Payment) -> None:
     if balance < payment.amount:
         raise BillingError(_("На балансе меньше суммы платежа — возврат невозможен."))
     get_acquirer().refund(token=payment.token)
-
-
-# --- account settings ----------------------------------------------------------
-
-
-def low_balance_threshold_set(*, account: Account, threshold: Decimal | None) -> None:
-    Account.objects.filter(pk=account.pk).update(low_balance_threshold=threshold)
-    account.low_balance_threshold = threshold

@@ -110,3 +110,10 @@ def notifications_mark_read(*, account: Account, ids: list[int] | None = None) -
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())
+
+
+def low_balance_threshold_set(*, account: Account, threshold: Decimal | None) -> None:
+    """The critical balance (Настройки → Уведомления): crossing it downwards
+    notifies the owners (``billing.services.notify_balance_crossing``)."""
+    Account.objects.filter(pk=account.pk).update(low_balance_threshold=threshold)
+    account.low_balance_threshold = threshold

@@ -8,13 +8,16 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Рассылки")
 
     def ready(self):
-        from cabinet import notifications
+        from cabinet import dashboard, notifications
 
         from . import lookups  # noqa: F401  (registers field__any)
+        from .dashboard import WIDGETS
         from .notifications import SmsTransport
 
         # Service texts of the cabinet (sign-in codes, payment SMS) go by SMS.
         notifications.register(SmsTransport())
+        for widget in WIDGETS:
+            dashboard.register(widget)
 
         # Every app's channels.py registers its channel kinds (like admin.py).
         autodiscover_modules("channels")
