@@ -9,8 +9,12 @@ class MessagingConfig(AppConfig):
 
     def ready(self):
         from cabinet import dashboard, notifications
+        from contacts import history
 
-        from . import lookups  # noqa: F401  (registers field__any)
+        from . import (
+            lookups,  # noqa: F401  (registers field__any)
+            selectors,
+        )
         from .dashboard import WIDGETS
         from .notifications import SmsTransport
 
@@ -18,6 +22,8 @@ class MessagingConfig(AppConfig):
         notifications.register(SmsTransport())
         for widget in WIDGETS:
             dashboard.register(widget)
+        # The phonebook's cleanup of undelivered numbers reads our messages.
+        history.register(selectors.phones_undelivered)
 
         # Every app's channels.py registers its channel kinds (like admin.py).
         autodiscover_modules("channels")
