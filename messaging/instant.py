@@ -96,7 +96,8 @@ WITH tok AS (
     SELECT acct.id, acct.balance, acct.credit_limit,
            COALESCE(
                (SELECT t.price FROM billing_tariff t
-                WHERE t.channel = %(channel)s AND t.tier IN (0, acct.tier)
+                WHERE t.channel = %(channel)s AND t.variant = ''
+                  AND t.tier IN (0, acct.tier)
                   AND ((t.country = %(country)s AND t.operator = %(operator)s)
                        OR (t.country = %(country)s AND t.operator = '')
                        OR (t.country = 'RU' AND t.operator = ''))
@@ -208,7 +209,7 @@ TYPES = {
     "reason_head": "text",
     "reason_tail": "text",
 }
-STATEMENT = "messaging_instant_send_v4"
+STATEMENT = "messaging_instant_send_v5"
 # The statement's last column divides by zero when the charge found too little
 # money under the row lock: that aborts (and undoes) the whole statement.
 DIVISION_BY_ZERO = "22012"

@@ -173,7 +173,10 @@ def campaign_launch(
         existing = Campaign.objects.filter(account=account, client_id=client_id).first()
         if existing:
             return existing
-    content = content or {}
+    try:
+        content = kind.parse_content(content, account_id=account.pk).as_dict()
+    except registry.ContentError as exc:
+        raise LaunchError(exc.message, code="invalid_content", field=exc.field) from exc
     options = _validated_options(dict(options or {}))
     if not text.strip() and not content:
         raise LaunchError("Введите текст сообщения.", field="text")
