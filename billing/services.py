@@ -3,13 +3,13 @@
 a row lock on the account, then fires the entry's side effects (low-balance
 crossing, the ``billing.signals.ledger_posted`` signal).  Its one compiled
 form, ``LEDGER_CHARGE_SQL``, serves a statement that charges in SQL; that
-caller fires the same side effects through ``ledger_announce``.  Payments, invoices and requisites live here too."""
+caller fires the same side effects through ``ledger_announce``.  Payments,
+invoices and requisites live here too."""
 
 import hashlib
 import hmac
 import json
 import logging
-import re
 import secrets
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -58,30 +58,6 @@ def _quantize(amount) -> Decimal:
     return Decimal(amount).quantize(Decimal("0.01"))
 
 
-_CAMPAIGN_REF = re.compile(r"^campaign:(\d+)$")
-_CAMPAIGN_IN_REASON = re.compile(r"рассылка #(\d+)")
-
-
-def _infer_service(kind: str, reference: str, reason: str) -> str:
-    """The channel a charge or refund of a campaign belongs to, when the caller
-    did not say: from ``campaign:<id>`` or the refund's "рассылка #<id>"."""
-    if kind not in (LedgerKind.CHARGE, LedgerKind.REFUND):
-        return ""
-    match = _CAMPAIGN_REF.match(reference or "") or _CAMPAIGN_IN_REASON.search(
-        reason or ""
-    )
-    if not match:
-        return ""
-    from messaging.models import Campaign
-
-    return (
-        Campaign.objects.filter(pk=int(match.group(1)))
-        .values_list("channel", flat=True)
-        .first()
-        or ""
-    )
-
-
 def ledger_post(
     *,
     account_id: int,
@@ -91,19 +67,17 @@ def ledger_post(
     reference: str = "",
     created_by=None,
     allow_negative: bool = False,
-    service: str | None = None,
+    service: str = "",
 ) -> LedgerEntry:
     """Post one entry and move the balance.  Debits (negative amounts) that would
     take the balance below ``-credit_limit`` raise ``InsufficientFunds`` unless
     ``allow_negative`` (used for corrections by staff).  A repeated ``reference``
     for the same kind raises ``DuplicateEntry`` and changes nothing.
-    ``service`` (a channel) groups charges in "services rendered"; inferred
-    from a campaign reference when not given."""
+    ``service`` (a channel's service code, ``billing.catalog``) groups charges
+    in "services rendered" and partner rewards."""
     amount = _quantize(amount)
     if amount == 0:
         raise ValueError("zero ledger entry")
-    if service is None:
-        service = _infer_service(kind, reference, reason)
     with transaction.atomic():
         account = (
             Account.objects.select_for_update()

@@ -79,6 +79,22 @@ def blocked_phones(
     return set(union)
 
 
+def blocked_phone_sql(*, account: str, channel: str, sender: str, phone: str) -> str:
+    """``blocked_phones`` compiled for one number: a query returning a row when
+    ``phone`` must not be written to (the arguments are SQL expressions)."""
+    return f"""
+        SELECT 1 FROM contacts_stopnumber s
+        WHERE s.account_id = {account} AND s.phone = {phone}
+        UNION ALL
+        SELECT 1 FROM contacts_group g JOIN contacts_contact k ON k.group_id = g.id
+        WHERE g.account_id = {account} AND g.is_stoplist AND g.deleted_at IS NULL
+          AND k.phone = {phone}
+        UNION ALL
+        SELECT 1 FROM contacts_unsubscribe u
+        WHERE u.account_id = {account} AND u.channel = {channel}
+          AND u.sender = {sender} AND u.phone = {phone}"""
+
+
 # --- groups ----
 
 

@@ -84,6 +84,21 @@ def validated_options(options: dict) -> dict:
 
 
 @dataclass
+class Recipient:
+    """One recipient given directly (API, scenarios, events): a phone and,
+    optionally, what is known of it, its own text and the integrator's id."""
+
+    phone: str
+    country: str = ""
+    operator: str = ""
+    region: str = ""
+    timezone: str = ""
+    contact_id: int | None = None
+    text: str | None = None
+    client_ref: str = ""
+
+
+@dataclass
 class Policy:
     """The rules of one send, fixed when its price is shown (see the module)."""
 

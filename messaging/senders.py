@@ -124,6 +124,19 @@ def sender_validate(*, account, channel: str, sender: str) -> str:
     )
 
 
+def sender_allowed_sql(*, account: str, channel: str, sender: str, shared: str) -> str:
+    """``sender_validate`` compiled for a channel without its own rule on
+    approved names (``ChannelKind.check_sender``): a query returning a row when
+    the sender is one of the ``shared`` names (an SQL text array) or an
+    approved name of the account.  The arguments are SQL expressions."""
+    return f"""
+        SELECT 1 WHERE {sender} = ANY({shared})
+        UNION ALL
+        SELECT 1 FROM messaging_sendername n
+        WHERE n.account_id = {account} AND n.channel = {channel}
+          AND n.name = {sender} AND n.status = 'approved'"""
+
+
 def sender_request(*, account, name: str, channel: str = "sms") -> SenderName:
     """Request a new name; it waits for staff.  ``InvalidSenderName`` for a name
     that breaks the rules or is already requested/approved."""

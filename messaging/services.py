@@ -33,6 +33,7 @@ from .planning import (  # noqa: F401  (LaunchError is public here)
     Planned,
     Planner,
     Policy,
+    Recipient,
     audience_totals_sql,
     excluded_message,
     normalise_phones,
@@ -59,21 +60,6 @@ S = MessageStatus
 INLINE_PREPARE_LIMIT = 2000
 COUPON_COMMAND = re.compile(r"\[\s*couponcode\s*\]", re.IGNORECASE)
 MAX_PASTED_RECIPIENTS = 100000
-
-
-@dataclass
-class Recipient:
-    """One recipient given directly (API, scenarios): a phone and, optionally,
-    its own text and the integrator's id for it."""
-
-    phone: str
-    country: str = ""
-    operator: str = ""
-    region: str = ""
-    timezone: str = ""
-    contact_id: int | None = None
-    text: str | None = None
-    client_ref: str = ""
 
 
 @dataclass
