@@ -308,6 +308,10 @@ WEBHOOK_BATCH_SIZE = int(os.environ.get("WEBHOOK_BATCH_SIZE", 100))
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", 8))
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 MIDDLEWARE.append("cabinet.api.middleware.ApiErrorMiddleware")
+CELERY_BEAT_SCHEDULE["sweep-unconfirmed"] = {
+    "task": "messaging.tasks.sweep_unconfirmed",
+    "schedule": float(os.environ.get("SWEEP_INTERVAL", "300")),
+}
 CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
     "task": "integrations.tasks.webhooks_deliver_due",
     "schedule": float(os.environ.get("WEBHOOK_INTERVAL", "5")),

@@ -115,6 +115,11 @@ class ChannelKind:
     # (account, sender, text, content) → the price line (``Tariff.variant``).
     tariff_variant: Callable[[object, str, str, "Content"], str] | None = None
     retry: RetryPolicy = RetryPolicy()
+    # How long the carrier may keep a message without a final report when the
+    # message has no lifetime of its own (SMS centres keep trying for up to
+    # two days).  Past it — or past the message's own lifetime — a message still
+    # «Отпр» is final: «Истекло время жизни», refunded.
+    receipt_timeout: timedelta = timedelta(hours=48)
     # Groups charges in billing documents and partner rewards (``billing.catalog``).
     service_code: str = ""
     # URL name of the channel's send page.

@@ -236,6 +236,13 @@ class Message(models.Model):
                 condition=~models.Q(gateway_id=""),
                 name="message_gateway_idx",
             ),
+            # The sweep of messages whose report never came reads only those
+            # still awaiting one.
+            models.Index(
+                fields=["channel", "sent_at"],
+                condition=models.Q(status="sent"),
+                name="message_awaiting_report_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
