@@ -93,10 +93,11 @@ WITH tok AS (
     WHERE n.account_id = %(account)s AND n.channel = %(channel)s
       AND n.name = %(sender)s AND n.status = 'approved'
 ), priced AS MATERIALIZED (
-    SELECT acct.id, acct.balance, acct.credit_limit,
+    SELECT acct.id, acct.balance, acct.credit_limit, acct.tier,
            COALESCE(
                (SELECT t.price FROM billing_tariff t
-                WHERE t.channel = %(channel)s AND t.tier IN (0, acct.tier)
+                WHERE t.channel = %(channel)s AND t.variant = ''
+                  AND t.tier IN (0, acct.tier)
                   AND ((t.country = %(country)s AND t.operator = %(operator)s)
                        OR (t.country = %(country)s AND t.operator = '')
                        OR (t.country = 'RU' AND t.operator = ''))
@@ -113,7 +114,7 @@ WITH tok AS (
       AND NOT EXISTS (SELECT 1 FROM blocked)
       AND EXISTS (SELECT 1 FROM sender_ok)
 ), go AS MATERIALIZED (
-    SELECT id, cost FROM priced
+    SELECT id, cost, tier FROM priced
     WHERE balance - round(cost, 2) >= -credit_limit
 ), camp AS (
     INSERT INTO messaging_campaign (
@@ -124,7 +125,8 @@ WITH tok AS (
     )
     SELECT go.id, %(channel)s, %(source)s, %(campaign_status)s, %(sender)s,
            %(text)s, '{}'::jsonb,
-           %(options)s::jsonb || jsonb_build_object('held', go.cost::text),
+           %(options)s::jsonb
+               || jsonb_build_object('held', go.cost::text, 'tier', go.tier),
            %(audience)s::jsonb, %(tags)s::jsonb, %(description)s, NULL, %(now)s,
            NULL, %(now)s, NULL, '', 1, 1, NULL, go.cost, ''
     FROM go
@@ -208,7 +210,7 @@ TYPES = {
     "reason_head": "text",
     "reason_tail": "text",
 }
-STATEMENT = "messaging_instant_send_v4"
+STATEMENT = "messaging_instant_send_v5"
 # The statement's last column divides by zero when the charge found too little
 # money under the row lock: that aborts (and undoes) the whole statement.
 DIVISION_BY_ZERO = "22012"

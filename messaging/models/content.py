@@ -302,9 +302,9 @@ class AdvertisingRequest(models.Model):
 class CampaignModeration(Decidable):
     """The staff decision on a campaign that went to moderation (S8): opened
     when the campaign is created in the "moderation" status
-    (``messaging.moderation.campaign_moderation_open``), decided through
+    (``messaging.decisions.campaign_moderation_open``), decided through
     ``cabinet.moderation.decide``; the engine effects of the decision are in
-    ``messaging.moderation.campaign_decision_apply``."""
+    ``messaging.decisions.campaign_decision_apply``."""
 
     campaign = models.OneToOneField(
         Campaign,

@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from cabinet import moderation as decisions
 from cabinet.models import Account, Notification
+from messaging import decisions as messaging_decisions
 from messaging import moderation, senders, services
 from messaging.models import (
     AdvertisingRequest,
@@ -273,7 +274,9 @@ def test_the_signal_waits_for_the_commit(new_user, received):
 
 def test_an_approved_campaign_goes_out(new_user, staff):
     campaign = _campaign(new_user.account)
-    moderation.campaign_decide(campaign=campaign, approve=True, staff_user=staff)
+    messaging_decisions.campaign_decide(
+        campaign=campaign, approve=True, staff_user=staff
+    )
     campaign.refresh_from_db()
     assert campaign.status in ("running", "done")
     assert campaign.moderation_note == "Успешно"
@@ -284,7 +287,7 @@ def test_a_rejected_campaign_is_cancelled_and_refunded(new_user, staff):
     before = Account.objects.get(pk=new_user.account_id).balance
     campaign = _campaign(new_user.account)
     assert Account.objects.get(pk=new_user.account_id).balance < before
-    moderation.campaign_decide(
+    messaging_decisions.campaign_decide(
         campaign=campaign, approve=False, reason_text="Спам", staff_user=staff
     )
     campaign.refresh_from_db()
@@ -298,14 +301,16 @@ def test_a_campaign_the_client_cancelled_cannot_be_decided(new_user, staff):
     services.campaign_cancel(campaign=campaign)
     balance = Account.objects.get(pk=new_user.account_id).balance
     with pytest.raises(decisions.DecisionError, match="уже не на модерации"):
-        moderation.campaign_decide(campaign=campaign, approve=True, staff_user=staff)
+        messaging_decisions.campaign_decide(
+            campaign=campaign, approve=True, staff_user=staff
+        )
     row = CampaignModeration.objects.get(campaign=campaign)
     assert row.status == "pending" and row.decided_at is None
     campaign.refresh_from_db()
     assert campaign.status == "cancelled"
     assert Account.objects.get(pk=new_user.account_id).balance == balance
     # and it waits for nobody
-    assert not moderation.campaigns_waiting().exists()
+    assert not messaging_decisions.campaigns_waiting().exists()
 
 
 def test_a_campaign_that_never_went_to_moderation_cannot_be_decided(user):

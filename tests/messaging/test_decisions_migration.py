@@ -7,8 +7,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-BEFORE = [("messaging", "0008_report_indexes")]
-AFTER = [("messaging", "0009_moderation_decisions")]
+BEFORE = [("messaging", "0009_message_extra_and_submitted_content")]
+AFTER = [("messaging", "0010_moderation_decisions")]
 
 
 def _migrate(targets):

@@ -60,7 +60,7 @@ def carry_decisions_back(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("cabinet", "0002_security_support"),
-        ("messaging", "0008_report_indexes"),
+        ("messaging", "0009_message_extra_and_submitted_content"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
