@@ -16,6 +16,7 @@ class MessagingConfig(AppConfig):
             selectors,
         )
         from .dashboard import WIDGETS
+        from .decisions import register_queues
         from .notifications import SmsTransport
 
         # Service texts of the cabinet (sign-in codes, payment SMS) go by SMS.
@@ -24,6 +25,9 @@ class MessagingConfig(AppConfig):
             dashboard.register(widget)
         # The phonebook's cleanup of undelivered numbers reads our messages.
         history.register(selectors.phones_undelivered)
+        # Staff queues: sender names, campaigns, moderation templates, SMS-ad
+        # applications (cabinet.moderation).
+        register_queues()
 
         # Every app's channels.py registers its channel kinds (like admin.py).
         autodiscover_modules("channels")

@@ -21,7 +21,6 @@ from django.utils import timezone
 from billing.models import LedgerKind
 from billing.services import InsufficientFunds, ledger_post
 from cabinet.models import Account
-from cabinet.services import notification_create
 from contacts.models import Group
 from contacts.selectors import audience_iter, groups_owned
 
@@ -585,46 +584,15 @@ def campaign_resume(*, campaign: Campaign) -> bool:
 def campaign_moderate(
     *, campaign: Campaign, approve: bool, reason: str = "", staff_user=None
 ) -> None:
-    """Staff decision on a campaign in moderation: approved messages become due
-    at their planned time; a rejected campaign is cancelled and refunded."""
-    with transaction.atomic():
-        current = locked(Campaign.objects.filter(pk=campaign.pk)).get()
-        if current.status != Campaign.Status.MODERATION:
-            return
-        rows = list(
-            locked(
-                Message.objects.filter(
-                    campaign_id=campaign.pk, status=S.MODERATION
-                ).order_by("id")
-            ).values_list("id", "campaign_id", "status")
-        )
-        if approve:
-            set_statuses(rows, S.DEFERRED, channel=current.channel)
-            Campaign.objects.filter(pk=campaign.pk).update(
-                status=Campaign.Status.RUNNING,
-                started_at=timezone.now(),
-                moderation_note=reason[:300] or "Успешно",
-            )
-            transaction.on_commit(lambda: preparation.enqueue_dispatch(current.channel))
-            title = f"Рассылка #{campaign.pk} прошла модерацию"
-        else:
-            set_statuses(
-                rows,
-                S.CANCELLED,
-                channel=current.channel,
-                reason=f"Отклонено модератором: {reason}"[:200],
-            )
-            Campaign.objects.filter(pk=campaign.pk).update(
-                status=Campaign.Status.REJECTED,
-                finished_at=timezone.now(),
-                moderation_note=reason[:300],
-            )
-            title = f"Рассылка #{campaign.pk} отклонена модератором"
-        notification_create(
-            account_id=current.account_id, kind="moderation", title=title, body=reason
-        )
-    if not approve:
-        messages_refund(campaign_id=campaign.pk)
+    """Staff decision on a campaign in moderation, through the one decision
+    service (``cabinet.moderation.decide``): approved messages become due at
+    their planned time; a rejected campaign (``reason`` says why) is cancelled
+    and refunded; the client is notified (``messaging.moderation``)."""
+    from .decisions import campaign_decide
+
+    campaign_decide(
+        campaign=campaign, approve=approve, reason_text=reason, staff_user=staff_user
+    )
 
 
 def service_sms_send(*, account: Account, phone: str, text: str) -> Message:

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cabinet', '0002_security_support'),
-        ('messaging', '0009_message_extra_and_submitted_content'),
+        ('messaging', '0010_moderation_decisions'),
     ]
 
     operations = [
