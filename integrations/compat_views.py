@@ -1,6 +1,11 @@
 """HTTP face of the provider-compatible API: ``/json/v1.0/…`` (X-Token) and the
 legacy ``/lcabApi/info.php`` (protocol login/password).  Plain Django views:
-the hot path (one message per request) skips DRF's negotiation machinery."""
+the hot path (one message per request) skips DRF's negotiation machinery.
+
+Every answer is HTTP 200, errors included (``success: false`` or ``code`` ≠ 1
+in the body), as the provider's protocols do: clients built on PHP's
+``file_get_contents``, Guzzle or ``raise_for_status`` never read a 4xx body.
+Only a server fault is a 500."""
 
 import json
 import logging
@@ -19,17 +24,46 @@ from .compat import Code, CompatError
 log = logging.getLogger("integrations.compat")
 
 
-def _json(body: dict, status: int = 200, headers: dict | None = None) -> JsonResponse:
+def _json(body: dict, headers: dict | None = None) -> JsonResponse:
     response = JsonResponse(
-        body, status=status, safe=False, json_dumps_params={"ensure_ascii": False}
+        body, status=200, safe=False, json_dumps_params={"ensure_ascii": False}
     )
     for key, value in (headers or {}).items():
         response[key] = value
     return response
 
 
-def _fail(exc: CompatError, headers: dict | None = None) -> JsonResponse:
-    return _json(exc.body(), exc.status, headers)
+def _retry(exc) -> dict | None:
+    retry = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(retry)} if retry else None
+
+
+def _rate_limited(subject) -> CompatError | None:
+    wait = token_hit(subject)
+    if wait is None:
+        return None
+    return CompatError(
+        Code.RATE_LIMITED,
+        f"Слишком много запросов. Повторите через {int(wait) or 1} с.",
+        retry_after=max(int(wait), 1),
+    )
+
+
+def _token_account(request, key: str):
+    """The account behind an X-Token of the "messaging" scope (revoked, blocked,
+    wrong IP, other scope and the rate limit are ``CompatError``s)."""
+    try:
+        user, token = authenticate_key(request, key)
+    except AuthenticationFailed as exc:
+        raise CompatError(Code.UNAUTHORIZED, str(exc.detail)) from None
+    if "messaging" not in (token.scopes or []):
+        raise CompatError(
+            Code.FORBIDDEN, "Токен не относится к области «Рассылка сообщений»."
+        )
+    limited = _rate_limited(token.pk)
+    if limited:
+        raise limited
+    return user.account
 
 
 def _authenticate(request):
@@ -39,37 +73,15 @@ def _authenticate(request):
             Code.UNAUTHORIZED,
             "Передайте токен в заголовке X-Token "
             "(раздел «API» → «Рассылка сообщений»).",
-            status=401,
         )
-    try:
-        user, token = authenticate_key(request, key)
-    except AuthenticationFailed as exc:
-        raise CompatError(Code.UNAUTHORIZED, str(exc.detail), status=401) from None
-    if "messaging" not in (token.scopes or []):
-        raise CompatError(
-            Code.FORBIDDEN,
-            "Токен не относится к области «Рассылка сообщений».",
-            status=403,
-        )
-    wait = token_hit(token.pk)
-    if wait is not None:
-        exc = CompatError(
-            Code.RATE_LIMITED,
-            f"Слишком много запросов. Повторите через {int(wait) or 1} с.",
-            status=429,
-        )
-        exc.retry_after = max(int(wait), 1)
-        raise exc
-    return user
+    return _token_account(request, key)
 
 
 def _body(request):
     try:
         raw = request.body
     except RequestDataTooBig:
-        raise CompatError(
-            Code.TOO_LARGE, "Слишком большое тело запроса.", status=413
-        ) from None
+        raise CompatError(Code.TOO_LARGE, "Слишком большое тело запроса.") from None
     if not raw.strip():
         raise CompatError(Code.BAD_REQUEST, "Пустое тело запроса: ожидается JSON.")
     try:
@@ -84,19 +96,17 @@ def _compat_view(handler):
     @csrf_exempt
     def view(request):
         if request.method != "POST":
-            return _fail(
-                CompatError(
-                    Code.METHOD_NOT_ALLOWED, "Используйте метод POST.", status=405
-                ),
-                {"Allow": "POST"},
+            response = _json(
+                CompatError(Code.METHOD_NOT_ALLOWED, "Используйте метод POST.").body()
             )
+            response["Allow"] = "POST"
+            return response
         try:
-            user = _authenticate(request)
+            account = _authenticate(request)
             data = _body(request)
-            return _json(handler(user.account, data))
+            return _json(handler(account, data))
         except CompatError as exc:
-            retry = getattr(exc, "retry_after", None)
-            return _fail(exc, {"Retry-After": str(retry)} if retry else None)
+            return _json(exc.body(), _retry(exc))
 
     view.__name__ = handler.__name__
     return view
@@ -117,7 +127,6 @@ def _callpassword(account, data):
         Code.NOT_AVAILABLE,
         "CallPassword пока недоступен: голосовой канал "
         "ещё не подключён. Деньги не списаны.",
-        status=501,
     )
 
 
@@ -131,7 +140,7 @@ def lcab_info(request):
     """``/lcabApi/info.php``: the balance by protocol login and password.
     ``{"code": 1, "account": <balance>}``; otherwise ``code`` ≠ 1 and ``descr``."""
     if request.method not in ("POST", "GET"):
-        response = _json({"code": 0, "descr": "Используйте метод POST."}, 405)
+        response = _json({"code": 0, "descr": "Используйте метод POST."})
         response["Allow"] = "GET, POST"
         return response
     try:
@@ -145,10 +154,9 @@ def lcab_info(request):
                     str(data.get("password", "")),
                 )
     except RequestDataTooBig:
-        return _json({"code": 0, "descr": "Слишком большое тело запроса."}, 413)
+        return _json({"code": 0, "descr": "Слишком большое тело запроса."})
     except ValueError:
-        return _json(
-            {"code": 2, "descr": "Тело запроса не является корректным JSON."}, 400
-        )
+        return _json({"code": 2, "descr": "Тело запроса не является корректным JSON."})
     result = services.protocol_balance(request=request, login=login, password=password)
-    return _json(result, 200 if result["code"] == 1 else result.pop("_status", 403))
+    result.pop("_status", None)
+    return _json(result)

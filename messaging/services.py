@@ -64,7 +64,8 @@ class LaunchError(Exception):
 @dataclass
 class Recipient:
     """One recipient given directly (API, scenarios): a phone and, optionally,
-    its own text and the integrator's id for it."""
+    its own text, the integrator's id for it and the caller's replay digest
+    (``Message.client_key``: unique per account, so a replay is written once)."""
 
     phone: str
     country: str = ""
@@ -74,6 +75,7 @@ class Recipient:
     contact_id: int | None = None
     text: str | None = None
     client_ref: str = ""
+    client_key: str = ""
 
 
 @dataclass
