@@ -208,7 +208,10 @@ def test_protocol_credentials_and_legacy_balance(user, client_for, client):
         {"login": "shop-1", "password": "long-secret-1"},
         REMOTE_ADDR="10.2.3.4",
     )
-    assert ok.json() == {"code": 1, "account": 1000.0}
+    assert ok.status_code == 200
+    assert ok.json()["code"] == 1 and ok.json()["account"] == 1000.0
+    # What real clients read besides the balance: descr and the sender names.
+    assert ok.json()["descr"] and ok.json()["source"] == ["SMSinfo"]
     bad = client.post(
         "/lcabApi/info.php",
         {"login": "shop-1", "password": "nope"},
