@@ -540,6 +540,11 @@ class Attr:
         self.attributes = attributes
 
 
+def _scalar(value) -> str:
+    # Floats are money here: always two decimals ("0.00", "2.75").
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
 def _append(parent, tag: str, value) -> None:
     if isinstance(value, list):
         for one in value:
@@ -553,7 +558,7 @@ def _append(parent, tag: str, value) -> None:
         element.text = str(value.value)
         element.attrib.update({k: str(v) for k, v in value.attributes.items()})
     elif value is not None:
-        element.text = str(value)
+        element.text = _scalar(value)
 
 
 def to_xml(data: dict) -> bytes:
@@ -584,7 +589,7 @@ def _jsonable(value):
         }
     if value is None:
         return ""
-    return str(value)
+    return _scalar(value)
 
 
 def to_json(data: dict) -> dict:
