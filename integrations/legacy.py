@@ -355,8 +355,13 @@ def groups(*, account, group_id: str = "", name: str = "") -> dict:
         if not group_id.isdigit():
             raise LegacyError(Code.BAD_REQUEST, "Параметр «id» — число.")
         qs = qs.filter(pk=int(group_id))
+    qs = qs.only("id", "name", "size", "is_stoplist")
     if name:
-        qs = qs.filter(name__icontains=name)
+        # In Python: SQLite's LIKE folds ASCII only, and names are Cyrillic.
+        needle = name.casefold()
+        found = [g for g in qs.iterator() if needle in g.name.casefold()][:1000]
+    else:
+        found = list(qs[:1000])
     return {
         "code": 1,
         "descr": OK_DESCR,
@@ -367,7 +372,7 @@ def groups(*, account, group_id: str = "", name: str = "") -> dict:
                 "count": g.size,
                 "stoplist": int(g.is_stoplist),
             }
-            for g in qs[:1000]
+            for g in found
         ],
     }
 
