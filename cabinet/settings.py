@@ -380,6 +380,9 @@ SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@localhost")
 LOGIN_CODE_TTL_SECONDS = int(os.environ.get("LOGIN_CODE_TTL_SECONDS", 300))
 LOGIN_CODE_MAX_ATTEMPTS = 5
 LOGIN_CODE_RATE = (3, 600)  # at most 3 codes per 10 minutes per user
+# The notification transport that sends service texts (sign-in codes, payment SMS):
+# a code registered in cabinet.notifications (messaging registers "sms").
+SERVICE_TEXT_TRANSPORT = os.environ.get("SERVICE_TEXT_TRANSPORT", "sms")
 # Card/e-wallet payments left on the acquirer's page for a day become failed.
 CELERY_BEAT_SCHEDULE["billing-payments-expire"] = {
     "task": "billing.tasks.payments_expire",

@@ -8,7 +8,22 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Рассылки")
 
     def ready(self):
-        from . import lookups  # noqa: F401  (registers field__any)
+        from cabinet import dashboard, notifications
+        from contacts import history
+
+        from . import (
+            lookups,  # noqa: F401  (registers field__any)
+            selectors,
+        )
+        from .dashboard import WIDGETS
+        from .notifications import SmsTransport
+
+        # Service texts of the cabinet (sign-in codes, payment SMS) go by SMS.
+        notifications.register(SmsTransport())
+        for widget in WIDGETS:
+            dashboard.register(widget)
+        # The phonebook's cleanup of undelivered numbers reads our messages.
+        history.register(selectors.phones_undelivered)
 
         # Every app's channels.py registers its channel kinds (like admin.py).
         autodiscover_modules("channels")

@@ -135,6 +135,19 @@ def is_new_account(account) -> bool:
     return done < needed
 
 
+def trusted_sql(*, account: str, trust_after: str) -> str:
+    """``not is_new_account`` compiled, for the row alias ``account`` of
+    ``cabinet_account``; ``trust_after`` is the SQL of
+    ``settings.MODERATION_TRUST_AFTER``."""
+    return f"""({account}.is_trusted OR (
+        SELECT count(*) FROM (
+            SELECT 1 FROM messaging_campaign dc
+            WHERE dc.account_id = {account}.id AND dc.status = 'done'
+            LIMIT {trust_after}
+        ) done
+    ) >= {trust_after})"""
+
+
 def needs_moderation(*, account, channel: str, text: str) -> bool:
     """Does a campaign with this text need staff approval before sending?"""
     risky = bool(risky_reason(text))

@@ -3,12 +3,13 @@ at launch.
 
 A name is at most 11 characters of Latin letters, digits and punctuation, with
 at least one letter (operators reject purely numeric alphanumeric senders).
-The shared default sender ``settings.DEFAULT_SENDER_NAME`` is always available.
+A channel's shared senders (its registry entry: SMS's is
+``settings.DEFAULT_SENDER_NAME``) are always available; a channel may add its
+own rule on an approved name (``ChannelKind.check_sender``).
 """
 
 import re
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from cabinet.models import Notification
 from cabinet.services import notification_create
 
+from . import registry
 from .models import SenderName
 
 MAX_LENGTH = 11
@@ -39,8 +41,14 @@ class InvalidSenderName(ValueError):
         self.message = message
 
 
-def default_sender() -> str:
-    return settings.DEFAULT_SENDER_NAME
+def default_sender(channel: str = "sms") -> str:
+    """The shared sender a campaign of ``channel`` uses when none is chosen."""
+    return registry.get_channel(channel).default_sender()
+
+
+def shared_senders(channel: str = "sms") -> tuple[str, ...]:
+    """Shared names any account may send from on ``channel``."""
+    return registry.get_channel(channel).shared()
 
 
 def name_check(name: str) -> str:
@@ -73,10 +81,9 @@ def approved_names(*, account_id: int, channel: str = "sms") -> list[str]:
 
 def sender_choices(*, account_id: int, channel: str = "sms") -> list[str]:
     """Names the account may send from: its approved names, then the shared
-    default sender."""
+    senders of the channel."""
     names = approved_names(account_id=account_id, channel=channel)
-    default = default_sender()
-    return names + ([default] if default not in names else [])
+    return names + [name for name in shared_senders(channel) if name not in names]
 
 
 def sender_validate(*, account, channel: str, sender: str) -> str:
@@ -84,14 +91,19 @@ def sender_validate(*, account, channel: str, sender: str) -> str:
     (approved) or it is the shared default; the default when empty.  Raises
     ``SenderNotAllowed`` otherwise."""
     sender = (sender or "").strip()
-    if not sender or sender == default_sender():
-        return default_sender()
+    if not sender:
+        return default_sender(channel)
+    if sender in shared_senders(channel):
+        return sender
     if SenderName.objects.filter(
         account_id=account.pk,
         channel=channel,
         name=sender,
         status=SenderName.Status.APPROVED,
     ).exists():
+        kind = registry.get_channel(channel)
+        if kind.check_sender is not None:
+            kind.check_sender(account, sender)
         return sender
     pending = SenderName.objects.filter(
         account_id=account.pk,
@@ -112,11 +124,24 @@ def sender_validate(*, account, channel: str, sender: str) -> str:
     )
 
 
+def sender_allowed_sql(*, account: str, channel: str, sender: str, shared: str) -> str:
+    """``sender_validate`` compiled for a channel without its own rule on
+    approved names (``ChannelKind.check_sender``): a query returning a row when
+    the sender is one of the ``shared`` names (an SQL text array) or an
+    approved name of the account.  The arguments are SQL expressions."""
+    return f"""
+        SELECT 1 WHERE {sender} = ANY({shared})
+        UNION ALL
+        SELECT 1 FROM messaging_sendername n
+        WHERE n.account_id = {account} AND n.channel = {channel}
+          AND n.name = {sender} AND n.status = 'approved'"""
+
+
 def sender_request(*, account, name: str, channel: str = "sms") -> SenderName:
     """Request a new name; it waits for staff.  ``InvalidSenderName`` for a name
     that breaks the rules or is already requested/approved."""
     name = name_check(name)
-    if name == default_sender():
+    if name in shared_senders(channel):
         raise InvalidSenderName(
             _("Имя «%(name)s» — общее имя отправителя, оно уже доступно.")
             % {"name": name}

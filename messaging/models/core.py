@@ -213,6 +213,15 @@ class Message(models.Model):
     # Unique per account, so a replay — even two racing requests — is written
     # once; empty for messages nobody may replay.
     client_key = models.CharField(max_length=32, blank=True, default="", db_default="")
+    # Channel facts the carrier reported (``Receipt.extra``): seen/clicked
+    # times, a reply, seconds listened, the digit pressed…
+    # (A database default too: bulk writers — COPY, the one-statement API
+    # path — leave the column out.)
+    extra = models.JSONField(
+        default=dict,
+        blank=True,
+        db_default=models.Value({}, output_field=models.JSONField()),
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -292,6 +301,12 @@ class GatewaySubmission(models.Model):
     phone = models.CharField(max_length=20)
     sender = models.CharField(max_length=64, blank=True)
     text = models.TextField(blank=True)
+    # The channel's content as the gateway received it (image, button…).
+    content = models.JSONField(
+        default=dict,
+        blank=True,
+        db_default=models.Value({}, output_field=models.JSONField()),
+    )
     submitted_at = models.DateTimeField(default=now)
     # A re-submission of an id the gateway already had (acknowledged, not sent).
     duplicate = models.BooleanField(default=False)

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cabinet', '0002_security_support'),
-        ('messaging', '0008_report_indexes'),
+        ('messaging', '0009_message_extra_and_submitted_content'),
     ]
 
     operations = [
