@@ -12,7 +12,7 @@ the stop-list, the tariff and the balance from fresh rows.
 
 Anything else — another shape of request, a validation error, an unknown or
 restricted token, a blocked number, too little money, a text for moderation, a
-repeated id raced by a concurrent request — is handed, untouched, to Django,
+replay raced by a concurrent request — is handed, untouched, to Django,
 whose answer is the reference.  The lane never answers differently from Django:
 ``tests/integrations/test_fastlane.py`` sends the same requests both ways and
 compares bodies, headers and rows.  It is on for PostgreSQL only
@@ -40,7 +40,7 @@ from messaging.instant import instant_after_commit, instant_send
 from messaging.moderation import risky_reason
 from messaging.services import COUPON_COMMAND
 
-from .compat import Code, CompatError, _from_message, parse_send
+from .compat import Code, CompatError, _from_message, parse_send, replay_key
 
 log = logging.getLogger("integrations.fastlane")
 
@@ -157,7 +157,8 @@ def serve(environ, body: bytes):
     try:
         sent = instant_send(**plan.send)
     except IntegrityError:
-        # A concurrent request with the same id won: nothing was written here.
+        # A concurrent replay (same id, number and text) won: nothing was
+        # written here.
         return None
     except DatabaseError:
         # Whether the statement committed is unknown (a lost connection, say):
@@ -244,6 +245,10 @@ def _plan(environ, body: bytes) -> "_Plan | None":
         "parts": kind.count_units(item.text, {}),
         "sender": sender,
         "client_ref": item.client_id or "",
+        # The same rule as Django's path: only a client's own id is replayable.
+        "client_key": replay_key(item.client_id, item.phone, item.text)
+        if item.given_id
+        else "",
         "ttl": item.ttl,
         "tags": req.tags,
         "now": now,

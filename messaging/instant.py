@@ -21,14 +21,16 @@ decided here inside the same statement, from fresh rows:
   rules;
 * the balance covers it (``balance - price >= -credit_limit``), checked and
   moved under the account's row lock, which is held only to the commit;
-* a repeated client id answers the message already sent.
+* a replay (the caller's ``client_key`` digest already used by the account)
+  answers the message already sent.
 
 When any of these says no, the statement writes nothing and returns no row, and
 the caller hands the request to the reference path, which gives the precise
-answer (an error, moderation, a repeat).  A concurrent request with the same
-client id makes the statement fail on the unique index: nothing is written and
-the reference path answers "repeated".  ``tests/messaging/test_instant.py``
-proves the rows are the same as ``campaign_launch``'s, field by field.
+answer (an error, moderation, a repeat).  A concurrent replay (same
+``client_key``) makes the statement fail on the unique index: nothing is
+written and the reference path answers "repeated".
+``tests/integrations/test_fastlane.py`` proves the rows are the same as
+``campaign_launch``'s, field by field.
 """
 
 import json
@@ -77,9 +79,9 @@ WITH tok AS (
     SELECT m.id, m.phone, m.status, m.price, m.parts, m.campaign_id,
            c.status AS campaign_status
     FROM messaging_message m JOIN messaging_campaign c ON c.id = m.campaign_id
-    WHERE %(client_ref)s <> '' AND m.account_id = %(account)s
-      AND m.client_ref = %(client_ref)s
-      AND m.client_ref <> ''  -- lets the generic plan use the partial unique index
+    WHERE %(client_key)s <> '' AND m.account_id = %(account)s
+      AND m.client_key = %(client_key)s
+      AND m.client_key <> ''  -- lets the generic plan use the partial unique index
 ), blocked AS ({
     blocked_phone_sql(
         account="%(account)s",
@@ -135,12 +137,13 @@ WITH tok AS (
         account_id, campaign_id, channel, phone, sender, text, parts, price,
         status, reason, operator, country, region, timezone, contact_id,
         created_at, send_at, expires_at, sent_at, status_at, gateway_id,
-        attempts, refunded, client_ref
+        attempts, refunded, client_ref, client_key
     )
     SELECT go.id, camp.id, %(channel)s, %(phone)s, %(sender)s, %(text)s,
            %(parts)s, go.cost, %(message_status)s, '', %(operator)s,
            %(country)s, %(region)s, %(timezone)s, NULL, %(now)s, %(now)s,
-           %(expires_at)s, NULL, NULL, '', 0, FALSE, %(client_ref)s
+           %(expires_at)s, NULL, NULL, '', 0, FALSE, %(client_ref)s,
+           %(client_key)s
     FROM go, camp
     RETURNING id, campaign_id
 ), {
@@ -175,6 +178,7 @@ TYPES = {
     "token": "bigint",
     "account": "bigint",
     "trust_after": "integer",
+    "client_key": "text",
     "client_ref": "text",
     "phone": "text",
     "channel": "text",
@@ -200,7 +204,7 @@ TYPES = {
     "reason_head": "text",
     "reason_tail": "text",
 }
-STATEMENT = "messaging_instant_send_v5"
+STATEMENT = "messaging_instant_send_v6"
 # The statement's last column divides by zero when the charge found too little
 # money under the row lock: that aborts (and undoes) the whole statement.
 DIVISION_BY_ZERO = "22012"
@@ -274,14 +278,16 @@ def instant_send(
     parts: int,
     sender: str,
     client_ref: str,
+    client_key: str,
     ttl: int | None,
     tags: list[str],
     now: datetime,
 ) -> InstantSend | None:
     """Send one SMS-like message now, in one statement; ``None`` when the
     reference path must decide (see the module's docstring).  Raises the
-    database's ``IntegrityError`` when a concurrent request took the client id
-    (nothing written)."""
+    database's ``IntegrityError`` when a concurrent request wrote the same
+    ``client_key`` (nothing written).  ``client_key`` is the caller's replay
+    digest (``Message.client_key``), empty for a message nobody may replay."""
     params = statement_params(
         kind=kind,
         token_id=token_id,
@@ -295,6 +301,7 @@ def instant_send(
         parts=parts,
         sender=sender,
         client_ref=client_ref,
+        client_key=client_key,
         ttl=ttl,
         tags=tags,
         now=now,
@@ -412,6 +419,7 @@ def statement_params(
     parts,
     sender,
     client_ref,
+    client_key,
     ttl,
     tags,
     now,
@@ -430,6 +438,7 @@ def statement_params(
         timezone=tz,
         text=text,
         client_ref=client_ref,
+        client_key=client_key,
     )
     audience = {
         "group_ids": [],
@@ -443,6 +452,7 @@ def statement_params(
         "account": account_id,
         "trust_after": getattr(settings, "MODERATION_TRUST_AFTER", 3),
         "client_ref": client_ref,
+        "client_key": client_key,
         "phone": phone,
         "channel": kind.code,
         "sender": sender,

@@ -86,7 +86,9 @@ def validated_options(options: dict) -> dict:
 @dataclass
 class Recipient:
     """One recipient given directly (API, scenarios, events): a phone and,
-    optionally, what is known of it, its own text and the integrator's id."""
+    optionally, what is known of it, its own text, the integrator's id and the
+    caller's replay digest (``Message.client_key``: unique per account, so a
+    replay is written once)."""
 
     phone: str
     country: str = ""
@@ -96,6 +98,7 @@ class Recipient:
     contact_id: int | None = None
     text: str | None = None
     client_ref: str = ""
+    client_key: str = ""
 
 
 @dataclass

@@ -219,7 +219,9 @@ def write_messages(campaign: Campaign, messages: list[tuple], now: datetime) -> 
     if not messages:
         return
     with_ids = messages[0][0] is not None
-    columns = (("id",) if with_ids else ()) + MESSAGE_COLUMNS
+    # client_key: the caller's replay digest of a recipient given directly
+    # (Recipient.client_key); other writers leave the column's default.
+    columns = (("id",) if with_ids else ()) + MESSAGE_COLUMNS + ("client_key",)
 
     def values(m):
         mid, text, units, price, status, send_at, expires_at, r = m
@@ -246,6 +248,7 @@ def write_messages(campaign: Campaign, messages: list[tuple], now: datetime) -> 
             0,
             False,
             r.get("client_ref") or "",
+            r.get("client_key") or "",
         )
         return ((mid,) + row) if with_ids else row
 
