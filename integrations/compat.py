@@ -34,8 +34,13 @@ from django.utils import timezone
 
 from contacts.phones import InvalidPhone, lookup, normalize_phone
 from contacts.selectors import blocked_phones
+from contacts.translit import transliterate as transliterate_text
+from messaging import registry, services
 from messaging.models import Campaign, Message, MessageStatus, Source
-from messaging.sms_text import transliterate as transliterate_text
+from messaging.services import Recipient
+
+# The provider's JSON API sends SMS.
+CHANNEL = "sms"
 
 S = MessageStatus
 
@@ -755,13 +760,10 @@ def _screen(account, req: SendRequest) -> list[Item]:
             )
             continue
         fresh.append(item)
-    if not req.validate:
-        # Sends leave the stop-list to the engine (it drops such recipients) and
-        # name the reason afterwards only for messages it dropped: no extra
-        # queries on the hot path.
-        return fresh
-    blocked = _blocked(account, fresh)
-    return [item for item in fresh if item.phone not in blocked]
+    # The stop-list is the planner's: a quote answers it per message, a send
+    # drops such recipients and names the reason afterwards (no extra query on
+    # the hot path).
+    return fresh
 
 
 STOP_LIST_DESCR = "Номер в стоп-листе или отписался от рассылок этого отправителя."
@@ -772,12 +774,14 @@ def _blocked(account, items: list[Item]) -> set[str]:
     items with the STOP_LIST error."""
     by_sender: dict[str, list[Item]] = defaultdict(list)
     for item in items:
-        by_sender[item.sender or settings.DEFAULT_SENDER_NAME].append(item)
+        by_sender[item.sender or registry.get_channel(CHANNEL).default_sender()].append(
+            item
+        )
     blocked_all: set[str] = set()
     for sender, group in by_sender.items():
         blocked = blocked_phones(
             account_id=account.pk,
-            channel="sms",
+            channel=CHANNEL,
             sender=sender,
             phones=[i.phone for i in group],
         )
@@ -800,8 +804,6 @@ def _groups(items: list[Item]) -> dict[tuple, list[Item]]:
 
 
 def _recipients(items: list[Item], *, own_text: bool = True):
-    from messaging.services import Recipient
-
     return [
         Recipient(
             phone=i.phone,
@@ -851,51 +853,53 @@ def _launch_error(exc) -> tuple[int, str]:
     return Code.NOT_SENT, exc.message
 
 
-def _validate_group(account, req: SendRequest, key, items: list[Item]) -> Decimal:
-    from messaging import services
+# The planner's reasons for leaving a recipient out, as the protocol's codes.
+EXCLUDED_CODES = {
+    "blocked": (Code.STOP_LIST, STOP_LIST_DESCR),
+    "duplicates": (
+        Code.DUPLICATE_RECIPIENT,
+        "Повторный номер в запросе: сообщение "
+        "не отправлено (разрешите duplicateRecipientsAllowed).",
+    ),
+    "invalid": (Code.INVALID_RECIPIENT, "Неверный номер получателя."),
+}
 
+
+def _validate_group(account, req: SendRequest, key, items: list[Item]) -> Decimal:
+    """The planner's quote for a group of messages, answered per message: its
+    price and parts, or why it would not be sent."""
     sender, ttl, shorten, _text = key
-    total = Decimal("0")
     try:
         quote = services.campaign_quote(
             account=account,
-            channel="sms",
+            channel=CHANNEL,
             text=items[0].text,
             sender=sender,
             recipients=_recipients(items),
             options=_group_options(req, ttl, shorten),
+            lines=True,
         )
     except services.LaunchError as exc:
         code, descr = _launch_error(exc)
         for item in items:
             item.error = (code, descr)
-        return total
-    from billing.selectors import PriceList
-    from messaging import registry
-
-    kind = registry.get_channel("sms")
-    prices = PriceList(account=account, channel="sms")
-    per_message: dict[int, tuple[int, Decimal]] = {}
-    for item in items:
-        parts = kind.count_units(item.text, {})
-        per_message[item.index] = (
-            parts,
-            prices.price(item.country or "RU", item.operator) * parts,
-        )
-    for item in items:
-        parts, price = per_message[item.index]
-        item.result = _ok(item, status="validated", price=float(price), parts=parts)
+        return Decimal("0")
+    for item, line in zip(items, quote.lines, strict=True):
+        if line.excluded:
+            item.error = EXCLUDED_CODES[line.excluded]
+        else:
+            item.result = _ok(
+                item, status="validated", price=float(line.price), parts=line.units
+            )
     return quote.total
 
 
 def _send_group(account, req: SendRequest, key, items: list[Item]) -> None:
-    from messaging import services
-
     sender, ttl, shorten, shared_text = key
     try:
         campaign = services.campaign_launch(
             account=account,
-            channel="sms",
+            channel=CHANNEL,
             text=items[0].text,
             sender=sender,
             recipients=_recipients(items, own_text=shared_text is None),
@@ -973,15 +977,13 @@ def _group_send(account, req: SendRequest, item: Item) -> Decimal:
     """One message addressed to a contact group: its own campaign (prepared by a
     task), idempotent through the campaign's ``client_id``.  Returns the price
     (quoted, or held for a new campaign)."""
-    from messaging import services
-
     options = _group_options(req, item.ttl, item.shorten)
     sender = item.sender or ""
     try:
         if req.validate:
             quote = services.campaign_quote(
                 account=account,
-                channel="sms",
+                channel=CHANNEL,
                 text=item.text,
                 sender=sender,
                 group_ids=[item.group_id],
@@ -1009,7 +1011,7 @@ def _group_send(account, req: SendRequest, item: Item) -> Decimal:
         try:
             campaign = services.campaign_launch(
                 account=account,
-                channel="sms",
+                channel=CHANNEL,
                 text=item.text,
                 sender=sender,
                 group_ids=[item.group_id],

@@ -305,6 +305,9 @@ class Planner:
         self.index = index
         self.excluded = {"invalid": 0, "blocked": 0, "duplicates": 0}
         self.planned = Planned()
+        # (entry, reason) of every excluded entry, when a caller answers per
+        # entry (a quote with lines); off for campaigns of any size.
+        self.rejected: list[tuple[dict, str]] | None = None
 
     # --- who -------------------------------------------------------------------
 
@@ -318,7 +321,7 @@ class Planner:
                 try:
                     phone = normalize_phone(phone)
                 except InvalidPhone:
-                    self.excluded["invalid"] += 1
+                    self._exclude(entry, "invalid")
                     continue
             normalised.append((entry, phone))
         blocked = self.policy.blocked([phone for _e, phone in normalised])
@@ -326,14 +329,19 @@ class Planner:
         admitted = []
         for entry, phone in normalised:
             if phone in blocked:
-                self.excluded["blocked"] += 1
+                self._exclude(entry, "blocked")
                 continue
             if phone in self.seen and not allow_duplicates:
-                self.excluded["duplicates"] += 1
+                self._exclude(entry, "duplicates")
                 continue
             self.seen.add(phone)
             admitted.append(with_lookup(entry, phone))
         return admitted
+
+    def _exclude(self, entry: dict, reason: str) -> None:
+        self.excluded[reason] += 1
+        if self.rejected is not None:
+            self.rejected.append((entry, reason))
 
     # --- what, at what price, when ------------------------------------------------
 

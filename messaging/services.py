@@ -62,10 +62,24 @@ MAX_PASTED_RECIPIENTS = 100000
 
 
 @dataclass
+class QuoteLine:
+    """What the planner decided for one recipient given directly: its price
+    and units, or why it was excluded (``invalid``, ``blocked``,
+    ``duplicates``)."""
+
+    phone: str
+    client_ref: str
+    client_key: str
+    units: int = 0
+    price: Decimal = Decimal("0")
+    excluded: str = ""
+
+
+@dataclass
 class Quote:
     """The price before sending, at the tariff tier it was computed for.
-    ``lines`` (small audiences given directly) are each message's
-    ``(phone, client_ref, units, price)`` in the order given."""
+    ``lines`` (on request, for recipients given directly) say what the planner
+    decided for each of them, in the order given."""
 
     messages: int
     units: int
@@ -151,12 +165,12 @@ def _plan_totals(
     out = []
     direct = audience.entries()
     if direct:
+        if lines:
+            planner.rejected = []
         planned = planner.plan(planner.admit(direct), now=now)
         if lines:
-            out = [
-                (r["phone"], r.get("client_ref") or "", units, price)
-                for _i, _t, units, price, _s, _at, _exp, r in planned
-            ]
+            out = _quote_lines(direct, planned, planner.rejected)
+            planner.rejected = None
     if audience.group_ids:
         for chunk in audience_iter(
             account_id=policy.account.pk,
@@ -168,6 +182,37 @@ def _plan_totals(
     for reason, n in planner.excluded.items():
         excluded[reason] += n
     return planner.planned, excluded, out
+
+
+def _quote_lines(entries: list[dict], planned: list[tuple], rejected) -> list:
+    """Each entry's outcome, in the order given: the planner admits in order,
+    and ``rejected`` holds the very entries it excluded."""
+    excluded = {id(entry): reason for entry, reason in rejected}
+    admitted = iter(planned)
+    out = []
+    for entry in entries:
+        reason = excluded.get(id(entry))
+        if reason:
+            out.append(
+                QuoteLine(
+                    phone=entry.get("phone") or "",
+                    client_ref=entry.get("client_ref") or "",
+                    client_key=entry.get("client_key") or "",
+                    excluded=reason,
+                )
+            )
+            continue
+        _id, _text, units, price, _status, _at, _expires, r = next(admitted)
+        out.append(
+            QuoteLine(
+                phone=r["phone"],
+                client_ref=r.get("client_ref") or "",
+                client_key=r.get("client_key") or "",
+                units=units,
+                price=price,
+            )
+        )
+    return out
 
 
 def campaign_launch(

@@ -34,11 +34,6 @@ GLUE = {
     "cabinet/wsgi.py",
     "cabinet/asgi.py",
 }
-# Files being rewritten by the one-pipeline work (issue 13) that still import
-# across layers inside functions.  Remove an entry when its file is clean.
-PENDING = {
-    "integrations/compat.py",
-}
 
 
 def _walk(node, func=None):
@@ -82,7 +77,7 @@ def test_no_app_imports_an_app_above_it():
     upward = [
         f"{rel}:{line}: {app} imports {target}"
         for rel, line, app, target, _func, _c in _imports()
-        if LAYERS[target] > LAYERS[app] and rel not in PENDING
+        if LAYERS[target] > LAYERS[app]
     ]
     assert upward == [], (
         "a lower app must talk upward through a signal it owns, a registry "
@@ -94,20 +89,10 @@ def test_an_import_of_another_app_inside_a_function_says_why():
     hidden = [
         f"{rel}:{line}: {target} inside {func}()"
         for rel, line, _app, target, func, commented in _imports()
-        if func and func != "ready" and not commented and rel not in PENDING
+        if func and func != "ready" and not commented
     ]
     assert hidden == [], (
         "import it at the top of the module, or fix the cycle that prevents it, "
         "or say in a comment why it must stay inside the function:\n"
         + "\n".join(hidden)
     )
-
-
-def test_every_pending_file_still_needs_its_allowance():
-    needing = {
-        rel
-        for rel, _line, app, target, func, commented in _imports()
-        if LAYERS[target] > LAYERS[app] or (func and func != "ready" and not commented)
-    }
-    stale = sorted(PENDING - needing)
-    assert stale == [], f"clean now — remove from PENDING in {__file__}: {stale}"

@@ -245,12 +245,12 @@ def test_errors_reach_clients_that_raise_on_4xx(user, compat_for, body):
 
 
 def test_the_migration_digest_is_the_replay_key():
-    """0010's frozen copy of the replay key must equal the live rule for the
+    """0012's frozen copy of the replay key must equal the live rule for the
     rows it backfills."""
     import importlib
 
     from integrations.compat import replay_key
 
-    migration = importlib.import_module("messaging.migrations.0010_message_client_key")
+    migration = importlib.import_module("messaging.migrations.0012_message_client_key")
     for args in (("17", "+79161234567", "Код"), ("string", "+375291234567", "a\nb")):
         assert migration._key(*args) == replay_key(*args)

@@ -44,8 +44,6 @@ def _lane(monkeypatch):
     monkeypatch.setattr(prepare, "enqueue_dispatch", enqueued.append)
     nudge = prepare.DispatchNudge(0)
     monkeypatch.setattr(prepare, "nudge_dispatch", nudge)
-    # instant.py holds its own reference (imported by name).
-    monkeypatch.setattr(instant, "nudge_dispatch", nudge)
     TOKENS._known.clear()
     # As Django's test client does: the test's connection must survive the
     # request signals.
