@@ -7,9 +7,13 @@ description``.  Templates, schedules and greetings store payloads; a repeat
 builds one from a campaign; the form is prefilled from one.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import time
+from decimal import Decimal
 
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
@@ -136,7 +140,6 @@ def launch_kwargs(payload: dict) -> dict:
 
 def form_initial(payload: dict) -> dict:
     """The compose form's initial data for a payload (template, repeat…)."""
-    import json
 
     options = payload.get("options") or {}
     filters = dict(payload.get("filters") or {})
@@ -200,13 +203,59 @@ def payload_from_campaign(campaign: Campaign) -> dict:
 # --- send ------------------------------------------------------------------------
 
 
-def compose_launch(*, account, user, form) -> Campaign:
+QUOTE_SALT = "messaging.compose.quote"
+# How long a shown price holds (its tariff tier included).
+QUOTE_MAX_AGE = 3600
+
+
+def _payload_digest(payload: dict) -> str:
+    """What decides the price of a send: its text, sender, audience, options."""
+    priced = {
+        k: payload.get(k)
+        for k in ("text", "sender", "group_ids", "filters", "phones", "options")
+    }
+    raw = json.dumps(priced, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def quote_token(*, account, payload: dict, quote) -> str:
+    """The price shown for a payload, signed: the form sends it back with the
+    send, so the campaign is charged at the tier the user saw and never more
+    than the figure shown."""
+    return signing.dumps(
+        {
+            "a": account.pk,
+            "t": quote.tier,
+            "p": str(quote.total),
+            "d": _payload_digest(payload),
+        },
+        salt=QUOTE_SALT,
+    )
+
+
+def shown_quote(*, account, payload: dict, token: str) -> tuple[int, Decimal] | None:
+    """(tier, total) of a valid token for this account and payload, else None
+    (no estimate was shown, it expired, or the form changed since)."""
+    if not token:
+        return None
+    try:
+        data = signing.loads(token, salt=QUOTE_SALT, max_age=QUOTE_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if data.get("a") != account.pk or data.get("d") != _payload_digest(payload):
+        return None
+    return int(data["t"]), Decimal(data["p"])
+
+
+def compose_launch(*, account, user, form, quote_token: str = "") -> Campaign:
     """Launch the form's campaign (``LaunchError`` from the engine, nothing
-    changed)."""
+    changed).  When the form carries the price it was shown (``quote_token``),
+    the campaign is priced at that tier and refused if it would cost more."""
     from .services import campaign_launch
 
     payload = payload_from_form(form)
     token = form.cleaned_data.get("submit_token") or ""
+    shown = shown_quote(account=account, payload=payload, token=quote_token)
     return campaign_launch(
         account=account,
         channel="sms",
@@ -214,6 +263,8 @@ def compose_launch(*, account, user, form) -> Campaign:
         created_by=user,
         send_at=form.cleaned_data.get("send_at"),
         client_id=f"form:{token}" if token else "",
+        tier=shown[0] if shown else None,
+        quoted_total=shown[1] if shown else None,
         **launch_kwargs(payload),
     )
 

@@ -113,7 +113,10 @@ def sms_send(request):
     if form.is_valid():
         try:
             campaign = compose.compose_launch(
-                account=request.account, user=request.user, form=form
+                account=request.account,
+                user=request.user,
+                form=form,
+                quote_token=request.POST.get("quote_token", ""),
             )
         except LaunchError as exc:
             field = {"group_ids": "groups", "options": None}.get(exc.field, exc.field)
@@ -204,6 +207,9 @@ def sms_estimate(request):
         try:
             context["quote"] = compose.compose_quote(
                 account=request.account, payload=payload
+            )
+            context["quote_token"] = compose.quote_token(
+                account=request.account, payload=payload, quote=context["quote"]
             )
             context["preview"] = compose.compose_preview(
                 account=request.account, payload=payload
