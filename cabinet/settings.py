@@ -105,6 +105,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "cabinet.context_processors.shell",
             ],
+            # One money format on every page: {{ value|money }}.
+            "builtins": ["cabinet.templatetags.formats"],
         },
     }
 ]

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cabinet.formats import money
 from contacts.models import Group, Unsubscribe
 from contacts.phones import country_name
 from messaging import registry
@@ -285,8 +286,8 @@ def campaign_detail(*, account, campaign: Campaign) -> CampaignDetail:
     if audience.get("phones"):
         groups.append(_("Номера, введённые вручную"))
     if account.credit_limit > 0:
-        payment = _("С баланса (кредитный лимит %(limit)s ₽)") % {
-            "limit": account.credit_limit
+        payment = _("С баланса (кредитный лимит %(limit)s)") % {
+            "limit": money(account.credit_limit)
         }
     else:
         payment = _("С баланса (предоплата)")
