@@ -29,6 +29,7 @@ urlpatterns = [
     # "Рассылка СМС → Отчёты": the SMS report is the default.
     path("", views.campaigns, name="campaigns"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/cancel/", views.campaign_cancel, name="campaign_cancel"),
     path("campaigns/<int:pk>/breakdown/", views.campaign_breakdown, name="breakdown"),
     path(
         "campaigns/<int:pk>/messages/",
