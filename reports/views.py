@@ -446,7 +446,11 @@ def campaign_recipients(request, pk: int):
         else:
             flash.success(
                 request,
-                _("Абоненты выгружены в группу «%(name)s»: %(n)s номеров.")
+                ngettext(
+                    "Абоненты выгружены в группу «%(name)s»: %(n)s номер.",
+                    "Абоненты выгружены в группу «%(name)s»: %(n)s номеров.",
+                    count,
+                )
                 % {"name": group.name, "n": count},
             )
             url = reverse("reports:campaign", args=[campaign.pk])
