@@ -47,6 +47,11 @@ urlpatterns = [
     path("<channel:channel>/", views.campaigns, name="channel_campaigns"),
     path("<channel:channel>/deferred/", views.deferred, name="deferred"),
     path("<channel:channel>/messages/", views.messages, name="messages"),
+    path(
+        "<channel:channel>/messages/export/",
+        views.messages_export,
+        name="messages_export",
+    ),
     path("<channel:channel>/charts/", views.charts, name="charts"),
     path("<channel:channel>/sources/", views.sources, name="sources"),
     path("<channel:channel>/unsubscribed/", views.unsubscribed, name="unsubscribed"),

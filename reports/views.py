@@ -161,8 +161,20 @@ def messages(request, channel: str):
         page = selectors.messages_page(
             account_id=request.account.pk, filters=ctx["filters"]
         )
-    ctx.update(page=page)
+    ctx.update(
+        page=page, export_url=reverse("reports:messages_export", args=[kind.code])
+    )
     return render(request, _template(request, "reports/messages.html"), ctx)
+
+
+@cabinet_view()
+def messages_export(request, channel: str):
+    """The "Все сообщения" tab as .xlsx, with the tab's filters."""
+    kind = _kind(channel)
+    form = ReportFilterForm(request.GET or None, kind=kind, default_period="30")
+    return exports.messages_response(
+        account_id=request.account.pk, filters=form.filters(), kind=kind
+    )
 
 
 @cabinet_view()
