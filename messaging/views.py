@@ -208,6 +208,9 @@ def sms_estimate(request):
             context["preview"] = compose.compose_preview(
                 account=request.account, payload=payload
             )
+            context["gaps"] = compose.compose_missing_fields(
+                account=request.account, payload=payload
+            )
         except LaunchError as exc:
             context["error"] = exc.message
     else:
