@@ -72,11 +72,12 @@ def approved_names(*, account_id: int, channel: str = "sms") -> list[str]:
 
 
 def sender_choices(*, account_id: int, channel: str = "sms") -> list[str]:
-    """Names the account may send from: its approved names, then the shared
-    default sender."""
+    """Names the account may send from: the shared default sender first — what
+    a form preselects — then its approved names.  An approved name never
+    becomes the sender by itself: the user picks it."""
     names = approved_names(account_id=account_id, channel=channel)
     default = default_sender()
-    return names + ([default] if default not in names else [])
+    return [default] + [n for n in names if n != default]
 
 
 def sender_validate(*, account, channel: str, sender: str) -> str:
