@@ -129,3 +129,79 @@ def test_the_recipients_page_opened_directly_exports_on_continue(
         "Абоненты выгружены в группу «Доставленные»: 1 номер."
     ).is_visible()
     assert Group.objects.filter(account=user.account, name="Доставленные").exists()
+
+
+def test_a_deferred_campaign_is_cancelled_from_its_page(page, live_server, make_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cabinet.models import Account
+    from messaging import services
+
+    user = make_user("cancel@example.com")
+    campaign = services.campaign_launch(
+        account=user.account,
+        channel="sms",
+        text="Завтра открытие",
+        phones=["+79161234567", "+79031234567"],
+        send_at=timezone.now() + timedelta(days=1),
+    )
+    campaign.refresh_from_db()
+    amount = f"{campaign.cost:.2f}".replace(".", ",")
+    sign_in(page, "cancel@example.com")
+    page.goto(f"/reports/campaigns/{campaign.pk}/")
+    page.get_by_role("link", name="Отменить рассылку").click()
+    dialog = page.locator("#cancel-dialog")
+    dialog.get_by_text(f"На баланс вернётся {amount}\u00a0₽.").wait_for()
+    page.screenshot(path="var/screenshot-campaign-cancel-dialog.png")
+    dialog.get_by_role("button", name="Отменить рассылку").click()
+    page.get_by_text(
+        f"Рассылка #{campaign.pk} отменена: 2 сообщения не будут отправлены. "
+        f"На баланс возвращено {amount}\u00a0₽."
+    ).wait_for()
+    assert page.locator("#campaign-status").inner_text() == "Отменена"
+    assert page.locator("#open-cancel").count() == 0
+    assert Account.objects.get(pk=user.account_id).balance == Decimal("1000")
+
+
+def test_the_campaign_page_follows_a_running_campaign_until_it_is_done(
+    page, live_server, make_user
+):
+    """It showed «Подготовка» with zeros and never refreshed."""
+    user = make_user("live@example.com")
+    campaign = Campaign.objects.create(
+        account=user.account,
+        channel="sms",
+        text="Большая рассылка",
+        status=Campaign.Status.PREPARING,
+        options={"audience_estimate": 1000},
+        prepared=300,
+        recipients=300,
+    )
+    CampaignCounter.objects.create(
+        campaign=campaign, status=MessageStatus.QUEUED, count=300
+    )
+    sign_in(page, "live@example.com")
+    page.goto(f"/reports/campaigns/{campaign.pk}/")
+    prepared = page.locator('[data-progress="prepared"] b')
+    assert prepared.inner_text().split() == ["300", "из", "1000"]
+    # The engine moves on while the page is open.
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=Campaign.Status.DONE,
+        prepared=1000,
+        recipients=1000,
+        options={"audience_estimate": 1000, "prepared_done": True, "settled": True},
+    )
+    CampaignCounter.objects.filter(campaign=campaign).update(count=0)
+    CampaignCounter.objects.create(
+        campaign=campaign, status=MessageStatus.DELIVERED, count=1000
+    )
+    page.locator("#campaign-status", has_text="Завершена").wait_for(timeout=10000)
+    assert page.locator('[data-progress="delivered"] b').inner_text() == "1000"
+    # Finished: the page stops asking.
+    assert page.locator("#campaign-live").get_attribute("hx-trigger") is None
+    polls = []
+    page.on("request", lambda r: polls.append(r.url))
+    page.wait_for_timeout(3000)
+    assert not [u for u in polls if f"/reports/campaigns/{campaign.pk}/" in u]
