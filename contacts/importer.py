@@ -215,7 +215,7 @@ def _csv_text(path: Path) -> str:
     return text
 
 
-def _csv_error(exc: csv.Error) -> "ImportFileError":
+def _csv_error(exc: csv.Error) -> ImportFileError:
     """Python's CSV errors are English sentences about code; say what to do."""
     if "field larger than field limit" in str(exc):
         return ImportFileError(

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Group
+from contacts.selectors import audience_missing
 
 from . import senders
 from .models import Campaign, MessageTemplate, Source
@@ -335,8 +336,6 @@ def compose_missing_fields(*, account, payload: dict) -> SubstitutionGaps:
     """How many recipients lack each personal field the text substitutes.
     Pasted numbers have no phonebook fields at all; contacts of the chosen
     groups are counted in one query."""
-    from contacts.selectors import audience_missing
-
     from .rendering import custom_field_commands, has_greeting, substituted_fields
 
     text = payload.get("text") or ""

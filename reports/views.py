@@ -334,7 +334,9 @@ def campaign_cancel(request, pk: int):
     if request.method == "POST":
         try:
             result = services.campaign_cancel(
-                account_id=request.account.pk, campaign_id=campaign.pk, user=request.user
+                account_id=request.account.pk,
+                campaign_id=campaign.pk,
+                user=request.user,
             )
         except Campaign.DoesNotExist:
             raise Http404 from None

@@ -115,7 +115,9 @@ def test_report_and_group_pages_agree_with_their_numbers(user, client_for):
     _send(user, "+79161234568")
     body = client.get("/reports/").content.decode()
     assert "Показано 2 записи из 2" in body
-    assert "Показано 2 сообщения" in client.get("/reports/sms/messages/").content.decode()
+    assert (
+        "Показано 2 сообщения" in client.get("/reports/sms/messages/").content.decode()
+    )
 
     group = Group.objects.create(account=user.account, name="Клиенты", size=1)
     Contact.objects.create(account=user.account, group=group, phone="+79161234567")

@@ -375,6 +375,7 @@ class ImportJobView(APIView):
 
 class GroupsExportView(APIView):
     content_negotiation_class = FileFormatNegotiation
+
     @extend_schema(
         summary="Выгрузка групп в .xlsx (или .csv)",
         parameters=[

@@ -38,9 +38,8 @@ def test_the_money_filter_is_available_in_every_template():
 
 
 def test_no_page_writes_roubles_with_a_dot(user, client_for):
-    from tests.reports.conftest import phones
-
     from messaging import services
+    from tests.reports.conftest import phones
 
     Account.objects.filter(pk=user.account_id).update(credit_limit=Decimal("100"))
     campaign = services.campaign_launch(

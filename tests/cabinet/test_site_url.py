@@ -48,7 +48,10 @@ def test_site_url_wins_over_the_port():
     [
         ({"PORT": "8611"}, "http://127.0.0.1:8611"),
         ({}, "http://127.0.0.1:8000"),
-        ({"PORT": "8611", "SITE_URL": "https://sms.example.com"}, "https://sms.example.com"),
+        (
+            {"PORT": "8611", "SITE_URL": "https://sms.example.com"},
+            "https://sms.example.com",
+        ),
     ],
 )
 def test_run_sh_gives_web_and_worker_the_same_address(tmp_path, env, expected):
@@ -60,9 +63,7 @@ def test_run_sh_gives_web_and_worker_the_same_address(tmp_path, env, expected):
     # when the first one exits.
     fake.write_text(f'#!/bin/sh\necho "$SITE_URL" >> {record}\nsleep 1\n')
     fake.chmod(0o755)
-    environment = {
-        k: v for k, v in os.environ.items() if k not in ("SITE_URL", "PORT")
-    }
+    environment = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "PORT")}
     subprocess.run(
         ["bash", str(ROOT / "scripts" / "run.sh")],
         cwd=tmp_path,

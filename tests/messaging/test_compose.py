@@ -575,7 +575,9 @@ def test_the_preview_warns_how_many_recipients_lack_the_substituted_fields(
     )
     # Another account's nameless contacts never count.
     theirs = Group.objects.create(account=other_user.account, name="Чужие")
-    Contact.objects.create(account=other_user.account, group=theirs, phone="+79161111111")
+    Contact.objects.create(
+        account=other_user.account, group=theirs, phone="+79161111111"
+    )
     resp = client_for(user).post(
         reverse("messaging:sms_estimate"),
         {

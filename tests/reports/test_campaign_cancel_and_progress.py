@@ -84,7 +84,10 @@ def test_a_finished_campaign_offers_no_cancel(user, client_for, launch):
     done = launch(user, phones(2))
     assert done.status == Campaign.Status.DONE
     client = client_for(user)
-    assert "open-cancel" not in client.get(f"/reports/campaigns/{done.pk}/").content.decode()
+    assert (
+        "open-cancel"
+        not in client.get(f"/reports/campaigns/{done.pk}/").content.decode()
+    )
     before = _balance(user)
     response = client.post(f"/reports/campaigns/{done.pk}/cancel/")
     assert response.status_code == 302
@@ -111,17 +114,16 @@ def test_a_read_only_user_sees_no_cancel_and_cannot_cancel(
     campaign = _deferred(user, launch, n=1)
     reader = make_user(account=user.account, role="readonly")
     client = client_for(reader)
-    assert "open-cancel" not in client.get(
-        f"/reports/campaigns/{campaign.pk}/"
-    ).content.decode()
+    assert (
+        "open-cancel"
+        not in client.get(f"/reports/campaigns/{campaign.pk}/").content.decode()
+    )
     assert client.post(f"/reports/campaigns/{campaign.pk}/cancel/").status_code == 403
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.SCHEDULED
 
 
-def test_cancelling_during_preparation_says_the_hold_comes_back_later(
-    user, client_for
-):
+def test_cancelling_during_preparation_says_the_hold_comes_back_later(user, client_for):
     """A campaign whose preparation has not noticed the cancel yet: nothing
     was sent, the money held at launch is returned when preparation stops."""
     from billing.models import LedgerKind
@@ -213,9 +215,11 @@ def test_the_poll_gets_only_the_live_part_with_fresh_counters(user, client_for):
 def test_the_polling_stops_when_the_campaign_is_finished(user, client_for, launch):
     campaign = launch(user, phones(2))
     assert campaign.status == Campaign.Status.DONE
-    body = client_for(user).get(
-        f"/reports/campaigns/{campaign.pk}/", HTTP_HX_REQUEST="true"
-    ).content.decode()
+    body = (
+        client_for(user)
+        .get(f"/reports/campaigns/{campaign.pk}/", HTTP_HX_REQUEST="true")
+        .content.decode()
+    )
     assert "hx-trigger" not in _live(body)
     assert re.search(r'data-progress="delivered"><b>2</b>', body)
 
