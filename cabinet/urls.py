@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from messaging import registry
+
 from .favicon import favicon
 from .health import healthz
 
@@ -21,6 +23,13 @@ urlpatterns = [
     # /lcabApi/…) — integrations.urls mounts its own absolute paths.
     path("", include("integrations.urls")),
     path("", include("messaging.urls")),
+    # Every channel registered with URLs of its own (viber/, voice/, …): adding a
+    # channel needs nothing here.
+    *[
+        path(kind.url_prefix, include(kind.urls))
+        for kind in registry.all_channels()
+        if kind.urls
+    ],
     path("", include("cabinet.shell_urls")),
 ]
 

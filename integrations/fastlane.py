@@ -31,8 +31,16 @@ from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
 
 from cabinet.api.errors import SERVER_ERROR
+from cabinet.api.throttling import token_hit
+from cabinet.models import ApiToken, hash_token
+from cabinet.net import client_ip, ip_allowed
+from contacts.phones import InvalidPhone, lookup, normalize_phone
+from messaging import instant, registry
+from messaging.instant import instant_after_commit, instant_send
+from messaging.moderation import risky_reason
+from messaging.services import COUPON_COMMAND
 
-from .compat import Code
+from .compat import Code, CompatError, _from_message, parse_send
 
 log = logging.getLogger("integrations.fastlane")
 
@@ -64,8 +72,6 @@ class _Tokens:
         self._lock = threading.Lock()
 
     def get(self, key: str):
-        from cabinet.models import ApiToken, hash_token
-
         digest = hash_token(key)
         found = self._known.get(digest)
         if found is not None:
@@ -148,8 +154,6 @@ def serve(environ, body: bytes):
         return None
     if plan is None:
         return None
-    from messaging.instant import instant_send
-
     try:
         sent = instant_send(**plan.send)
     except IntegrityError:
@@ -167,7 +171,7 @@ def serve(environ, body: bytes):
     if sent is None:
         return None
     try:
-        _after_commit(plan, sent)
+        instant_after_commit(sent)
     except Exception:  # never lose the answer of a committed send
         log.exception("fast lane: follow-up after send failed")
     return "200 OK", _answer(plan.item, sent)
@@ -178,15 +182,6 @@ class _Plan:
 
 
 def _plan(environ, body: bytes) -> "_Plan | None":
-    from cabinet.api.throttling import token_hit
-    from cabinet.net import client_ip, ip_allowed
-    from contacts.phones import InvalidPhone, lookup, normalize_phone
-    from messaging import instant, registry
-    from messaging.moderation import risky_reason
-    from messaging.services import COUPON_COMMAND
-
-    from .compat import CompatError, parse_send
-
     if not instant.available():
         return None
     key = environ.get("HTTP_X_TOKEN", "").strip()
@@ -233,7 +228,7 @@ def _plan(environ, body: bytes) -> "_Plan | None":
     item.country, item.operator = info.country, info.operator
     item.region, item.tz = info.region, info.timezone
     kind = registry.get_channel("sms")
-    sender = item.sender or settings.DEFAULT_SENDER_NAME
+    sender = item.sender or kind.default_sender()
     plan = _Plan()
     plan.item = item
     plan.send = {
@@ -256,26 +251,7 @@ def _plan(environ, body: bytes) -> "_Plan | None":
     return plan
 
 
-def _after_commit(plan: "_Plan", sent) -> None:
-    from billing.services import notify_balance_crossing
-    from messaging.prepare import nudge_dispatch
-
-    if sent.repeated:
-        return
-    if sent.low_balance_threshold is not None:
-        charged = sent.price.quantize(Decimal("0.01"))
-        notify_balance_crossing(
-            account_id=plan.send["account_id"],
-            threshold=sent.low_balance_threshold,
-            old=sent.new_balance + charged,
-            new=sent.new_balance,
-        )
-    nudge_dispatch(plan.send["kind"].code)
-
-
 def _answer(item, sent) -> dict:
-    from .compat import _from_message
-
     row = {
         "id": sent.message_id,
         "phone": sent.phone,

@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 
 from cabinet.models import Account, ApiToken, TokenScope
 from cabinet.net import client_ip, ip_allowed
+from cabinet.services import token_create, token_revoke
+from messaging.models import Message
 
 from .models import ProtocolCredentials, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -69,8 +71,6 @@ def api_token_issue(
 ):
     """A new token of one scope; returns ``cabinet.services.TokenCreated`` (the
     key is in ``.key`` and is never stored)."""
-    from cabinet.services import token_create
-
     if scope not in TokenScope.values:
         raise IntegrationError(_("Неизвестная область токена."))
     ips = parse_ip_list(allowed_ips)
@@ -88,8 +88,6 @@ def api_token_issue(
 
 def api_token_revoke(*, account: Account, token_id: int) -> ApiToken:
     """Revoke the account's token (a foreign id is ``ApiToken.DoesNotExist``)."""
-    from cabinet.services import token_revoke
-
     token = ApiToken.objects.get(account=account, pk=token_id)
     token_revoke(token=token)
     token.refresh_from_db()
@@ -371,8 +369,6 @@ def _claim(endpoint_id: int, limit: int, lease: timedelta) -> list[WebhookEvent]
 
 
 def _event_data(events: list[WebhookEvent]) -> list[dict]:
-    from messaging.models import Message
-
     from .compat import status_word
 
     ids = [

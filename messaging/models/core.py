@@ -206,6 +206,15 @@ class Message(models.Model):
     refunded = models.BooleanField(default=False)
     # The integrator's own id of this message (JSON API v1.0 `id`).
     client_ref = models.CharField(max_length=64, blank=True, default="")
+    # Channel facts the carrier reported (``Receipt.extra``): seen/clicked
+    # times, a reply, seconds listened, the digit pressed…
+    # (A database default too: bulk writers — COPY, the one-statement API
+    # path — leave the column out.)
+    extra = models.JSONField(
+        default=dict,
+        blank=True,
+        db_default=models.Value({}, output_field=models.JSONField()),
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -226,6 +235,13 @@ class Message(models.Model):
                 fields=["gateway_id"],
                 condition=~models.Q(gateway_id=""),
                 name="message_gateway_idx",
+            ),
+            # The sweep of messages whose report never came reads only those
+            # still awaiting one.
+            models.Index(
+                fields=["channel", "sent_at"],
+                condition=models.Q(status="sent"),
+                name="message_awaiting_report_idx",
             ),
         ]
         constraints = [
@@ -279,6 +295,12 @@ class GatewaySubmission(models.Model):
     phone = models.CharField(max_length=20)
     sender = models.CharField(max_length=64, blank=True)
     text = models.TextField(blank=True)
+    # The channel's content as the gateway received it (image, button…).
+    content = models.JSONField(
+        default=dict,
+        blank=True,
+        db_default=models.Value({}, output_field=models.JSONField()),
+    )
     submitted_at = models.DateTimeField(default=now)
     # A re-submission of an id the gateway already had (acknowledged, not sent).
     duplicate = models.BooleanField(default=False)

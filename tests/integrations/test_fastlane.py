@@ -14,6 +14,7 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
+from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -559,3 +560,56 @@ def test_any_one_message_request_is_answered_and_written_as_django_does(
     assert_ledger_matches(user.account_id)
     # Both ways were walked: requests the lane served and requests it handed over.
     assert paths["lane"] >= 5 and paths["django"] >= 5, paths
+
+
+@POSTGRES_ONLY
+def test_a_fast_lane_charge_fires_the_ledger_side_effects_of_a_form_charge(
+    user, key, client_for
+):
+    """Anything hooked to a charge (low-balance events, partner rewards) sees
+    the one-statement charge exactly as a charge through the cabinet form:
+    one ``ledger_posted`` per entry, with the entry as it is in the table."""
+    from billing.signals import ledger_posted
+
+    seen = []
+
+    def receiver(sender, entry, balance_before, **kwargs):
+        seen.append((entry, balance_before))
+
+    ledger_posted.connect(receiver)
+    try:
+        spy = Spy()
+        status, _h, body = call(FastLane(spy), key, one())
+        assert status == 200 and body["success"] and spy.calls == 0
+        response = client_for(user).post(
+            reverse("messaging:sms_send"), {"phone": "+79161234568", "text": "Привет"}
+        )
+        assert response.status_code == 302
+    finally:
+        ledger_posted.disconnect(receiver)
+    charges = list(
+        LedgerEntry.objects.filter(account_id=user.account_id, kind="charge").order_by(
+            "id"
+        )
+    )
+    assert len(charges) == 2, "the form send must have charged too"
+    assert [e.pk for e, _b in seen] == [c.pk for c in charges]
+    for (announced, before), stored in zip(seen, charges, strict=True):
+        for field in ("account_id", "amount", "kind", "reason", "reference"):
+            assert getattr(announced, field) == getattr(stored, field)
+        assert announced.service == stored.service == "sms"
+        assert announced.balance_after == stored.balance_after
+        assert before == stored.balance_after - stored.amount
+
+
+@POSTGRES_ONLY
+def test_a_fast_lane_charge_crossing_the_threshold_notifies_once(user, key):
+    Account.objects.filter(pk=user.account_id).update(
+        low_balance_threshold=Decimal("999.00")
+    )
+    call(FastLane(Spy()), key, one(id="x-1"))
+    call(FastLane(Spy()), key, one(id="x-2", recipient="79161234569"))
+    assert (
+        Notification.objects.filter(account_id=user.account_id, kind="balance").count()
+        == 1
+    )
