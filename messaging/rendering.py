@@ -70,8 +70,6 @@ SALUTATIONS = {
 }
 CUSTOM_SALUTATION = re.compile(r"^обращение\s*:\s*([^/|]*)[/|]([^/|]*)$", re.IGNORECASE)
 COUPON = "couponcode"
-# Commands that name the person: a salutation right before them greets by name.
-NAME_COMMANDS = {"f", "фамилия", "i", "имя", "o", "отчество", *FIO}
 # A salutation whose names are all empty becomes this neutral greeting.
 NEUTRAL_GREETING = "Здравствуйте"
 GENDER_LABELS = {"m": "мужской", "f": "женский"}
@@ -149,15 +147,29 @@ def _country(fields, _mid):
     return COUNTRY_NAMES.get(code, code)
 
 
-def _greeting(salutation: Callable, names: list[Callable]) -> Callable:
-    """«Уважаемый Иван Сергеевич», or the neutral greeting when the contact has
-    none of the names (and never a double space for a missing one)."""
+# The contact fields each name command reads, in the order they are written.
+NAME_FIELDS = {
+    "f": ("last_name",),
+    "фамилия": ("last_name",),
+    "i": ("first_name",),
+    "имя": ("first_name",),
+    "o": ("middle_name",),
+    "отчество": ("middle_name",),
+    **dict.fromkeys(FIO, ("last_name", "first_name", "middle_name")),
+}
 
-    def get(fields, mid):
-        given = [n for n in (name(fields, mid) for name in names) if n.strip()]
+
+def _greeting(male: str, female: str, keys: tuple[str, ...]) -> Callable:
+    """«Уважаемый Иван Сергеевич» from the contact's name fields ``keys``, or
+    the neutral greeting when it has none of them (and never a double space
+    for a missing one).  Reads the fields directly: it runs once per message."""
+
+    def get(fields, _mid):
+        # Names are strings (phonebook columns, API recipients' fields).
+        given = " ".join([v for v in map(fields.get, keys) if v and not v.isspace()])
         if not given:
             return NEUTRAL_GREETING
-        return f"{salutation(fields, mid)} {' '.join(given)}"
+        return (female if fields.get("gender") == "f" else male) + " " + given
 
     return get
 
@@ -218,9 +230,16 @@ class Renderer:
             pieces.extend(self._literal(text[pos : match.start()]))
             names = self._names_after(text, matches, i)
             if names:
-                pieces.append(
-                    _greeting(self._command(match), [self._command(m) for m in names])
+                command = match.group(1).strip()
+                pair = SALUTATIONS.get(command.lower()) or tuple(
+                    g.strip() for g in CUSTOM_SALUTATION.match(command).groups()
                 )
+                keys = tuple(
+                    key
+                    for m in names
+                    for key in NAME_FIELDS[m.group(1).strip().lower()]
+                )
+                pieces.append(_greeting(*pair, keys))
                 self.greets_by_name = True
                 match = names[-1]
                 i += len(names)
@@ -272,7 +291,8 @@ class Renderer:
             gap = text[end : match.start()]
             if (gap and not gap.isspace()) or "\n" in gap:
                 break
-            if match.group(1).strip().lower() not in NAME_COMMANDS:
+            key = match.group(1).strip().lower()
+            if key not in NAME_FIELDS or key in self.extra:
                 break
             names.append(match)
             end = match.end()

@@ -31,9 +31,10 @@ def test_money_has_two_decimals_in_the_readers_format():
 
 
 def test_the_money_filter_is_available_in_every_template():
-    html = Template("{{ x|money }}|{{ y|money }}").render(
-        Context({"x": Decimal("2.5"), "y": None})
-    )
+    with translation.override("ru"):
+        html = Template("{{ x|money }}|{{ y|money }}").render(
+            Context({"x": Decimal("2.5"), "y": None})
+        )
     assert html == "2,50&nbsp;₽|"
 
 
