@@ -18,12 +18,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Group
-from contacts.selectors import audience_iter, custom_fields
+from contacts.selectors import audience_iter, audience_missing, custom_fields
 from contacts.translit import counting_table
 
 from . import senders, substitutions
 from .models import Campaign, MessageTemplate, Source
-from .rendering import COUPON, preview_renderer
+from .rendering import (
+    COUPON,
+    custom_field_commands,
+    has_greeting,
+    preview_renderer,
+    substituted_fields,
+)
 from .sms_text import count_sms
 
 PAYLOAD_KEYS = (
@@ -359,6 +365,56 @@ def compose_preview(*, account, payload: dict, limit: int = 3) -> list[PreviewRo
             )
         )
     return result
+
+
+@dataclass
+class MissingField:
+    """A substitution some recipients have no value for: ``command`` as written
+    in the text (``[Имя]``), ``count`` recipients without it."""
+
+    command: str
+    count: int
+
+
+@dataclass
+class SubstitutionGaps:
+    """The preview's warning: fields some recipients lack, and whether the
+    text greets by name (those without a name get «Здравствуйте»)."""
+
+    fields: list[MissingField]
+    greets_by_name: bool
+
+
+def compose_missing_fields(*, account, payload: dict) -> SubstitutionGaps:
+    """How many recipients lack each personal field the text substitutes.
+    Pasted numbers have no phonebook fields at all; contacts of the chosen
+    groups are counted in one query."""
+    text = payload.get("text") or ""
+    if "[" not in text:
+        return SubstitutionGaps([], False)
+    fields = dict(
+        substituted_fields(text, custom_field_commands(account_id=account.pk))
+    )
+    if not fields:
+        return SubstitutionGaps([], False)
+    pasted = len(payload.get("phones") or [])
+    group_ids = payload.get("group_ids") or []
+    counts = (
+        audience_missing(
+            account_id=account.pk,
+            group_ids=group_ids,
+            filters=payload.get("filters") or None,
+            fields=fields,
+        )
+        if group_ids
+        else dict.fromkeys(fields, 0)
+    )
+    missing = [
+        MissingField(command, counts[command] + pasted)
+        for command in fields
+        if counts[command] + pasted
+    ]
+    return SubstitutionGaps(missing, bool(missing) and has_greeting(text))
 
 
 # --- templates (S6) ---------------------------------------------------------------

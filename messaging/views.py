@@ -214,6 +214,9 @@ def sms_estimate(request):
             context["preview"] = compose.compose_preview(
                 account=request.account, payload=payload
             )
+            context["gaps"] = compose.compose_missing_fields(
+                account=request.account, payload=payload
+            )
         except LaunchError as exc:
             context["error"] = exc.message
     else:
@@ -291,9 +294,8 @@ def sender_names(request):
             flash.success(
                 request,
                 _(
-                    "Запрос отправлен на модерацию. Ответ придет в "
-                    "течение 1–2 минут в рабочие часы (в нерабочие — до "
-                    "30 минут)."
+                    "Запрос отправлен модератору. Обычно он отвечает в течение "
+                    "одного рабочего дня; о решении придёт уведомление."
                 ),
             )
             return redirect("messaging:sender_names")
