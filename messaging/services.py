@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from billing.models import LedgerKind
 from billing.services import InsufficientFunds, ledger_post
+from cabinet.formats import money_ru
 from cabinet.models import Account
 from contacts.models import Group
 from contacts.selectors import audience_iter, groups_owned
@@ -361,8 +362,8 @@ def _hold(policy: Policy, campaign: Campaign, amount: Decimal, created_by) -> No
 
 def _insufficient(exc: InsufficientFunds) -> LaunchError:
     return LaunchError(
-        f"Недостаточно средств: стоимость {exc.needed} ₽, "
-        f"доступно {exc.available} ₽. Пополните баланс.",
+        f"Недостаточно средств: стоимость {money_ru(exc.needed)}, "
+        f"доступно {money_ru(exc.available)}. Пополните баланс.",
         code="insufficient_funds",
     )
 
@@ -370,9 +371,9 @@ def _insufficient(exc: InsufficientFunds) -> LaunchError:
 def _check_quoted(total: Decimal, quoted_total: Decimal | None) -> None:
     if quoted_total is not None and total > quoted_total:
         raise LaunchError(
-            f"Стоимость рассылки изменилась: {total} ₽ вместо показанных "
-            f"{quoted_total} ₽ (изменились получатели или тариф). Проверьте цену "
-            "и отправьте ещё раз.",
+            f"Стоимость рассылки изменилась: {money_ru(total)} вместо показанных "
+            f"{money_ru(quoted_total)} (изменились получатели или тариф). "
+            "Проверьте цену и отправьте ещё раз.",
             code="price_changed",
         )
 
