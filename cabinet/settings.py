@@ -444,3 +444,30 @@ CELERY_BEAT_SCHEDULE["contacts-trash-purge"] = {
     "task": "contacts.tasks.trash_purge",
     "schedule": 3600.0,
 }
+
+# --- Voice and CallPassword (SPEC V1–V2, W1; docs/VOICE.md) -----------------------
+# Calls go through the fake voice carrier (outcomes by number, asynchronous
+# results) or, with VOICE_GATEWAY=voice.sip.SipVoiceGateway, a real SIP trunk:
+# INVITE to VOICE_SIP_TRUNK ("host:port"), audio over RTP, RFC 2833 digits.
+MESSAGING_GATEWAYS["voice"] = {
+    "BACKEND": os.environ.get("VOICE_GATEWAY", "voice.gateways.FakeVoiceGateway"),
+    "OPTIONS": {
+        "mode": os.environ.get("FAKE_GATEWAY_MODE", "async"),
+        "receipt_delay_seconds": float(os.environ.get("FAKE_RECEIPT_DELAY", "2")),
+        "trunk": os.environ.get("VOICE_SIP_TRUNK", "127.0.0.1:5060"),
+        "local_ip": os.environ.get("VOICE_SIP_LOCAL_IP", "127.0.0.1"),
+        "domain": os.environ.get("VOICE_SIP_DOMAIN", ""),
+        "ring_seconds": float(os.environ.get("VOICE_RING_SECONDS", "30")),
+        "max_calls": int(os.environ.get("VOICE_MAX_CALLS", "20")),
+    },
+}
+# Uploads: at most this many bytes and seconds; a synthesised text at most this
+# many characters.
+VOICE_MAX_UPLOAD_BYTES = int(os.environ.get("VOICE_MAX_UPLOAD_BYTES", 10 * 2**20))
+VOICE_MAX_SECONDS = int(os.environ.get("VOICE_MAX_SECONDS", 300))
+VOICE_TTS_MAX_CHARS = int(os.environ.get("VOICE_TTS_MAX_CHARS", 2000))
+# CallPassword: how long a code is valid, calls per recipient number per 10
+# minutes and per account per minute.
+CALLPASSWORD_CODE_TTL = int(os.environ.get("CALLPASSWORD_CODE_TTL", 300))
+CALLPASSWORD_PER_NUMBER = int(os.environ.get("CALLPASSWORD_PER_NUMBER", 3))
+CALLPASSWORD_PER_ACCOUNT = int(os.environ.get("CALLPASSWORD_PER_ACCOUNT", 600))

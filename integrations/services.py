@@ -12,7 +12,6 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 from cabinet.models import Account, ApiToken, TokenScope
 from cabinet.net import client_ip, ip_allowed
 from cabinet.services import token_create, token_revoke
+from cabinet.urlcheck import UnsafeUrl, callable_now, public_url_check
 from messaging.models import Message
 
 from .models import ProtocolCredentials, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -205,32 +205,11 @@ def protocol_authenticate(*, request, login: str, password: str):
 # --- webhook settings -------------------------------------------------------------
 
 
-def _private_host(host: str) -> bool:
-    host = (host or "").strip("[]").lower()
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        return True
-    try:
-        addr = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return not addr.is_global
-
-
 def webhook_url_check(url: str) -> str:
-    url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise IntegrationError(_("Адрес должен начинаться с http:// или https://."))
-    if parts.username or parts.password:
-        raise IntegrationError(_("Адрес не должен содержать логин и пароль."))
-    if _private_host(parts.hostname) and not settings.WEBHOOK_ALLOW_PRIVATE:
-        raise IntegrationError(
-            _(
-                "Адрес во внутренней сети недоступен: укажите публичный "
-                "адрес вашего сервера."
-            )
-        )
-    return url
+    try:
+        return public_url_check(url)
+    except UnsafeUrl as exc:
+        raise IntegrationError(exc.message) from None
 
 
 def webhook_save(
@@ -445,22 +424,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _resolves_private(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False
-    return any(
-        not ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in infos
-    )
-
-
 def http_post(url: str, body: bytes, headers: dict, timeout: float) -> PostResult:
     started = time.monotonic()
-    host = urlsplit(url).hostname or ""
-    if not settings.WEBHOOK_ALLOW_PRIVATE and (
-        _private_host(host) or _resolves_private(host)
-    ):
+    if not callable_now(url):
         return PostResult(False, None, "адрес во внутренней сети запрещён", "", 0)
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     opener = urllib.request.build_opener(_NoRedirect)

@@ -148,6 +148,7 @@ def dispatch_batch(*, channel: str, limit: int | None = None) -> int:
             content=contents[r[1]],
             expires_at=r[6],
             parts=r[8],
+            attempt=r[7],
         )
         for r in live
     ]

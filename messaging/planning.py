@@ -216,8 +216,10 @@ def policy_for(
         parsed = content if isinstance(content, Content) else kind.content.load(content)
         sender = sender or kind.default_sender()
     if moderation is None:
-        moderation = source != Source.SYSTEM and needs_moderation(
-            account=account, channel=channel, text=text
+        moderation = source != Source.SYSTEM and (
+            kind.moderate(account, text, parsed)
+            if kind.moderate is not None
+            else needs_moderation(account=account, channel=channel, text=text)
         )
     if tier is None:
         tier = account_tier(account)

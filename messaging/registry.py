@@ -120,6 +120,19 @@ class ChannelKind:
     # two days).  Past it — or past the message's own lifetime — a message still
     # «Отпр» is final: «Истекло время жизни», refunded.
     receipt_timeout: timedelta = timedelta(hours=48)
+    # (account, text, content) → whether a send waits for staff; None = the
+    # text rules (``messaging.moderation.needs_moderation``).  Voice adds its
+    # audio's decision to them; CallPassword (a code call) is never moderated.
+    moderate: Callable[[object, str, "Content"], bool] | None = None
+    # Reports: (campaign) → [(label, value)] facts the campaign page adds
+    # (voice: «Средний процент прослушивания»); (campaign) → [(label,
+    # messages, cost)] the cost breakdown («Детализация») by the channel's own
+    # measure instead of country and operator (voice: by call duration);
+    # (message extra) → a short line under a message's status (seconds
+    # listened, digit pressed).
+    report_facts: Callable[[object], list[tuple[str, str]]] | None = None
+    report_breakdown: Callable[[object], list[tuple[str, int, object]]] | None = None
+    message_facts: Callable[[dict], str] | None = None
     # Groups charges in billing documents and partner rewards (``billing.catalog``).
     service_code: str = ""
     # URL name of the channel's send page.

@@ -233,16 +233,39 @@ def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
             )
         # Apply in rank order so "delivered" then "clicked" in one batch both land.
         groups: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
+        retries: dict[tuple, list[tuple[int, int, str]]] = defaultdict(list)
         for r in sorted(by_message, key=lambda r: STATUS_RANK.get(r.status, 0)):
             if r.message_id not in state or r.status not in STATUS_RANK:
                 continue
             cid, old = state[r.message_id]
+            if r.retry_at is not None:
+                # Another attempt later (a redial): back to «deferred» with
+                # that send time, from the carrier's statuses only.
+                if old in (S.SENDING, S.SENT):
+                    retries[(r.retry_at, r.reason)].append((r.message_id, cid, old))
+                    state[r.message_id] = (cid, S.DEFERRED)
+                continue
             if not receipt_may_move(old, r.status):
                 continue
             groups[(r.status, r.reason)].append((r.message_id, cid, old))
             state[r.message_id] = (cid, r.status)
         for (status, reason), rows in groups.items():
             changed += len(set_statuses(rows, status, channel=channel, reason=reason))
+        for (retry_at, reason), rows in sorted(retries.items()):
+            moved = set_statuses(
+                rows,
+                S.DEFERRED,
+                channel=channel,
+                reason=reason,
+                extra={"send_at": retry_at},
+            )
+            changed += len(moved)
+            # A campaign whose last message was out finished meanwhile: it runs
+            # again until the retry is made.
+            Campaign.objects.filter(
+                pk__in={cid for _mid, cid, _old in moved},
+                status=Campaign.Status.DONE,
+            ).update(status=Campaign.Status.RUNNING, finished_at=None)
         extras: dict[int, dict] = defaultdict(dict)
         for r in by_message:
             if r.extra and r.message_id in state:

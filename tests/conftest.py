@@ -29,6 +29,14 @@ def _eager_celery(settings):
             **settings.MESSAGING_GATEWAYS["sms"],
             "OPTIONS": {"mode": "instant", "receipt_delay_seconds": 0},
         },
+        "voice": {
+            **settings.MESSAGING_GATEWAYS["voice"],
+            "OPTIONS": {
+                **settings.MESSAGING_GATEWAYS["voice"]["OPTIONS"],
+                "mode": "instant",
+                "receipt_delay_seconds": 0,
+            },
+        },
     }
     from messaging import prepare, registry
 

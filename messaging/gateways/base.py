@@ -23,6 +23,9 @@ class OutgoingMessage:
     content: object = None
     expires_at: datetime | None = None
     parts: int = 1
+    # Which claim of the message this is (1 = first): a channel that tries
+    # again after a failed attempt (a call's redial) counts with it.
+    attempt: int = 1
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Receipt:
     at: datetime | None = None
     units: int | None = None
     extra: dict = field(default_factory=dict)
+    retry_at: datetime | None = None
 
 
 class BaseGateway:

@@ -1,0 +1,97 @@
+"""What a finished call means for its message: one rule for every voice
+gateway (the fake carrier and the SIP trunk).
+
+A call answered ends in «Успешный вызов», «IVR» (a digit was pressed) or «Абонент
+отписался» (the menu's unsubscribe digit), with the seconds it lasted (they
+settle the price), the share of the audio listened to and the digit.  A call not
+answered (busy, no answer, rejected) is redialled while the campaign's redials
+last — the message goes back to «Отложено» with the redial time (the core's
+``Receipt.retry_at``, persisted on the message) — and ends «Не доставлено»,
+free, after the last one.  Every attempt is kept on the message
+(``extra.call_<n>``)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from messaging.gateways.base import OutgoingMessage, Receipt
+from messaging.models import MessageStatus as S
+
+ANSWERED = "answered"
+BUSY = "busy"
+NO_ANSWER = "no_answer"
+REJECTED = "rejected"
+FAILED = "failed"
+# CallPassword: the phone rang with the code in the caller's number.
+RANG = "rang"
+
+REASONS = {
+    BUSY: "Занято",
+    NO_ANSWER: "Абонент не ответил",
+    REJECTED: "Вызов отклонён",
+    FAILED: "Номер недоступен",
+}
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    result: str
+    caller: str = ""
+    answered_at: datetime | None = None
+    # Seconds from answer to hang-up, and of the audio played in that time.
+    seconds: int = 0
+    listened_ms: int = 0
+    digit: str = ""
+    detail: str = ""
+
+
+def receipt_for(
+    message: OutgoingMessage, outcome: CallOutcome, *, now: datetime | None = None
+) -> Receipt:
+    now = now or timezone.now()
+    content = message.content
+    attempt = {
+        "at": now.isoformat(),
+        "result": outcome.result,
+        **({"seconds": outcome.seconds} if outcome.result == ANSWERED else {}),
+        **({"digit": outcome.digit} if outcome.digit else {}),
+    }
+    extra = {"caller": outcome.caller, f"call_{message.attempt}": attempt}
+    if outcome.result == RANG:
+        return Receipt(S.SUCCESS, message_id=message.id, extra=extra)
+    if outcome.result == ANSWERED:
+        duration = max(1, getattr(content, "duration", 0) or 0)
+        percent = min(100, round(outcome.listened_ms / 10 / duration))
+        extra.update(
+            answered_at=(outcome.answered_at or now).isoformat(),
+            seconds=outcome.seconds,
+            listened=round(outcome.listened_ms / 1000),
+            percent=percent,
+        )
+        status = S.SUCCESS
+        if outcome.digit:
+            extra["digit"] = outcome.digit
+            action = (getattr(content, "ivr", {}) or {}).get(outcome.digit, {})
+            status = S.UNSUBSCRIBED if action.get("action") == "unsubscribe" else S.IVR
+        return Receipt(status, message_id=message.id, units=outcome.seconds, extra=extra)
+    reason = outcome.detail or REASONS.get(outcome.result, REASONS[FAILED])
+    redials = getattr(content, "redial_count", 0) or 0
+    if outcome.result != FAILED and message.attempt <= redials:
+        retry_at = now + timedelta(minutes=content.redial_interval or 1)
+        local = timezone.localtime(retry_at).strftime("%H:%M")
+        return Receipt(
+            S.UNDELIVERED,
+            message_id=message.id,
+            reason=f"{reason}; перезвон в {local}",
+            extra=extra,
+            retry_at=retry_at,
+        )
+    # Not answered after the last redial: final and free.
+    return Receipt(
+        S.UNDELIVERED,
+        message_id=message.id,
+        reason=reason,
+        units=0 if message.content is not None and hasattr(content, "duration") else None,
+        extra=extra,
+    )

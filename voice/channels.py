@@ -1,0 +1,325 @@
+"""The voice channels' registry entries (``messaging.registry``): voice
+campaigns (a call that plays an audio, billed by the second) and CallPassword
+(a call from a number whose last four digits are the code, billed per call)."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cabinet.moderation import Decision
+from cabinet.urlcheck import UnsafeUrl, public_url_check
+from messaging.models import MessageStatus as S
+from messaging.moderation import needs_moderation
+from messaging.registry import (
+    ChannelKind,
+    Content,
+    ContentError,
+    RetryPolicy,
+    StatusColumn,
+    Unit,
+    register,
+)
+
+from . import selectors
+
+# What a campaign's sender is: a random number of the federal pool (manual
+# 4.4: «Отправка на данный момент доступна только от случайных федеральных
+# номеров»).  The number each call came from is on the message (extra.caller).
+FEDERAL = "Федеральный номер"
+# The tariff: the first 20 seconds are billed whole, then every second.
+FIRST_SECONDS = 20
+MAX_REDIALS = 5
+MAX_REDIAL_INTERVAL = 24 * 60  # minutes
+IVR_ACTIONS = {
+    "repeat": gettext_lazy("Повторить сообщение"),
+    "url": gettext_lazy("Запрос на URL"),
+    "unsubscribe": gettext_lazy("Отписаться от рассылки"),
+    "end": gettext_lazy("Завершить звонок"),
+}
+DIGITS = "0123456789*#"
+
+
+def _int(value, *, name: str, low: int, high: int, field_name: str) -> int:
+    try:
+        number = int(value or 0)
+    except (TypeError, ValueError):
+        raise ContentError(
+            _("%(name)s: введите целое число.") % {"name": name}, field=field_name
+        ) from None
+    if not low <= number <= high:
+        raise ContentError(
+            _("%(name)s: от %(low)s до %(high)s.")
+            % {"name": name, "low": low, "high": high},
+            field=field_name,
+        )
+    return number
+
+
+@dataclass(frozen=True)
+class VoiceContent(Content):
+    """A call: the audio it plays (``audio_id``, an approved or pending audio
+    of the account), the digit menu (``ivr``: digit → ``{"action": "repeat" |
+    "url" | "unsubscribe" | "end", "url": …}``) and redials after a failed
+    call (``redial_count`` times, ``redial_interval`` minutes apart).
+    ``audio``, ``duration`` and ``audio_name`` are filled from the audio
+    itself at launch (never taken from the request)."""
+
+    audio_id: int | None = None
+    ivr: dict = field(default_factory=dict)
+    redial_count: int = 0
+    redial_interval: int = 0
+    audio: str = ""
+    audio_name: str = ""
+    duration: int = 0
+
+    @classmethod
+    def parse(cls, data, *, account_id=None) -> "VoiceContent":
+        data = {
+            k: v
+            for k, v in dict(data or {}).items()
+            if k not in ("audio", "duration", "audio_name")
+        }
+        content = super().parse(data, account_id=account_id)
+        if not content.audio_id:
+            raise ContentError(
+                _("Загрузите аудиофайл или озвучьте текст."), field="audio_id"
+            )
+        try:
+            audio_id = int(content.audio_id)
+        except (TypeError, ValueError):
+            raise ContentError(_("Аудиозапись не найдена."), field="audio_id") from None
+        audio = selectors.audio_for_send(account_id=account_id, audio_id=audio_id)
+        if audio is None:
+            raise ContentError(_("Аудиозапись не найдена."), field="audio_id")
+        if audio.status == Decision.REJECTED:
+            raise ContentError(
+                _("Аудиозапись «%(name)s» отклонена модератором: %(why)s")
+                % {"name": audio.name, "why": audio.reason_display or "—"},
+                field="audio_id",
+            )
+        ivr = parse_ivr(content.ivr)
+        count = _int(
+            content.redial_count,
+            name=_("Количество перезвонов"),
+            low=0,
+            high=MAX_REDIALS,
+            field_name="redial_count",
+        )
+        interval = _int(
+            content.redial_interval,
+            name=_("Интервал перезвона, минут"),
+            low=1 if count else 0,
+            high=MAX_REDIAL_INTERVAL,
+            field_name="redial_interval",
+        )
+        return cls(
+            audio_id=audio.pk,
+            ivr=ivr,
+            redial_count=count,
+            redial_interval=interval if count else 0,
+            audio=audio.path,
+            audio_name=audio.name,
+            duration=audio.seconds,
+        )
+
+    @property
+    def repeats(self) -> bool:
+        return any(v.get("action") == "repeat" for v in self.ivr.values())
+
+
+def parse_ivr(menu) -> dict:
+    """The digit menu, cleaned; ``ContentError`` names what is wrong."""
+    if not menu:
+        return {}
+    if not isinstance(menu, dict):
+        raise ContentError(_("Меню IVR: ожидается список клавиш."), field="ivr")
+    out = {}
+    for digit, item in menu.items():
+        digit = str(digit).strip()
+        if digit not in DIGITS or len(digit) != 1:
+            raise ContentError(
+                _("Меню IVR: «%(d)s» — не клавиша телефона (0–9, *, #).")
+                % {"d": digit},
+                field="ivr",
+            )
+        if isinstance(item, str):
+            item = {"action": item}
+        if not isinstance(item, dict) or item.get("action") not in IVR_ACTIONS:
+            raise ContentError(
+                _("Меню IVR, клавиша %(d)s: выберите действие.") % {"d": digit},
+                field="ivr",
+            )
+        action = item["action"]
+        entry = {"action": action}
+        if action == "url":
+            try:
+                entry["url"] = public_url_check(item.get("url") or "")
+            except UnsafeUrl as exc:
+                raise ContentError(
+                    _("Меню IVR, клавиша %(d)s: %(why)s")
+                    % {"d": digit, "why": exc.message},
+                    field="ivr",
+                ) from None
+        out[digit] = entry
+    return out
+
+
+def call_units(text: str, content: Content) -> int:
+    """Seconds held at launch: the whole audio (twice when a digit repeats
+    it), at least the first 20 seconds; settled on the real seconds."""
+    seconds = getattr(content, "duration", 0) or 0
+    if getattr(content, "repeats", False):
+        seconds *= 2
+    return max(FIRST_SECONDS, seconds)
+
+
+def bill_seconds(seconds: int) -> int:
+    """Seconds billed for a call of ``seconds``: nothing for an unanswered
+    call, the first 20 seconds whole, then each second."""
+    if seconds <= 0:
+        return 0
+    return max(FIRST_SECONDS, seconds)
+
+
+def call_variant(account, sender: str, text: str, content: Content) -> str:
+    """The price line: a call from a federal number or the client's own."""
+    return "federal" if sender == FEDERAL else "own"
+
+
+def voice_moderate(account, text: str, content: Content) -> bool:
+    """A campaign waits for staff while its audio is not approved yet, or for
+    the text rules of every channel (new accounts, risky texts)."""
+    if not selectors.audio_approved(getattr(content, "audio_id", None)):
+        return True
+    return needs_moderation(account=account, channel="voice", text=text)
+
+
+SUCCESS = StatusColumn("success", gettext_lazy("Усп"), gettext_lazy("Успешный вызов"), (S.SUCCESS,))
+IVR = StatusColumn(
+    "ivr",
+    gettext_lazy("IVR"),
+    gettext_lazy("Клиент воспользовался кнопками набора в тоновом режиме"),
+    (S.IVR,),
+)
+UNSUBSCRIBED = StatusColumn(
+    "unsubscribed",
+    gettext_lazy("От"),
+    gettext_lazy("Абонент отписался"),
+    (S.UNSUBSCRIBED,),
+)
+UNDELIVERED = StatusColumn(
+    "undelivered",
+    gettext_lazy("Н"),
+    gettext_lazy("Не доставлено: не ответил, занято или недоступен"),
+    (S.UNDELIVERED, S.FAILED, S.EXPIRED),
+)
+MODERATION = StatusColumn(
+    "moderation", gettext_lazy("М"), gettext_lazy("На модерации"), (S.MODERATION,)
+)
+CANCELLED = StatusColumn(
+    "cancelled", gettext_lazy("Отм"), gettext_lazy("Отменено"), (S.CANCELLED,)
+)
+SENT = StatusColumn(
+    "sent",
+    gettext_lazy("Отпр"),
+    gettext_lazy("Отправлено: звонок в очереди или идёт"),
+    (S.SENT, S.QUEUED, S.SENDING),
+)
+DEFERRED = StatusColumn(
+    "deferred",
+    gettext_lazy("Отл"),
+    gettext_lazy("Отложено (в том числе ждёт перезвона)"),
+    (S.DEFERRED,),
+)
+
+VOICE = register(
+    ChannelKind(
+        code="voice",
+        label=gettext_lazy("Голосовая рассылка"),
+        columns=(
+            SUCCESS,
+            IVR,
+            UNSUBSCRIBED,
+            UNDELIVERED,
+            MODERATION,
+            CANCELLED,
+            SENT,
+            DEFERRED,
+        ),
+        success=frozenset({S.SUCCESS, S.IVR, S.UNSUBSCRIBED}),
+        content=VoiceContent,
+        unit=Unit.SECONDS,
+        count_units=call_units,
+        bill_units=bill_seconds,
+        default_sender=lambda: FEDERAL,
+        shared_senders=lambda: (FEDERAL,),
+        tariff_variant=call_variant,
+        # A trunk that refuses a call for now (congestion) is tried again.
+        retry=RetryPolicy(attempts=3 + MAX_REDIALS * 2, interval=timedelta(minutes=1)),
+        # A call ends within minutes: a result missing after two hours never comes.
+        receipt_timeout=timedelta(hours=2),
+        moderate=voice_moderate,
+        report_facts=lambda campaign: selectors.campaign_facts(campaign),
+        report_breakdown=lambda campaign: selectors.duration_breakdown(campaign),
+        message_facts=lambda extra: selectors.call_facts(extra),
+        service_code="voice",
+        compose_url="voice:send",
+        gateway_key="voice",
+        urls="voice.urls",
+        url_prefix="voice/",
+    )
+)
+
+
+# --- CallPassword ----------------------------------------------------------------
+
+CODE_RE = re.compile(r"^\d{4}$")
+
+
+@dataclass(frozen=True)
+class CallPasswordContent(Content):
+    """A code call: the four digits the recipient reads from the caller's
+    number (the sender, chosen from the CallPassword pool)."""
+
+    code: str = ""
+
+    @classmethod
+    def parse(cls, data, *, account_id=None) -> "CallPasswordContent":
+        content = super().parse(data, account_id=account_id)
+        if not CODE_RE.match(content.code or ""):
+            raise ContentError(_("Код — четыре цифры."), field="code")
+        return content
+
+
+CALLPASSWORD = register(
+    ChannelKind(
+        code="callpassword",
+        label=gettext_lazy("CallPassword"),
+        columns=(
+            StatusColumn(
+                "success",
+                gettext_lazy("Усп"),
+                gettext_lazy("Звонок с кодом прошёл"),
+                (S.SUCCESS,),
+            ),
+            UNDELIVERED,
+            CANCELLED,
+            SENT,
+        ),
+        success=frozenset({S.SUCCESS}),
+        content=CallPasswordContent,
+        unit=Unit.MESSAGE,
+        default_sender=lambda: "",
+        shared_senders=selectors.callpassword_numbers,
+        retry=RetryPolicy(attempts=2, interval=timedelta(seconds=5)),
+        receipt_timeout=timedelta(minutes=30),
+        moderate=lambda account, text, content: False,
+        message_facts=lambda extra: selectors.call_facts(extra),
+        service_code="callpassword",
+        compose_url="voice:callpassword",
+        gateway_key="voice",
+    )
+)

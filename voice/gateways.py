@@ -1,0 +1,202 @@
+"""The fake voice carrier: calls that behave like real ones, by the number's
+last four digits (the SMS fake's ``1111`` and ``2222`` refusals too):
+
+==========  ===============================================================
+ends with   outcome
+==========  ===============================================================
+``0000``    no answer
+``0001``    busy
+``1111``    refused at submission, permanent
+``2222``    refused at submission, temporary (retried by the core)
+``333d``    answered; the recipient presses digit *d* halfway through
+``55ss``    answered; hangs up after *ss* seconds (``5505``: 5 s)
+other       answered and listened to the end (or, with ``random_listen``,
+            a share of the audio decided by the message id; and with
+            ``no_answer_percent`` that share of calls is not answered)
+==========  ===============================================================
+
+CallPassword calls (channel ``callpassword``) ring and are cancelled:
+«Успешный вызов» except ``0000``/``0001`` (not reached).  Results come like a
+carrier's: ``async`` through a Celery task after ``receipt_delay_seconds``,
+``instant`` right after the batch (``drain_receipts``), ``manual`` for tests.
+Every call is recorded in ``GatewaySubmission`` (exactly once per message id
+and attempt)."""
+
+import random
+import time
+import zlib
+
+from django.db import transaction
+from django.utils import timezone
+
+from messaging.gateways.base import (
+    GatewayError,
+    OutgoingMessage,
+    Receipt,
+    SubmitResult,
+)
+from messaging.gateways.fake import FakeGateway, _record, content_record
+
+from . import calls, selectors
+from .calls import CallOutcome
+
+
+def fake_outcome(m: OutgoingMessage, *, caller: str, options: dict) -> CallOutcome:
+    tail = m.phone[-4:]
+    now = timezone.now()
+    if m.content is not None and hasattr(m.content, "code"):  # CallPassword
+        if tail in ("0000", "0001"):
+            return CallOutcome(calls.NO_ANSWER if tail == "0000" else calls.BUSY, caller)
+        return CallOutcome(calls.RANG, caller)
+    if tail == "0000":
+        return CallOutcome(calls.NO_ANSWER, caller)
+    if tail == "0001":
+        return CallOutcome(calls.BUSY, caller)
+    duration = max(1, getattr(m.content, "duration", 0) or 1)
+    played = duration
+    digit = ""
+    hash_ = zlib.crc32(f"{m.id}:{m.attempt}".encode())
+    if tail.startswith("333"):
+        digit = tail[3]
+        played = max(1, duration // 2)
+    elif tail.startswith("55"):
+        played = min(duration, int(tail[2:]) or 1)
+    else:
+        percent = int(options.get("no_answer_percent") or 0)
+        if percent and hash_ % 100 < percent:
+            return CallOutcome(calls.NO_ANSWER, caller)
+        if options.get("random_listen"):
+            played = 1 + (hash_ >> 8) % duration
+    action = (getattr(m.content, "ivr", {}) or {}).get(digit, {}).get("action")
+    seconds = played + (duration if action == "repeat" else 0)
+    listened = min(seconds, duration) * 1000
+    return CallOutcome(
+        calls.ANSWERED,
+        caller,
+        answered_at=now,
+        seconds=seconds,
+        listened_ms=listened,
+        digit=digit,
+    )
+
+
+class FakeVoiceGateway(FakeGateway):
+    prefix = "voice"
+
+    def __init__(self, *, channel: str, **options):
+        super().__init__(channel=channel, **options)
+        self._numbers: list[str] = []
+        self._numbers_at = 0.0
+        self._random = random.Random()
+
+    def caller_for(self, m: OutgoingMessage) -> str:
+        """A random number of the federal pool (CallPassword: its sender)."""
+        if hasattr(m.content, "code"):
+            return m.sender
+        if time.monotonic() - self._numbers_at > 60 or not self._numbers:
+            self._numbers = selectors.federal_numbers() or ["+74950000000"]
+            self._numbers_at = time.monotonic()
+        return self._random.choice(self._numbers)
+
+    def submit(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
+        """Like the SMS fake, but a call's idempotency key is its message id
+        and attempt: a redial is a new call, a re-submitted attempt is not."""
+        from messaging.models import GatewaySubmission
+
+        self._throttle(len(messages))
+        now = timezone.now()
+        keys = {m.id: f"{self.prefix}-{self.channel}-{m.id}-{m.attempt}" for m in messages}
+        seen = set(
+            GatewaySubmission.objects.filter(
+                channel=self.channel,
+                message_id__any=list(keys),
+                gateway_id__in=list(keys.values()),
+                duplicate=False,
+            ).values_list("gateway_id", flat=True)
+        )
+        results, records, receipts = [], [], []
+        for m in messages:
+            tail = m.phone[-4:]
+            if tail in ("1111", "2222"):
+                permanent = tail == "1111"
+                results.append(
+                    SubmitResult(
+                        m.id,
+                        error=GatewayError(
+                            "Номер заблокирован оператором"
+                            if permanent
+                            else "Оператор временно недоступен",
+                            permanent=permanent,
+                        ),
+                    )
+                )
+                continue
+            gateway_id = keys[m.id]
+            duplicate = gateway_id in seen
+            records.append(
+                (
+                    self.channel,
+                    m.id,
+                    gateway_id,
+                    m.phone,
+                    m.sender,
+                    m.text,
+                    content_record(m),
+                    now,
+                    duplicate,
+                )
+            )
+            results.append(SubmitResult(m.id, gateway_id=gateway_id))
+            if not duplicate:
+                receipts.extend(self._receipts_for(m))
+        _record(records)
+        self._deliver(receipts)
+        return results
+
+    def _receipts_for(self, m: OutgoingMessage) -> list[Receipt]:
+        outcome = fake_outcome(m, caller=self.caller_for(m), options=self.options)
+        return [calls.receipt_for(m, outcome)]
+
+    def _deliver(self, receipts: list[Receipt]) -> None:
+        if not receipts:
+            return
+        if self.mode in ("manual", "instant"):
+            with self._lock:
+                self.pending_receipts.extend(receipts)
+            return
+        from .tasks import apply_call_results
+
+        payload = [receipt_to_json(r) for r in receipts]
+        channel = self.channel
+        delay = self.receipt_delay
+        transaction.on_commit(
+            lambda: apply_call_results.apply_async(
+                args=[channel, payload], countdown=delay
+            )
+        )
+
+
+def receipt_to_json(r: Receipt) -> dict:
+    return {
+        "status": r.status,
+        "message_id": r.message_id,
+        "reason": r.reason,
+        "units": r.units,
+        "extra": r.extra,
+        "retry_at": r.retry_at.isoformat() if r.retry_at else None,
+    }
+
+
+def receipt_from_json(d: dict) -> Receipt:
+    from datetime import datetime
+
+    retry_at = datetime.fromisoformat(d["retry_at"]) if d.get("retry_at") else None
+    return Receipt(
+        d["status"],
+        message_id=d["message_id"],
+        reason=d.get("reason") or "",
+        units=d.get("units"),
+        extra=d.get("extra") or {},
+        retry_at=retry_at,
+    )
+
