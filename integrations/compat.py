@@ -38,6 +38,7 @@ from contacts.translit import transliterate as transliterate_text
 from messaging import registry, services
 from messaging.models import Campaign, Message, MessageStatus, Source
 from messaging.services import Recipient
+from voice.services import VoiceError, callpassword_send
 
 # The provider's JSON API sends SMS.
 CHANNEL = "sms"
@@ -1178,3 +1179,53 @@ def compat_status(*, account, data) -> dict:
                 }
             )
     return {"success": True, "result": result}
+
+
+# --- CallPassword (POST /json/v1.0/callpassword/send) ------------------------------
+
+CALLPASSWORD_ERRORS = {
+    "invalid_recipient": Code.INVALID_RECIPIENT,
+    "stop_list": Code.STOP_LIST,
+    "no_recipients": Code.STOP_LIST,
+    "rate_limited": Code.RATE_LIMITED,
+    "insufficient_funds": Code.INSUFFICIENT_FUNDS,
+    "blocked": Code.FORBIDDEN,
+    "not_available": Code.NOT_AVAILABLE,
+}
+
+
+def compat_callpassword(*, account, data) -> dict:
+    """``{"recipient", "id"?, "validate"?}`` → ``{"id", "code"}``: a call from
+    a pool number whose last four digits are the code (``voice.services``).
+    ``validate`` checks and prices without a call or a charge; a repeated
+    ``id`` answers the first result without a second call or charge."""
+    if not isinstance(data, dict):
+        raise CompatError(
+            Code.BAD_REQUEST, "Тело запроса должно быть JSON-объектом с полем «recipient»."
+        )
+    recipient = data.get("recipient")
+    if isinstance(recipient, int) and not isinstance(recipient, bool):
+        recipient = str(recipient)
+    if not isinstance(recipient, str) or not recipient.strip():
+        raise CompatError(Code.INVALID_RECIPIENT, "Укажите номер в поле «recipient».")
+    try:
+        client_id = _client_id(data.get("id")) or ""
+    except ValueError as exc:
+        raise CompatError(Code.BAD_REQUEST, str(exc)) from None
+    validate = _bool(data, "validate")
+    try:
+        result = callpassword_send(
+            account=account,
+            recipient=recipient,
+            client_id=client_id,
+            validate=validate,
+            source=Source.COMPAT,
+        )
+    except VoiceError as exc:
+        raise CompatError(
+            CALLPASSWORD_ERRORS.get(exc.code, Code.NOT_SENT), exc.message
+        ) from None
+    body = {"id": result.id, "code": result.code, "price": float(result.price)}
+    if validate:
+        body["validate"] = True
+    return {"success": True, "result": body}

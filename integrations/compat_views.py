@@ -124,13 +124,7 @@ def _status(account, data):
 
 
 def _callpassword(account, data):
-    # The voice channel (and so CallPassword) is another issue; until it exists
-    # the call is refused clearly and nothing is charged.
-    raise CompatError(
-        Code.NOT_AVAILABLE,
-        "CallPassword пока недоступен: голосовой канал "
-        "ещё не подключён. Деньги не списаны.",
-    )
+    return compat.compat_callpassword(account=account, data=data)
 
 
 sms_send_text = _compat_view(_send)

@@ -582,15 +582,6 @@ def test_status_words_cover_every_status():
     assert status_word("no-such") == "unknown"
 
 
-def test_callpassword_is_not_available_yet(user, compat_for):
-    resp = compat_for(user).post(
-        "/json/v1.0/callpassword/send", {"recipient": "79161234567"}
-    )
-    assert resp.json()["success"] is False
-    assert resp.json()["error"]["code"] == 501
-    assert balance(user) == Decimal("1000")
-
-
 def test_a_thousand_messages_answer_quickly(make_user, compat_for):
     api = compat_for(make_user(balance=Decimal("10000")))
     messages = [
