@@ -1201,7 +1201,8 @@ def compat_callpassword(*, account, data) -> dict:
     ``id`` answers the first result without a second call or charge."""
     if not isinstance(data, dict):
         raise CompatError(
-            Code.BAD_REQUEST, "Тело запроса должно быть JSON-объектом с полем «recipient»."
+            Code.BAD_REQUEST,
+            "Тело запроса должно быть JSON-объектом с полем «recipient».",
         )
     recipient = data.get("recipient")
     if isinstance(recipient, int) and not isinstance(recipient, bool):

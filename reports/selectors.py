@@ -453,6 +453,9 @@ MESSAGE_FIELDS = (
     "send_at",
     "sent_at",
     "status_at",
+    # Channel facts (a call's seconds and digit) for the channel's
+    # ``message_facts`` line.
+    "extra",
 )
 
 

@@ -86,6 +86,15 @@ def _report(request, kind, tab: str, *, default_period: str = "30") -> dict:
     }
 
 
+def _with_facts(kind, items):
+    """Each message's line of channel facts (``ChannelKind.message_facts``:
+    a call's listening share, seconds, digit)."""
+    if kind.message_facts is not None:
+        for m in items:
+            m.facts = kind.message_facts(m.extra or {})
+    return items
+
+
 def _fragment(request) -> dict:
     """Dialog contents: alone for htmx, inside the cabinet layout otherwise."""
     return {"base_template": "reports/bare.html" if request.htmx else "base.html"}
@@ -161,6 +170,7 @@ def messages(request, channel: str):
         page = selectors.messages_page(
             account_id=request.account.pk, filters=ctx["filters"]
         )
+    _with_facts(kind, page.items)
     ctx.update(
         page=page, export_url=reverse("reports:messages_export", args=[kind.code])
     )
@@ -310,6 +320,8 @@ def _detail_context(request, campaign: Campaign) -> dict:
         else None,
         "repeat_url": repeat_url(campaign) if can(request.user, SEND) else "",
         "can_export_recipients": can(request.user, CONTACTS),
+        # The channel's own facts (voice: the average listening share).
+        "channel_facts": kind.report_facts(campaign) if kind.report_facts else [],
     }
 
 
@@ -376,6 +388,18 @@ def _cancelled_message(campaign: Campaign, result) -> str:
 @cabinet_view()
 def campaign_breakdown(request, pk: int):
     campaign = _campaign(request, pk)
+    kind = _kind(campaign.channel)
+    if kind.report_breakdown is not None:
+        # By the channel's own measure (voice: by call duration).
+        return render(
+            request,
+            "reports/breakdown.html",
+            {
+                "campaign": campaign,
+                "channel_rows": kind.report_breakdown(campaign),
+                **_fragment(request),
+            },
+        )
     rows = selectors.campaign_breakdown(
         account_id=request.account.pk, campaign=campaign
     )
@@ -411,6 +435,7 @@ def campaign_messages(request, pk: int):
         page = selectors.campaign_messages_page(
             account_id=request.account.pk, campaign_id=campaign.pk, statuses=statuses
         )
+    _with_facts(kind, page.items)
     return render(
         request,
         _template(request, "reports/campaign_messages.html"),

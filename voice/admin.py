@@ -16,7 +16,15 @@ class AudioFileAdmin(DecisionAdmin):
     list_display = ("name", "account", "source", "duration_ms", "status", "created_at")
     list_filter = ("status", "source")
     search_fields = ("name", "text", "account__name")
-    readonly_fields = ("account", "name", "source", "text", "voice", "duration_ms", "player")
+    readonly_fields = (
+        "account",
+        "name",
+        "source",
+        "text",
+        "voice",
+        "duration_ms",
+        "player",
+    )
     exclude = ("path", "sha256", "size")
 
     @admin.display(description=_("Прослушать"))

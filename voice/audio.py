@@ -155,7 +155,9 @@ def to_telephony(path: str) -> Telephony:
     samples.frombytes(frames[: len(frames) // 2 * 2])
     duration_ms = len(samples) * 1000 // RATE
     if duration_ms < 500:
-        raise AudioError(_("Аудиозапись слишком короткая: нужно не меньше 0,5 секунды."))
+        raise AudioError(
+            _("Аудиозапись слишком короткая: нужно не меньше 0,5 секунды.")
+        )
     limit = settings.VOICE_MAX_SECONDS
     if duration_ms > limit * 1000:
         raise AudioError(
@@ -236,8 +238,10 @@ def synthesize(text: str, voice: str) -> Telephony:
     with tempfile.TemporaryDirectory(prefix="voice-tts-") as tmp:
         raw = os.path.join(tmp, "speech.wav")
         if spec.engine == "espeak":
-            result = _run(["espeak-ng", "-v", "ru", "-s", "150", "-w", raw, "--stdin"],
-                          data=text.encode())
+            result = _run(
+                ["espeak-ng", "-v", "ru", "-s", "150", "-w", raw, "--stdin"],
+                data=text.encode(),
+            )
         else:
             result = _run(
                 ["text2wave", "-eval", "(voice_msu_ru_nsh_clunits)", "-o", raw],

@@ -74,7 +74,9 @@ def receipt_for(
             extra["digit"] = outcome.digit
             action = (getattr(content, "ivr", {}) or {}).get(outcome.digit, {})
             status = S.UNSUBSCRIBED if action.get("action") == "unsubscribe" else S.IVR
-        return Receipt(status, message_id=message.id, units=outcome.seconds, extra=extra)
+        return Receipt(
+            status, message_id=message.id, units=outcome.seconds, extra=extra
+        )
     reason = outcome.detail or REASONS.get(outcome.result, REASONS[FAILED])
     redials = getattr(content, "redial_count", 0) or 0
     if outcome.result != FAILED and message.attempt <= redials:
@@ -92,6 +94,8 @@ def receipt_for(
         S.UNDELIVERED,
         message_id=message.id,
         reason=reason,
-        units=0 if message.content is not None and hasattr(content, "duration") else None,
+        units=0
+        if message.content is not None and hasattr(content, "duration")
+        else None,
         extra=extra,
     )

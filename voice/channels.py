@@ -197,7 +197,9 @@ def voice_moderate(account, text: str, content: Content) -> bool:
     return needs_moderation(account=account, channel="voice", text=text)
 
 
-SUCCESS = StatusColumn("success", gettext_lazy("Усп"), gettext_lazy("Успешный вызов"), (S.SUCCESS,))
+SUCCESS = StatusColumn(
+    "success", gettext_lazy("Усп"), gettext_lazy("Успешный вызов"), (S.SUCCESS,)
+)
 IVR = StatusColumn(
     "ivr",
     gettext_lazy("IVR"),

@@ -85,7 +85,8 @@ class VoiceSendForm(ComposeForm):
         data = super().clean()
         if not data.get("audio_id"):
             self.add_error(
-                None, _("Загрузите аудиофайл или озвучьте текст, затем прослушайте его.")
+                None,
+                _("Загрузите аудиофайл или озвучьте текст, затем прослушайте его."),
             )
         if data.get("redial") and (
             not data.get("redial_count") or not data.get("redial_interval")

@@ -36,6 +36,7 @@ from messaging.gateways.base import (
     SubmitResult,
 )
 from messaging.gateways.fake import FakeGateway, _record, content_record
+from messaging.models import GatewaySubmission
 
 from . import calls, selectors
 from .calls import CallOutcome
@@ -46,7 +47,9 @@ def fake_outcome(m: OutgoingMessage, *, caller: str, options: dict) -> CallOutco
     now = timezone.now()
     if m.content is not None and hasattr(m.content, "code"):  # CallPassword
         if tail in ("0000", "0001"):
-            return CallOutcome(calls.NO_ANSWER if tail == "0000" else calls.BUSY, caller)
+            return CallOutcome(
+                calls.NO_ANSWER if tail == "0000" else calls.BUSY, caller
+            )
         return CallOutcome(calls.RANG, caller)
     if tail == "0000":
         return CallOutcome(calls.NO_ANSWER, caller)
@@ -101,11 +104,11 @@ class FakeVoiceGateway(FakeGateway):
     def submit(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
         """Like the SMS fake, but a call's idempotency key is its message id
         and attempt: a redial is a new call, a re-submitted attempt is not."""
-        from messaging.models import GatewaySubmission
-
         self._throttle(len(messages))
         now = timezone.now()
-        keys = {m.id: f"{self.prefix}-{self.channel}-{m.id}-{m.attempt}" for m in messages}
+        keys = {
+            m.id: f"{self.prefix}-{self.channel}-{m.id}-{m.attempt}" for m in messages
+        }
         seen = set(
             GatewaySubmission.objects.filter(
                 channel=self.channel,
@@ -199,4 +202,3 @@ def receipt_from_json(d: dict) -> Receipt:
         extra=d.get("extra") or {},
         retry_at=retry_at,
     )
-

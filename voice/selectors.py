@@ -91,7 +91,9 @@ def average_listening(campaign_id: int) -> float | None:
 
 def campaign_facts(campaign) -> list[tuple[str, str]]:
     avg = average_listening(campaign.pk)
-    value = "—" if avg is None else _("%(p)s%% от продолжительности записи") % {"p": avg}
+    value = (
+        "—" if avg is None else _("%(p)s%% от продолжительности записи") % {"p": avg}
+    )
     return [(_("Средний процент прослушивания звонка"), value)]
 
 
@@ -124,7 +126,11 @@ def duration_breakdown(campaign) -> list[tuple[str, int, Decimal]]:
     for i, (_low, _high, label) in enumerate(DURATION_BUCKETS):
         if got[f"n{i}"]:
             rows.append(
-                (_(label), got[f"n{i}"], Decimal(got[f"c{i}"] or 0).quantize(Decimal("0.01")))
+                (
+                    _(label),
+                    got[f"n{i}"],
+                    Decimal(got[f"c{i}"] or 0).quantize(Decimal("0.01")),
+                )
             )
     if got["nm"]:
         rows.append(

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import LedgerKind
+from billing.models import LedgerEntry, LedgerKind
 from billing.selectors import PriceList
 from billing.services import DuplicateEntry, InsufficientFunds, ledger_post
 from cabinet.formats import money_ru
@@ -107,8 +107,6 @@ def tts_reference(audio: AudioFile) -> str:
 
 
 def tts_paid(audio: AudioFile) -> bool:
-    from billing.models import LedgerEntry
-
     return LedgerEntry.objects.filter(
         account_id=audio.account_id,
         kind=LedgerKind.CHARGE,
@@ -287,10 +285,7 @@ def _limits(account, phone: str) -> None:
     ).count()
     if recent_phone >= settings.CALLPASSWORD_PER_NUMBER:
         raise VoiceError(
-            _(
-                "На номер %(phone)s уже звонили %(n)s раза за 10 минут: "
-                "повторите позже."
-            )
+            _("На номер %(phone)s уже звонили %(n)s раза за 10 минут: повторите позже.")
             % {"phone": phone, "n": recent_phone},
             field="recipient",
             code="rate_limited",
@@ -335,7 +330,9 @@ def callpassword_send(
     limit, short funds."""
     client_id = (client_id or "").strip()[:64]
     if client_id:
-        first = CallPassword.objects.filter(account=account, client_id=client_id).first()
+        first = CallPassword.objects.filter(
+            account=account, client_id=client_id
+        ).first()
         if first is not None:
             return _result(first)
     try:
@@ -347,7 +344,9 @@ def callpassword_send(
             code="invalid_recipient",
         ) from None
     if account.is_blocked:
-        raise VoiceError(_("Аккаунт заблокирован: отправка недоступна."), code="blocked")
+        raise VoiceError(
+            _("Аккаунт заблокирован: отправка недоступна."), code="blocked"
+        )
     price = _callpassword_price(account)
     if validate:
         if blocked_phones(
@@ -401,4 +400,6 @@ def callpassword_send(
 
 def _result(row: CallPassword) -> CallPasswordResult:
     price = row.message.price if row.message else Decimal("0")
-    return CallPasswordResult(row.client_id or str(row.pk), row.code, price, request=row)
+    return CallPasswordResult(
+        row.client_id or str(row.pk), row.code, price, request=row
+    )

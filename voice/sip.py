@@ -35,6 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from messaging.gateways.base import BaseGateway, OutgoingMessage, Receipt, SubmitResult
+from messaging.statuses import receipts_apply
 
 from . import audio as audio_lib
 from . import calls
@@ -150,8 +151,15 @@ def _ack_failures(uac, transport, invite) -> None:
 class Call:
     """One outbound call, driven by ``run`` (inside an event loop)."""
 
-    def __init__(self, spec: CallSpec, *, trunk: tuple[str, int], local_ip: str,
-                 domain: str, ring_seconds: float):
+    def __init__(
+        self,
+        spec: CallSpec,
+        *,
+        trunk: tuple[str, int],
+        local_ip: str,
+        domain: str,
+        ring_seconds: float,
+    ):
         self.spec = spec
         self.trunk = trunk
         self.local_ip = local_ip
@@ -196,7 +204,8 @@ class Call:
         answered = asyncio.ensure_future(call.wait_answered(self.ring_seconds))
         ringing = asyncio.ensure_future(self.ringing.wait())
         done, _pending = await asyncio.wait(
-            {answered, ringing}, timeout=self.ring_seconds,
+            {answered, ringing},
+            timeout=self.ring_seconds,
             return_when=asyncio.FIRST_COMPLETED,
         )
         if ringing in done:
@@ -245,7 +254,9 @@ class Call:
         remote = call.sdp_answer.rtp_address if call.sdp_answer else None
         if remote is None:
             call.hangup(uac)
-            return CallOutcome(calls.FAILED, self.spec.caller, detail="Нет SDP в ответе")
+            return CallOutcome(
+                calls.FAILED, self.spec.caller, detail="Нет SDP в ответе"
+            )
         session = await aiortp.RTPSession.create(
             local_addr=(self.local_ip, rtp_port),
             remote_addr=remote,
@@ -394,14 +405,14 @@ class SipVoiceGateway(BaseGateway):
                     outcome = await asyncio.wait_for(call.run(), timeout=cap)
                 except (TimeoutError, OSError) as exc:
                     log.warning("call %s failed: %s", spec.message_id, exc)
-                    outcome = CallOutcome(calls.FAILED, spec.caller, detail="Сбой линии")
+                    outcome = CallOutcome(
+                        calls.FAILED, spec.caller, detail="Сбой линии"
+                    )
                 return calls.receipt_for(spec.outgoing(), outcome)
 
         return list(await asyncio.gather(*(one(s) for s in specs)))
 
     def run_and_report(self, payload: list[dict]) -> int:
-        from messaging.statuses import receipts_apply
-
         receipts = self.run([CallSpec(**d) for d in payload])
         return receipts_apply(channel=self.channel, receipts=receipts)
 

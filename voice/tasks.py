@@ -2,14 +2,14 @@
 
 from celery import shared_task
 
+from messaging import registry
+from messaging.statuses import receipts_apply
+
 
 @shared_task(acks_late=True, ignore_result=True)
 def apply_call_results(channel: str, payload: list[dict]) -> int:
-    """Results of calls (the fake carrier's, or the SIP gateway's when it runs
-    calls in a worker) → the core's receipts."""
-    from messaging.statuses import receipts_apply
-
-    from .gateways import receipt_from_json
+    """Results of calls (the fake carrier's) → the core's receipts."""
+    from .gateways import receipt_from_json  # the gateway module imports tasks
 
     return receipts_apply(
         channel=channel, receipts=[receipt_from_json(d) for d in payload]
@@ -20,7 +20,4 @@ def apply_call_results(channel: str, payload: list[dict]) -> int:
 def place_calls(channel: str, calls: list[dict]) -> int:
     """Place a batch of calls through the SIP trunk and report their results
     (``voice.sip.SipVoiceGateway`` in ``async`` mode)."""
-    from messaging import registry
-
-    gateway = registry.get_gateway(channel)
-    return gateway.run_and_report(calls)
+    return registry.get_gateway(channel).run_and_report(calls)

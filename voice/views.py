@@ -40,7 +40,9 @@ def _audio(request, audio_id) -> AudioFile | None:
     if not audio_id:
         return None
     try:
-        return selectors.audio_get(account_id=request.account.pk, audio_id=int(audio_id))
+        return selectors.audio_get(
+            account_id=request.account.pk, audio_id=int(audio_id)
+        )
     except (AudioFile.DoesNotExist, TypeError, ValueError):
         return None
 
@@ -60,7 +62,9 @@ def _context(request, form, audio=None, **extra) -> dict:
 
 def _initial_from_campaign(request, pk) -> dict:
     try:
-        campaign = Campaign.objects.get(account=request.account, pk=int(pk), channel="voice")
+        campaign = Campaign.objects.get(
+            account=request.account, pk=int(pk), channel="voice"
+        )
     except (Campaign.DoesNotExist, TypeError, ValueError):
         return {}
     initial = compose.form_initial(compose.payload_from_campaign(campaign))
@@ -307,11 +311,15 @@ def tariffs(request):
     rows = []
     for tier in tiers() or [None]:
         number = tier.tier if tier else 0
-        own = PriceList(account=request.account, channel="voice", tier=number, variant="own")
+        own = PriceList(
+            account=request.account, channel="voice", tier=number, variant="own"
+        )
         fed = PriceList(
             account=request.account, channel="voice", tier=number, variant="federal"
         )
-        tts = PriceList(account=request.account, channel="voice", tier=number, variant="tts")
+        tts = PriceList(
+            account=request.account, channel="voice", tier=number, variant="tts"
+        )
         rows.append(
             {
                 "from": tier.min_balance if tier else 0,
@@ -328,7 +336,11 @@ def tariffs(request):
     return render(
         request,
         "voice/tariffs.html",
-        {"rows": rows, "first_seconds": FIRST_SECONDS, "balance": request.account.balance},
+        {
+            "rows": rows,
+            "first_seconds": FIRST_SECONDS,
+            "balance": request.account.balance,
+        },
     )
 
 

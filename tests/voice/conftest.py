@@ -36,12 +36,34 @@ def approved(speech, staff):
     return decide(item=speech, approve=True, staff_user=staff).item
 
 
-def tone(path, seconds: float = 3, *, volume: float = 0.5, fmt: str = "wav"):
-    """A test recording made by sox: a tone (or silence with volume 0)."""
-    args = ["sox", "-n", "-r", "44100", "-c", "2", str(path)]
-    if volume:
-        args += ["synth", str(seconds), "sine", "440", "vol", str(volume)]
-    else:
-        args += ["trim", "0", str(seconds)]
-    subprocess.run(args, check=True, capture_output=True)
+def tone(path, seconds: float = 3, *, volume: float = 0.5):
+    """A test recording made by ffmpeg (its format from the file name; any
+    other name gets WAV): a 440 Hz tone, or silence with volume 0."""
+    source = (
+        f"sine=frequency=440:sample_rate=44100:duration={seconds}"
+        if volume
+        else f"anullsrc=r=44100:cl=stereo:d={seconds}"
+    )
+    fmt = {".mp3": "mp3", ".ogg": "ogg"}.get(path.suffix, "wav")
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            source,
+            "-ac",
+            "2",
+            "-filter:a",
+            f"volume={volume or 1}",
+            "-f",
+            fmt,
+            "-y",
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return path

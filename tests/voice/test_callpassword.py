@@ -52,7 +52,9 @@ def test_a_call_carries_the_code_and_is_charged_once(user, compat):
     assert len(result["code"]) == 4 and result["code"].isdigit()
     row = CallPassword.objects.get(account=user.account)
     assert row.caller.endswith(result["code"])
-    assert VoiceNumber.objects.filter(number=row.caller, purpose="callpassword").exists()
+    assert VoiceNumber.objects.filter(
+        number=row.caller, purpose="callpassword"
+    ).exists()
     assert row.phone == "+79161234567"
     message = Message.objects.get(pk=row.message_id)
     assert message.channel == "callpassword" and message.status == S.SUCCESS
@@ -94,7 +96,10 @@ def test_bad_input_is_a_clear_error_and_charges_nothing(user, compat, data, code
 
 def test_a_stop_listed_number_is_refused(user, compat):
     StopNumber.objects.create(account=user.account, phone="+79161234567")
-    for data in ({"recipient": "79161234567"}, {"recipient": "79161234567", "validate": True}):
+    for data in (
+        {"recipient": "79161234567"},
+        {"recipient": "79161234567", "validate": True},
+    ):
         body = compat(data)
         assert body["success"] is False and body["error"]["code"] == 1004
     assert balance(user) == Decimal("1000") and not CallPassword.objects.exists()
@@ -138,7 +143,9 @@ def compat_client_for():
 
 def test_rest_send_and_status(user, api_client_for, other_user):
     api = api_client_for(user)
-    resp = api.post("/api/v1/callpassword/", {"recipient": "+79161234567"}, format="json")
+    resp = api.post(
+        "/api/v1/callpassword/", {"recipient": "+79161234567"}, format="json"
+    )
     assert resp.status_code == 201, resp.content
     data = resp.json()
     assert data["price"] == "0.45" and len(data["code"]) == 4
@@ -147,11 +154,15 @@ def test_rest_send_and_status(user, api_client_for, other_user):
     assert status["status"] == S.SUCCESS
     # Another account's request is a 404.
     stranger = api_client_for(other_user)
-    assert stranger.get(f"/api/v1/callpassword/{data['request_id']}/").status_code == 404
+    assert (
+        stranger.get(f"/api/v1/callpassword/{data['request_id']}/").status_code == 404
+    )
     bad = api.post("/api/v1/callpassword/", {"recipient": "abc"}, format="json")
     assert bad.status_code == 400
     dry = api.post(
-        "/api/v1/callpassword/", {"recipient": "+79161234567", "validate": True}, format="json"
+        "/api/v1/callpassword/",
+        {"recipient": "+79161234567", "validate": True},
+        format="json",
     )
     assert dry.status_code == 200 and dry.json()["validate"] is True
 

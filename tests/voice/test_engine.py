@@ -82,9 +82,7 @@ def test_calls_end_in_their_statuses_with_seconds_and_listening(user, approved):
 
 
 def test_a_digit_of_the_menu_is_ivr(user, approved):
-    campaign = launch(
-        user, approved, ["+79160003331"], ivr={"1": {"action": "repeat"}}
-    )
+    campaign = launch(user, approved, ["+79160003331"], ivr={"1": {"action": "repeat"}})
     dispatch_batch(channel="voice")
     call = campaign.messages.get()
     assert call.status == S.IVR and call.extra["digit"] == "1"
@@ -92,9 +90,7 @@ def test_a_digit_of_the_menu_is_ivr(user, approved):
     assert call.extra["seconds"] > approved.seconds // 2
 
 
-def test_redials_are_persisted_on_the_message_and_each_attempt_is_kept(
-    user, approved
-):
+def test_redials_are_persisted_on_the_message_and_each_attempt_is_kept(user, approved):
     campaign = launch(
         user, approved, ["+79160000001"], redial_count=2, redial_interval=15
     )
@@ -140,7 +136,9 @@ def test_rejected_audio_rejects_the_waiting_campaign_and_refunds_it(
     user, speech, staff
 ):
     campaign = launch(user, speech, ["+79161234567"])
-    decide(item=speech, approve=False, reason_text="Реклама без согласия", staff_user=staff)
+    decide(
+        item=speech, approve=False, reason_text="Реклама без согласия", staff_user=staff
+    )
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.REJECTED
     assert campaign.messages.get().status == S.CANCELLED
@@ -164,9 +162,7 @@ def test_speech_is_charged_once_per_text(user, approved):
 
 
 def test_report_facts_and_breakdown_by_duration(user, approved):
-    campaign = launch(
-        user, approved, ["+79161234567", "+79160005505", "+79160000000"]
-    )
+    campaign = launch(user, approved, ["+79161234567", "+79160005505", "+79160000000"])
     dispatch_batch(channel="voice")
     campaign.refresh_from_db()
     facts = selectors.campaign_facts(campaign)
@@ -174,6 +170,8 @@ def test_report_facts_and_breakdown_by_duration(user, approved):
     avg = selectors.average_listening(campaign.pk)
     five = round(5 * 100 / approved.seconds)
     assert avg == round((100 + five) / 2)
-    rows = {label: (n, cost) for label, n, cost in selectors.duration_breakdown(campaign)}
+    rows = {
+        label: (n, cost) for label, n, cost in selectors.duration_breakdown(campaign)
+    }
     assert rows["До 20 сек"][0] == 2
     assert rows["Без ответа или ещё не звонили"] == (1, Decimal("0.00"))

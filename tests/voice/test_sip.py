@@ -3,7 +3,6 @@ each scenario is a real callee on a free port, and each call ends in the right
 status, seconds and price through the whole pipeline.  Bounded: sipp quits
 after one call or 20 s, a call rings at most 2 s."""
 
-import os
 import re
 import shutil
 import subprocess
@@ -21,7 +20,9 @@ from voice.sip import free_udp_port
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(not shutil.which("sipp"), reason="Debian's sipp is not installed"),
+    pytest.mark.skipif(
+        not shutil.which("sipp"), reason="Debian's sipp is not installed"
+    ),
 ]
 SCENARIOS = Path(__file__).parent / "sipp"
 
@@ -33,11 +34,25 @@ class Sipp:
         self.dir = tmp_path
         self.proc = subprocess.Popen(
             [
-                "sipp", "-sf", str(SCENARIOS / f"{scenario}.xml"),
-                "-i", "127.0.0.1", "-p", str(self.port),
-                "-mi", "127.0.0.1", "-mp", str(media),
-                "-m", "1", "-nostdin", "-timeout", "20s", "-timeout_error",
-                "-trace_logs", "-trace_err",
+                "sipp",
+                "-sf",
+                str(SCENARIOS / f"{scenario}.xml"),
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-mi",
+                "127.0.0.1",
+                "-mp",
+                str(media),
+                "-m",
+                "1",
+                "-nostdin",
+                "-timeout",
+                "20s",
+                "-timeout_error",
+                "-trace_logs",
+                "-trace_err",
             ],
             cwd=tmp_path,
             stdout=subprocess.DEVNULL,
