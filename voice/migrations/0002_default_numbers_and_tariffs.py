@@ -14,10 +14,11 @@ CALLPASSWORD = [f"+7800{n:03d}{code:04d}" for n, code in zip(
 )]
 # Manual 4.5 (tier 0): a call from the client's own number and from a federal
 # number, per second (the first 20 seconds are billed whole); speech synthesis
-# per 100 characters; CallPassword per call (about a sixth of an SMS).
+# per 100 characters; CallPassword per call (about a sixth of an SMS).  Prices
+# have two decimals (``Tariff.price``).
 PRICES = {
-    "own": ["0.09", "0.085", "0.08", "0.075"],
-    "federal": ["0.06", "0.055", "0.05", "0.045"],
+    "own": ["0.09", "0.08", "0.07", "0.06"],
+    "federal": ["0.06", "0.05", "0.04", "0.03"],
     "tts": ["0.30", "0.30", "0.25", "0.20"],
 }
 CALLPASSWORD_PRICES = ["0.45", "0.40", "0.35", "0.30"]
