@@ -20,6 +20,7 @@ def add_arguments(parser):
     parser.add_argument("--recipients", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=5000, help="dispatch batch size")
     parser.add_argument("--text", default="Скидка 20% на всё до воскресенья! Ждём вас.")
+    parser.add_argument("--channel", choices=["sms", "voice"], default="sms")
 
 
 def _phones(n: int):
@@ -127,7 +128,11 @@ def _floor(campaign, n: int, text: str) -> float:
     return elapsed
 
 
-def run(*, recipients: int, batch: int, text: str, **_):
+def run(*, recipients: int, batch: int, text: str, channel: str = "sms", **_):
+    if channel == "voice":  # calls, beside SMS in the same run (dispatch_voice.py)
+        from .dispatch_voice import run_voice
+
+        return run_voice(recipients=recipients, batch=batch)
     if connection.vendor != "postgresql":
         raise SystemExit("bench dispatch needs PostgreSQL: set DATABASE_URL")
     from celery import current_app

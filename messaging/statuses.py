@@ -123,20 +123,23 @@ def set_statuses(
     reason: str = "",
     at: datetime | None = None,
     extra: dict | None = None,
+    merge: dict | None = None,
 ) -> list[tuple[int, int, str]]:
     """Move messages (id, campaign_id, expected old status) to ``new_status``
     and shift counters — only the rows still in the status the caller expects:
     the update is conditional, and counters move from the status each row
     really had (a worker that resumes after its claim was recovered and sent
     by another must not shift counters from a status it assumed).  Returns
-    the rows that moved.  Call inside a transaction."""
+    the rows that moved.  ``merge`` (message id → (facts, (price, parts)))
+    writes receipts' facts and settled prices in the same statement.  Call
+    inside a transaction."""
     if not rows:
         return []
     at = at or timezone.now()
     fields = {"status": new_status, "status_at": at, **(extra or {})}
     if reason:
         fields["reason"] = reason[:200]
-    moved = _update_from(rows, fields)
+    moved = _update_from(rows, fields, merge or {})
     deltas: dict[tuple[int, str], int] = defaultdict(int)
     for _id, campaign_id, old in moved:
         if bucket(old) != bucket(new_status):
@@ -148,16 +151,44 @@ def set_statuses(
 
 
 def _update_from(
-    rows: list[tuple[int, int, str]], fields: dict
+    rows: list[tuple[int, int, str]], fields: dict, merge: dict | None = None
 ) -> list[tuple[int, int, str]]:
     """``UPDATE … SET fields WHERE id = row id AND status = row's old status
-    RETURNING`` the rows that matched, set-based, in chunks."""
+    RETURNING`` the rows that matched, set-based, in chunks (with ``merge``:
+    each row's facts and settled price too — a row is rewritten once)."""
     table = Message._meta.db_table
     columns = list(fields)
     assignments = ", ".join(f"{c} = %s" for c in columns)
     values = [fields[c] for c in columns]
     moved: list[tuple[int, int, str]] = []
     with connection.cursor() as cur:
+        if connection.vendor == "postgresql" and merge:
+            for part in chunks(rows, 10000):
+                facts = [merge.get(r[0], (None, None)) for r in part]
+                cur.execute(
+                    f"UPDATE {table} AS m SET {assignments}, "
+                    "extra = CASE WHEN v.x IS NULL THEN m.extra "
+                    "ELSE m.extra || v.x::jsonb END, "
+                    "price = COALESCE(v.price, m.price), "
+                    "parts = COALESCE(v.parts, m.parts) "
+                    "FROM unnest(%s::bigint[], %s::text[], %s::text[], "
+                    "%s::numeric[], %s::int[]) AS v(id, old, x, price, parts) "
+                    "WHERE m.id = v.id AND m.status = v.old "
+                    "RETURNING m.id, m.campaign_id, v.old",
+                    [
+                        *values,
+                        [r[0] for r in part],
+                        [r[2] for r in part],
+                        [
+                            json.dumps(x, cls=DjangoJSONEncoder) if x else None
+                            for x, _p in facts
+                        ],
+                        [p[0] if p else None for _x, p in facts],
+                        [p[1] if p else None for _x, p in facts],
+                    ],
+                )
+                moved.extend(cur.fetchall())
+            return moved
         if connection.vendor == "postgresql":
             for part in chunks(rows, 10000):
                 cur.execute(
@@ -188,6 +219,12 @@ def _update_from(
                     [*values, *part, old],
                 )
                 moved.extend((mid, cid, old) for mid, cid in cur.fetchall())
+    if merge:
+        done = {mid for mid, _cid, _old in moved}
+        _merge_extra(
+            {mid: merge[mid][0] for mid in done if mid in merge and merge[mid][0]},
+            {mid: merge[mid][1] for mid in done if mid in merge and merge[mid][1]},
+        )
     return moved
 
 
@@ -249,8 +286,31 @@ def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
                 continue
             groups[(r.status, r.reason)].append((r.message_id, cid, old))
             state[r.message_id] = (cid, r.status)
+        extras: dict[int, dict] = defaultdict(dict)
+        for r in by_message:
+            if r.extra and r.message_id in state:
+                extras[r.message_id].update(r.extra)
+        measured = {
+            r.message_id: r.units
+            for r in by_message
+            if r.units is not None and r.message_id in state
+        }
+        prices = _settle_units(channel, measured, extras) if measured else {}
         for (status, reason), rows in groups.items():
-            changed += len(set_statuses(rows, status, channel=channel, reason=reason))
+            # Facts and settled prices of the rows that move are written in
+            # the same statement as their status (a row is rewritten once).
+            merge = {
+                r[0]: (extras.get(r[0]), prices.get(r[0]))
+                for r in rows
+                if r[0] in extras or r[0] in prices
+            }
+            moved = set_statuses(
+                rows, status, channel=channel, reason=reason, merge=merge
+            )
+            changed += len(moved)
+            for mid, _cid, _old in moved:
+                extras.pop(mid, None)
+                prices.pop(mid, None)
         for (retry_at, reason), rows in sorted(retries.items()):
             moved = set_statuses(
                 rows,
@@ -266,37 +326,37 @@ def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
                 pk__in={cid for _mid, cid, _old in moved},
                 status=Campaign.Status.DONE,
             ).update(status=Campaign.Status.RUNNING, finished_at=None)
-        extras: dict[int, dict] = defaultdict(dict)
-        for r in by_message:
-            if r.extra and r.message_id in state:
-                extras[r.message_id].update(r.extra)
-        _merge_extra(extras)
-        measured = {
-            r.message_id: r.units
-            for r in by_message
-            if r.units is not None and r.message_id in state
-        }
-        if measured:
-            _settle_units(channel, measured)
+        # Facts of messages whose status did not move (a repeated receipt,
+        # a redial, facts alone).
+        _merge_extra(extras, prices)
     return changed
 
 
-def _merge_extra(extras: dict[int, dict]) -> None:
-    """``Message.extra`` ← ``extra`` ∪ the receipts' facts, set-based."""
-    if not extras:
+def _merge_extra(
+    extras: dict[int, dict], prices: dict[int, tuple[Decimal, int]] | None = None
+) -> None:
+    """``Message.extra`` ← ``extra`` ∪ the receipts' facts, and the settled
+    (price, parts) of messages billed after the fact — one set-based UPDATE."""
+    prices = prices or {}
+    if not extras and not prices:
         return
     table = Message._meta.db_table
-    items = sorted(extras.items())
+    items = sorted((mid, extras.get(mid, {})) for mid in set(extras) | set(prices))
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             for part in chunks(items, 10000):
+                settled = [prices.get(mid) for mid, _x in part]
                 cur.execute(
-                    f"UPDATE {table} AS m SET extra = m.extra || v.x::jsonb "
-                    "FROM unnest(%s::bigint[], %s::text[]) AS v(id, x) "
-                    "WHERE m.id = v.id",
+                    f"UPDATE {table} AS m SET extra = m.extra || v.x::jsonb, "
+                    "price = COALESCE(v.price, m.price), "
+                    "parts = COALESCE(v.parts, m.parts) "
+                    "FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::int[]) "
+                    "AS v(id, x, price, parts) WHERE m.id = v.id",
                     [
                         [mid for mid, _x in part],
                         [json.dumps(x, cls=DjangoJSONEncoder) for _mid, x in part],
+                        [p[0] if p else None for p in settled],
+                        [p[1] if p else None for p in settled],
                     ],
                 )
             return
@@ -305,36 +365,42 @@ def _merge_extra(extras: dict[int, dict]) -> None:
                 f"UPDATE {table} SET extra = json_patch(extra, %s) WHERE id = %s",
                 [json.dumps(x, cls=DjangoJSONEncoder), mid],
             )
+            if mid in prices:
+                price, parts = prices[mid]
+                cur.execute(
+                    f"UPDATE {table} SET price = %s, parts = %s WHERE id = %s",
+                    [str(price), parts, mid],
+                )
 
 
 CENTS = Decimal("0.01")
 
 
-def _settle_units(channel: str, measured: dict[int, int]) -> None:
+def _settle_units(
+    channel: str, measured: dict[int, int], extras: dict[int, dict]
+) -> dict[int, tuple[Decimal, int]]:
     """Channels billed after the fact (calls by the second): the launch held the
     estimated units; the receipt's measured units fix the price, never above
-    what was held, and the difference goes back once (``extra.settled``)."""
+    what was held, and the difference goes back once (``extra.settled``, added
+    to ``extras``).  Returns the new (price, parts) by message id for
+    ``_merge_extra`` to write."""
     kind = registry.get_channel(channel)
     if not kind.settles_after:
-        return
+        return {}
     rows = list(
         Message.objects.filter(id__any=sorted(measured), channel=channel)
         .exclude(extra__has_key="settled")
         .values_list("id", "campaign_id", "account_id", "price", "parts")
     )
     refunds: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-    updates = []
+    prices: dict[int, tuple[Decimal, int]] = {}
     for mid, cid, account_id, price, parts in rows:
         billed = max(0, kind.bill_units(measured[mid]))
         unit_price = price / parts if parts else Decimal("0")
         new_price = min(price, (unit_price * billed).quantize(CENTS))
         refunds[(account_id, cid)] += price - new_price
-        updates.append((mid, new_price, billed))
-    for mid, new_price, billed in updates:
-        Message.objects.filter(pk=mid).update(price=new_price, parts=min(billed, 32767))
-    _merge_extra(
-        {mid: {"settled": True, "billed_units": billed} for mid, _p, billed in updates}
-    )
+        prices[mid] = (new_price, min(billed, 32767))
+        extras.setdefault(mid, {}).update(settled=True, billed_units=billed)
     for (account_id, cid), amount in sorted(refunds.items()):
         if amount > 0:
             ledger_post(
@@ -345,6 +411,7 @@ def _settle_units(channel: str, measured: dict[int, int]) -> None:
                 service=kind.service,
             )
             Campaign.objects.filter(pk=cid).update(cost=F("cost") - amount)
+    return prices
 
 
 def receipt_may_move(old: str, new: str) -> bool:

@@ -47,24 +47,37 @@ class CallOutcome:
 
 
 def receipt_for(
-    message: OutgoingMessage, outcome: CallOutcome, *, now: datetime | None = None
+    message: OutgoingMessage,
+    outcome: CallOutcome,
+    *,
+    now: datetime | None = None,
+    now_iso: str = "",
 ) -> Receipt:
+    """``now_iso``: ``now`` already formatted (a batch of calls formats it once)."""
     now = now or timezone.now()
+    now_iso = now_iso or now.isoformat()
     content = message.content
     attempt = {
-        "at": now.isoformat(),
+        "at": now_iso,
         "result": outcome.result,
         **({"seconds": outcome.seconds} if outcome.result == ANSWERED else {}),
         **({"digit": outcome.digit} if outcome.digit else {}),
     }
-    extra = {"caller": outcome.caller, f"call_{message.attempt}": attempt}
+    extra = {"caller": outcome.caller}
+    redials = getattr(content, "redial_count", 0) or 0
+    if redials or message.attempt > 1:
+        # Each attempt of a call with redials is kept (a single call's facts
+        # are the message's own).
+        extra[f"call_{message.attempt}"] = attempt
     if outcome.result == RANG:
         return Receipt(S.SUCCESS, message_id=message.id, extra=extra)
     if outcome.result == ANSWERED:
         duration = max(1, getattr(content, "duration", 0) or 0)
         percent = min(100, round(outcome.listened_ms / 10 / duration))
         extra.update(
-            answered_at=(outcome.answered_at or now).isoformat(),
+            answered_at=outcome.answered_at.isoformat()
+            if outcome.answered_at
+            else now_iso,
             seconds=outcome.seconds,
             listened=round(outcome.listened_ms / 1000),
             percent=percent,
@@ -78,7 +91,6 @@ def receipt_for(
             status, message_id=message.id, units=outcome.seconds, extra=extra
         )
     reason = outcome.detail or REASONS.get(outcome.result, REASONS[FAILED])
-    redials = getattr(content, "redial_count", 0) or 0
     if outcome.result != FAILED and message.attempt <= redials:
         retry_at = now + timedelta(minutes=content.redial_interval or 1)
         local = timezone.localtime(retry_at).strftime("%H:%M")

@@ -43,8 +43,9 @@ from .calls import CallOutcome
 
 
 def fake_outcome(m: OutgoingMessage, *, caller: str, options: dict) -> CallOutcome:
+    """What the fake callee does (the answer time is the batch's: the
+    receipt's)."""
     tail = m.phone[-4:]
-    now = timezone.now()
     if m.content is not None and hasattr(m.content, "code"):  # CallPassword
         if tail in ("0000", "0001"):
             return CallOutcome(
@@ -76,7 +77,6 @@ def fake_outcome(m: OutgoingMessage, *, caller: str, options: dict) -> CallOutco
     return CallOutcome(
         calls.ANSWERED,
         caller,
-        answered_at=now,
         seconds=seconds,
         listened_ms=listened,
         digit=digit,
@@ -106,17 +106,19 @@ class FakeVoiceGateway(FakeGateway):
         and attempt: a redial is a new call, a re-submitted attempt is not."""
         self._throttle(len(messages))
         now = timezone.now()
+        now_iso = now.isoformat()
         keys = {
             m.id: f"{self.prefix}-{self.channel}-{m.id}-{m.attempt}" for m in messages
         }
-        seen = set(
-            GatewaySubmission.objects.filter(
-                channel=self.channel,
-                message_id__any=list(keys),
-                gateway_id__in=list(keys.values()),
-                duplicate=False,
+        wanted = set(keys.values())
+        seen = {
+            gid
+            for gid in GatewaySubmission.objects.filter(
+                channel=self.channel, message_id__any=list(keys), duplicate=False
             ).values_list("gateway_id", flat=True)
-        )
+            if gid in wanted
+        }
+        records_of: dict[int, str] = {}  # one JSON record per campaign's content
         results, records, receipts = [], [], []
         for m in messages:
             tail = m.phone[-4:]
@@ -144,14 +146,18 @@ class FakeVoiceGateway(FakeGateway):
                     m.phone,
                     m.sender,
                     m.text,
-                    content_record(m),
+                    records_of.get(id(m.content))
+                    or records_of.setdefault(id(m.content), content_record(m)),
                     now,
                     duplicate,
                 )
             )
             results.append(SubmitResult(m.id, gateway_id=gateway_id))
             if not duplicate:
-                receipts.extend(self._receipts_for(m))
+                outcome = fake_outcome(
+                    m, caller=self.caller_for(m), options=self.options
+                )
+                receipts.append(calls.receipt_for(m, outcome, now=now, now_iso=now_iso))
         _record(records)
         self._deliver(receipts)
         return results

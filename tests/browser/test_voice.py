@@ -36,13 +36,19 @@ def test_compose_from_text_listen_send_and_read_the_report(page, user):
         """() => new Promise((resolve, reject) => {
             const a = document.getElementById('audio-preview');
             const done = () => resolve(a.duration);
-            if (a.readyState >= 1) done(); else a.addEventListener('loadedmetadata', done);
+            if (a.readyState >= 1) done();
+            else a.addEventListener('loadedmetadata', done);
             a.addEventListener('error', () => reject('audio error'));
         })"""
     )
     assert duration > 1
-    page.evaluate("() => { const a = document.getElementById('audio-preview'); a.muted = true; return a.play(); }")
-    page.wait_for_function("() => document.getElementById('audio-preview').currentTime > 0.2")
+    page.evaluate(
+        "() => { const a = document.getElementById('audio-preview');"
+        " a.muted = true; return a.play(); }"
+    )
+    page.wait_for_function(
+        "() => document.getElementById('audio-preview').currentTime > 0.2"
+    )
     assert "На модерации" in page.locator("#audio-status").inner_text()
 
     page.get_by_label("Номера телефонов").fill("8 (916) 123-45-67")
@@ -82,6 +88,9 @@ def test_compose_from_text_listen_send_and_read_the_report(page, user):
         assert width <= 390, (path, width)
         page.screenshot(path=f"var/screenshot-voice-{name}-390.png", full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
-    for path, name in (("/voice/tariffs/", "tariffs"), ("/voice/callpassword/", "callpassword")):
+    for path, name in (
+        ("/voice/tariffs/", "tariffs"),
+        ("/voice/callpassword/", "callpassword"),
+    ):
         page.goto(path)
         page.screenshot(path=f"var/screenshot-voice-{name}-1280.png", full_page=True)
