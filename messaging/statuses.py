@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
-from django.db.models import F
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from billing.models import LedgerKind
@@ -257,17 +257,30 @@ def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
     with transaction.atomic():
         ids = sorted({r.message_id for r in by_message})
         state: dict[int, tuple[int, str]] = {}
+        # Channels billed after the fact read what settles a price with the
+        # lock: (campaign, account, price, parts) of the rows not settled yet.
+        billing: dict[int, tuple] | None = (
+            {} if registry.get_channel(channel).settles_after else None
+        )
         for chunk in chunks(ids, 5000):
-            state.update(
-                {
-                    mid: (cid, st)
-                    for mid, cid, st in locked(
-                        Message.objects.filter(id__any=chunk, channel=channel).order_by(
-                            "id"
-                        )
-                    ).values_list("id", "campaign_id", "status")
-                }
+            qs = locked(
+                Message.objects.filter(id__any=chunk, channel=channel).order_by("id")
             )
+            if billing is None:
+                rows = qs.values_list("id", "campaign_id", "status")
+                state.update({mid: (cid, st) for mid, cid, st in rows})
+                continue
+            rows = qs.annotate(
+                settled=ExpressionWrapper(
+                    Q(extra__has_key="settled"), output_field=BooleanField()
+                )
+            ).values_list(
+                "id", "campaign_id", "status", "account_id", "price", "parts", "settled"
+            )
+            for mid, cid, st, account_id, price, parts, settled in rows:
+                state[mid] = (cid, st)
+                if not settled:
+                    billing[mid] = (cid, account_id, price, parts)
         # Apply in rank order so "delivered" then "clicked" in one batch both land.
         groups: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
         retries: dict[tuple, list[tuple[int, int, str]]] = defaultdict(list)
@@ -295,7 +308,9 @@ def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
             for r in by_message
             if r.units is not None and r.message_id in state
         }
-        prices = _settle_units(channel, measured, extras) if measured else {}
+        prices = (
+            _settle_units(channel, measured, extras, billing or {}) if measured else {}
+        )
         for (status, reason), rows in groups.items():
             # Facts and settled prices of the rows that move are written in
             # the same statement as their status (a row is rewritten once).
@@ -377,24 +392,26 @@ CENTS = Decimal("0.01")
 
 
 def _settle_units(
-    channel: str, measured: dict[int, int], extras: dict[int, dict]
+    channel: str,
+    measured: dict[int, int],
+    extras: dict[int, dict],
+    billing: dict[int, tuple],
 ) -> dict[int, tuple[Decimal, int]]:
     """Channels billed after the fact (calls by the second): the launch held the
     estimated units; the receipt's measured units fix the price, never above
     what was held, and the difference goes back once (``extra.settled``, added
-    to ``extras``).  Returns the new (price, parts) by message id for
-    ``_merge_extra`` to write."""
+    to ``extras``).  ``billing``: message id → (campaign, account, price,
+    parts) of the locked messages not settled yet.  Returns the new (price,
+    parts) by message id for the status update to write."""
     kind = registry.get_channel(channel)
     if not kind.settles_after:
         return {}
-    rows = list(
-        Message.objects.filter(id__any=sorted(measured), channel=channel)
-        .exclude(extra__has_key="settled")
-        .values_list("id", "campaign_id", "account_id", "price", "parts")
-    )
     refunds: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
     prices: dict[int, tuple[Decimal, int]] = {}
-    for mid, cid, account_id, price, parts in rows:
+    for mid in sorted(measured):
+        if mid not in billing:
+            continue
+        cid, account_id, price, parts = billing[mid]
         billed = max(0, kind.bill_units(measured[mid]))
         unit_price = price / parts if parts else Decimal("0")
         new_price = min(price, (unit_price * billed).quantize(CENTS))
