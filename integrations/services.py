@@ -557,3 +557,28 @@ def webhook_history_purge(*, days: int = 30) -> int:
         .delete()
     )
     return events + deliveries
+
+
+# --- a voice menu's «request a URL» ----------------------------------------------
+
+
+def ivr_request_post(*, account_id: int, url: str, payload: dict) -> PostResult:
+    """POST what a recipient pressed to the client's URL (the voice menu's
+    «Запрос на URL»), signed like webhooks with the account's webhook secret
+    (unsigned when the account has no webhook), with the webhooks' rules:
+    public addresses only, no redirects, ``WEBHOOK_TIMEOUT``."""
+    body = json.dumps(
+        {"account_id": account_id, **payload},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "cabinet-webhooks/1.0",
+        "X-Timestamp": timestamp,
+    }
+    endpoint = WebhookEndpoint.objects.filter(account_id=account_id).first()
+    if endpoint is not None:
+        headers["X-Signature"] = sign(endpoint.secret, timestamp, body)
+    return http_post(url, body, headers, settings.WEBHOOK_TIMEOUT)

@@ -28,3 +28,11 @@ def webhooks_purge() -> int:
     from .services import webhook_history_purge
 
     return webhook_history_purge(days=30)
+
+
+@shared_task(ignore_result=True)
+def ivr_request(account_id: int, url: str, payload: dict) -> bool:
+    """A voice menu's «request a URL» (``voice.signals.ivr_url_requested``)."""
+    from .services import ivr_request_post
+
+    return ivr_request_post(account_id=account_id, url=url, payload=payload).ok

@@ -175,3 +175,59 @@ def test_report_facts_and_breakdown_by_duration(user, approved):
     }
     assert rows["До 20 сек"][0] == 2
     assert rows["Без ответа или ещё не звонили"] == (1, Decimal("0.00"))
+
+
+def test_the_menus_url_digit_posts_to_the_client_signed_like_webhooks(
+    user, approved, settings
+):
+    """«Запрос на URL»: the number and the digit reach the client's URL, signed
+    with the account's webhook secret."""
+    import hashlib
+    import hmac
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from integrations.models import WebhookEndpoint
+
+    got = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            got.append((dict(self.headers), body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    endpoint = WebhookEndpoint.objects.create(
+        account=user.account, url="https://hooks.example.com/x"
+    )
+    url = f"http://127.0.0.1:{server.server_port}/ivr"
+    try:
+        campaign = launch(
+            user, approved, ["+79160003332"], ivr={"2": {"action": "url", "url": url}}
+        )
+        dispatch_batch(channel="voice")
+    finally:
+        server.shutdown()
+    assert campaign.messages.get().status == S.IVR
+    headers, body = got[0]
+    data = json.loads(body)
+    assert (data["phone"], data["digit"], data["event"]) == (
+        "+79160003332",
+        "2",
+        "voice.ivr",
+    )
+    expected = hmac.new(
+        endpoint.secret.encode(),
+        headers["X-Timestamp"].encode() + b"." + body,
+        hashlib.sha256,
+    ).hexdigest()
+    assert headers["X-Signature"] == expected
