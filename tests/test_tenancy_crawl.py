@@ -47,6 +47,7 @@ OBJECT_FOR_ROUTE = {
     "sms/senders/": "sender_name",
     "sms/templates/": "message_template",
     "support/": "ticket",
+    "voice/audio/": "audio",
 }
 
 # Real leaks found by this crawl and not fixed yet: {(route, method): why}.
@@ -116,6 +117,7 @@ def _make_objects(owner, make_user, tmp_path) -> dict:
     from promo.services import action_create, manager_create
     from reports.models import SavedFilter
     from tests.billing.conftest import VALID_REQUISITES
+    from voice.services import audio_synthesize
 
     account = owner.account
     tag = f"a{account.pk}"
@@ -185,6 +187,9 @@ def _make_objects(owner, make_user, tmp_path) -> dict:
         ),
         "ticket": ticket_create(
             account=account, author=owner, subject=f"Вопрос {tag}", body="Текст"
+        ),
+        "audio": audio_synthesize(
+            account=account, text=f"Запись {tag}", voice="espeak:ru"
         ),
     }
 

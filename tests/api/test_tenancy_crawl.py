@@ -41,6 +41,7 @@ OBJECT_FOR_PATH = {
     "/api/v1/sms/senders/": "sender_name",
     "/api/v1/sms/templates/": "message_template",
     "/api/v1/stoplist/": "stop_number",
+    "/api/v1/callpassword/": "callpassword",
 }
 
 # Real leaks found by this crawl and not fixed yet: {(path, METHOD): why}.
@@ -157,6 +158,7 @@ def _make_objects(owner) -> dict:
     from messaging import services as messaging
     from promo.services import action_create
     from tests.billing.conftest import VALID_REQUISITES
+    from voice.services import callpassword_send
 
     account = owner.account
     tag = f"a{account.pk}"
@@ -205,6 +207,9 @@ def _make_objects(owner) -> dict:
             account=account, name=f"Карта {tag}"
         ),
         "stop_number": StopNumber.objects.get(account=account, phone="+79161112233"),
+        "callpassword": callpassword_send(
+            account=account, recipient="+79161234500"
+        ).request,
         "campaign": campaign,
         "paused_campaign": paused,
         "invoice": invoice_create(account=account, amount=Decimal("100")),
