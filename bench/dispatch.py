@@ -21,6 +21,9 @@ def add_arguments(parser):
     parser.add_argument("--batch", type=int, default=5000, help="dispatch batch size")
     parser.add_argument("--text", default="Скидка 20% на всё до воскресенья! Ждём вас.")
     parser.add_argument("--channel", choices=["sms", "voice"], default="sms")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="voice: alternate SMS/voice runs"
+    )
 
 
 def _phones(n: int):
@@ -128,11 +131,13 @@ def _floor(campaign, n: int, text: str) -> float:
     return elapsed
 
 
-def run(*, recipients: int, batch: int, text: str, channel: str = "sms", **_):
+def run(*, recipients: int, batch: int, text: str, channel: str = "sms", **kw):
     if channel == "voice":  # calls, beside SMS in the same run (dispatch_voice.py)
         from .dispatch_voice import run_voice
 
-        return run_voice(recipients=recipients, batch=batch)
+        return run_voice(
+            recipients=recipients, batch=batch, rounds=kw.get("rounds") or 1
+        )
     if connection.vendor != "postgresql":
         raise SystemExit("bench dispatch needs PostgreSQL: set DATABASE_URL")
     from celery import current_app

@@ -45,7 +45,27 @@ def tts_timing() -> dict:
     }
 
 
-def run_voice(*, recipients: int, batch: int, no_answer_percent: int = 20) -> dict:
+def run_voice(*, recipients: int, batch: int, rounds: int = 1) -> dict:
+    """``rounds`` alternate SMS and voice runs; the figures are the medians
+    (a shared machine's load moves single runs by a factor of two)."""
+    import statistics
+
+    runs = [_one_round(recipients=recipients, batch=batch) for _ in range(rounds)]
+    sms = statistics.median(r["sms"]["msgs_per_s"] for r in runs)
+    voice = statistics.median(r["voice"]["msgs_per_s"] for r in runs)
+    result = runs[-1]
+    if rounds > 1:
+        result["rounds"] = [
+            {"sms": r["sms"]["msgs_per_s"], "voice": r["voice"]["msgs_per_s"]}
+            for r in runs
+        ]
+        result["sms_msgs_per_s_median"] = sms
+        result["voice_msgs_per_s_median"] = voice
+    result["voice_vs_sms"] = round(voice / sms, 2) if sms else None
+    return result
+
+
+def _one_round(*, recipients: int, batch: int, no_answer_percent: int = 20) -> dict:
     from celery import current_app
 
     from cabinet.models import Account
