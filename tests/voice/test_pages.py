@@ -211,3 +211,38 @@ def test_moderation_decision_notifies_the_client(user, speech, staff):
     note = Notification.objects.get(account=user.account)
     assert "отклонена" in note.title and "Плохое качество" in note.body
     assert Account.objects.get(pk=user.account_id).balance == Decimal("1000")
+
+
+def test_voice_campaigns_export_and_export_recipients(page, user, approved):
+    from voice import services
+
+    campaign = services.voice_launch(
+        account=user.account,
+        content=services.content_of(audio_id=approved.pk),
+        phones=["+79161234567", "+79160000000"],
+    )
+    export = page.get(f"/reports/campaigns/{campaign.pk}/messages/export/")
+    assert export.status_code == 200
+    assert export["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    )
+    assert b"".join(export.streaming_content)[:2] == b"PK"
+    listing = page.get("/reports/voice/export/")
+    assert listing.status_code == 200
+    assert b"".join(listing.streaming_content)[:2] == b"PK"
+    # «Выгрузить абонентов»: the answered call is «delivered», the missed one not.
+    resp = page.post(
+        f"/reports/campaigns/{campaign.pk}/recipients/",
+        {
+            "which": "delivered",
+            "target": "group",
+            "group_mode": "new",
+            "new_group_name": "Ответили",
+        },
+    )
+    assert resp.status_code in (200, 302), resp.context["form"].errors
+    from contacts.models import Contact
+
+    assert list(
+        Contact.objects.filter(group__name="Ответили").values_list("phone", flat=True)
+    ) == ["+79161234567"]
