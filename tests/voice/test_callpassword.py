@@ -179,3 +179,19 @@ def test_the_page_shows_price_history_and_places_a_test_call(user, client):
     assert "Успешный вызов" in html
     bad = client.post("/voice/callpassword/", {"phone": "123"})
     assert "Неверный номер" in bad.content.decode()
+    # In the reports and in «Оказанные услуги».
+    assert 'href="/reports/callpassword/"' in html
+    report = client.get("/reports/callpassword/").content.decode()
+    assert "CallPassword: код" in report
+
+    import datetime as dt
+
+    from billing.selectors import services_rendered
+
+    today = dt.date.today()
+    rows = services_rendered(
+        account_id=user.account_id,
+        date_from=today - dt.timedelta(days=1),
+        date_to=today + dt.timedelta(days=1),
+    ).rows
+    assert any(r["description"].startswith("CallPassword") for r in rows)
