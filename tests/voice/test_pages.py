@@ -246,3 +246,11 @@ def test_voice_campaigns_export_and_export_recipients(page, user, approved):
     assert list(
         Contact.objects.filter(group__name="Ответили").values_list("phone", flat=True)
     ) == ["+79161234567"]
+
+
+def test_the_voice_pages_in_english(page):
+    page.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = page.get("/voice/send/").content.decode()
+    assert "Speak the text" in html and "Text to speak" in html
+    assert "Озвучить текст" not in html
+    assert "Call from a federal number" in page.get("/voice/tariffs/").content.decode()
