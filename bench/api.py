@@ -116,6 +116,8 @@ def _start_server(
         **os.environ,
         "API_RATE_LIMIT": rate_limit,
         "DEBUG": "0",
+        # A throw-away server on this machine: development secrets allowed.
+        "DEVELOPMENT": "1",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
     }

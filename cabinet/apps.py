@@ -7,4 +7,4 @@ class CabinetConfig(AppConfig):
     verbose_name = _("Кабинет")
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import deploy, signals  # noqa: F401

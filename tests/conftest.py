@@ -178,6 +178,8 @@ def start_celery_worker(queue: str, **env):
         f"{db['PORT'] or 5432}/{db['NAME']}",
         "CELERY_QUEUE": queue,
         "CELERY_TASK_ALWAYS_EAGER": "0",
+        # The test's development secrets (cabinet/deploy.py refuses them otherwise).
+        "DEVELOPMENT": "1",
         **{k: str(v) for k, v in env.items()},
     }
     return subprocess.Popen(
