@@ -166,6 +166,8 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Survives a broker restart while tasks are unacknowledged (cabinet/worker.py).
+CELERY_WORKER_CONSUMER = "cabinet.worker:Consumer"
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "cabinet.User"
