@@ -6,8 +6,12 @@ import shutil
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
+from decimal import Decimal
 
 import pytest
+
+from cabinet.celery import app as celery_app
 
 
 def free_port() -> int:
@@ -96,3 +100,81 @@ needs_postgres = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
     reason="needs PostgreSQL (DATABASE_URL)",
 )
+
+
+@contextmanager
+def broker(url: str, queue: str):
+    """Tasks the test enqueues go to ``queue`` on the Redis at ``url`` instead
+    of running eagerly."""
+    conf = celery_app.conf
+    # Set under both names: with the Django settings namespace Celery 5.6 read
+    # CELERY_BROKER_URL and ignored broker_url changed at run time.
+    saved = conf["CELERY_BROKER_URL"]
+    conf.task_always_eager = False
+    conf.task_default_queue = queue
+    conf["CELERY_BROKER_URL"] = conf.broker_url = url
+    _reset_producer_pool()
+    try:
+        yield queue
+    finally:
+        conf.task_always_eager = True
+        conf.task_default_queue = "celery"
+        conf["CELERY_BROKER_URL"] = conf.broker_url = saved
+        _reset_producer_pool()
+
+
+def _reset_producer_pool():
+    """The app's connection and producer pools keep connections to the broker
+    they were made for: close them and start afresh, as Celery does in a
+    forked child, so the next publish connects to the broker configured now."""
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+    celery_app._after_fork()
+
+
+def wait_for(predicate, timeout, step=0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+TEST_ENDINGS = {"0000", "0001", "1111", "2222", "3333", "4444"}
+
+
+def make_group(account, name: str, n: int, first: int):
+    """A group of ``n`` ordinary numbers (the fake carrier's test endings, which
+    fail or retry on purpose, left out)."""
+    from contacts.models import Contact, Group
+
+    group = Group.objects.create(account=account, name=name)
+    phones = (f"+7905{first + i:07d}" for i in range(n * 2))
+    ordinary = [p for p in phones if p[-4:] not in TEST_ENDINGS][:n]
+    Contact.objects.bulk_create(
+        [
+            Contact(
+                account=account,
+                group=group,
+                phone=phone,
+                country="RU",
+                operator="МТС",
+                timezone="Europe/Moscow",
+            )
+            for phone in ordinary
+        ],
+        batch_size=5000,
+    )
+    return group
+
+
+def funded_account(user):
+    from billing.services import account_credit
+    from cabinet.models import Account
+
+    Account.objects.filter(pk=user.account_id).update(is_trusted=True)
+    account_credit(
+        account_id=user.account_id, amount=Decimal("100000"), reason="test"
+    )
+    return Account.objects.get(pk=user.account_id)

@@ -16,17 +16,19 @@ import os
 import signal
 import time
 import uuid
-from decimal import Decimal
 
 import pytest
 
-from cabinet.celery import app as celery_app
-from cabinet.models import Account
-from contacts.models import Contact, Group
 from messaging import services
 from messaging.models import Campaign, GatewaySubmission, Message
 from tests.conftest import start_celery_worker
-from tests.ops.conftest import needs_postgres
+from tests.ops.conftest import (
+    broker,
+    funded_account,
+    make_group,
+    needs_postgres,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -34,56 +36,12 @@ pytestmark = [
     needs_postgres,
 ]
 N = 3000
-TEST_ENDINGS = {"0000", "0001", "1111", "2222", "3333", "4444"}
-
-
-def _wait(predicate, timeout, step=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 @pytest.fixture
-def broker(private_redis):
-    """Tasks of this test go to a queue of its own on its own Redis."""
-    queue = f"it-{uuid.uuid4().hex[:8]}"
-    conf = celery_app.conf
-    # With the Django settings namespace Celery 5.6 reads CELERY_BROKER_URL.
-    saved = conf["CELERY_BROKER_URL"]
-    conf.task_always_eager = False
-    conf.task_default_queue = queue
-    conf["CELERY_BROKER_URL"] = conf.broker_url = private_redis.url(0)
-    yield queue
-    conf.task_always_eager = True
-    conf.task_default_queue = "celery"
-    conf["CELERY_BROKER_URL"] = conf.broker_url = saved
-    celery_app.pool.force_close_all()
-
-
-def _group(account, name, n, first):
-    """``n`` ordinary numbers (the fake carrier's test endings, which fail or
-    retry on purpose, left out)."""
-    group = Group.objects.create(account=account, name=name)
-    phones = (f"+7905{first + i:07d}" for i in range(n * 2))
-    ordinary = [p for p in phones if p[-4:] not in TEST_ENDINGS][:n]
-    Contact.objects.bulk_create(
-        [
-            Contact(
-                account=account,
-                group=group,
-                phone=phone,
-                country="RU",
-                operator="МТС",
-                timezone="Europe/Moscow",
-            )
-            for phone in ordinary
-        ],
-        batch_size=5000,
-    )
-    return group
+def queue(private_redis):
+    with broker(private_redis.url(0), f"it-{uuid.uuid4().hex[:8]}") as name:
+        yield name
 
 
 def _finished(campaign):
@@ -109,20 +67,16 @@ def _report(campaign, log_path):
 
 
 def test_a_busy_worker_survives_a_broker_restart(
-    user, broker, private_redis, tmp_path
+    user, queue, private_redis, tmp_path
 ):
-    from billing.services import account_credit
-
-    Account.objects.filter(pk=user.account_id).update(is_trusted=True)
-    account = Account.objects.get(pk=user.account_id)
-    account_credit(account_id=account.pk, amount=Decimal("100000"), reason="test")
-    big = _group(account, "big", N, 0)
-    small = _group(account, "small", 20, 2 * N)
+    account = funded_account(user)
+    big = make_group(account, "big", N, 0)
+    small = make_group(account, "small", 20, 2 * N)
 
     log_path = tmp_path / "worker.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed below
     worker = start_celery_worker(
-        broker,
+        queue,
         pool="prefork",
         concurrency=2,
         output=log,
@@ -136,7 +90,7 @@ def test_a_busy_worker_survives_a_broker_restart(
         campaign = services.campaign_launch(
             account=account, channel="sms", text="Проверка", group_ids=[big.pk]
         )
-        assert _wait(lambda: GatewaySubmission.objects.count() > 300, 90), (
+        assert wait_for(lambda: GatewaySubmission.objects.count() > 300, 90), (
             "the worker did not start sending: " + _report(campaign, log_path)
         )
         assert GatewaySubmission.objects.count() < N, "finished before the restart"
@@ -147,11 +101,11 @@ def test_a_busy_worker_survives_a_broker_restart(
 
         # What beat does every few seconds: the restarted Redis lost the queue.
         dispatch_channel.delay("sms")
-        assert _wait(lambda: _finished(campaign), 120), _report(campaign, log_path)
+        assert wait_for(lambda: _finished(campaign), 120), _report(campaign, log_path)
         later = services.campaign_launch(
             account=account, channel="sms", text="После", group_ids=[small.pk]
         )
-        assert _wait(lambda: _finished(later), 60), _report(later, log_path)
+        assert wait_for(lambda: _finished(later), 60), _report(later, log_path)
         assert worker.poll() is None, _report(later, log_path)
         assert "Unrecoverable error" not in log_path.read_text(errors="replace")
     finally:
