@@ -402,6 +402,15 @@ SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@localhost")
 LOGIN_CODE_TTL_SECONDS = int(os.environ.get("LOGIN_CODE_TTL_SECONDS", 300))
 LOGIN_CODE_MAX_ATTEMPTS = 5
 LOGIN_CODE_RATE = (3, 600)  # at most 3 codes per 10 minutes per user
+# Sign-in brute force (cabinet/security.py): failed passwords — and, separately,
+# failed two-step codes — per account and per client address within the window;
+# past them the account or address is locked for the window, each further lock
+# of the day twice as long (at most a day).
+SIGNIN_FAILURES_PER_ACCOUNT = int(os.environ.get("SIGNIN_FAILURES_PER_ACCOUNT", 5))
+# Two codes' worth of attempts (LOGIN_CODE_MAX_ATTEMPTS each) before the lock.
+SIGNIN_CODE_FAILURES_PER_USER = int(os.environ.get("SIGNIN_CODE_FAILURES_PER_USER", 10))
+SIGNIN_FAILURES_PER_IP = int(os.environ.get("SIGNIN_FAILURES_PER_IP", 20))
+SIGNIN_THROTTLE_WINDOW = int(os.environ.get("SIGNIN_THROTTLE_WINDOW", 900))
 # Card/e-wallet payments left on the acquirer's page for a day become failed.
 CELERY_BEAT_SCHEDULE["billing-payments-expire"] = {
     "task": "billing.tasks.payments_expire",

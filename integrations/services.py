@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cabinet import ratelimit
 from cabinet.models import Account, ApiToken, TokenScope
 from cabinet.net import client_ip, ip_allowed
 
@@ -144,18 +145,20 @@ FAILURES_WINDOW = 600
 
 
 def protocol_balance(*, request, login: str, password: str) -> dict:
-    """The legacy balance call.  Failures are counted per IP (20 per 10 minutes)."""
+    """The legacy balance call.  Failures are counted per IP (20 per 10 minutes);
+    every call reserves its place first (atomic, cabinet.ratelimit) and gives
+    it back when the password was right."""
     global _DUMMY_HASH
     ip = client_ip(request) or "-"
-    fail_key = f"lcab-fail:{ip}"
-    if (cache.get(fail_key) or 0) >= FAILURES_LIMIT:
+    if not login or not password:
+        return {"code": 2, "descr": _("Укажите login и password."), "_status": 400}
+    limits = [ratelimit.Limit(f"lcab-fail:{ip}", FAILURES_LIMIT)]
+    if ratelimit.reserve(limits, FAILURES_WINDOW) is not None:
         return {
             "code": 6,
             "descr": _("Слишком много неудачных попыток, повторите через 10 минут."),
             "_status": 429,
         }
-    if not login or not password:
-        return {"code": 2, "descr": _("Укажите login и password."), "_status": 400}
     creds = (
         ProtocolCredentials.objects.select_related("account")
         .filter(login__iexact=login.strip()[:64])
@@ -169,12 +172,8 @@ def protocol_balance(*, request, login: str, password: str) -> dict:
     else:
         ok = check_password(password, creds.password_hash)
     if not ok:
-        if not cache.add(fail_key, 1, FAILURES_WINDOW):
-            try:
-                cache.incr(fail_key)
-            except ValueError:
-                cache.add(fail_key, 1, FAILURES_WINDOW)
         return {"code": 3, "descr": _("Неверный логин или пароль."), "_status": 401}
+    ratelimit.release(limits)
     if not ip_allowed(ip if ip != "-" else None, creds.allowed_ip_list()):
         return {
             "code": 4,
