@@ -7,4 +7,4 @@ class BillingConfig(AppConfig):
     verbose_name = _("Финансы")
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the production checks)
+        from . import checks, receivers  # noqa: F401  (checks: production checks)

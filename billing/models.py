@@ -11,7 +11,7 @@ class LedgerKind(models.TextChoices):
     TOPUP = "topup", _("Пополнение")
     PAYMENT = "payment", _("Оплата")
     CHARGE = "charge", _("Списание")
-    REFUND = "refund", _("Возврат за отмененные сообщения")
+    REFUND = "refund", _("Возврат")
     ADJUSTMENT = "adjustment", _("Корректировка")
     BONUS = "bonus", _("Бонус")
     PAYMENT_REFUND = "payment_refund", _("Возврат платежа")
@@ -69,6 +69,10 @@ class Tariff(models.Model):
     tier 0 = the base price."""
 
     channel = models.CharField(max_length=16)
+    # A channel's price line beyond country and operator, named by the channel
+    # (Viber: own or shared sender × promotional or service message); "" for
+    # channels with one line.
+    variant = models.CharField(max_length=32, blank=True, default="")
     country = models.CharField(max_length=2, default="RU")
     operator = models.CharField(max_length=64, blank=True, default="")
     tier = models.PositiveSmallIntegerField(default=0)
@@ -79,13 +83,15 @@ class Tariff(models.Model):
         verbose_name_plural = _("тарифы")
         constraints = [
             models.UniqueConstraint(
-                fields=["channel", "country", "operator", "tier"], name="tariff_unique"
+                fields=["channel", "variant", "country", "operator", "tier"],
+                name="tariff_unique_variant",
             )
         ]
 
     def __str__(self):
         operator = self.operator or "*"
-        return f"{self.channel} {self.country} {operator} t{self.tier}: {self.price}"
+        line = f"{self.channel}/{self.variant}" if self.variant else self.channel
+        return f"{line} {self.country} {operator} t{self.tier}: {self.price}"
 
 
 class TariffTier(models.Model):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from contacts.phones import country_name
 
+from . import catalog
 from .models import (
     Invoice,
     LedgerEntry,
@@ -29,19 +30,10 @@ CENTS = Decimal("0.01")
 INCOME_KINDS = (LedgerKind.TOPUP, LedgerKind.PAYMENT, LedgerKind.BONUS)
 SERVICE_KINDS = (LedgerKind.CHARGE, LedgerKind.REFUND)
 
-SERVICE_LABELS = {
-    "sms": "Рассылка СМС",
-    "viber": "Рассылка Viber",
-    "voice": "Голосовая рассылка",
-    "vk": "Рассылка ВКонтакте",
-    "ok": "Рассылка Одноклассники",
-    "callpassword": "CallPassword",
-    "": "Прочие услуги",
-}
-
 
 def service_label(service: str) -> str:
-    return SERVICE_LABELS.get(service, service)
+    """The service's name in billing documents (registered by its channel)."""
+    return catalog.service_label(service)
 
 
 def ledger_sum(*, account_id: int) -> Decimal:
@@ -116,18 +108,35 @@ def account_tier(account) -> int:
     return tier_for_balance(account.balance)
 
 
+def account_tier_sql(account: str) -> str:
+    """``account_tier`` compiled, for the row alias ``account`` of
+    ``cabinet_account`` (statements that price in SQL)."""
+    return f"""COALESCE(
+        {account}.tariff_tier,
+        (SELECT tt.tier FROM billing_tarifftier tt
+         WHERE tt.min_balance <= {account}.balance
+         ORDER BY tt.min_balance DESC LIMIT 1),
+        0)"""
+
+
 class PriceList:
     """The prices one account pays on one channel, loaded in one query so pricing
     a million messages costs one query.  The tier is staff's override
     (``Account.tariff_tier``) or the tier the balance reaches (``TariffTier``).
     The most specific row wins: an operator's price over the country-wide one,
-    the account's tier over the base tier 0."""
+    the account's tier over the base tier 0.  ``tier`` fixes the tier (the
+    one the user was shown a price at) instead of reading it from the balance
+    now; ``variant`` is the channel's price line (``Tariff.variant``)."""
 
-    def __init__(self, *, account, channel: str):
+    def __init__(
+        self, *, account, channel: str, tier: int | None = None, variant: str = ""
+    ):
         self.channel = channel
-        rows = Tariff.objects.filter(channel=channel)
-        if account.tariff_tier is not None:
-            rows = rows.filter(tier__in={account.tariff_tier, 0})
+        rows = Tariff.objects.filter(channel=channel, variant=variant)
+        if tier is None and account.tariff_tier is not None:
+            tier = account.tariff_tier
+        if tier is not None:
+            rows = rows.filter(tier__in={tier, 0})
         else:
             by_balance = (
                 TariffTier.objects.filter(min_balance__lte=account.balance)
@@ -158,6 +167,29 @@ class PriceList:
         return FALLBACK_PRICES.get(self.channel, Decimal("1.00"))
 
 
+def unit_price_sql(
+    *, channel: str, country: str, operator: str, tier: str, fallback: str
+) -> str:
+    """``PriceList.price`` compiled for one (country, operator) of the base
+    price line: the most specific row (operator, then the country, then
+    Russia), the tier's price over the base tier's, else ``fallback``.  The
+    arguments are SQL expressions."""
+    return f"""COALESCE(
+        (SELECT t.price FROM billing_tariff t
+         WHERE t.channel = {channel} AND t.variant = ''
+           AND t.tier IN (0, {tier})
+           AND ((t.country = {country} AND t.operator = {operator})
+                OR (t.country = {country} AND t.operator = '')
+                OR (t.country = 'RU' AND t.operator = ''))
+         ORDER BY CASE
+             WHEN t.country = {country} AND t.operator = {operator} THEN 0
+             WHEN t.country = {country} THEN 1
+             ELSE 2 END,
+             t.tier <> 0 DESC
+         LIMIT 1),
+        {fallback})"""
+
+
 def tariff_price(
     *, account, channel: str, country: str = "RU", operator: str = ""
 ) -> Decimal:
@@ -182,7 +214,7 @@ class TariffTable:
 
 
 def tariff_table(
-    *, channel: str, balance: Decimal, tier: int | None = None
+    *, channel: str, balance: Decimal, tier: int | None = None, variant: str = ""
 ) -> TariffTable:
     """Prices of a channel for the tier a balance reaches (the slider), each
     (country, operator) with its tier price or, if the tier has none, the base."""
@@ -197,7 +229,7 @@ def tariff_table(
             )
     best: dict[tuple[str, str], tuple[bool, Decimal]] = {}
     for country, operator, row_tier, price in Tariff.objects.filter(
-        channel=channel, tier__in={0, chosen}
+        channel=channel, variant=variant, tier__in={0, chosen}
     ).values_list("country", "operator", "tier", "price"):
         rank = row_tier != 0
         if (country, operator) not in best or rank > best[(country, operator)][0]:

@@ -42,7 +42,11 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or DEV_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # The public address of the cabinet, used in short links, e-mails and callbacks.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Unset, it follows the port ``make run`` serves (``PORT=8611 make run``).
+SITE_URL = (
+    os.environ.get("SITE_URL", "").strip()
+    or f"http://127.0.0.1:{os.environ.get('PORT', '').strip() or 8000}"
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -105,6 +109,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "cabinet.context_processors.shell",
             ],
+            # One money format on every page: {{ value|money }}.
+            "builtins": ["cabinet.templatetags.formats"],
         },
     }
 ]
@@ -324,6 +330,10 @@ WEBHOOK_BATCH_SIZE = int(os.environ.get("WEBHOOK_BATCH_SIZE", 100))
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", 8))
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 MIDDLEWARE.append("cabinet.api.middleware.ApiErrorMiddleware")
+CELERY_BEAT_SCHEDULE["sweep-unconfirmed"] = {
+    "task": "messaging.tasks.sweep_unconfirmed",
+    "schedule": float(os.environ.get("SWEEP_INTERVAL", "300")),
+}
 CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
     "task": "integrations.tasks.webhooks_deliver_due",
     "schedule": float(os.environ.get("WEBHOOK_INTERVAL", "5")),
@@ -402,6 +412,9 @@ SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@localhost")
 LOGIN_CODE_TTL_SECONDS = int(os.environ.get("LOGIN_CODE_TTL_SECONDS", 300))
 LOGIN_CODE_MAX_ATTEMPTS = 5
 LOGIN_CODE_RATE = (3, 600)  # at most 3 codes per 10 minutes per user
+# The notification transport that sends service texts (sign-in codes, payment SMS):
+# a code registered in cabinet.notifications (messaging registers "sms").
+SERVICE_TEXT_TRANSPORT = os.environ.get("SERVICE_TEXT_TRANSPORT", "sms")
 # Sign-in brute force (cabinet/security.py): failed passwords — and, separately,
 # failed two-step codes — per account and per client address within the window;
 # past them the account or address is locked for the window, each further lock

@@ -4,10 +4,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from messaging import registry
+
+from .favicon import favicon
 from .health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("cabinet.api.urls")),
@@ -19,6 +23,13 @@ urlpatterns = [
     # /lcabApi/…) — integrations.urls mounts its own absolute paths.
     path("", include("integrations.urls")),
     path("", include("messaging.urls")),
+    # Every channel registered with URLs of its own (viber/, voice/, …): adding a
+    # channel needs nothing here.
+    *[
+        path(kind.url_prefix, include(kind.urls))
+        for kind in registry.all_channels()
+        if kind.urls
+    ],
     path("", include("cabinet.shell_urls")),
 ]
 

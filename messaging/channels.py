@@ -1,7 +1,10 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .models import MessageStatus as S
-from .registry import ChannelKind, StatusColumn, register
+from .registry import ChannelKind, RetryPolicy, StatusColumn, Unit, register
 from .sms_text import count_sms
 
 DELIVERED = StatusColumn("delivered", _("Д"), _("Доставлено"), (S.DELIVERED,))
@@ -39,7 +42,13 @@ SMS = register(
             IN_PROGRESS,
             DEFERRED,
         ),
+        success=frozenset({S.DELIVERED, S.CLICKED}),
+        unit=Unit.PARTS,
         count_units=lambda text, content: count_sms(text).parts,
+        default_sender=lambda: settings.DEFAULT_SENDER_NAME,
+        retry=RetryPolicy(attempts=5, interval=timedelta(seconds=30)),
+        service_code="sms",
+        compose_url="messaging:sms_send",
         gateway_key="sms",
     )
 )

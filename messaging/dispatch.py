@@ -28,15 +28,13 @@ from .statuses import (
 log = logging.getLogger(__name__)
 S = MessageStatus
 
-MAX_ATTEMPTS = 5
-RETRY_DELAY = timedelta(seconds=30)
 DISPATCHABLE = (Campaign.Status.RUNNING, Campaign.Status.SCHEDULED)
 
 
 def _claim(channel: str, limit: int) -> list[tuple]:
     """Atomically move up to ``limit`` due messages of dispatchable campaigns to
     ``sending``; returns (id, campaign_id, old_status, phone, sender, text,
-    expires_at, attempts) rows."""
+    expires_at, attempts, parts) rows."""
     now = timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -59,7 +57,7 @@ def _claim(channel: str, limit: int) -> list[tuple]:
                     FROM due WHERE m.id = due.id
                     RETURNING m.id, m.campaign_id, due.status, m.phone, m.sender,
                               m.text,
-                              m.expires_at, m.attempts
+                              m.expires_at, m.attempts, m.parts
                     """,
                     [channel, now, limit, now],
                 )
@@ -82,13 +80,14 @@ def _claim(channel: str, limit: int) -> list[tuple]:
                     "text",
                     "expires_at",
                     "attempts",
+                    "parts",
                 )[:limit]
             )
             if rows:
                 Message.objects.filter(id__in=[r[0] for r in rows]).update(
                     status=S.SENDING, status_at=now, attempts=F("attempts") + 1
                 )
-                rows = [r[:7] + (r[7] + 1,) for r in rows]
+                rows = [r[:7] + (r[7] + 1, r[8]) for r in rows]
         # Deferred messages become "in progress" when claimed.
         deltas: dict[tuple[int, str], int] = defaultdict(int)
         for r in rows:
@@ -102,6 +101,19 @@ def _claim(channel: str, limit: int) -> list[tuple]:
                 pk__in=started, status=Campaign.Status.SCHEDULED
             ).update(status=Campaign.Status.RUNNING)
     return rows
+
+
+def campaign_contents(kind, campaign_ids: set[int]) -> dict[int, object]:
+    """campaign id → the channel's content instance for a claimed batch: one
+    small query per batch (a batch rarely spans more than a few campaigns)."""
+    if not campaign_ids:
+        return {}
+    return {
+        cid: kind.content.load(content)
+        for cid, content in Campaign.objects.filter(pk__in=campaign_ids).values_list(
+            "id", "content"
+        )
+    }
 
 
 def recover_stale_claims(channel: str) -> int:
@@ -124,9 +136,19 @@ def dispatch_batch(*, channel: str, limit: int | None = None) -> int:
     live, expired = [], []
     for row in batch:
         (expired if row[6] and row[6] < now else live).append(row)
+    kind = registry.get_channel(channel)
     gateway = registry.get_gateway(channel)
+    contents = campaign_contents(kind, {r[1] for r in live})
     outgoing = [
-        OutgoingMessage(id=r[0], phone=r[3], sender=r[4], text=r[5], expires_at=r[6])
+        OutgoingMessage(
+            id=r[0],
+            phone=r[3],
+            sender=r[4],
+            text=r[5],
+            content=contents[r[1]],
+            expires_at=r[6],
+            parts=r[8],
+        )
         for r in live
     ]
     results_by_id = {}
@@ -149,7 +171,7 @@ def dispatch_batch(*, channel: str, limit: int | None = None) -> int:
         )
         if result is not None and result.error is None and batch_error is None:
             sent.append((r[0], result.gateway_id))
-        elif error.permanent or r[7] >= MAX_ATTEMPTS:
+        elif error.permanent or r[7] >= kind.retry.attempts:
             failed[error.message].append((r[0], r[1], S.SENDING))
         else:
             retry.append(r[0])
@@ -165,7 +187,7 @@ def dispatch_batch(*, channel: str, limit: int | None = None) -> int:
             set_statuses(rows, S.FAILED, channel=channel, reason=reason)
         for chunk in chunks(retry, 5000):
             Message.objects.filter(id__any=chunk, status=S.SENDING).update(
-                status=S.QUEUED, send_at=now + RETRY_DELAY
+                status=S.QUEUED, send_at=now + kind.retry.interval
             )
     receipts = gateway.drain_receipts()
     if receipts:

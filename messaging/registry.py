@@ -1,12 +1,21 @@
 """Channel kinds register here at start-up (``channels.py`` modules found by
-``autodiscover_modules``, like the admin).  The core asks the registry for a
-channel's report columns, its unit counting and its gateway."""
+``autodiscover_modules``, like the admin).  A channel is its registry entry: the
+core asks the registry for a channel's statuses and which of them are success,
+its report columns, its content type, how it counts and bills units, its
+default sender, its retry policy, its service code for billing documents and
+partner rewards, and its gateway.  Registering a code twice is an error at
+start-up (like NetBox's registries refuse duplicate entries)."""
 
+import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
+
+from billing import catalog
 
 
 @dataclass(frozen=True)
@@ -19,19 +28,133 @@ class StatusColumn:
     statuses: tuple[str, ...]
 
 
+class ContentError(ValueError):
+    """Content that does not validate; ``message`` is for the user, ``field``
+    names the form field it belongs to."""
+
+    def __init__(self, message: str, *, field: str = "content"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Content:
+    """A channel's content beyond the text (SMS has none).  Channels subclass it
+    with their own fields.  ``parse`` validates what a user or an integrator
+    sent (raises ``ContentError``); ``load`` rebuilds stored content without
+    re-validating it (dispatch); ``as_dict`` is what ``Campaign.content``
+    stores.  The instance is what reaches the gateway in
+    ``OutgoingMessage.content``."""
+
+    @classmethod
+    def parse(cls, data: dict | None, *, account_id: int | None = None) -> "Content":
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ContentError(f"Неизвестные поля содержимого: {', '.join(unknown)}.")
+        return cls(**data)
+
+    @classmethod
+    def load(cls, data: dict | None) -> "Content":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v not in (None, "", [], {})}
+
+    def links(self) -> list[str]:
+        """Addresses a recipient can click besides links in the text (a
+        button's URL): a carrier reports clicks only where there is one."""
+        return []
+
+
+class Unit:
+    """What a channel bills by."""
+
+    PARTS = "parts"  # SMS parts, known before sending
+    MESSAGE = "message"  # one per message
+    SECONDS = "seconds"  # held as an estimate, settled by the receipt after a call
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often the core re-submits a message the carrier refused temporarily
+    (``GatewayError(permanent=False)``) before failing it for good."""
+
+    attempts: int = 5
+    interval: timedelta = timedelta(seconds=30)
+
+
+def _one_unit(text: str, content: Content) -> int:
+    return 1
+
+
 @dataclass(frozen=True)
 class ChannelKind:
     code: str
     label: str
     columns: tuple[StatusColumn, ...]
-    # text, content → number of billable units (SMS parts; 1 for most channels)
-    count_units: Callable[[str, dict], int] = field(default=lambda text, content: 1)
-    # The key in settings.MESSAGING_GATEWAYS
+    # Statuses that end a message well: a cascade stops at them.
+    success: frozenset[str] = frozenset()
+    content: type[Content] = Content
+    unit: str = Unit.MESSAGE
+    # text, content → billable units held at launch (SMS parts; 1 for most
+    # channels; an estimate of seconds for calls).
+    count_units: Callable[[str, Content], int] = _one_unit
+    # measured units from a receipt → units billed (``Unit.SECONDS`` only).
+    bill_units: Callable[[int], int] = field(default=lambda units: units)
+    # () → the shared sender used when none is chosen.
+    default_sender: Callable[[], str] = field(default=lambda: "")
+    # () → every shared sender any account may choose (the default among them).
+    shared_senders: Callable[[], tuple[str, ...]] | None = None
+    # (account, sender) → None, or raise ``messaging.senders.SenderNotAllowed``:
+    # the channel's own rule on an approved name (Viber: a paid monthly package).
+    check_sender: Callable[[object, str], None] | None = None
+    # (account, sender, text, content) → the price line (``Tariff.variant``).
+    tariff_variant: Callable[[object, str, str, "Content"], str] | None = None
+    retry: RetryPolicy = RetryPolicy()
+    # How long the carrier may keep a message without a final report when the
+    # message has no lifetime of its own (SMS centres keep trying for up to
+    # two days).  Past it — or past the message's own lifetime — a message still
+    # «Отпр» is final: «Истекло время жизни», refunded.
+    receipt_timeout: timedelta = timedelta(hours=48)
+    # Groups charges in billing documents and partner rewards (``billing.catalog``).
+    service_code: str = ""
+    # URL name of the channel's send page.
+    compose_url: str = ""
+    # The key in settings.MESSAGING_GATEWAYS (the channel's code when empty).
     gateway_key: str = ""
+    # The channel app's URLconf and where it is mounted (cabinet/urls.py mounts
+    # every registered channel's URLs; nothing to add there for a new channel).
+    urls: str = ""
+    url_prefix: str = ""
+
+    def shared(self) -> tuple[str, ...]:
+        names = self.shared_senders() if self.shared_senders else ()
+        default = self.default_sender()
+        return tuple(names) if default in names or not default else (default, *names)
+
+    def variant(self, account, sender: str, text: str, content: "Content") -> str:
+        if self.tariff_variant is None:
+            return ""
+        return self.tariff_variant(account, sender, text, content)
 
     @property
     def statuses(self) -> tuple[str, ...]:
         return tuple(s for col in self.columns for s in col.statuses)
+
+    @property
+    def service(self) -> str:
+        return self.service_code or self.code
+
+    @property
+    def settles_after(self) -> bool:
+        return self.unit == Unit.SECONDS
+
+    def parse_content(self, data: dict | None, *, account_id=None) -> Content:
+        return self.content.parse(data, account_id=account_id)
 
 
 _channels: dict[str, ChannelKind] = {}
@@ -39,8 +162,28 @@ _gateways: dict[str, object] = {}
 
 
 def register(kind: ChannelKind) -> ChannelKind:
+    """Add a channel kind; a code registered twice is a configuration error."""
+    if kind.code in _channels:
+        raise ImproperlyConfigured(f"channel {kind.code!r} is registered twice")
+    if not set(kind.success) <= set(kind.statuses):
+        raise ImproperlyConfigured(
+            f"channel {kind.code!r}: success statuses must be among its statuses"
+        )
     _channels[kind.code] = kind
+    catalog.register_service(kind.service, str(kind.label))
     return kind
+
+
+@contextlib.contextmanager
+def temporary(kind: ChannelKind):
+    """Register ``kind`` for the duration of a block (tests)."""
+    register(kind)
+    try:
+        yield kind
+    finally:
+        _channels.pop(kind.code, None)
+        _gateways.pop(kind.code, None)
+        catalog.unregister_service(kind.service)
 
 
 def get_channel(code: str) -> ChannelKind:

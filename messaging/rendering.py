@@ -8,9 +8,13 @@ Substitution commands are words in square brackets, as in the manual's
   ``[Email]``, ``[Ссылка]``, ``[Мобильный оператор]``, ``[Страна]``, ``[Регион]``;
 - salutations by gender: ``[Уважаемый]`` → Уважаемый/Уважаемая,
   ``[Дорогой]`` → Дорогой/Дорогая, and a custom pair
-  ``[Обращение:Милый/Милая]`` (male form when the gender is unknown);
+  ``[Обращение:Милый/Милая]`` (male form when the gender is unknown).  A
+  salutation followed by name commands (``[Уважаемый] [Имя] [Отчество]``) is
+  one greeting: a contact without those names gets «Здравствуйте» instead of
+  «Уважаемый !», and an empty middle name leaves no gap;
 - custom fields (C11) by key (``[card]``) or by name (``[Номер карты]``);
-- ``[couponCode]``: a unique promo code per recipient (promo action chosen).
+- ``[couponCode]``: a unique promo code per recipient (promo action chosen),
+  provided by the promo app through ``messaging.substitutions``.
 
 Options: ``shorten_links`` turns every URL of the text into a per-message short
 link on our own path, ``chat_link`` appends a link to the online chat (S14),
@@ -28,6 +32,10 @@ import re
 from collections.abc import Callable
 from datetime import date
 
+from contacts.models import Contact
+from contacts.selectors import custom_fields
+
+from . import substitutions
 from .sms_text import transliterate
 
 COMMAND = re.compile(r"\[([^\[\]\n]{1,60})\]")
@@ -62,6 +70,8 @@ SALUTATIONS = {
 }
 CUSTOM_SALUTATION = re.compile(r"^обращение\s*:\s*([^/|]*)[/|]([^/|]*)$", re.IGNORECASE)
 COUPON = "couponcode"
+# A salutation whose names are all empty becomes this neutral greeting.
+NEUTRAL_GREETING = "Здравствуйте"
 GENDER_LABELS = {"m": "мужской", "f": "женский"}
 # What «[Страна]» puts into the SMS: always Russian, whatever language the
 # sender's cabinet shows (contacts.phones.COUNTRY_NAMES is the translated,
@@ -137,6 +147,33 @@ def _country(fields, _mid):
     return COUNTRY_NAMES.get(code, code)
 
 
+# The contact fields each name command reads, in the order they are written.
+NAME_FIELDS = {
+    "f": ("last_name",),
+    "фамилия": ("last_name",),
+    "i": ("first_name",),
+    "имя": ("first_name",),
+    "o": ("middle_name",),
+    "отчество": ("middle_name",),
+    **dict.fromkeys(FIO, ("last_name", "first_name", "middle_name")),
+}
+
+
+def _greeting(male: str, female: str, keys: tuple[str, ...]) -> Callable:
+    """«Уважаемый Иван Сергеевич» from the contact's name fields ``keys``, or
+    the neutral greeting when it has none of them (and never a double space
+    for a missing one).  Reads the fields directly: it runs once per message."""
+
+    def get(fields, _mid):
+        # Names are strings (phonebook columns, API recipients' fields).
+        given = " ".join([v for v in map(fields.get, keys) if v and not v.isspace()])
+        if not given:
+            return NEUTRAL_GREETING
+        return (female if fields.get("gender") == "f" else male) + " " + given
+
+    return get
+
+
 _SPACES = re.compile(r"[ \t]{2,}")
 
 
@@ -170,6 +207,8 @@ class Renderer:
         self.suffix = suffix
         self._on_flush = on_flush
         self.commands = COMMAND.findall(text)
+        # Set by _compile: a salutation greets by name somewhere in the text.
+        self.greets_by_name = False
         self.pieces: list[Piece] = self._compile(text)
         self.static = all(isinstance(p, str) for p in self.pieces)
         self._static_text = self._finish("".join(self.pieces)) if self.static else None
@@ -184,10 +223,30 @@ class Renderer:
     def _compile(self, text: str) -> list[Piece]:
         pieces: list[Piece] = []
         pos = 0
-        for match in COMMAND.finditer(text):
+        matches = list(COMMAND.finditer(text))
+        i = 0
+        while i < len(matches):
+            match = matches[i]
             pieces.extend(self._literal(text[pos : match.start()]))
-            pieces.append(self._command(match))
+            names = self._names_after(text, matches, i)
+            if names:
+                command = match.group(1).strip()
+                pair = SALUTATIONS.get(command.lower()) or tuple(
+                    g.strip() for g in CUSTOM_SALUTATION.match(command).groups()
+                )
+                keys = tuple(
+                    key
+                    for m in names
+                    for key in NAME_FIELDS[m.group(1).strip().lower()]
+                )
+                pieces.append(_greeting(*pair, keys))
+                self.greets_by_name = True
+                match = names[-1]
+                i += len(names)
+            else:
+                pieces.append(self._command(match))
             pos = match.end()
+            i += 1
         pieces.extend(self._literal(text[pos:]))
         if self.suffix is not None:
             pieces.append(lambda _f, mid: self.suffix(mid))
@@ -216,6 +275,28 @@ class Renderer:
             pos = m.end()
         out.append(chunk[pos:])
         return out
+
+    def _names_after(self, text: str, matches: list, i: int) -> list[re.Match]:
+        """The name commands right after the salutation ``matches[i]`` (only
+        spaces between them); empty when ``matches[i]`` is no salutation."""
+        command = matches[i].group(1).strip()
+        key = command.lower()
+        if key in self.extra or not (
+            key in SALUTATIONS or CUSTOM_SALUTATION.match(command)
+        ):
+            return []
+        names = []
+        end = matches[i].end()
+        for match in matches[i + 1 :]:
+            gap = text[end : match.start()]
+            if (gap and not gap.isspace()) or "\n" in gap:
+                break
+            key = match.group(1).strip().lower()
+            if key not in NAME_FIELDS or key in self.extra:
+                break
+            names.append(match)
+            end = match.end()
+        return names
 
     def _command(self, match: re.Match) -> Piece:
         command = match.group(1).strip()
@@ -269,10 +350,54 @@ class Renderer:
             self._on_flush()
 
 
+# Contact fields a person fills in (the numbering-plan ones — operator,
+# country, region — and the phone itself are always there).
+PERSONAL_FIELDS = {
+    "last_name",
+    "first_name",
+    "middle_name",
+    "birth_date",
+    "email",
+    "link",
+    "gender",
+}
+
+
+def substituted_fields(
+    text: str, custom_fields: dict[str, str] | None = None
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The personal fields ``text`` substitutes, once each in the order written:
+    ``("[Имя]", ("first_name",))``, ``("[ФИО]", ("last_name", "first_name",
+    "middle_name"))``, ``("[card]", ("extra:card",))``.  A recipient lacks a
+    command when every field of it is empty.  ``custom_fields`` as
+    ``custom_field_commands`` returns."""
+    custom = {k.lower(): v for k, v in (custom_fields or {}).items()}
+    found: dict[str, tuple[str, ...]] = {}
+    for match in COMMAND.finditer(text or ""):
+        key = match.group(1).strip().lower()
+        if key in FIO:
+            fields = ("last_name", "first_name", "middle_name")
+        elif key in GENDER_WORDS:
+            fields = ("gender",)
+        elif FIELD_ALIASES.get(key) in PERSONAL_FIELDS:
+            fields = (FIELD_ALIASES[key],)
+        elif key in custom:
+            fields = (f"extra:{custom[key]}",)
+        else:
+            continue
+        if fields not in found.values():
+            found[match.group(0)] = fields
+    return list(found.items())
+
+
+def has_greeting(text: str) -> bool:
+    """Whether ``text`` greets by name (a salutation right before names), so a
+    recipient without them is greeted «Здравствуйте»."""
+    return Renderer(text or "").greets_by_name
+
+
 def custom_field_commands(*, account_id: int) -> dict[str, str]:
     """lower-case command → custom field key, by key and by name."""
-    from contacts.selectors import custom_fields
-
     commands: dict[str, str] = {}
     for f in custom_fields(account_id=account_id):
         commands[f.name.lower()] = f.key
@@ -300,24 +425,18 @@ def build_renderer(campaign, *, preview: bool = False) -> Renderer:
     text = campaign.text or ""
     account_id = campaign.account_id
     extra: dict[str, Callable] = {}
-    on_flush = None
-    if COUPON in text.lower():
-        promo_action = options.get("promo_action")
-        if promo_action and not preview:
-            from promo.services import PromoCodeIssuer
-
-            issuer = PromoCodeIssuer(
-                account_id=account_id,
-                action_id=int(promo_action),
-                campaign_id=campaign.pk,
-            )
-            extra[COUPON] = lambda fields, mid: issuer.issue(
-                phone=fields.get("phone", ""), message_id=mid
-            )
-            on_flush = issuer.flush
-        else:
-            sample = _sample_code(account_id, promo_action)
-            extra[COUPON] = lambda fields, mid: sample
+    flushes: list[Callable[[], None]] = []
+    # Commands other apps provide ([couponCode]: promo) — messaging.substitutions.
+    provided = substitutions.registered()
+    for command in sorted({c.strip().lower() for c in COMMAND.findall(text)}):
+        substitution = provided.get(command)
+        if substitution is None:
+            continue
+        bound = substitution.build(campaign, preview=preview)
+        extra[command] = bound.piece
+        if bound.on_flush is not None:
+            flushes.append(bound.on_flush)
+    on_flush = _all(flushes) if flushes else None
     url_makers: dict[str, Callable] = {}
     if options.get("shorten_links"):
         urls = shortlinks.find_urls(text)
@@ -359,6 +478,14 @@ def build_renderer(campaign, *, preview: bool = False) -> Renderer:
     return renderer
 
 
+def _all(funcs: list[Callable[[], None]]) -> Callable[[], None]:
+    def run() -> None:
+        for func in funcs:
+            func()
+
+    return run
+
+
 def _has_own_texts(campaign) -> bool:
     return any(
         r.get("text") is not None
@@ -376,8 +503,6 @@ def _direct_contacts(campaign) -> dict[int, dict]:
     ]
     if not ids:
         return {}
-    from contacts.models import Contact
-
     fields = (
         "id",
         "last_name",
@@ -403,21 +528,6 @@ def _direct_contacts(campaign) -> dict[int, dict]:
                 "extra": row["extra"] or {}
             }
     return result
-
-
-def _sample_code(account_id: int, action_id) -> str:
-    """A code of the promo action's length (for previews and estimates)."""
-    length = 8
-    if action_id:
-        try:
-            from promo.selectors import promo_actions
-
-            for action in promo_actions(account_id=account_id):
-                if action.pk == int(action_id):
-                    length = getattr(action, "code_length", length) or length
-        except (ImportError, ValueError, TypeError):
-            pass
-    return "X" * int(length)
 
 
 def preview_renderer(*, account, text: str, options: dict | None = None) -> Renderer:

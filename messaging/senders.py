@@ -3,19 +3,19 @@ at launch.
 
 A name is at most 11 characters of Latin letters, digits and punctuation, with
 at least one letter (operators reject purely numeric alphanumeric senders).
-The shared default sender ``settings.DEFAULT_SENDER_NAME`` is always available.
+A channel's shared senders (its registry entry: SMS's is
+``settings.DEFAULT_SENDER_NAME``) are always available; a channel may add its
+own rule on an approved name (``ChannelKind.check_sender``).
 """
 
 import re
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cabinet.models import Notification
-from cabinet.services import notification_create
+from cabinet import moderation as decisions
 
+from . import registry
 from .models import SenderName
 
 MAX_LENGTH = 11
@@ -39,8 +39,14 @@ class InvalidSenderName(ValueError):
         self.message = message
 
 
-def default_sender() -> str:
-    return settings.DEFAULT_SENDER_NAME
+def default_sender(channel: str = "sms") -> str:
+    """The shared sender a campaign of ``channel`` uses when none is chosen."""
+    return registry.get_channel(channel).default_sender()
+
+
+def shared_senders(channel: str = "sms") -> tuple[str, ...]:
+    """Shared names any account may send from on ``channel``."""
+    return registry.get_channel(channel).shared()
 
 
 def name_check(name: str) -> str:
@@ -72,11 +78,17 @@ def approved_names(*, account_id: int, channel: str = "sms") -> list[str]:
 
 
 def sender_choices(*, account_id: int, channel: str = "sms") -> list[str]:
-    """Names the account may send from: its approved names, then the shared
-    default sender."""
+    """Names the account may send from: the shared senders of the channel
+    first — the default one leads, it is what a form preselects — then its
+    approved names.  An approved name never becomes the sender by itself: the
+    user picks it."""
     names = approved_names(account_id=account_id, channel=channel)
-    default = default_sender()
-    return names + ([default] if default not in names else [])
+    shared = list(shared_senders(channel))
+    default = default_sender(channel)
+    if default in shared:
+        shared.remove(default)
+    shared.insert(0, default)
+    return shared + [name for name in names if name not in shared]
 
 
 def sender_validate(*, account, channel: str, sender: str) -> str:
@@ -84,14 +96,19 @@ def sender_validate(*, account, channel: str, sender: str) -> str:
     (approved) or it is the shared default; the default when empty.  Raises
     ``SenderNotAllowed`` otherwise."""
     sender = (sender or "").strip()
-    if not sender or sender == default_sender():
-        return default_sender()
+    if not sender:
+        return default_sender(channel)
+    if sender in shared_senders(channel):
+        return sender
     if SenderName.objects.filter(
         account_id=account.pk,
         channel=channel,
         name=sender,
         status=SenderName.Status.APPROVED,
     ).exists():
+        kind = registry.get_channel(channel)
+        if kind.check_sender is not None:
+            kind.check_sender(account, sender)
         return sender
     pending = SenderName.objects.filter(
         account_id=account.pk,
@@ -112,11 +129,24 @@ def sender_validate(*, account, channel: str, sender: str) -> str:
     )
 
 
+def sender_allowed_sql(*, account: str, channel: str, sender: str, shared: str) -> str:
+    """``sender_validate`` compiled for a channel without its own rule on
+    approved names (``ChannelKind.check_sender``): a query returning a row when
+    the sender is one of the ``shared`` names (an SQL text array) or an
+    approved name of the account.  The arguments are SQL expressions."""
+    return f"""
+        SELECT 1 WHERE {sender} = ANY({shared})
+        UNION ALL
+        SELECT 1 FROM messaging_sendername n
+        WHERE n.account_id = {account} AND n.channel = {channel}
+          AND n.name = {sender} AND n.status = 'approved'"""
+
+
 def sender_request(*, account, name: str, channel: str = "sms") -> SenderName:
     """Request a new name; it waits for staff.  ``InvalidSenderName`` for a name
     that breaks the rules or is already requested/approved."""
     name = name_check(name)
-    if name == default_sender():
+    if name in shared_senders(channel):
         raise InvalidSenderName(
             _("Имя «%(name)s» — общее имя отправителя, оно уже доступно.")
             % {"name": name}
@@ -147,43 +177,21 @@ def sender_decide(
     sender_name: SenderName,
     approve: bool,
     reason: str = "",
+    reason_text: str = "",
     comment: str = "",
     staff_user=None,
 ) -> SenderName:
-    """Staff decision on a pending request; notifies the client.  Deciding an
-    already decided request again changes nothing."""
-    with transaction.atomic():
-        row = SenderName.objects.select_for_update().get(pk=sender_name.pk)
-        if row.status != SenderName.Status.PENDING:
-            return row
-        if not approve and not reason:
-            raise ValueError("a rejection needs a reason")
-        row.status = (
-            SenderName.Status.APPROVED if approve else SenderName.Status.REJECTED
-        )
-        row.reason = "" if approve else reason
-        row.comment = comment[:300]
-        row.decided_at = timezone.now()
-        row.decided_by = staff_user
-        row.save(
-            update_fields=["status", "reason", "comment", "decided_at", "decided_by"]
-        )
-        if approve:
-            title = _("Имя отправителя «%(name)s» одобрено") % {"name": row.name}
-            body = _("Теперь его можно выбрать в поле «От:» формы отправки.")
-        else:
-            title = _("Имя отправителя «%(name)s» отклонено") % {"name": row.name}
-            body = row.get_reason_display() + (
-                f". {row.comment}" if row.comment else ""
-            )
-        notification_create(
-            account_id=row.account_id,
-            title=title,
-            body=body,
-            kind=Notification.Kind.SENDER,
-            url="/sms/senders/",
-        )
-    return row
+    """Staff decision on a pending request (``cabinet.moderation.decide``): a
+    rejection needs one of the manual's reasons; the client is notified.
+    Deciding an already decided request again changes nothing."""
+    return decisions.decide(
+        item=sender_name,
+        approve=approve,
+        reason=reason,
+        reason_text=reason_text,
+        comment=comment,
+        staff_user=staff_user,
+    ).item
 
 
 def sender_withdraw(*, account, sender_name_id: int) -> None:

@@ -3,17 +3,21 @@ that move messages between statuses.  Every change shifts ``CampaignCounter``
 rows in the same transaction and announces itself after commit
 (``messaging.signals.statuses_changed``)."""
 
+import json
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from billing.models import LedgerKind
 from billing.services import ledger_post
 
+from . import registry
 from .gateways.base import Receipt
 from .models import (
     PENDING_STATUSES,
@@ -119,24 +123,72 @@ def set_statuses(
     reason: str = "",
     at: datetime | None = None,
     extra: dict | None = None,
-) -> None:
-    """Move messages (id, campaign_id, old_status) to ``new_status`` and shift
-    counters.  Caller holds the rows (claimed or locked) in a transaction."""
+) -> list[tuple[int, int, str]]:
+    """Move messages (id, campaign_id, expected old status) to ``new_status``
+    and shift counters — only the rows still in the status the caller expects:
+    the update is conditional, and counters move from the status each row
+    really had (a worker that resumes after its claim was recovered and sent
+    by another must not shift counters from a status it assumed).  Returns
+    the rows that moved.  Call inside a transaction."""
     if not rows:
-        return
+        return []
     at = at or timezone.now()
     fields = {"status": new_status, "status_at": at, **(extra or {})}
     if reason:
         fields["reason"] = reason[:200]
-    for chunk in chunks([r[0] for r in rows], 5000):
-        Message.objects.filter(id__any=chunk).update(**fields)
+    moved = _update_from(rows, fields)
     deltas: dict[tuple[int, str], int] = defaultdict(int)
-    for _id, campaign_id, old in rows:
+    for _id, campaign_id, old in moved:
         if bucket(old) != bucket(new_status):
             deltas[(campaign_id, bucket(old))] -= 1
             deltas[(campaign_id, bucket(new_status))] += 1
     counters_shift(deltas)
-    announce(channel, [(mid, cid, old, new_status) for mid, cid, old in rows])
+    announce(channel, [(mid, cid, old, new_status) for mid, cid, old in moved])
+    return moved
+
+
+def _update_from(
+    rows: list[tuple[int, int, str]], fields: dict
+) -> list[tuple[int, int, str]]:
+    """``UPDATE … SET fields WHERE id = row id AND status = row's old status
+    RETURNING`` the rows that matched, set-based, in chunks."""
+    table = Message._meta.db_table
+    columns = list(fields)
+    assignments = ", ".join(f"{c} = %s" for c in columns)
+    values = [fields[c] for c in columns]
+    moved: list[tuple[int, int, str]] = []
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            for part in chunks(rows, 10000):
+                cur.execute(
+                    f"UPDATE {table} AS m SET {assignments} "
+                    "FROM unnest(%s::bigint[], %s::text[]) AS v(id, old) "
+                    "WHERE m.id = v.id AND m.status = v.old "
+                    "RETURNING m.id, m.campaign_id, v.old",
+                    [*values, [r[0] for r in part], [r[2] for r in part]],
+                )
+                moved.extend(cur.fetchall())
+            return moved
+        values = [
+            connection.ops.adapt_datetimefield_value(v)
+            if isinstance(v, datetime)
+            else v
+            for v in values
+        ]
+        by_old: dict[str, list[int]] = defaultdict(list)
+        for mid, _cid, old in rows:
+            by_old[old].append(mid)
+        for old, ids in by_old.items():
+            for part in chunks(ids, 500):
+                marks = ", ".join(["%s"] * len(part))
+                cur.execute(
+                    f"UPDATE {table} SET {assignments} "
+                    f"WHERE id IN ({marks}) AND status = %s "
+                    "RETURNING id, campaign_id",
+                    [*values, *part, old],
+                )
+                moved.extend((mid, cid, old) for mid, cid in cur.fetchall())
+    return moved
 
 
 # --- receipts ------------------------------------------
@@ -145,7 +197,10 @@ def set_statuses(
 def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
     """Apply carrier receipts in bulk.  Idempotent: a receipt that would move a
     message backwards (late, repeated, out of order) is ignored, and a final
-    status is never overwritten.  Returns how many messages changed."""
+    status is never overwritten.  A receipt's ``extra`` is merged into the
+    message's (also when the status does not move); its ``units`` settle the
+    price of channels billed after the fact, once.  Returns how many messages
+    changed status."""
     by_message = [r for r in receipts if r.message_id is not None]
     by_gateway = [r for r in receipts if r.message_id is None and r.gateway_id]
     if by_gateway:
@@ -155,9 +210,7 @@ def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
             ).values_list("gateway_id", "id")
         )
         by_message += [
-            Receipt(
-                r.status, message_id=mapping[r.gateway_id], reason=r.reason, at=r.at
-            )
+            replace(r, message_id=mapping[r.gateway_id])
             for r in by_gateway
             if r.gateway_id in mapping
         ]
@@ -189,9 +242,86 @@ def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
             groups[(r.status, r.reason)].append((r.message_id, cid, old))
             state[r.message_id] = (cid, r.status)
         for (status, reason), rows in groups.items():
-            set_statuses(rows, status, channel=channel, reason=reason)
-            changed += len(rows)
+            changed += len(set_statuses(rows, status, channel=channel, reason=reason))
+        extras: dict[int, dict] = defaultdict(dict)
+        for r in by_message:
+            if r.extra and r.message_id in state:
+                extras[r.message_id].update(r.extra)
+        _merge_extra(extras)
+        measured = {
+            r.message_id: r.units
+            for r in by_message
+            if r.units is not None and r.message_id in state
+        }
+        if measured:
+            _settle_units(channel, measured)
     return changed
+
+
+def _merge_extra(extras: dict[int, dict]) -> None:
+    """``Message.extra`` ← ``extra`` ∪ the receipts' facts, set-based."""
+    if not extras:
+        return
+    table = Message._meta.db_table
+    items = sorted(extras.items())
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            for part in chunks(items, 10000):
+                cur.execute(
+                    f"UPDATE {table} AS m SET extra = m.extra || v.x::jsonb "
+                    "FROM unnest(%s::bigint[], %s::text[]) AS v(id, x) "
+                    "WHERE m.id = v.id",
+                    [
+                        [mid for mid, _x in part],
+                        [json.dumps(x, cls=DjangoJSONEncoder) for _mid, x in part],
+                    ],
+                )
+            return
+        for mid, x in items:
+            cur.execute(
+                f"UPDATE {table} SET extra = json_patch(extra, %s) WHERE id = %s",
+                [json.dumps(x, cls=DjangoJSONEncoder), mid],
+            )
+
+
+CENTS = Decimal("0.01")
+
+
+def _settle_units(channel: str, measured: dict[int, int]) -> None:
+    """Channels billed after the fact (calls by the second): the launch held the
+    estimated units; the receipt's measured units fix the price, never above
+    what was held, and the difference goes back once (``extra.settled``)."""
+    kind = registry.get_channel(channel)
+    if not kind.settles_after:
+        return
+    rows = list(
+        Message.objects.filter(id__any=sorted(measured), channel=channel)
+        .exclude(extra__has_key="settled")
+        .values_list("id", "campaign_id", "account_id", "price", "parts")
+    )
+    refunds: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    updates = []
+    for mid, cid, account_id, price, parts in rows:
+        billed = max(0, kind.bill_units(measured[mid]))
+        unit_price = price / parts if parts else Decimal("0")
+        new_price = min(price, (unit_price * billed).quantize(CENTS))
+        refunds[(account_id, cid)] += price - new_price
+        updates.append((mid, new_price, billed))
+    for mid, new_price, billed in updates:
+        Message.objects.filter(pk=mid).update(price=new_price, parts=min(billed, 32767))
+    _merge_extra(
+        {mid: {"settled": True, "billed_units": billed} for mid, _p, billed in updates}
+    )
+    for (account_id, cid), amount in sorted(refunds.items()):
+        if amount > 0:
+            ledger_post(
+                account_id=account_id,
+                amount=amount,
+                kind=LedgerKind.REFUND,
+                reason=f"Перерасчёт по фактической длительности (рассылка #{cid})",
+                service=kind.service,
+            )
+            Campaign.objects.filter(pk=cid).update(cost=F("cost") - amount)
 
 
 def receipt_may_move(old: str, new: str) -> bool:
@@ -208,10 +338,21 @@ def receipt_may_move(old: str, new: str) -> bool:
 # --- money back ------------------------------------------
 
 
+# What a refund of messages in each status is, in the ledger (a send error is not
+# a cancellation).
+REFUND_REASONS = {
+    S.CANCELLED: "Возврат за отменённые сообщения",
+    S.EXPIRED: "Возврат за сообщения с истекшим временем жизни",
+    S.FAILED: "Возврат за сообщения, не принятые оператором (ошибка отправки)",
+}
+
+
 def messages_refund(*, campaign_id: int) -> Decimal:
-    """Refund every message of the campaign that never reached the carrier
-    (cancelled, expired, failed) and is not refunded yet.  The flag and the
-    ledger entry change in one transaction, so each message is refunded once."""
+    """Refund every message of the campaign that never reached the recipient
+    by the carrier's rule (cancelled, expired, failed) and is not refunded yet:
+    one ledger entry per kind of refund, each saying what it is for.  The flag
+    and the entry change in one transaction, so each message is refunded
+    once."""
     with transaction.atomic():
         rows = list(
             locked(
@@ -220,27 +361,74 @@ def messages_refund(*, campaign_id: int) -> Decimal:
                     status__in=list(REFUNDABLE_STATUSES),
                     refunded=False,
                 ).order_by("id")
-            ).values_list("id", "price")
+            ).values_list("id", "price", "status")
         )
         if not rows:
             return Decimal("0")
-        total = sum((price for _id, price in rows), Decimal("0"))
         for chunk in chunks([r[0] for r in rows], 5000):
             Message.objects.filter(id__any=chunk).update(refunded=True)
-        if total > 0:
-            account_id, channel = Campaign.objects.values_list(
-                "account_id", "channel"
-            ).get(pk=campaign_id)
+        by_status: dict[str, list[Decimal]] = defaultdict(list)
+        for _id, price, status in rows:
+            by_status[status].append(price)
+        account_id, channel = Campaign.objects.values_list("account_id", "channel").get(
+            pk=campaign_id
+        )
+        service = registry.get_channel(channel).service
+        total = Decimal("0")
+        for status in sorted(by_status):
+            amount = sum(by_status[status], Decimal("0"))
+            if amount <= 0:
+                continue
+            total += amount
             ledger_post(
                 account_id=account_id,
-                amount=total,
+                amount=amount,
                 kind=LedgerKind.REFUND,
-                reason=f"Возврат за отмененные сообщения (рассылка #{campaign_id}, "
-                f"{len(rows)} шт.)",
-                service=channel,
+                reason=f"{REFUND_REASONS[status]} (рассылка #{campaign_id}, "
+                f"{len(by_status[status])} шт.)",
+                service=service,
             )
+        if total > 0:
             Campaign.objects.filter(pk=campaign_id).update(cost=F("cost") - total)
     return total
+
+
+NO_REPORT = "Нет отчёта о доставке: истекло время жизни сообщения"
+
+
+def sweep_unconfirmed(
+    *, channel: str, now: datetime | None = None, limit: int = 5000
+) -> int:
+    """Messages the carrier accepted («Отпр») whose report never came within
+    their lifetime (``expires_at``) or, without one, the channel's
+    ``receipt_timeout``, become final — «Истекло время жизни» — and are
+    refunded, so no campaign waits forever (a worker killed with receipts in
+    flight, a broker restarted without persistence).  A late report then
+    changes nothing.  Returns how many messages were swept."""
+    kind = registry.get_channel(channel)
+    now = now or timezone.now()
+    swept = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                locked(
+                    Message.objects.filter(channel=channel, status=S.SENT)
+                    .filter(
+                        models.Q(expires_at__lt=now)
+                        | models.Q(
+                            expires_at__isnull=True,
+                            sent_at__lt=now - kind.receipt_timeout,
+                        )
+                    )
+                    .order_by("id")
+                ).values_list("id", "campaign_id", "status")[:limit]
+            )
+            moved = set_statuses(rows, S.EXPIRED, channel=channel, reason=NO_REPORT)
+        for campaign_id in sorted({cid for _mid, cid, _old in moved}):
+            messages_refund(campaign_id=campaign_id)
+        swept += len(moved)
+        if len(rows) < limit:
+            return swept
 
 
 def campaign_finish_if_done(*, campaign_id: int) -> bool:

@@ -10,6 +10,10 @@ PY=${PY:-.venv/bin/python}
 PORT=${PORT:-8000}
 # Seconds the worker gets to finish its running tasks before a cold shutdown.
 GRACE=${STOP_GRACE_SECONDS:-2}
+# Web and worker alike build short links from the public address: unless
+# SITE_URL says otherwise it is this server's own port (cabinet/settings.py).
+export PORT
+export SITE_URL=${SITE_URL:-http://127.0.0.1:${PORT}}
 pids=()
 
 running() {

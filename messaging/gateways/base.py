@@ -18,8 +18,11 @@ class OutgoingMessage:
     phone: str
     sender: str
     text: str
-    content: dict = field(default_factory=dict)
+    # The channel's content (``messaging.registry.Content`` subclass: Viber's
+    # image and button, a call's audio…), shared by a campaign's messages.
+    content: object = None
     expires_at: datetime | None = None
+    parts: int = 1
 
 
 @dataclass(frozen=True)
@@ -31,13 +34,20 @@ class SubmitResult:
 
 @dataclass(frozen=True)
 class Receipt:
-    """A status report from a carrier, by our message id or the carrier's id."""
+    """A status report from a carrier, by our message id or the carrier's id,
+    normalised like anymail's tracking events.  ``units`` is what the carrier
+    measured (seconds of a call) for channels billed after the fact;
+    ``extra`` carries channel facts stored on the message (``Message.extra``):
+    ``seen_at``, ``clicked_at``, ``reply``, ``seconds``, ``digit``…  A receipt
+    may carry extras without moving the status."""
 
     status: str
     message_id: int | None = None
     gateway_id: str = ""
     reason: str = ""
     at: datetime | None = None
+    units: int | None = None
+    extra: dict = field(default_factory=dict)
 
 
 class BaseGateway:

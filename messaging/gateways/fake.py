@@ -9,7 +9,8 @@ ends with   outcome
 ``0001``    accepted, then receipt *undelivered* "Абонент недоступен"
 ``1111``    rejected at submission, permanent ("Номер заблокирован оператором")
 ``2222``    rejected at submission, temporary (retried by the core)
-``3333``    accepted, receipt *delivered* and later *clicked* (links)
+``3333``    accepted, receipt *delivered* and later *clicked* (only when the
+            text or the content has a link to click; else *delivered*)
 ``4444``    accepted, receipt *viewed* after *delivered* (Viber)
 other       accepted, receipt *delivered*
 ==========  ================================================================
@@ -25,6 +26,8 @@ a polled carrier would; benchmarks and unit tests); ``manual`` leaves them to
 the caller (``FakeGateway.pending_receipts``).
 """
 
+import json
+import re
 import threading
 import time
 
@@ -47,6 +50,20 @@ def outcome_for(phone: str) -> tuple[str, str]:
     return "delivered", ""
 
 
+LINK_RE = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
+
+
+def clickable(m: OutgoingMessage) -> bool:
+    """A recipient can click only a link: one in the text or the content's."""
+    links = getattr(m.content, "links", None)
+    return bool(LINK_RE.search(m.text or "") or (links and links()))
+
+
+def content_record(m: OutgoingMessage) -> str:
+    as_dict = getattr(m.content, "as_dict", None)
+    return json.dumps(as_dict() if as_dict else {}, ensure_ascii=False)
+
+
 RECORD_COLUMNS = (
     "channel",
     "message_id",
@@ -54,6 +71,7 @@ RECORD_COLUMNS = (
     "phone",
     "sender",
     "text",
+    "content",
     "submitted_at",
     "duplicate",
 )
@@ -80,7 +98,12 @@ def _record(rows: list[tuple]) -> None:
         return
     GatewaySubmission.objects.bulk_create(
         [
-            GatewaySubmission(**dict(zip(RECORD_COLUMNS, row, strict=True)))
+            GatewaySubmission(
+                **{
+                    **dict(zip(RECORD_COLUMNS, row, strict=True)),
+                    "content": json.loads(row[RECORD_COLUMNS.index("content")]),
+                }
+            )
             for row in rows
         ],
         batch_size=2000,
@@ -156,6 +179,7 @@ class FakeGateway(BaseGateway):
                     m.phone,
                     m.sender,
                     m.text,
+                    content_record(m),
                     now,
                     duplicate,
                 )
@@ -179,6 +203,8 @@ class FakeGateway(BaseGateway):
 
     def _receipts_for(self, m: OutgoingMessage) -> list[Receipt]:
         status, reason = outcome_for(m.phone)
+        if status == "clicked" and not clickable(m):
+            status = "delivered"
         if status in ("clicked", "viewed"):
             return [
                 Receipt("delivered", message_id=m.id),

@@ -1,6 +1,7 @@
-"""Reports API.  ``GET /api/v1/campaigns/`` belongs to the lead's campaigns
-view, which calls :func:`campaign_list_response` for GET (one route, no clash);
-the other report endpoints are mounted by ``reports/api/urls.py``."""
+"""Reports API.  ``/api/v1/campaigns/`` is one route for two apps: GET is the
+report's list (:func:`campaign_list_response`), POST creates a campaign
+(``messaging.api.campaigns.CampaignCreateView``, which ``CampaignsView``
+extends).  Every report endpoint is mounted by ``reports/api/urls.py``."""
 
 from urllib.parse import urlencode
 
@@ -12,8 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cabinet.api.errors import ApiError
+from cabinet.api.negotiation import FileFormatNegotiation
 from cabinet.api.pagination import CURSOR_PARAMETERS, bad_cursor, page_limit
 from messaging import registry
+from messaging.api.campaigns import CampaignCreateView
 from messaging.models import Campaign, MessageStatus
 
 from .. import exports, selectors
@@ -156,6 +159,13 @@ CAMPAIGN_LIST_SCHEMA = {
 }
 
 
+class CampaignsView(CampaignCreateView):
+    @extend_schema(**CAMPAIGN_LIST_SCHEMA, operation_id="campaigns_list")
+    def get(self, request):
+        """The report's campaign list (filters, counters, cost; cursor pages)."""
+        return campaign_list_response(request)
+
+
 def _campaign(request, pk: int) -> Campaign:
     try:
         return selectors.campaign_get(
@@ -187,15 +197,37 @@ def _statuses(request, campaign: Campaign) -> tuple[str, ...]:
     )
 
 
+FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    enum=["xlsx"],
+    description="Тип файла: только xlsx (по умолчанию).",
+)
+
+
+def _xlsx_only(request) -> None:
+    fmt = request.query_params.get("format")
+    if fmt not in (None, "", "xlsx"):
+        raise ApiError(
+            _("Выгрузка бывает только в формате xlsx."),
+            code="validation_error",
+            fields={"format": [_("Допустимо: xlsx.")]},
+        )
+
+
 class CampaignExportView(APIView):
+    content_negotiation_class = FileFormatNegotiation
+
     @extend_schema(
         summary="Список рассылок в Excel (.xlsx)",
         parameters=[
-            p for p in CAMPAIGN_LIST_PARAMETERS if p.name not in ("cursor", "limit")
+            *[p for p in CAMPAIGN_LIST_PARAMETERS if p.name not in ("cursor", "limit")],
+            FORMAT_PARAMETER,
         ],
         responses={(200, exports.XLSX): OpenApiTypes.BINARY},
     )
     def get(self, request):
+        _xlsx_only(request)
         filters = _filters(request)
         return exports.campaigns_response(
             account_id=request.user.account_id, filters=filters
@@ -270,12 +302,15 @@ class CampaignMessagesView(APIView):
 
 
 class CampaignMessagesExportView(APIView):
+    content_negotiation_class = FileFormatNegotiation
+
     @extend_schema(
         summary="Сообщения рассылки в Excel (.xlsx)",
-        parameters=[OpenApiParameter("status", OpenApiTypes.STR)],
+        parameters=[OpenApiParameter("status", OpenApiTypes.STR), FORMAT_PARAMETER],
         responses={(200, exports.XLSX): OpenApiTypes.BINARY},
     )
     def get(self, request, pk: int):
+        _xlsx_only(request)
         campaign = _campaign(request, pk)
         return exports.campaign_messages_response(
             account_id=request.user.account_id,
