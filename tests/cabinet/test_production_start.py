@@ -51,8 +51,25 @@ PRODUCTION_ENV = {
 }
 
 
+# What a child process inherits: where to find things and which services to use,
+# nothing another test may have left in this process's environment.
+INHERITED = {
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "VIRTUAL_ENV",
+    "PYTHONPATH",
+}
+
+
 def _run(args, timeout=60, **env):
-    environment = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    environment = {
+        k: v for k, v in os.environ.items() if k in INHERITED and k not in CLEARED
+    }
     environment.update(env)
     return subprocess.run(
         [sys.executable, *args],
