@@ -111,7 +111,13 @@ class Preparer:
         self.campaign = campaign
         self.account = campaign.account
         self.kind = registry.get_channel(campaign.channel)
-        self.prices = PriceList(account=self.account, channel=campaign.channel)
+        self.prices = PriceList(
+            account=self.account,
+            channel=campaign.channel,
+            variant=self.kind.variant(
+                self.account, campaign.sender, campaign.text, campaign.content
+            ),
+        )
         self.renderer = build_renderer(campaign)
         options = campaign.options or {}
         self.ttl = parse_ttl(options.get("ttl"))

@@ -94,6 +94,16 @@ def _validated_options(options: dict) -> dict:
     return options
 
 
+def _validated_content(account: Account, kind, text: str, content) -> dict:
+    """The channel's content, validated alone and with the text (``as_dict``)."""
+    try:
+        parsed = kind.parse_content(content, account_id=account.pk)
+        kind.check(text, parsed)
+    except registry.ContentError as exc:
+        raise LaunchError(exc.message, code="invalid_content", field=exc.field) from exc
+    return parsed.as_dict()
+
+
 def _validated_sender(account: Account, channel: str, sender: str) -> str:
     try:
         from .senders import SenderNotAllowed, sender_validate
@@ -173,10 +183,7 @@ def campaign_launch(
         existing = Campaign.objects.filter(account=account, client_id=client_id).first()
         if existing:
             return existing
-    try:
-        content = kind.parse_content(content, account_id=account.pk).as_dict()
-    except registry.ContentError as exc:
-        raise LaunchError(exc.message, code="invalid_content", field=exc.field) from exc
+    content = _validated_content(account, kind, text, content)
     options = _validated_options(dict(options or {}))
     if not text.strip() and not content:
         raise LaunchError("Введите текст сообщения.", field="text")
@@ -187,6 +194,7 @@ def campaign_launch(
         if source != Source.SYSTEM
         else (sender or settings.DEFAULT_SENDER_NAME)
     )
+    variant = kind.variant(account, sender, text, content)
     ids = _group_ids(account, group_ids)
     pasted, invalid = _normalise_phones(phones or [])
     direct = list(recipients or [])
@@ -247,9 +255,10 @@ def campaign_launch(
             client_id=client_id,
             charge=charge,
             moderation=moderation,
+            variant=variant,
         )
     estimate = _estimate(
-        account, kind, channel, text, content, ids, filters, pasted, direct
+        account, kind, channel, text, content, ids, filters, pasted, direct, variant
     )
     try:
         with transaction.atomic():
@@ -333,6 +342,7 @@ def _launch_small(
     client_id,
     charge,
     moderation,
+    variant="",
 ) -> Campaign:
     """The fast path for a handful of numbers (API sends): everything is
     computed first, then one short transaction writes the campaign, its
@@ -402,7 +412,7 @@ def _launch_small(
         options=dict(options),
     )
     renderer = build_renderer(campaign)
-    prices = PriceList(account=account, channel=channel)
+    prices = PriceList(account=account, channel=channel, variant=variant)
     planner = SendPlanner(
         start=due,
         total=len(recipients),
@@ -516,11 +526,11 @@ def _enqueue_prepare(campaign_id: int) -> None:
 
 
 def _estimate(
-    account, kind, channel, text, content, group_ids, filters, pasted, direct
+    account, kind, channel, text, content, group_ids, filters, pasted, direct, variant
 ) -> tuple[int, Decimal]:
     """(recipients, price) held at launch: exact for pasted numbers, an upper
     estimate for groups (settled after preparation)."""
-    prices = PriceList(account=account, channel=channel)
+    prices = PriceList(account=account, channel=channel, variant=variant)
     total = Decimal("0")
     count = 0
     base_units = kind.count_units(text, content)
@@ -564,14 +574,16 @@ def campaign_quote(
     stop-lists and duplicates, texts rendered as they will be sent."""
     kind = registry.get_channel(channel)
     _validated_options(dict(options or {}))
+    content = _validated_content(account, kind, text, content)
+    sender = sender or kind.default_sender()
     ids = _group_ids(account, group_ids)
     pasted, invalid = _normalise_phones(phones or [])
-    prices = PriceList(account=account, channel=channel)
-    blocked = blocked_phones(
-        account_id=account.pk,
+    prices = PriceList(
+        account=account,
         channel=channel,
-        sender=sender or settings.DEFAULT_SENDER_NAME,
+        variant=kind.variant(account, sender, text, content),
     )
+    blocked = blocked_phones(account_id=account.pk, channel=channel, sender=sender)
     from .rendering import preview_renderer
 
     # Short links, the chat link and promo codes rendered at their real length.
