@@ -28,6 +28,8 @@ PAYLOAD_KEYS = (
     "options",
     "tags",
     "description",
+    # A channel's content (Viber's image and button); none for SMS.
+    "content",
 )
 OPTION_FLAGS = ("transliterate", "shorten_links", "chat_link")
 # Form field → key of the contacts filter dict (the form's own group filter).
@@ -330,7 +332,12 @@ def template_get(*, account_id: int, template_id) -> MessageTemplate:
 
 
 def template_save(
-    *, account, payload: dict, name: str = "", template: MessageTemplate | None = None
+    *,
+    account,
+    payload: dict,
+    name: str = "",
+    template: MessageTemplate | None = None,
+    channel: str = "sms",
 ) -> MessageTemplate:
     """Save the form as a new template (``name``) or over ``template``."""
     form = {k: v for k, v in payload.items() if k in PAYLOAD_KEYS and k != "text"}
@@ -338,6 +345,7 @@ def template_save(
         if template is None:
             return MessageTemplate.objects.create(
                 account_id=account.pk,
+                channel=channel,
                 name=name.strip()[:100],
                 text=payload.get("text") or "",
                 form=form,
