@@ -187,9 +187,11 @@ class SendersView(APIView):
                 }
             )
         return Response(
-            {
-                "shared": list(registry.get_channel("viber").shared()),
-                "package_price": services.package_price(account=account),
-                "own": own,
-            }
+            SendersResponseSerializer(
+                {
+                    "shared": list(registry.get_channel("viber").shared()),
+                    "package_price": services.package_price(account=account),
+                    "own": own,
+                }
+            ).data
         )
