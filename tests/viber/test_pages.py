@@ -432,3 +432,44 @@ def test_the_viber_reports_highlight_the_viber_menu(client_for, user):
     html = client_for(user).get("/reports/viber/").content.decode()
     assert 'data-slug="viber-reports" class="active"' in html
     assert 'data-slug="sms-reports" class="active"' not in html
+
+
+def test_the_generic_report_tabs_work_for_viber(client_for, user):
+    campaign = services.campaign_launch(
+        account=user.account,
+        channel="viber",
+        text="Все вкладки",
+        phones=["+79160004444", "+79160000000"],
+    )
+    client = client_for(user)
+    for path in (
+        "/reports/viber/deferred/",
+        "/reports/viber/messages/",
+        "/reports/viber/charts/",
+        "/reports/viber/sources/",
+        f"/reports/campaigns/{campaign.pk}/messages/?status=viewed",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+    messages = client.get(f"/reports/campaigns/{campaign.pk}/messages/").content
+    assert "Номер не зарегистрирован в Viber" in messages.decode()
+    for path in (
+        "/reports/viber/export/",
+        f"/reports/campaigns/{campaign.pk}/messages/export/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert "spreadsheetml" in response["Content-Type"], path
+    # «Выгрузить абонентов»: the delivered ones include the seen.
+    response = client.post(
+        f"/reports/campaigns/{campaign.pk}/recipients/",
+        {
+            "target": "group",
+            "which": "delivered",
+            "group_mode": "new",
+            "new_group_name": "Видели в Viber",
+        },
+    )
+    assert response.status_code == 302
+    group = Group.objects.get(name="Видели в Viber")
+    assert list(group.contacts.values_list("phone", flat=True)) == ["+79160004444"]
