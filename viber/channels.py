@@ -126,6 +126,18 @@ class ViberContent(registry.Content):
         if self.button_url:
             check_url(self.button_url)
 
+    def as_dict(self) -> dict:
+        # Called for every message a carrier records: plainer than asdict().
+        return {
+            k: v
+            for k, v in (
+                ("image", self.image),
+                ("button_text", self.button_text),
+                ("button_url", self.button_url),
+            )
+            if v
+        }
+
     @property
     def has_button(self) -> bool:
         return bool(self.button_text and self.button_url)

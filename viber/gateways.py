@@ -36,7 +36,6 @@ Modes as the SMS fake: ``async`` (callbacks through a Celery task after
 ``manual`` (kept in ``pending_events`` until ``flush()``).
 """
 
-import dataclasses
 import hashlib
 
 from django.db import transaction
@@ -46,6 +45,7 @@ from messaging import links
 from messaging.gateways.base import GatewayError, OutgoingMessage, SubmitResult
 from messaging.gateways.fake import FakeGateway, clickable
 
+from .channels import ViberContent
 from .services import ButtonLinks, callbacks_apply
 from .tasks import viber_callbacks
 
@@ -89,12 +89,16 @@ class FakeViberGateway(FakeGateway):
                     )
                 )
             elif m.id in tracked:
+                c = m.content
                 ok.append(
-                    dataclasses.replace(
-                        m,
-                        content=dataclasses.replace(
-                            m.content, button_url=tracked[m.id]
-                        ),
+                    OutgoingMessage(
+                        m.id,
+                        m.phone,
+                        m.sender,
+                        m.text,
+                        ViberContent(c.image, c.button_text, tracked[m.id]),
+                        m.expires_at,
+                        m.parts,
                     )
                 )
             else:

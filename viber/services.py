@@ -24,7 +24,7 @@ from cabinet.services import notification_create
 from contacts.services import unsubscribe_add
 from messaging import links, senders
 from messaging.gateways.base import Receipt
-from messaging.models import Campaign, CampaignLink, Message, SenderName
+from messaging.models import STATUS_RANK, Campaign, CampaignLink, Message, SenderName
 from messaging.models import MessageStatus as S
 from messaging.statuses import receipts_apply
 
@@ -278,9 +278,15 @@ def callbacks_apply(*, events: list[dict]) -> int:
     """Apply Viber's callbacks, as a webhook receives them: ``{"event":
     "delivered"|"seen"|"undelivered"|"unsubscribed"|"spam", "message_id",
     "reason", "at"}``, ``{"event": "clicked", "url"}`` (the button's short
-    link the recipient followed) and ``{"event": "replied", "message_id",
-    "text", "reply_id", "at"}``.  Idempotent: repeated callbacks change
-    nothing.  Returns status changes."""
+    link the recipient followed), ``{"event": "replied", "message_id",
+    "text", "reply_id", "at"}``; a click on a plain link Viber saw is
+    ``{"event": "clicked", "message_id"}``.  Idempotent: repeated callbacks
+    change nothing (a second press of a short link is a second click).
+    Returns status changes.
+
+    One batch is one transaction and one ``receipts_apply``: a message's
+    callbacks collapse to its furthest status (delivered → seen → clicked in
+    one batch is one status change, not three), its facts merged."""
     receipts, clicked, replied = [], [], []
     for e in events:
         kind = e.get("event")
@@ -308,12 +314,51 @@ def callbacks_apply(*, events: list[dict]) -> int:
             )
         elif kind == "replied" and e.get("message_id") and e.get("text"):
             replied.append(e)
-    changed = receipts_apply(channel=CHANNEL, receipts=receipts) if receipts else 0
-    if clicked:
-        changed += button_clicks(urls=clicked)
-    if replied:
-        changed += replies_receive(events=replied)
-    return changed
+    clicks, click_receipts = _clicks(clicked)
+    replies, reply_receipts = _replies(replied)
+    return _apply(receipts + click_receipts + reply_receipts, clicks, replies)
+
+
+def _apply(receipts: list[Receipt], clicks: Counter, replies: list[Reply]) -> int:
+    with transaction.atomic():
+        for link, n in sorted(clicks.items()):
+            CampaignLink.objects.filter(pk=link).update(clicks=F("clicks") + n)
+        if replies:
+            Reply.objects.bulk_create(replies, ignore_conflicts=True)
+        if not receipts:
+            return 0
+        return receipts_apply(channel=CHANNEL, receipts=_collapse(receipts))
+
+
+# The fact a status's own time (``Message.status_at``) already tells.
+OWN_TIME = {S.VIEWED: "seen_at", S.CLICKED: "clicked_at"}
+
+
+def _collapse(receipts: list[Receipt]) -> list[Receipt]:
+    """One receipt per message: its furthest status, and the facts that status
+    would hide (when a clicked message was seen, a reply).  A message's
+    ``status_at`` is the time of its status, so a seen message does not repeat
+    it as ``seen_at`` — which keeps the extras' writes to the few messages
+    that need them."""
+    best: dict[int, Receipt] = {}
+    facts: dict[int, dict] = {}
+    for r in receipts:
+        if r.extra:
+            facts.setdefault(r.message_id, {}).update(r.extra)
+        current = best.get(r.message_id)
+        if current is None or STATUS_RANK.get(r.status, 0) > STATUS_RANK.get(
+            current.status, 0
+        ):
+            best[r.message_id] = r
+    out = []
+    for mid, r in best.items():
+        extra = facts.get(mid)
+        if extra:
+            extra.pop(OWN_TIME.get(r.status, ""), None)
+        if (extra or {}) != r.extra:
+            r = Receipt(r.status, message_id=mid, reason=r.reason, extra=extra or {})
+        out.append(r)
+    return out
 
 
 def button_clicks(*, urls: list[str]) -> int:
@@ -321,6 +366,11 @@ def button_clicks(*, urls: list[str]) -> int:
     the text): count each on its link and mark the message clicked (Кл) — the
     bulk form of ``messaging.links.link_click``, in a few queries per batch.
     Forged or foreign tokens are ignored."""
+    clicks, receipts = _clicks(urls)
+    return _apply(receipts, clicks, [])
+
+
+def _clicks(urls: list[str]) -> tuple[Counter, list[Receipt]]:
     pairs = []
     for url in urls:
         token = url.rstrip("/").rsplit("/", 1)[-1]
@@ -329,7 +379,7 @@ def button_clicks(*, urls: list[str]) -> int:
         except links.BadToken:
             continue
     if not pairs:
-        return 0
+        return Counter(), []
     campaign_of = dict(
         CampaignLink.objects.filter(pk__in={link for link, _m in pairs}).values_list(
             "pk", "campaign_id"
@@ -345,25 +395,27 @@ def button_clicks(*, urls: list[str]) -> int:
         for link, mid in pairs
         if link in campaign_of and owner.get(mid) == campaign_of[link]
     ]
-    if not valid:
-        return 0
     now = timezone.now().isoformat()
-    with transaction.atomic():
-        for link, n in sorted(Counter(link for link, _m in valid).items()):
-            CampaignLink.objects.filter(pk=link).update(clicks=F("clicks") + n)
-        return receipts_apply(
-            channel=CHANNEL,
-            receipts=[
-                Receipt(S.CLICKED, message_id=mid, extra={"clicked_at": now})
-                for _l, mid in valid
-            ],
-        )
+    return (
+        Counter(link for link, _m in valid),
+        [
+            Receipt(S.CLICKED, message_id=mid, extra={"clicked_at": now})
+            for _l, mid in valid
+        ],
+    )
 
 
 def replies_receive(*, events: list[dict]) -> int:
     """Store recipients' replies (per contact) — only for campaigns sent with
     «Получать ответ в Online-чат»; the others are dropped, as the manual
     warns.  A reply proves the message was seen."""
+    replies, receipts = _replies(events)
+    return _apply(receipts, Counter(), replies)
+
+
+def _replies(events: list[dict]) -> tuple[list[Reply], list[Receipt]]:
+    if not events:
+        return [], []
     ids = sorted({int(e["message_id"]) for e in events})
     rows = {
         r["id"]: r
@@ -400,10 +452,7 @@ def replies_receive(*, events: list[dict]) -> int:
             )
             extra = {"replied_at": at.isoformat(), "reply": text}
         receipts.append(Receipt(S.VIEWED, message_id=row["id"], extra=extra))
-    with transaction.atomic():
-        Reply.objects.bulk_create(replies, ignore_conflicts=True)
-        changed = receipts_apply(channel=CHANNEL, receipts=receipts)
-    return changed
+    return replies, receipts
 
 
 def unsubscribes_record(*, message_ids: list[int]) -> int:
@@ -430,31 +479,34 @@ class ButtonLinks:
     """Each message's own address for its button: our short link
     (``/s/<token>``, one ``CampaignLink`` per campaign, none per message), so a
     press is counted and marks the message Кл.  A gateway builds one and asks
-    it for every batch it submits (one query per batch)."""
+    it for every batch it submits: one small query per campaign in the batch
+    (a batch's messages of one campaign share one content object)."""
 
     def __init__(self):
         self._makers: dict[int, links.LinkMaker] = {}
 
     def for_batch(self, messages) -> dict[int, str]:
-        with_button = [m for m in messages if m.content and m.content.links()]
-        if not with_button:
-            return {}
-        campaign_of = dict(
-            Message.objects.filter(id__any=[m.id for m in with_button]).values_list(
-                "id", "campaign_id"
-            )
-        )
+        by_content: dict[int, list] = defaultdict(list)
+        for m in messages:
+            if m.content is not None and m.content.links():
+                by_content[id(m.content)].append(m)
         result = {}
-        for m in with_button:
-            cid = campaign_of.get(m.id)
+        for group in by_content.values():
+            first = group[0]
+            cid = (
+                Message.objects.filter(pk=first.id)
+                .values_list("campaign_id", flat=True)
+                .first()
+            )
             if cid is None:
                 continue
             maker = self._makers.get(cid)
             if maker is None:
-                url = m.content.links()[0]
+                url = first.content.links()[0]
                 row = links.campaign_links(campaign=Campaign(pk=cid), urls=[url])[url]
                 if len(self._makers) > 1000:
                     self._makers.clear()
                 maker = self._makers[cid] = links.LinkMaker(row.pk)
-            result[m.id] = maker(m.id)
+            for m in group:
+                result[m.id] = maker(m.id)
         return result
