@@ -147,9 +147,7 @@ def _id_operations() -> list[tuple[str, str, str | None, str | None]]:
 def _fill(path: str, obj) -> str:
     """The path naming ``obj``: by its ``public_id`` where the path says so (an
     uploaded Viber image), else by its primary key."""
-    return re.sub(
-        r"\{(\w+)\}", lambda m: str(getattr(obj, m.group(1), obj.pk)), path
-    )
+    return re.sub(r"\{(\w+)\}", lambda m: str(getattr(obj, m.group(1), obj.pk)), path)
 
 
 def _make_objects(owner) -> dict:
