@@ -176,3 +176,22 @@ def test_a_period_ends_on_the_last_day_of_its_month(day):
     assert (month_end(day) + timedelta(days=1)).day == 1
     assert month_end(date(2026, 8, 21)) == date(2026, 8, 31)
     assert month_end(date(2028, 2, 3)) == date(2028, 2, 29)
+
+
+def test_staff_approval_in_the_console_puts_the_name_to_work(
+    client, rich_user, admin_user
+):
+    row = viber.sender_name_request(
+        account=rich_user.account, name="ConsoleShop", start="now"
+    )
+    client.force_login(admin_user)
+    listing = client.get("/admin/messaging/sendername/?channel__exact=viber")
+    assert "ConsoleShop" in listing.content.decode()
+    client.post(
+        "/admin/messaging/sendername/",
+        {"action": "approve", "_selected_action": [row.pk]},
+    )
+    package = SenderPackage.objects.get(sender_name=row)
+    assert package.status == SenderPackage.Status.PAID
+    assert balance(rich_user) == Decimal("65000.00")
+    assert send_from(rich_user, "ConsoleShop").sender == "ConsoleShop"
