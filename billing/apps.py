@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = _("Финансы")
+
+    def ready(self):
+        from . import receivers  # noqa: F401

@@ -12,6 +12,8 @@ from django.utils import timezone
 from fpdf import FPDF
 from openpyxl import Workbook
 
+from cabinet.xlsx import stream_xlsx
+
 FONTS = Path(__file__).resolve().parent / "fonts"
 # fontTools logs every glyph of every subset at INFO.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -356,10 +358,8 @@ def act_xlsx(act) -> bytes:
 
 def ledger_xlsx_stream(entries):
     """The entries (an iterable of LedgerEntry) as .xlsx bytes, produced while
-    the rows are read (reports.xlsx's streaming writer: constant memory, tens of
+    the rows are read (cabinet.xlsx's streaming writer: constant memory, tens of
     thousands of rows per second; openpyxl's write-only mode manages ~3,000)."""
-    from reports.xlsx import stream_xlsx
-
     return stream_xlsx(
         title="Движение средств",
         header=["Дата", "Описание", "Тип", "Сумма, ₽", "Баланс после, ₽"],

@@ -11,7 +11,7 @@ class LedgerKind(models.TextChoices):
     TOPUP = "topup", _("Пополнение")
     PAYMENT = "payment", _("Оплата")
     CHARGE = "charge", _("Списание")
-    REFUND = "refund", _("Возврат за отмененные сообщения")
+    REFUND = "refund", _("Возврат")
     ADJUSTMENT = "adjustment", _("Корректировка")
     BONUS = "bonus", _("Бонус")
     PAYMENT_REFUND = "payment_refund", _("Возврат платежа")

@@ -108,6 +108,17 @@ def account_tier(account) -> int:
     return tier_for_balance(account.balance)
 
 
+def account_tier_sql(account: str) -> str:
+    """``account_tier`` compiled, for the row alias ``account`` of
+    ``cabinet_account`` (statements that price in SQL)."""
+    return f"""COALESCE(
+        {account}.tariff_tier,
+        (SELECT tt.tier FROM billing_tarifftier tt
+         WHERE tt.min_balance <= {account}.balance
+         ORDER BY tt.min_balance DESC LIMIT 1),
+        0)"""
+
+
 class PriceList:
     """The prices one account pays on one channel, loaded in one query so pricing
     a million messages costs one query.  The tier is staff's override
@@ -154,6 +165,29 @@ class PriceList:
             if found is not None:
                 return found[1]
         return FALLBACK_PRICES.get(self.channel, Decimal("1.00"))
+
+
+def unit_price_sql(
+    *, channel: str, country: str, operator: str, tier: str, fallback: str
+) -> str:
+    """``PriceList.price`` compiled for one (country, operator) of the base
+    price line: the most specific row (operator, then the country, then
+    Russia), the tier's price over the base tier's, else ``fallback``.  The
+    arguments are SQL expressions."""
+    return f"""COALESCE(
+        (SELECT t.price FROM billing_tariff t
+         WHERE t.channel = {channel} AND t.variant = ''
+           AND t.tier IN (0, {tier})
+           AND ((t.country = {country} AND t.operator = {operator})
+                OR (t.country = {country} AND t.operator = '')
+                OR (t.country = 'RU' AND t.operator = ''))
+         ORDER BY CASE
+             WHEN t.country = {country} AND t.operator = {operator} THEN 0
+             WHEN t.country = {country} THEN 1
+             ELSE 2 END,
+             t.tier <> 0 DESC
+         LIMIT 1),
+        {fallback})"""
 
 
 def tariff_price(

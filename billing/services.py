@@ -1,25 +1,28 @@
 """The only way money moves.  Every change of ``Account.balance`` goes through
 ``ledger_post``, which writes the entry and the balance in one transaction under
-a row lock on the account.  Payments, invoices and requisites live here too."""
+a row lock on the account, then fires the entry's side effects (low-balance
+crossing, the ``billing.signals.ledger_posted`` signal).  Its one compiled
+form, ``LEDGER_CHARGE_SQL``, serves a statement that charges in SQL; that
+caller fires the same side effects through ``ledger_announce``.  Payments,
+invoices and requisites live here too."""
 
 import hashlib
 import hmac
 import json
 import logging
-import re
 import secrets
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cabinet.models import Account
+from cabinet.models import Account, Notification
+from cabinet.notifications import notify
 
 from .models import (
     AcquirerCallback,
@@ -29,6 +32,7 @@ from .models import (
     Payment,
     Requisites,
 )
+from .signals import ledger_posted
 
 log = logging.getLogger(__name__)
 
@@ -54,30 +58,6 @@ def _quantize(amount) -> Decimal:
     return Decimal(amount).quantize(Decimal("0.01"))
 
 
-_CAMPAIGN_REF = re.compile(r"^campaign:(\d+)$")
-_CAMPAIGN_IN_REASON = re.compile(r"рассылка #(\d+)")
-
-
-def _infer_service(kind: str, reference: str, reason: str) -> str:
-    """The channel a charge or refund of a campaign belongs to, when the caller
-    did not say: from ``campaign:<id>`` or the refund's "рассылка #<id>"."""
-    if kind not in (LedgerKind.CHARGE, LedgerKind.REFUND):
-        return ""
-    match = _CAMPAIGN_REF.match(reference or "") or _CAMPAIGN_IN_REASON.search(
-        reason or ""
-    )
-    if not match:
-        return ""
-    from messaging.models import Campaign
-
-    return (
-        Campaign.objects.filter(pk=int(match.group(1)))
-        .values_list("channel", flat=True)
-        .first()
-        or ""
-    )
-
-
 def ledger_post(
     *,
     account_id: int,
@@ -87,19 +67,17 @@ def ledger_post(
     reference: str = "",
     created_by=None,
     allow_negative: bool = False,
-    service: str | None = None,
+    service: str = "",
 ) -> LedgerEntry:
     """Post one entry and move the balance.  Debits (negative amounts) that would
     take the balance below ``-credit_limit`` raise ``InsufficientFunds`` unless
     ``allow_negative`` (used for corrections by staff).  A repeated ``reference``
     for the same kind raises ``DuplicateEntry`` and changes nothing.
-    ``service`` (a channel) groups charges in "services rendered"; inferred
-    from a campaign reference when not given."""
+    ``service`` (a channel's service code, ``billing.catalog``) groups charges
+    in "services rendered" and partner rewards."""
     amount = _quantize(amount)
     if amount == 0:
         raise ValueError("zero ledger entry")
-    if service is None:
-        service = _infer_service(kind, reference, reason)
     with transaction.atomic():
         account = (
             Account.objects.select_for_update()
@@ -130,16 +108,70 @@ def ledger_post(
         else:
             entry.save(force_insert=True)
         Account.objects.filter(pk=account_id).update(balance=F("balance") + amount)
-        _after_balance_change(account, old=account.balance, new=new_balance)
+        _posted(entry, old=account.balance, threshold=account.low_balance_threshold)
     return entry
 
 
-def _after_balance_change(account: Account, *, old: Decimal, new: Decimal) -> None:
+def ledger_announce(
+    *, entry: LedgerEntry, balance_before: Decimal, low_balance_threshold
+) -> None:
+    """The side effects of a ledger entry — the low-balance crossing and the
+    ``ledger_posted`` signal — for an entry a compiled statement wrote
+    (``LEDGER_CHARGE_SQL``): they fire exactly as for ``ledger_post``."""
+    _posted(
+        entry,
+        old=balance_before,
+        threshold=low_balance_threshold,
+    )
+
+
+def _posted(entry: LedgerEntry, *, old: Decimal, threshold) -> None:
     notify_balance_crossing(
-        account_id=account.pk,
-        threshold=account.low_balance_threshold,
+        account_id=entry.account_id,
+        threshold=threshold,
         old=old,
-        new=new,
+        new=entry.balance_after,
+    )
+    ledger_posted.send(sender=LedgerEntry, entry=entry, balance_before=old)
+
+
+# ``ledger_post``'s charge, compiled for a statement that decides a charge in
+# SQL (``messaging.instant``): it needs a CTE ``go(id, cost)`` (the account and
+# the amount to take) and names the extra FROM items that must exist for the
+# charge to happen, the entry's reason, reference and service as SQL; it takes
+# the account row, checks ``balance - amount >= -credit_limit`` under the lock
+# (the rule ``ledger_post`` applies), moves the balance and writes the entry.
+# The caller announces the entry with ``ledger_announce`` after commit.
+LEDGER_CHARGE_SQL = """
+charged AS (
+    UPDATE cabinet_account a
+    SET balance = a.balance - round(go.cost, 2)
+    FROM go{requires}
+    WHERE a.id = go.id AND a.balance - round(go.cost, 2) >= -a.credit_limit
+    RETURNING a.id, a.balance AS new_balance, a.low_balance_threshold
+), ledger AS (
+    INSERT INTO billing_ledgerentry (
+        account_id, amount, kind, reason, reference, service, balance_after,
+        created_by_id, created_at
+    )
+    SELECT charged.id, -round(go.cost, 2), 'charge', left({reason}, 300),
+           {reference}, {service}, charged.new_balance, NULL, {now}
+    FROM charged, go{requires}
+    WHERE round(go.cost, 2) > 0
+    RETURNING id, amount, reason, reference, created_at
+)"""
+
+
+def ledger_charge_sql(
+    *, requires: str, reason: str, reference: str, service: str, now: str
+) -> str:
+    """``LEDGER_CHARGE_SQL`` for one statement (see there)."""
+    return LEDGER_CHARGE_SQL.format(
+        requires="".join(f", {name}" for name in requires.split()),
+        reason=reason,
+        reference=reference,
+        service=service,
+        now=now,
     )
 
 
@@ -152,21 +184,13 @@ def notify_balance_crossing(
     and exactly one of them crosses the threshold."""
     if threshold is None or not (old >= threshold > new):
         return
-    from cabinet.services import notification_create
-
-    notification_create(
+    notify(
         account_id=account_id,
-        kind="balance",
+        kind=Notification.Kind.BALANCE,
         title=f"Баланс ниже критического порога {threshold} ₽",
         body=f"Текущий баланс: {new} ₽. Пополните счёт, чтобы рассылки не "
         "остановились.",
         url=reverse("billing:pay"),
-    )
-    _email_account(
-        account_id=account_id,
-        subject=f"Баланс ниже критического порога {threshold} ₽",
-        body=f"Текущий баланс: {new} ₽. Пополните счёт, чтобы рассылки не "
-        "остановились.",
     )
 
 
@@ -190,61 +214,6 @@ def account_credit(
         reference=reference,
         created_by=created_by,
     )
-
-
-def _email_account(*, account_id: int, subject: str, body: str) -> None:
-    """E-mail the account's owners after the transaction commits."""
-    from cabinet.models import Role, User
-
-    recipients = list(
-        User.objects.filter(
-            account_id=account_id, role=Role.OWNER, is_active=True
-        ).values_list("email", flat=True)
-    )
-    if not recipients:
-        return
-
-    def send():
-        try:
-            send_mail(subject, body, None, recipients)
-        except Exception:  # a mail outage must never break a payment
-            log.exception("billing e-mail to %s failed", recipients)
-
-    transaction.on_commit(send)
-
-
-def _notify(
-    *, account_id: int, kind: str, title: str, body: str, url: str = ""
-) -> None:
-    from cabinet.services import notification_create
-
-    notification_create(
-        account_id=account_id, kind=kind, title=title, body=body, url=url
-    )
-    _email_account(account_id=account_id, subject=title, body=body)
-
-
-def _sms_owners(*, account_id: int, text: str) -> None:
-    """ "Об этом Вам придет уведомительное SMS": a free service SMS to the owners'
-    phones after the transaction commits.  A failed SMS never undoes a payment."""
-    from cabinet.models import Role, User
-
-    def send():
-        from messaging.services import LaunchError, service_sms_send
-
-        account = Account.objects.get(pk=account_id)
-        phones = set(
-            User.objects.filter(account_id=account_id, role=Role.OWNER, is_active=True)
-            .exclude(phone="")
-            .values_list("phone", flat=True)
-        )
-        for phone in sorted(phones):
-            try:
-                service_sms_send(account=account, phone=phone, text=text)
-            except LaunchError as exc:
-                log.warning("payment SMS to %s not sent: %s", phone, exc.message)
-
-    transaction.on_commit(send)
 
 
 # --- requisites and invoices (M6, M3) -----------------------------------------
@@ -313,16 +282,14 @@ def invoice_mark_paid(*, invoice_id: int, staff_user=None) -> bool:
         Invoice.objects.filter(pk=invoice.pk).update(
             status=Invoice.Status.PAID, paid_at=timezone.now(), paid_by=staff_user
         )
-        _sms_owners(
+        notify(
             account_id=invoice.account_id,
-            text=f"Оплата по счёту № {invoice.number} зачислена: {invoice.amount} руб.",
-        )
-        _notify(
-            account_id=invoice.account_id,
-            kind="payment",
+            kind=Notification.Kind.PAYMENT,
             title=f"Счёт № {invoice.number} оплачен",
             body=f"На баланс зачислено {invoice.amount} ₽.",
             url=reverse("billing:documents"),
+            # "Об этом Вам придет уведомительное SMS": to the owners' phones.
+            text=f"Оплата по счёту № {invoice.number} зачислена: {invoice.amount} руб.",
         )
     return True
 
@@ -441,16 +408,13 @@ def _payment_apply(payment: Payment, *, status: str, data: dict) -> str:
             acquirer_txn=txn,
             card_mask=str(data.get("card_mask", ""))[:24],
         )
-        _sms_owners(
+        notify(
             account_id=payment.account_id,
-            text=f"Баланс пополнен на {payment.amount} руб. (платёж #{payment.pk}).",
-        )
-        _notify(
-            account_id=payment.account_id,
-            kind="payment",
+            kind=Notification.Kind.PAYMENT,
             title=f"Баланс пополнен на {payment.amount} ₽",
             body=f"Платёж #{payment.pk} ({payment.get_method_display()}) зачислен.",
             url=reverse("billing:ledger"),
+            text=f"Баланс пополнен на {payment.amount} руб. (платёж #{payment.pk}).",
         )
         return "credited"
     if status == "failed":
@@ -479,9 +443,9 @@ def _payment_apply(payment: Payment, *, status: str, data: dict) -> str:
             allow_negative=True,
         )
         Payment.objects.filter(pk=payment.pk).update(status=S.REFUNDED, refunded_at=now)
-        _notify(
+        notify(
             account_id=payment.account_id,
-            kind="payment",
+            kind=Notification.Kind.PAYMENT,
             title=f"Возврат платежа #{payment.pk}",
             body=f"Сумма {payment.amount} ₽ возвращена на карту/кошелёк.",
         )
@@ -514,11 +478,3 @@ def payment_refund(*, payment: Payment) -> None:
     if balance < payment.amount:
         raise BillingError(_("На балансе меньше суммы платежа — возврат невозможен."))
     get_acquirer().refund(token=payment.token)
-
-
-# --- account settings ----------------------------------------------------------
-
-
-def low_balance_threshold_set(*, account: Account, threshold: Decimal | None) -> None:
-    Account.objects.filter(pk=account.pk).update(low_balance_threshold=threshold)
-    account.low_balance_threshold = threshold

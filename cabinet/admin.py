@@ -1,16 +1,7 @@
-from decimal import Decimal
-
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import Sum
-from django.shortcuts import redirect, render
-from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-
-from billing.services import DuplicateEntry, InsufficientFunds, ledger_post
 
 from .models import (
     Account,
@@ -23,19 +14,6 @@ from .models import (
     User,
 )
 from .support import ticket_staff_reply
-
-
-class CreditForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("Сумма, ₽ (отрицательная — списание)"), max_digits=14, decimal_places=2
-    )
-    reason = forms.CharField(label=_("Причина"), max_length=300)
-
-    def clean_amount(self):
-        amount = self.cleaned_data["amount"]
-        if amount == 0:
-            raise forms.ValidationError(_("Сумма не может быть нулевой."))
-        return amount
 
 
 class UserInline(admin.TabularInline):
@@ -61,9 +39,10 @@ class AccountAdmin(admin.ModelAdmin):
     list_filter = ("is_blocked", "is_trusted", "tariff_tier")
     list_editable = ("tariff_tier",)
     search_fields = ("name", "users__email")
-    readonly_fields = ("balance", "ledger_total", "effective_tier", "recent_ledger")
+    # Billing adds the ledger, the tariff tier and the credit page to this
+    # admin itself (billing/admin.py), so the cabinet knows nothing of money.
+    readonly_fields = ("balance",)
     inlines = [UserInline]
-    change_form_template = "admin/cabinet/account/change_form.html"
     actions = ["block_accounts", "unblock_accounts"]
 
     @admin.action(
@@ -82,84 +61,6 @@ class AccountAdmin(admin.ModelAdmin):
     def unblock_accounts(self, request, queryset):
         n = queryset.filter(is_blocked=True).update(is_blocked=False, blocked_reason="")
         self.message_user(request, _("Разблокировано аккаунтов: %(n)d.") % {"n": n})
-
-    @admin.display(description=_("Сумма по журналу"))
-    def ledger_total(self, obj):
-        return obj.ledger_entries.aggregate(s=Sum("amount"))["s"] or Decimal("0")
-
-    @admin.display(description=_("Действующая ступень тарифа"))
-    def effective_tier(self, obj):
-        from billing.selectors import account_tier
-
-        how = _("назначена вручную") if obj.tariff_tier is not None else _("по балансу")
-        return f"{account_tier(obj)} ({how})"
-
-    @admin.display(description=_("Последние операции"))
-    def recent_ledger(self, obj):
-        rows = obj.ledger_entries.order_by("-created_at", "-id")[:15]
-        cells = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    timezone.localtime(e.created_at).strftime("%d.%m.%Y %H:%M"),
-                    e.amount,
-                    e.get_kind_display(),
-                    e.reason,
-                )
-                for e in rows
-            ),
-        )
-        return format_html(
-            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
-            _("Дата"),
-            _("Сумма"),
-            _("Тип"),
-            _("Описание"),
-            cells,
-        )
-
-    def get_urls(self):
-        return [
-            path(
-                "<int:pk>/credit/",
-                self.admin_site.admin_view(self.credit_view),
-                name="cabinet_account_credit",
-            ),
-        ] + super().get_urls()
-
-    def credit_view(self, request, pk):
-        """Staff credit (or debit) an account with a reason: one ledger entry."""
-        if not request.user.has_perm("billing.add_ledgerentry"):
-            messages.error(request, _("Недостаточно прав."))
-            return redirect("admin:cabinet_account_change", pk)
-        account = Account.objects.get(pk=pk)
-        form = CreditForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                ledger_post(
-                    account_id=account.pk,
-                    amount=form.cleaned_data["amount"],
-                    kind="adjustment" if form.cleaned_data["amount"] < 0 else "topup",
-                    reason=form.cleaned_data["reason"],
-                    created_by=request.user,
-                )
-            except (InsufficientFunds, DuplicateEntry) as exc:
-                form.add_error("amount", str(exc))
-            else:
-                messages.success(request, _("Баланс изменён."))
-                return redirect(reverse("admin:cabinet_account_change", args=[pk]))
-        return render(
-            request,
-            "admin/cabinet/account/credit.html",
-            {
-                **self.admin_site.each_context(request),
-                "form": form,
-                "account": account,
-                "title": _("Пополнение / списание"),
-                "opts": self.model._meta,
-            },
-        )
 
 
 @admin.register(User)

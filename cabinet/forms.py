@@ -3,6 +3,8 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from contacts.phones import InvalidPhone, normalize_phone
+
 from .models import Role, User
 
 
@@ -68,8 +70,6 @@ class RegistrationForm(forms.Form):
         raw = self.cleaned_data.get("phone", "").strip()
         if not raw:
             return ""
-        from contacts.phones import InvalidPhone, normalize_phone
-
         try:
             return normalize_phone(raw)
         except InvalidPhone as exc:
@@ -186,8 +186,6 @@ class SecurityForm(forms.Form):
         raw = self.cleaned_data.get("phone", "").strip()
         if not raw:
             return ""
-        from contacts.phones import InvalidPhone, normalize_phone
-
         try:
             return normalize_phone(raw)
         except InvalidPhone as exc:

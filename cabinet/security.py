@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from .models import LoginCode, User
 from .net import ip_allowed
+from .notifications import DeliveryError, send_service_text
 
 SESSION_PENDING_USER = "two_factor_user_id"
 SESSION_PENDING_BACKEND = "two_factor_backend"
@@ -37,8 +38,9 @@ def account_ip_allowed(user: User, ip: str | None) -> bool:
 
 
 def login_code_send(*, user: User, ip: str | None = None) -> LoginCode:
-    """Generate a 6-digit code, store its hash and send it by SMS through the
-    normal pipeline (a free service message).  Rate-limited per user."""
+    """Generate a 6-digit code, store its hash and send it as a free service
+    text (``cabinet.notifications``: the SMS transport messaging registers, so
+    through the normal pipeline).  Rate-limited per user."""
     if not user.phone:
         raise CodeError(_("В профиле не указан телефон для кода."))
     limit, window = settings.LOGIN_CODE_RATE
@@ -61,15 +63,13 @@ def login_code_send(*, user: User, ip: str | None = None) -> LoginCode:
             ip=ip or None,
             expires_at=now + timedelta(seconds=settings.LOGIN_CODE_TTL_SECONDS),
         )
-    from messaging.services import LaunchError, service_sms_send
-
     try:
-        service_sms_send(
+        send_service_text(
             account=user.account,
             phone=user.phone,
             text=f"Код для входа в личный кабинет: {code}. Никому его не сообщайте.",
         )
-    except LaunchError as exc:
+    except DeliveryError as exc:
         raise CodeError(f"Не удалось отправить SMS с кодом: {exc.message}") from exc
     return row
 

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from .models import (
     User,
     hash_token,
 )
+from .signals import account_created
 
 
 class TokenCreated:
@@ -32,10 +34,9 @@ def account_create(
     phone: str = "",
     balance: Decimal | None = None,
 ) -> User:
-    """Create an account and its owner.  A starting balance is credited through
-    the ledger, never written directly."""
-    from billing.services import account_credit
-
+    """Create an account and its owner, then announce it (``account_created``).
+    A starting balance is credited by billing's receiver through the ledger,
+    never written here; with nobody to take it the whole creation fails."""
     with transaction.atomic():
         account = Account.objects.create(name=name or email)
         user = User.objects.create_user(
@@ -46,12 +47,13 @@ def account_create(
             full_name=full_name,
             phone=phone,
         )
-        if balance:
-            account_credit(
-                account_id=account.pk,
-                amount=balance,
-                reason="Начальный баланс",
-                reference="initial",
+        responses = account_created.send(
+            sender=Account, account=account, user=user, opening_balance=balance
+        )
+        if balance and not any(response for _receiver, response in responses):
+            raise ImproperlyConfigured(
+                "account_create: no receiver of account_created took the opening "
+                "balance (is the billing app installed?)"
             )
     return user
 
@@ -96,6 +98,8 @@ def login_record(*, user: User, ip: str | None, user_agent: str) -> LoginEvent:
 def notification_create(
     *, account_id: int, title: str, body: str = "", kind: str = "info", url: str = ""
 ) -> Notification:
+    """The notification centre's row alone.  Callers that want the client told
+    outside the cabinet too (e-mail, messengers) use ``notifications.notify``."""
     return Notification.objects.create(
         account_id=account_id, title=title[:200], body=body, kind=kind, url=url
     )
@@ -106,3 +110,10 @@ def notifications_mark_read(*, account: Account, ids: list[int] | None = None) -
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())
+
+
+def low_balance_threshold_set(*, account: Account, threshold: Decimal | None) -> None:
+    """The critical balance (Настройки → Уведомления): crossing it downwards
+    notifies the owners (``billing.services.notify_balance_crossing``)."""
+    Account.objects.filter(pk=account.pk).update(low_balance_threshold=threshold)
+    account.low_balance_threshold = threshold

@@ -328,6 +328,10 @@ WEBHOOK_BATCH_SIZE = int(os.environ.get("WEBHOOK_BATCH_SIZE", 100))
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", 8))
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 MIDDLEWARE.append("cabinet.api.middleware.ApiErrorMiddleware")
+CELERY_BEAT_SCHEDULE["sweep-unconfirmed"] = {
+    "task": "messaging.tasks.sweep_unconfirmed",
+    "schedule": float(os.environ.get("SWEEP_INTERVAL", "300")),
+}
 CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
     "task": "integrations.tasks.webhooks_deliver_due",
     "schedule": float(os.environ.get("WEBHOOK_INTERVAL", "5")),
@@ -400,6 +404,9 @@ SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@localhost")
 LOGIN_CODE_TTL_SECONDS = int(os.environ.get("LOGIN_CODE_TTL_SECONDS", 300))
 LOGIN_CODE_MAX_ATTEMPTS = 5
 LOGIN_CODE_RATE = (3, 600)  # at most 3 codes per 10 minutes per user
+# The notification transport that sends service texts (sign-in codes, payment SMS):
+# a code registered in cabinet.notifications (messaging registers "sms").
+SERVICE_TEXT_TRANSPORT = os.environ.get("SERVICE_TEXT_TRANSPORT", "sms")
 # Card/e-wallet payments left on the acquirer's page for a day become failed.
 CELERY_BEAT_SCHEDULE["billing-payments-expire"] = {
     "task": "billing.tasks.payments_expire",

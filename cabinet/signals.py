@@ -1,14 +1,8 @@
-from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
+from django.dispatch import Signal
 
-from .net import client_ip
-from .services import login_record
-
-
-@receiver(user_logged_in)
-def record_login(sender, request, user, **kwargs):
-    login_record(
-        user=user,
-        ip=client_ip(request) if request else None,
-        user_agent=request.META.get("HTTP_USER_AGENT", "") if request else "",
-    )
+# Sent by ``services.account_create`` inside its transaction, after the account
+# and its owner exist.  kwargs: account, user, opening_balance (Decimal or None).
+# The apps above the cabinet react here instead of being called from it:
+# billing credits the opening balance through its ledger (billing/receivers.py)
+# and returns True, so ``account_create`` can prove the money was posted.
+account_created = Signal()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import security, selectors, services, support
+from .dashboard import place as dashboard_widgets
 from .forms import (
     CabinetUserForm,
     EmailAuthenticationForm,
@@ -32,14 +33,10 @@ from .permissions import BILLING, SECURITY, SUPPORT, USERS, cabinet_view, can
 
 @cabinet_view()
 def dashboard(request):
-    from messaging.selectors import recent_campaigns
-
+    """Balance and notifications, then the widgets the other apps registered
+    (``cabinet.dashboard``)."""
     return render(
-        request,
-        "cabinet/dashboard.html",
-        {
-            "campaigns": recent_campaigns(account_id=request.account.pk, limit=10),
-        },
+        request, "cabinet/dashboard.html", {"widgets": dashboard_widgets(request)}
     )
 
 
@@ -245,15 +242,13 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @cabinet_view(BILLING)
 def settings_page(request):
     """Tab «Уведомления»: the critical balance threshold."""
-    from billing.services import low_balance_threshold_set
-
     account = request.account
     form = ThresholdForm(
         request.POST or None,
         initial={"low_balance_threshold": account.low_balance_threshold},
     )
     if request.method == "POST" and form.is_valid():
-        low_balance_threshold_set(
+        services.low_balance_threshold_set(
             account=account, threshold=form.cleaned_data["low_balance_threshold"]
         )
         messages.success(request, _("Настройки уведомлений сохранены."))

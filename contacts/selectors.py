@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from . import history
 from . import phones as ph
 from .models import Contact, CustomField, Group, ImportJob, StopNumber, Unsubscribe
 
@@ -76,6 +77,22 @@ def blocked_phones(
         unsub.values_list("phone", flat=True),
     )
     return set(union)
+
+
+def blocked_phone_sql(*, account: str, channel: str, sender: str, phone: str) -> str:
+    """``blocked_phones`` compiled for one number: a query returning a row when
+    ``phone`` must not be written to (the arguments are SQL expressions)."""
+    return f"""
+        SELECT 1 FROM contacts_stopnumber s
+        WHERE s.account_id = {account} AND s.phone = {phone}
+        UNION ALL
+        SELECT 1 FROM contacts_group g JOIN contacts_contact k ON k.group_id = g.id
+        WHERE g.account_id = {account} AND g.is_stoplist AND g.deleted_at IS NULL
+          AND k.phone = {phone}
+        UNION ALL
+        SELECT 1 FROM contacts_unsubscribe u
+        WHERE u.account_id = {account} AND u.channel = {channel}
+          AND u.sender = {sender} AND u.phone = {phone}"""
 
 
 # --- groups ----
@@ -611,36 +628,14 @@ def undelivered_candidates(
     *, account_id: int, last_n: int, limit: int | None = None
 ) -> list[str]:
     """Phones (in the account's live groups) whose last ``last_n`` messages were
-    all not delivered (C10a).  Reads messaging's Message rows, read-only."""
-    from django.db.models import F, Window
-    from django.db.models.functions import RowNumber
-
-    from messaging.models import Message
-
-    bad = {"undelivered", "failed", "expired"}
+    all not delivered (C10a), sorted.  The messages belong to the messaging
+    app, which answers through ``contacts.history``."""
     phones_in_book = Contact.objects.filter(
         account_id=account_id, group__deleted_at__isnull=True
     ).values("phone")
-    ranked = (
-        Message.objects.filter(account_id=account_id, phone__in=phones_in_book)
-        .annotate(
-            rn=Window(
-                RowNumber(),
-                partition_by=[F("phone")],
-                order_by=[F("created_at").desc(), F("id").desc()],
-            )
-        )
-        .values_list("phone", "status", "rn")
-    )
-    stats: dict[str, list[int]] = {}
-    for phone, status, rn in ranked.iterator(chunk_size=5000):
-        if rn > last_n:
-            continue
-        seen = stats.setdefault(phone, [0, 0])
-        seen[0] += 1
-        if status in bad:
-            seen[1] += 1
     result = sorted(
-        p for p, (total, failed) in stats.items() if total >= last_n and failed == total
+        history.phones_undelivered(
+            account_id=account_id, phones=phones_in_book, last_n=last_n
+        )
     )
     return result[:limit] if limit else result

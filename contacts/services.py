@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from . import phones as ph
 from . import selectors
 from .models import Contact, CustomField, Group, ImportJob, StopNumber, Unsubscribe
+from .translit import transliterate
 
 CONTACT_FIELDS = (
     "last_name",
@@ -421,8 +422,6 @@ def unsubscribes_remove(*, account_id: int, ids: Iterable[int]) -> int:
 def _translit(text: str) -> str:
     """A custom field's name as the Latin base of its substitution key (the same
     transliteration as SMS texts)."""
-    from messaging.sms_text import transliterate
-
     return transliterate(text).lower().replace(" ", "_")
 
 

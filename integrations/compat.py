@@ -5,12 +5,21 @@ per sender and per-message options) through ``messaging.services``;
 ``compat_status`` answers ``/json/v1.0/sms/status``.  Both return the
 provider's envelope (``success`` + ``result`` or ``error{code, descr}``).
 
-Every message is answered in the order submitted, matched by the client's
-``id``.  A message whose ``id`` this account already used is not sent again:
-its first result is returned (``Message.client_ref`` is unique per account).
+Every message is answered in the order submitted, with the client's ``id`` (or
+ours, when it gave none).  Only a true replay — the same ``id``, recipient and
+text as a message this account already sent — is answered without sending
+(``replay_key`` → ``Message.client_key``, unique per account); a reused ``id``
+with other content is a new message.
+
+Errors are answered with HTTP 200 and ``success: false`` (the provider's
+protocol; clients built on ``file_get_contents`` or ``raise_for_status`` never
+read a 4xx body).  The same code serves the XML API and the legacy ``lcabApi``
+calls (``integrations.legacy``).
 """
 
+import hashlib
 import re
+import uuid
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,13 +28,19 @@ from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.db.models import Max
 from django.utils import timezone
 
 from contacts.phones import InvalidPhone, lookup, normalize_phone
 from contacts.selectors import blocked_phones
+from contacts.translit import transliterate as transliterate_text
+from messaging import registry, services
 from messaging.models import Campaign, Message, MessageStatus, Source
-from messaging.sms_text import transliterate as transliterate_text
+from messaging.services import Recipient
+
+# The provider's JSON API sends SMS.
+CHANNEL = "sms"
 
 S = MessageStatus
 
@@ -63,7 +78,7 @@ class Code:
     """``error.code`` values (documented in docs/API.md and the cabinet's page)."""
 
     BAD_REQUEST = 400  # malformed JSON, wrong field types
-    UNAUTHORIZED = 401  # missing, unknown or revoked token; wrong IP
+    UNAUTHORIZED = 401  # missing, unknown or revoked token or login; wrong IP
     INSUFFICIENT_FUNDS = 402
     FORBIDDEN = 403  # token without the "messaging" scope; blocked account
     NOT_FOUND = 404
@@ -78,7 +93,8 @@ class Code:
     DUPLICATE_RECIPIENT = 1003
     STOP_LIST = 1004
     OPERATOR_NOT_ALLOWED = 1005
-    DUPLICATE_ID = 1006
+    # 1006 (a repeated id inside one request) is no longer an error: a reused
+    # id with other content is another message.
     INVALID_FIELD = 1007
     UNSUPPORTED_RECIPIENT_TYPE = 1008
     TEXT_TOO_LONG = 1009
@@ -87,35 +103,43 @@ class Code:
     NOT_SENT = 1012  # the engine refused the message (see descr)
 
 
+# (code, HTTP status, meaning).  Every error is answered with HTTP 200 except a
+# server fault (500): the request may be repeated with the same ids.
 ERROR_CODES = [
     (
         Code.BAD_REQUEST,
-        "400",
-        "Неверный запрос: не JSON, неверный тип поля, неверная дата или часовой пояс.",
+        "200",
+        "Неверный запрос: не JSON (не XML), неверный тип поля, неверная дата "
+        "или часовой пояс.",
     ),
     (
         Code.UNAUTHORIZED,
-        "401",
-        "Нет заголовка X-Token, токен неизвестен или отозван, "
-        "запрос с IP-адреса, которого нет в списке токена.",
+        "200",
+        "Нет токена X-Token (или логина и пароля протокола), токен неизвестен "
+        "или отозван, неверный логин или пароль, запрос с IP-адреса, которого "
+        "нет в списке.",
     ),
-    (Code.INSUFFICIENT_FUNDS, "200", "Недостаточно средств (в результате сообщения)."),
+    (Code.INSUFFICIENT_FUNDS, "200", "Недостаточно средств."),
     (
         Code.FORBIDDEN,
-        "403",
+        "200",
         "Токен другой области (не «Рассылка сообщений») или аккаунт заблокирован.",
     ),
-    (Code.NOT_FOUND, "200", "Сообщение с таким id не найдено (в ответе sms/status)."),
-    (Code.METHOD_NOT_ALLOWED, "405", "Используйте POST."),
+    (
+        Code.NOT_FOUND,
+        "200",
+        "Сообщение с таким id или группа контактов не найдены.",
+    ),
+    (Code.METHOD_NOT_ALLOWED, "200", "Используйте POST."),
     (
         Code.TOO_LARGE,
-        "413",
+        "200",
         "Тело запроса больше 5 МБ или сообщений больше допустимого.",
     ),
     (
         Code.RATE_LIMITED,
-        "429",
-        "Превышен лимит запросов токена; см. заголовок Retry-After.",
+        "200",
+        "Превышен лимит запросов; см. заголовок Retry-After.",
     ),
     (
         Code.SERVER_ERROR,
@@ -124,7 +148,7 @@ ERROR_CODES = [
     ),
     (
         Code.NOT_AVAILABLE,
-        "400/501",
+        "200",
         "Возможность пока недоступна (schemeId, CallPassword).",
     ),
     (Code.INVALID_RECIPIENT, "200", "Неверный номер получателя."),
@@ -140,7 +164,6 @@ ERROR_CODES = [
         "200",
         "Оператор исключён opsosAllowed/opsosDisallowed.",
     ),
-    (Code.DUPLICATE_ID, "200", "Повторяющийся id в одном запросе."),
     (Code.INVALID_FIELD, "200", "Неверный тип поля сообщения."),
     (
         Code.UNSUPPORTED_RECIPIENT_TYPE,
@@ -155,13 +178,14 @@ ERROR_CODES = [
 
 
 class CompatError(Exception):
-    """A request-level error: nothing was sent."""
+    """A request-level error: nothing was sent.  Answered with HTTP 200 (the
+    code is in the body); ``retry_after`` (seconds) for the rate limit."""
 
-    def __init__(self, code: int, descr: str, *, status: int = 400):
+    def __init__(self, code: int, descr: str, *, retry_after: int | None = None):
         super().__init__(descr)
         self.code = code
         self.descr = descr
-        self.status = status
+        self.retry_after = retry_after
 
     def body(self) -> dict:
         return {"success": False, "error": {"code": self.code, "descr": self.descr}}
@@ -205,8 +229,9 @@ def operator_key(name: str) -> str:
 @dataclass
 class Item:
     index: int
-    client_id: str | None
+    client_id: str | None  # the client's id, or ours (``given_id`` False)
     raw_id: object
+    given_id: bool = False
     recipient: str = ""
     text: str = ""
     sender: str = ""
@@ -220,6 +245,8 @@ class Item:
     tz: str = ""
     result: dict | None = None
     group_id: int | None = None  # recipientType "group": a contact group
+    key: str = ""  # replay_key of a client id (empty for ours)
+    same_as: "Item | None" = None  # an earlier item of the request it replays
 
 
 @dataclass
@@ -233,6 +260,7 @@ class SendRequest:
     opsos_disallowed: set[str] = field(default_factory=set)
     transliterate: bool = False
     options: dict = field(default_factory=dict)
+    description: str = "JSON API v1.0"  # the campaigns' description
 
 
 def _bool(data: dict, key: str) -> bool:
@@ -384,6 +412,22 @@ def parse_smooth(raw) -> dict | None:
 NUL_MESSAGE = "Поле «%s» содержит недопустимый символ U+0000."
 
 
+def replay_key(client_id: str, recipient: str, text: str) -> str:
+    """What makes a repeated message "the same": the client's id, the
+    recipient (E.164 phone, or ``group:<id>``) and the submitted text.  Stored
+    as ``Message.client_key`` (unique per account), so a true replay — also two
+    racing requests — is sent once, and a reused id with other content is a new
+    message."""
+    raw = "\x1f".join((client_id, recipient, text)).encode()
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def new_client_id() -> str:
+    """Our id for a message the client sent without one: answered as ``id``
+    and stored as ``client_ref``, so ``sms/status`` finds it like a client's."""
+    return uuid.uuid4().hex
+
+
 def _client_id(raw) -> str | None:
     if raw is None or raw == "":
         return None
@@ -415,13 +459,11 @@ def parse_send(data, *, now: datetime) -> SendRequest:
             f"Слишком много сообщений в одном запросе: "
             f"{len(messages)}, допускается не более {cap}. Разбейте отправку "
             f"на несколько запросов.",
-            status=413,
         )
     if data.get("schemeId") not in (None, "", 0):
         raise CompatError(
             Code.NOT_AVAILABLE,
             "Запуск сценариев (schemeId) через JSON API пока недоступен.",
-            status=400,
         )
     channel = data.get("channel")
     if channel not in (None, "") and (
@@ -454,7 +496,10 @@ def parse_send(data, *, now: datetime) -> SendRequest:
     if channel not in (None, ""):
         req.options["route_channel"] = channel
     for index, raw in enumerate(messages):
-        req.items.append(_parse_item(index, raw, transliterate=req.transliterate))
+        item = _parse_item(index, raw, transliterate=req.transliterate)
+        if item.client_id is None and item.raw_id in (None, ""):
+            item.client_id = new_client_id()
+        req.items.append(item)
     return req
 
 
@@ -470,7 +515,7 @@ def _parse_item(index: int, raw, *, transliterate: bool) -> Item:
         item = Item(index, None, raw_id if isinstance(raw_id, str | int) else None)
         item.error = (Code.INVALID_FIELD, str(exc))
         return item
-    item = Item(index, client_id, raw_id)
+    item = Item(index, client_id, raw_id, given_id=client_id is not None)
     recipient_type = raw.get("recipientType", "recipient") or "recipient"
     if recipient_type not in ("recipient", "group"):
         item.error = (
@@ -479,7 +524,11 @@ def _parse_item(index: int, raw, *, transliterate: bool) -> Item:
             "«recipient» (номер телефона) или «group» (id группы контактов).",
         )
         return item
-    recipient, text, sender = raw.get("recipient"), raw.get("text"), raw.get("source")
+    recipient, text = raw.get("recipient"), raw.get("text")
+    # "sender" is what a C# client sends for "source".
+    sender = raw.get("source")
+    if sender in (None, ""):
+        sender = raw.get("sender")
     if recipient_type == "group":
         if isinstance(recipient, bool) or not str(recipient).strip().isdigit():
             item.error = (
@@ -591,6 +640,7 @@ def _from_message(item: Item, row: dict, *, repeated: bool) -> dict:
 MESSAGE_FIELDS = (
     "id",
     "client_ref",
+    "client_key",
     "phone",
     "status",
     "price",
@@ -600,31 +650,67 @@ MESSAGE_FIELDS = (
 )
 
 
-def _existing(account_id: int, ids: list[str]) -> dict[str, dict]:
+def _existing(account_id: int, keys: list[str]) -> dict[str, dict]:
+    """The account's messages already sent with these replay keys."""
     found: dict[str, dict] = {}
+    for i in range(0, len(keys), 5000):
+        chunk = keys[i : i + 5000]
+        for row in Message.objects.filter(
+            account_id=account_id, client_key__in=chunk
+        ).values(*MESSAGE_FIELDS):
+            found[row["client_key"]] = row
+    return found
+
+
+# The latest message of the account carrying each id: one index probe per id
+# (``message_client_ref_idx``), however many messages share an id.
+_LATEST_SQL = """
+SELECT r.ref, m.id, m.phone, m.status, m.price, m.parts, m.campaign_id, c.status
+FROM unnest(%s::text[]) AS r(ref)
+CROSS JOIN LATERAL (
+    SELECT id, phone, status, price, parts, campaign_id FROM messaging_message
+    WHERE account_id = %s AND client_ref = r.ref AND client_ref <> ''
+    ORDER BY id DESC LIMIT 1
+) m
+JOIN messaging_campaign c ON c.id = m.campaign_id
+"""
+
+
+def latest_by_id(account_id: int, ids: list[str]) -> dict[str, dict]:
+    """id → the latest of the account's messages sent with that id (a reused
+    id names its latest message)."""
+    found: dict[str, dict] = {}
+    columns = ("id", "phone", "status", "price", "parts", "campaign_id")
     for i in range(0, len(ids), 5000):
         chunk = ids[i : i + 5000]
-        for row in Message.objects.filter(
-            account_id=account_id, client_ref__in=chunk
-        ).values(*MESSAGE_FIELDS):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(_LATEST_SQL, [chunk, account_id])
+                for ref, *values, campaign_status in cursor.fetchall():
+                    row = dict(zip(columns, values, strict=True))
+                    row["campaign__status"] = campaign_status
+                    found[ref] = row
+            continue
+        last = dict(
+            Message.objects.filter(account_id=account_id, client_ref__in=chunk)
+            .values("client_ref")
+            .annotate(last=Max("id"))
+            .values_list("client_ref", "last")
+        )
+        for row in Message.objects.filter(pk__in=last.values()).values(*MESSAGE_FIELDS):
             found[row["client_ref"]] = row
     return found
 
 
 def _screen(account, req: SendRequest) -> list[Item]:
-    """Mark per-message errors (invalid phone, duplicates, operators, stop-list,
-    repeated ids) and answer already-sent ids.  Returns the items to send."""
-    seen_ids: set[str] = set()
+    """Mark per-message errors (invalid phone, duplicates, operators, stop-list)
+    and answer replays.  Returns the items to send."""
+    seen_keys: dict[str, Item] = {}
     seen_phones: set[tuple[str, str]] = set()
     live: list[Item] = []
     for item in req.items:
         if item.error:
             continue
-        if item.client_id is not None:
-            if item.client_id in seen_ids:
-                item.error = (Code.DUPLICATE_ID, "Повторяющийся «id» в одном запросе.")
-                continue
-            seen_ids.add(item.client_id)
         if item.group_id is not None:
             continue  # whole groups are launched on their own (_group_send)
         try:
@@ -635,15 +721,18 @@ def _screen(account, req: SendRequest) -> list[Item]:
                 f"Неверный номер «{item.recipient}»: {exc.reason}.",
             )
             continue
+        if item.given_id:
+            item.key = replay_key(item.client_id, item.phone, item.text)
+            first = seen_keys.get(item.key)
+            if first is not None:
+                item.same_as = first  # the same message twice in one request
+                continue
+            seen_keys[item.key] = item
         live.append(item)
-    known = (
-        _existing(account.pk, [i.client_id for i in live if i.client_id])
-        if any(i.client_id for i in live)
-        else {}
-    )
+    known = _existing(account.pk, list(seen_keys)) if seen_keys else {}
     fresh: list[Item] = []
     for item in live:
-        row = known.get(item.client_id) if item.client_id else None
+        row = known.get(item.key) if item.key else None
         if row is not None:
             item.result = _from_message(item, row, repeated=True)
             continue
@@ -671,13 +760,10 @@ def _screen(account, req: SendRequest) -> list[Item]:
             )
             continue
         fresh.append(item)
-    if not req.validate:
-        # Sends leave the stop-list to the engine (it drops such recipients) and
-        # name the reason afterwards only for messages it dropped: no extra
-        # queries on the hot path.
-        return fresh
-    blocked = _blocked(account, fresh)
-    return [item for item in fresh if item.phone not in blocked]
+    # The stop-list is the planner's: a quote answers it per message, a send
+    # drops such recipients and names the reason afterwards (no extra query on
+    # the hot path).
+    return fresh
 
 
 STOP_LIST_DESCR = "Номер в стоп-листе или отписался от рассылок этого отправителя."
@@ -688,12 +774,14 @@ def _blocked(account, items: list[Item]) -> set[str]:
     items with the STOP_LIST error."""
     by_sender: dict[str, list[Item]] = defaultdict(list)
     for item in items:
-        by_sender[item.sender or settings.DEFAULT_SENDER_NAME].append(item)
+        by_sender[item.sender or registry.get_channel(CHANNEL).default_sender()].append(
+            item
+        )
     blocked_all: set[str] = set()
     for sender, group in by_sender.items():
         blocked = blocked_phones(
             account_id=account.pk,
-            channel="sms",
+            channel=CHANNEL,
             sender=sender,
             phones=[i.phone for i in group],
         )
@@ -716,8 +804,6 @@ def _groups(items: list[Item]) -> dict[tuple, list[Item]]:
 
 
 def _recipients(items: list[Item], *, own_text: bool = True):
-    from messaging.services import Recipient
-
     return [
         Recipient(
             phone=i.phone,
@@ -727,6 +813,7 @@ def _recipients(items: list[Item], *, own_text: bool = True):
             timezone=i.tz,
             text=i.text if own_text else None,
             client_ref=i.client_id or "",
+            client_key=i.key,
         )
         for i in items
     ]
@@ -766,51 +853,53 @@ def _launch_error(exc) -> tuple[int, str]:
     return Code.NOT_SENT, exc.message
 
 
-def _validate_group(account, req: SendRequest, key, items: list[Item]) -> Decimal:
-    from messaging import services
+# The planner's reasons for leaving a recipient out, as the protocol's codes.
+EXCLUDED_CODES = {
+    "blocked": (Code.STOP_LIST, STOP_LIST_DESCR),
+    "duplicates": (
+        Code.DUPLICATE_RECIPIENT,
+        "Повторный номер в запросе: сообщение "
+        "не отправлено (разрешите duplicateRecipientsAllowed).",
+    ),
+    "invalid": (Code.INVALID_RECIPIENT, "Неверный номер получателя."),
+}
 
+
+def _validate_group(account, req: SendRequest, key, items: list[Item]) -> Decimal:
+    """The planner's quote for a group of messages, answered per message: its
+    price and parts, or why it would not be sent."""
     sender, ttl, shorten, _text = key
-    total = Decimal("0")
     try:
         quote = services.campaign_quote(
             account=account,
-            channel="sms",
+            channel=CHANNEL,
             text=items[0].text,
             sender=sender,
             recipients=_recipients(items),
             options=_group_options(req, ttl, shorten),
+            lines=True,
         )
     except services.LaunchError as exc:
         code, descr = _launch_error(exc)
         for item in items:
             item.error = (code, descr)
-        return total
-    from billing.selectors import PriceList
-    from messaging import registry
-
-    kind = registry.get_channel("sms")
-    prices = PriceList(account=account, channel="sms")
-    per_message: dict[int, tuple[int, Decimal]] = {}
-    for item in items:
-        parts = kind.count_units(item.text, {})
-        per_message[item.index] = (
-            parts,
-            prices.price(item.country or "RU", item.operator) * parts,
-        )
-    for item in items:
-        parts, price = per_message[item.index]
-        item.result = _ok(item, status="validated", price=float(price), parts=parts)
+        return Decimal("0")
+    for item, line in zip(items, quote.lines, strict=True):
+        if line.excluded:
+            item.error = EXCLUDED_CODES[line.excluded]
+        else:
+            item.result = _ok(
+                item, status="validated", price=float(line.price), parts=line.units
+            )
     return quote.total
 
 
 def _send_group(account, req: SendRequest, key, items: list[Item]) -> None:
-    from messaging import services
-
     sender, ttl, shorten, shared_text = key
     try:
         campaign = services.campaign_launch(
             account=account,
-            channel="sms",
+            channel=CHANNEL,
             text=items[0].text,
             sender=sender,
             recipients=_recipients(items, own_text=shared_text is None),
@@ -818,7 +907,7 @@ def _send_group(account, req: SendRequest, key, items: list[Item]) -> None:
             tags=req.tags,
             source=Source.COMPAT,
             send_at=req.send_at,
-            description="JSON API v1.0",
+            description=req.description,
         )
     except services.LaunchError as exc:
         code, descr = _launch_error(exc)
@@ -829,13 +918,13 @@ def _send_group(account, req: SendRequest, key, items: list[Item]) -> None:
                 item.error = (code, descr)
         return
     except INTEGRITY_ERRORS:
-        # A concurrent request sent one of these ids first (the unique client_ref
-        # rolled this campaign back whole): answer those, retry the rest once.
-        ids = [i.client_id for i in items if i.client_id]
-        known = _existing(account.pk, ids)
+        # A concurrent replay sent one of these messages first (the unique
+        # client_key rolled this campaign back whole): answer those, retry the
+        # rest once.
+        known = _existing(account.pk, [i.key for i in items if i.key])
         rest = []
         for item in items:
-            row = known.get(item.client_id) if item.client_id else None
+            row = known.get(item.key) if item.key else None
             if row is not None:
                 item.result = _from_message(item, row, repeated=True)
             else:
@@ -849,15 +938,19 @@ def _send_group(account, req: SendRequest, key, items: list[Item]) -> None:
                     "Сообщение не отправлено, повторите запрос.",
                 )
         return
-    rows = {}
-    for row in Message.objects.filter(campaign_id=campaign.pk).values(
-        "id", "client_ref", "phone", "status", "price", "parts", "campaign_id"
+    # Rows in the order written (the recipients' order); one id may carry
+    # several recipients, and one recipient several texts.
+    rows: dict[tuple[str, str], list[dict]] = {}
+    for row in (
+        Message.objects.filter(campaign_id=campaign.pk)
+        .order_by("id")
+        .values("id", "client_ref", "phone", "status", "price", "parts", "campaign_id")
     ):
-        rows.setdefault(row["client_ref"] or row["phone"], []).append(row)
+        rows.setdefault((row["client_ref"], row["phone"]), []).append(row)
     campaign_status = campaign.status
     dropped: list[Item] = []
     for item in items:
-        bucket = rows.get(item.client_id or item.phone)
+        bucket = rows.get((item.client_id or "", item.phone))
         if bucket:
             row = bucket.pop(0)
             row["campaign__status"] = campaign_status
@@ -884,15 +977,13 @@ def _group_send(account, req: SendRequest, item: Item) -> Decimal:
     """One message addressed to a contact group: its own campaign (prepared by a
     task), idempotent through the campaign's ``client_id``.  Returns the price
     (quoted, or held for a new campaign)."""
-    from messaging import services
-
     options = _group_options(req, item.ttl, item.shorten)
     sender = item.sender or ""
     try:
         if req.validate:
             quote = services.campaign_quote(
                 account=account,
-                channel="sms",
+                channel=CHANNEL,
                 text=item.text,
                 sender=sender,
                 group_ids=[item.group_id],
@@ -907,24 +998,35 @@ def _group_send(account, req: SendRequest, item: Item) -> Decimal:
                 "price": float(quote.total),
             }
             return quote.total
-        client_id = f"compat:{item.client_id}" if item.client_id else ""
+        # A reused id with another group or text is another campaign.
+        client_id = (
+            "compat:" + replay_key(item.client_id, f"group:{item.group_id}", item.text)
+            if item.given_id
+            else ""
+        )
         repeated = (
             bool(client_id)
             and Campaign.objects.filter(account=account, client_id=client_id).exists()
         )
-        campaign = services.campaign_launch(
-            account=account,
-            channel="sms",
-            text=item.text,
-            sender=sender,
-            group_ids=[item.group_id],
-            options=options,
-            tags=req.tags,
-            source=Source.COMPAT,
-            send_at=req.send_at,
-            client_id=client_id,
-            description="JSON API v1.0",
-        )
+        try:
+            campaign = services.campaign_launch(
+                account=account,
+                channel=CHANNEL,
+                text=item.text,
+                sender=sender,
+                group_ids=[item.group_id],
+                options=options,
+                tags=req.tags,
+                source=Source.COMPAT,
+                send_at=req.send_at,
+                client_id=client_id,
+                description=req.description,
+            )
+        except INTEGRITY_ERRORS:
+            # A concurrent replay created the campaign first (its unique
+            # client_id rolled this one back): answer that one.
+            campaign = Campaign.objects.get(account=account, client_id=client_id)
+            repeated = True
     except services.LaunchError as exc:
         if exc.code == "not_found":
             item.error = (Code.NOT_FOUND, "Группа контактов не найдена.")
@@ -953,6 +1055,12 @@ def compat_send(*, account, data, now: datetime | None = None) -> dict:
     errors (nothing sent); per-message errors are in the result."""
     now = now or timezone.now()
     req = parse_send(data, now=now)
+    return send_parsed(account=account, req=req)
+
+
+def send_parsed(*, account, req: SendRequest) -> dict:
+    """``compat_send`` of a request already parsed (the XML API and the legacy
+    calls build theirs from their own wire formats)."""
     to_send = _screen(account, req)
     total = Decimal("0")
     for item in req.items:
@@ -963,6 +1071,14 @@ def compat_send(*, account, data, now: datetime | None = None) -> dict:
             total += _validate_group(account, req, key, items)
         else:
             _send_group(account, req, key, items)
+    for item in req.items:
+        first = item.same_as
+        if first is None:
+            continue
+        if first.error:
+            item.error = first.error
+        else:
+            item.result = {**first.result, "id": item.client_id, "repeated": True}
     messages = []
     for item in req.items:
         if item.error:
@@ -981,8 +1097,8 @@ def compat_send(*, account, data, now: datetime | None = None) -> dict:
     if req.validate:
         available = account.balance + account.credit_limit
         price["enough"] = total <= available
-    return {
-        "success": True,
+    answer = {
+        "success": accepted > 0,
         "result": {
             "messages": messages,
             "price": price,
@@ -996,10 +1112,16 @@ def compat_send(*, account, data, now: datetime | None = None) -> dict:
             else None,
         },
     }
+    if not accepted:
+        # Clients that read only success and error.descr must not report
+        # "sent": the first message's reason is the request's.
+        answer["error"] = next(m["error"] for m in messages if "error" in m)
+    return answer
 
 
 def compat_status(*, account, data) -> dict:
-    """Statuses of the account's messages by the client's ids."""
+    """Statuses of the account's messages by id (the client's, or ours from a
+    send without one).  An id used for several messages names the latest."""
     if isinstance(data, dict):
         data = data.get("messages", data.get("ids"))
     if not isinstance(data, list) or not data:
@@ -1013,7 +1135,6 @@ def compat_status(*, account, data) -> dict:
             Code.TOO_LARGE,
             f"Слишком много id в одном запросе: {len(data)}, "
             f"допускается не более {cap}.",
-            status=413,
         )
     ids: list[str] = []
     for raw in data:
@@ -1030,7 +1151,7 @@ def compat_status(*, account, data) -> dict:
                 f"или числом не длиннее {MAX_ID} символов.",
             )
         ids.append(value)
-    known = _existing(account.pk, sorted(set(ids)))
+    known = latest_by_id(account.pk, sorted(set(ids)))
     result = []
     for value in ids:
         row = known.get(value)

@@ -12,7 +12,7 @@ the stop-list, the tariff and the balance from fresh rows.
 
 Anything else — another shape of request, a validation error, an unknown or
 restricted token, a blocked number, too little money, a text for moderation, a
-repeated id raced by a concurrent request — is handed, untouched, to Django,
+replay raced by a concurrent request — is handed, untouched, to Django,
 whose answer is the reference.  The lane never answers differently from Django:
 ``tests/integrations/test_fastlane.py`` sends the same requests both ways and
 compares bodies, headers and rows.  It is on for PostgreSQL only
@@ -31,8 +31,16 @@ from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
 
 from cabinet.api.errors import SERVER_ERROR
+from cabinet.api.throttling import token_hit
+from cabinet.models import ApiToken, hash_token
+from cabinet.net import client_ip, ip_allowed
+from contacts.phones import InvalidPhone, lookup, normalize_phone
+from messaging import instant, registry
+from messaging.instant import instant_after_commit, instant_send
+from messaging.moderation import risky_reason
+from messaging.services import COUPON_COMMAND
 
-from .compat import Code
+from .compat import Code, CompatError, _from_message, parse_send, replay_key
 
 log = logging.getLogger("integrations.fastlane")
 
@@ -64,8 +72,6 @@ class _Tokens:
         self._lock = threading.Lock()
 
     def get(self, key: str):
-        from cabinet.models import ApiToken, hash_token
-
         digest = hash_token(key)
         found = self._known.get(digest)
         if found is not None:
@@ -148,12 +154,11 @@ def serve(environ, body: bytes):
         return None
     if plan is None:
         return None
-    from messaging.instant import instant_send
-
     try:
         sent = instant_send(**plan.send)
     except IntegrityError:
-        # A concurrent request with the same id won: nothing was written here.
+        # A concurrent replay (same id, number and text) won: nothing was
+        # written here.
         return None
     except DatabaseError:
         # Whether the statement committed is unknown (a lost connection, say):
@@ -167,7 +172,7 @@ def serve(environ, body: bytes):
     if sent is None:
         return None
     try:
-        _after_commit(plan, sent)
+        instant_after_commit(sent)
     except Exception:  # never lose the answer of a committed send
         log.exception("fast lane: follow-up after send failed")
     return "200 OK", _answer(plan.item, sent)
@@ -178,15 +183,6 @@ class _Plan:
 
 
 def _plan(environ, body: bytes) -> "_Plan | None":
-    from cabinet.api.throttling import token_hit
-    from cabinet.net import client_ip, ip_allowed
-    from contacts.phones import InvalidPhone, lookup, normalize_phone
-    from messaging import instant, registry
-    from messaging.moderation import risky_reason
-    from messaging.services import COUPON_COMMAND
-
-    from .compat import CompatError, parse_send
-
     if not instant.available():
         return None
     key = environ.get("HTTP_X_TOKEN", "").strip()
@@ -233,7 +229,7 @@ def _plan(environ, body: bytes) -> "_Plan | None":
     item.country, item.operator = info.country, info.operator
     item.region, item.tz = info.region, info.timezone
     kind = registry.get_channel("sms")
-    sender = item.sender or settings.DEFAULT_SENDER_NAME
+    sender = item.sender or kind.default_sender()
     plan = _Plan()
     plan.item = item
     plan.send = {
@@ -249,6 +245,10 @@ def _plan(environ, body: bytes) -> "_Plan | None":
         "parts": kind.count_units(item.text, {}),
         "sender": sender,
         "client_ref": item.client_id or "",
+        # The same rule as Django's path: only a client's own id is replayable.
+        "client_key": replay_key(item.client_id, item.phone, item.text)
+        if item.given_id
+        else "",
         "ttl": item.ttl,
         "tags": req.tags,
         "now": now,
@@ -256,26 +256,7 @@ def _plan(environ, body: bytes) -> "_Plan | None":
     return plan
 
 
-def _after_commit(plan: "_Plan", sent) -> None:
-    from billing.services import notify_balance_crossing
-    from messaging.prepare import nudge_dispatch
-
-    if sent.repeated:
-        return
-    if sent.low_balance_threshold is not None:
-        charged = sent.price.quantize(Decimal("0.01"))
-        notify_balance_crossing(
-            account_id=plan.send["account_id"],
-            threshold=sent.low_balance_threshold,
-            old=sent.new_balance + charged,
-            new=sent.new_balance,
-        )
-    nudge_dispatch(plan.send["kind"].code)
-
-
 def _answer(item, sent) -> dict:
-    from .compat import _from_message
-
     row = {
         "id": sent.message_id,
         "phone": sent.phone,

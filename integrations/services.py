@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 
 from cabinet.models import Account, ApiToken, TokenScope
 from cabinet.net import client_ip, ip_allowed
+from cabinet.services import token_create, token_revoke
+from messaging.models import Message
 
 from .models import ProtocolCredentials, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -69,8 +71,6 @@ def api_token_issue(
 ):
     """A new token of one scope; returns ``cabinet.services.TokenCreated`` (the
     key is in ``.key`` and is never stored)."""
-    from cabinet.services import token_create
-
     if scope not in TokenScope.values:
         raise IntegrationError(_("Неизвестная область токена."))
     ips = parse_ip_list(allowed_ips)
@@ -88,8 +88,6 @@ def api_token_issue(
 
 def api_token_revoke(*, account: Account, token_id: int) -> ApiToken:
     """Revoke the account's token (a foreign id is ``ApiToken.DoesNotExist``)."""
-    from cabinet.services import token_revoke
-
     token = ApiToken.objects.get(account=account, pk=token_id)
     token_revoke(token=token)
     token.refresh_from_db()
@@ -143,24 +141,41 @@ FAILURES_LIMIT = 20
 FAILURES_WINDOW = 600
 
 
-def protocol_balance(*, request, login: str, password: str) -> dict:
-    """The legacy balance call.  Failures are counted per IP (20 per 10 minutes)."""
+class ProtocolAuthError(Exception):
+    """Protocol login refused; ``code`` is the legacy calls' code (2 no login
+    or password, 3 wrong login or password, 4 IP not allowed, 5 account
+    blocked, 6 too many failures from this IP)."""
+
+    def __init__(self, code: int, descr: str):
+        super().__init__(descr)
+        self.code = code
+        self.descr = descr
+
+
+def protocol_authenticate(*, request, login: str, password: str):
+    """The account's ``ProtocolCredentials`` for this login and password, from
+    an allowed IP; raises ``ProtocolAuthError``.  Failures are counted per IP
+    (20 per 10 minutes), then every login from that IP is refused for a while.
+    Shared by ``/lcabApi/…`` and the XML API."""
     global _DUMMY_HASH
     ip = client_ip(request) or "-"
     fail_key = f"lcab-fail:{ip}"
     if (cache.get(fail_key) or 0) >= FAILURES_LIMIT:
-        return {
-            "code": 6,
-            "descr": _("Слишком много неудачных попыток, повторите через 10 минут."),
-            "_status": 429,
-        }
+        raise ProtocolAuthError(
+            6, _("Слишком много неудачных попыток, повторите через 10 минут.")
+        )
+    login, password = str(login or ""), str(password or "")
     if not login or not password:
-        return {"code": 2, "descr": _("Укажите login и password."), "_status": 400}
-    creds = (
-        ProtocolCredentials.objects.select_related("account")
-        .filter(login__iexact=login.strip()[:64])
-        .first()
-    )
+        raise ProtocolAuthError(2, _("Укажите login и password."))
+    if "\x00" in login or "\x00" in password:
+        # PostgreSQL cannot compare text with U+0000: such a login never exists.
+        creds = None
+    else:
+        creds = (
+            ProtocolCredentials.objects.select_related("account")
+            .filter(login__iexact=login.strip()[:64])
+            .first()
+        )
     if creds is None:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = make_password("dummy-password-for-timing")
@@ -174,18 +189,17 @@ def protocol_balance(*, request, login: str, password: str) -> dict:
                 cache.incr(fail_key)
             except ValueError:
                 cache.add(fail_key, 1, FAILURES_WINDOW)
-        return {"code": 3, "descr": _("Неверный логин или пароль."), "_status": 401}
+        raise ProtocolAuthError(3, _("Неверный логин или пароль."))
     if not ip_allowed(ip if ip != "-" else None, creds.allowed_ip_list()):
-        return {
-            "code": 4,
-            "descr": _("Доступ по протоколу с IP-адреса %(ip)s запрещён.") % {"ip": ip},
-            "_status": 403,
-        }
+        raise ProtocolAuthError(
+            4, _("Доступ по протоколу с IP-адреса %(ip)s запрещён.") % {"ip": ip}
+        )
     if creds.account.is_blocked:
-        return {"code": 5, "descr": _("Аккаунт заблокирован."), "_status": 403}
-    ProtocolCredentials.objects.filter(pk=creds.pk).update(last_used_at=timezone.now())
-    balance = Account.objects.values_list("balance", flat=True).get(pk=creds.account_id)
-    return {"code": 1, "account": float(balance)}
+        raise ProtocolAuthError(5, _("Аккаунт заблокирован."))
+    now = timezone.now()
+    if creds.last_used_at is None or (now - creds.last_used_at).total_seconds() > 60:
+        ProtocolCredentials.objects.filter(pk=creds.pk).update(last_used_at=now)
+    return creds
 
 
 # --- webhook settings -------------------------------------------------------------
@@ -371,8 +385,6 @@ def _claim(endpoint_id: int, limit: int, lease: timedelta) -> list[WebhookEvent]
 
 
 def _event_data(events: list[WebhookEvent]) -> list[dict]:
-    from messaging.models import Message
-
     from .compat import status_word
 
     ids = [

@@ -1,5 +1,5 @@
 """Mounted at the site root: cabinet pages under ``api-settings/`` and the
-provider-compatible paths ``/json/v1.0/…`` and ``/lcabApi/info.php``."""
+provider-compatible paths ``/json/v1.0/…``, ``/lcabApi/…`` and ``/API/XML/…``."""
 
 from django.urls import path, re_path
 
@@ -34,4 +34,12 @@ urlpatterns = [
         name="compat_callpassword",
     ),
     re_path(r"^lcabApi/info\.php$", compat_views.lcab_info, name="lcab_info"),
+    re_path(r"^lcabApi/sendSms\.php$", compat_views.lcab_send, name="lcab_send"),
+    re_path(r"^lcabApi/getGroups\.php$", compat_views.lcab_groups, name="lcab_groups"),
+    # The XML API: send.php, balance.php, report.php (others answer an error).
+    re_path(
+        r"^API/XML/(?P<method>[A-Za-z_]{1,40})\.php$",
+        compat_views.xml_api,
+        name="xml_api",
+    ),
 ]

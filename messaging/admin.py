@@ -1,22 +1,25 @@
 """Staff side of messaging: campaigns and messages, and the moderation console
-(Z1) — sender-name requests, campaigns waiting for moderation, moderation
-templates and SMS-advertising applications.  Every decision notifies the
-client (through the services it calls)."""
+(Z1) — sender-name requests, campaigns waiting for moderation and moderation
+templates share one admin behaviour (``cabinet.moderation_admin``) and decide
+through ``cabinet.moderation.decide``, which notifies the client;
+SMS-advertising applications are worked on here too."""
 
-from django import forms
-from django.contrib import admin, messages
-from django.shortcuts import render
+from django.contrib import admin
+from django.contrib.admin.utils import display_for_field
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from cabinet.models import Notification
+from cabinet.moderation_admin import DECISION_READONLY, DecisionAdmin
 from cabinet.services import notification_create
 
-from . import moderation, senders
+from . import moderation
 from .models import (
     AdvertisingRequest,
     Campaign,
-    CampaignInModeration,
     CampaignLink,
+    CampaignModeration,
     GatewaySubmission,
     Greeting,
     Message,
@@ -66,40 +69,11 @@ class GatewaySubmissionAdmin(admin.ModelAdmin):
     list_display = ("submitted_at", "channel", "message_id", "phone", "duplicate")
 
 
-# --- the moderation console --------------------------------------------------------
-
-
-class RejectSenderForm(forms.Form):
-    reason = forms.ChoiceField(
-        label=_("Причина отказа"), choices=SenderName.Reason.choices
-    )
-    comment = forms.CharField(
-        label=_("Комментарий для клиента"), max_length=300, required=False
-    )
-
-
-class RejectForm(forms.Form):
-    comment = forms.CharField(label=_("Причина (увидит клиент)"), max_length=300)
-
-
-def _intermediate(modeladmin, request, queryset, form, title, action):
-    return render(
-        request,
-        "admin/messaging/decision.html",
-        {
-            **modeladmin.admin_site.each_context(request),
-            "title": title,
-            "form": form,
-            "queryset": queryset,
-            "action": action,
-            "opts": modeladmin.model._meta,
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-        },
-    )
+# --- the moderation console: one admin behaviour (cabinet.moderation_admin) ---------
 
 
 @admin.register(SenderName)
-class SenderNameAdmin(admin.ModelAdmin):
+class SenderNameAdmin(DecisionAdmin):
     list_display = (
         "name",
         "account",
@@ -111,149 +85,86 @@ class SenderNameAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "channel")
     search_fields = ("name", "account__name")
-    raw_id_fields = ("account",)
-    readonly_fields = (
-        "account",
-        "channel",
-        "name",
-        "status",
-        "reason",
-        "comment",
-        "created_at",
-        "decided_at",
-        "decided_by",
-    )
-    actions = ["approve", "reject"]
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.action(description=_("Одобрить выбранные запросы"))
-    def approve(self, request, queryset):
-        done = 0
-        for row in queryset.filter(status=SenderName.Status.PENDING):
-            senders.sender_decide(
-                sender_name=row, approve=True, staff_user=request.user
-            )
-            done += 1
-        self.message_user(
-            request, _("Одобрено запросов: %(n)s") % {"n": done}, messages.SUCCESS
-        )
-
-    @admin.action(description=_("Отклонить выбранные запросы…"))
-    def reject(self, request, queryset):
-        form = RejectSenderForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            done = 0
-            for row in queryset.filter(status=SenderName.Status.PENDING):
-                senders.sender_decide(
-                    sender_name=row,
-                    approve=False,
-                    reason=form.cleaned_data["reason"],
-                    comment=form.cleaned_data["comment"],
-                    staff_user=request.user,
-                )
-                done += 1
-            self.message_user(
-                request, _("Отклонено запросов: %(n)s") % {"n": done}, messages.SUCCESS
-            )
-            return None
-        return _intermediate(
-            self, request, queryset, form, _("Отклонить имена отправителя"), "reject"
-        )
+    readonly_fields = ("account", "channel", "name")
 
 
-@admin.register(CampaignInModeration)
-class CampaignInModerationAdmin(admin.ModelAdmin):
+def _campaign_field(name, label=None):
+    """A campaign's field shown on its decision's admin page."""
+    field = Campaign._meta.get_field(name)
+
+    @admin.display(description=label or field.verbose_name)
+    def show(self, obj):
+        return display_for_field(getattr(obj.campaign, name), field, "-")
+
+    return show
+
+
+@admin.register(CampaignModeration)
+class CampaignModerationAdmin(DecisionAdmin):
     list_display = (
-        "id",
+        "__str__",
         "account",
         "sender",
         "short_text",
         "recipients",
         "cost",
         "why",
+        "campaign_status",
+        "status",
         "created_at",
     )
-    search_fields = ("text", "account__name")
+    list_select_related = ("campaign", "account")
+    search_fields = ("campaign__text", "account__name")
     readonly_fields = (
+        "campaign_link",
         "account",
         "channel",
         "source",
         "sender",
         "text",
         "audience",
-        "options",
-        "tags",
-        "description",
         "recipients",
         "cost",
-        "created_at",
         "send_at",
+        "campaign_status",
+        "why",
     )
-    fields = readonly_fields
-    actions = ["approve", "reject"]
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(status=Campaign.Status.MODERATION)
-            .select_related("account")
-        )
-
-    def has_add_permission(self, request):
-        return False
+    fields = readonly_fields + DECISION_READONLY
 
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=_("Рассылка"))
+    def campaign_link(self, obj):
+        url = reverse("admin:messaging_campaign_change", args=[obj.campaign_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.campaign_id)
+
+    @admin.display(description=_("Статус рассылки"))
+    def campaign_status(self, obj):
+        return obj.campaign.get_status_display()
+
     @admin.display(description=_("Текст"))
     def short_text(self, obj):
-        return obj.text[:120]
+        return obj.campaign.text[:120]
 
     @admin.display(description=_("Почему на модерации"))
     def why(self, obj):
         return moderation.moderation_reason(
-            account=obj.account, channel=obj.channel, text=obj.text
+            account=obj.account, channel=obj.campaign.channel, text=obj.campaign.text
         )
 
-    @admin.action(description=_("Одобрить выбранные рассылки"))
-    def approve(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True))
-        for campaign in Campaign.objects.filter(pk__in=ids):
-            moderation.campaign_decide(
-                campaign=campaign, approve=True, staff_user=request.user
-            )
-        self.message_user(
-            request, _("Одобрено рассылок: %(n)s") % {"n": len(ids)}, messages.SUCCESS
-        )
-
-    @admin.action(description=_("Отклонить выбранные рассылки…"))
-    def reject(self, request, queryset):
-        form = RejectForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            ids = list(queryset.values_list("pk", flat=True))
-            for campaign in Campaign.objects.filter(pk__in=ids):
-                moderation.campaign_decide(
-                    campaign=campaign,
-                    approve=False,
-                    reason=form.cleaned_data["comment"],
-                    staff_user=request.user,
-                )
-            self.message_user(
-                request,
-                _("Отклонено рассылок: %(n)s") % {"n": len(ids)},
-                messages.SUCCESS,
-            )
-            return None
-        return _intermediate(
-            self, request, queryset, form, _("Отклонить рассылки"), "reject"
-        )
+    channel = _campaign_field("channel")
+    source = _campaign_field("source")
+    sender = _campaign_field("sender")
+    text = _campaign_field("text")
+    audience = _campaign_field("audience", _("аудитория"))
+    recipients = _campaign_field("recipients")
+    cost = _campaign_field("cost")
+    send_at = _campaign_field("send_at")
 
 
 @admin.register(ModerationTemplate)
-class ModerationTemplateAdmin(admin.ModelAdmin):
+class ModerationTemplateAdmin(DecisionAdmin):
     list_display = (
         "short_text",
         "account",
@@ -264,57 +175,11 @@ class ModerationTemplateAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "channel")
     search_fields = ("text", "account__name")
-    readonly_fields = (
-        "account",
-        "channel",
-        "text",
-        "status",
-        "comment",
-        "created_at",
-        "decided_at",
-        "decided_by",
-    )
-    actions = ["approve", "reject"]
-
-    def has_add_permission(self, request):
-        return False
+    readonly_fields = ("account", "channel", "text")
 
     @admin.display(description=_("Текст смс"))
     def short_text(self, obj):
         return obj.text[:120]
-
-    @admin.action(description=_("Одобрить выбранные шаблоны"))
-    def approve(self, request, queryset):
-        done = 0
-        for row in queryset.filter(status=ModerationTemplate.Status.PENDING):
-            moderation.template_decide(
-                template=row, approve=True, staff_user=request.user
-            )
-            done += 1
-        self.message_user(
-            request, _("Одобрено шаблонов: %(n)s") % {"n": done}, messages.SUCCESS
-        )
-
-    @admin.action(description=_("Отклонить выбранные шаблоны…"))
-    def reject(self, request, queryset):
-        form = RejectForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            done = 0
-            for row in queryset.filter(status=ModerationTemplate.Status.PENDING):
-                moderation.template_decide(
-                    template=row,
-                    approve=False,
-                    comment=form.cleaned_data["comment"],
-                    staff_user=request.user,
-                )
-                done += 1
-            self.message_user(
-                request, _("Отклонено шаблонов: %(n)s") % {"n": done}, messages.SUCCESS
-            )
-            return None
-        return _intermediate(
-            self, request, queryset, form, _("Отклонить шаблоны"), "reject"
-        )
 
 
 @admin.register(AdvertisingRequest)

@@ -14,9 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Group
+from contacts.selectors import audience_iter, custom_fields
+from contacts.translit import counting_table
 
-from . import senders
+from . import senders, substitutions
 from .models import Campaign, MessageTemplate, Source
+from .rendering import COUPON, preview_renderer
 from .sms_text import count_sms
 
 PAYLOAD_KEYS = (
@@ -57,18 +60,16 @@ def compose_groups(*, account_id: int) -> list[Group]:
 
 
 def compose_promo_actions(*, account_id: int) -> list:
-    try:
-        from promo.selectors import promo_actions
-    except ImportError:  # the promo app is optional
+    """The «Промо-акция» picker: the choices of whichever app provides
+    ``[couponCode]`` (promo, through ``messaging.substitutions``); none when no
+    app does."""
+    coupon = substitutions.get(COUPON)
+    if coupon is None or coupon.choices is None:
         return []
-    return list(promo_actions(account_id=account_id))
+    return list(coupon.choices(account_id))
 
 
 def compose_custom_fields(*, account_id: int) -> list:
-    try:
-        from contacts.selectors import custom_fields
-    except ImportError:
-        return []
     return list(custom_fields(account_id=account_id))
 
 
@@ -266,8 +267,6 @@ def preview_recipients(*, account, payload: dict, limit: int = 3) -> list[dict]:
         add({"phone": phone})
     group_ids = payload.get("group_ids") or []
     if len(rows) < limit and group_ids:
-        from contacts.selectors import audience_iter
-
         # A few small chunks at most: enough to pass over repeated numbers
         # without reading a large group.
         for chunks_read, chunk in enumerate(
@@ -288,8 +287,6 @@ def preview_recipients(*, account, payload: dict, limit: int = 3) -> list[dict]:
 def compose_preview(*, account, payload: dict, limit: int = 3) -> list[PreviewRow]:
     """Each of the first recipients' text, rendered as it will be sent (short
     links and promo codes as samples of their real length)."""
-    from .rendering import preview_renderer
-
     renderer = preview_renderer(
         account=account,
         text=payload.get("text") or "",
@@ -438,9 +435,6 @@ def advertising_request_create(*, account, user, data: dict):
 
 
 def translit_table() -> dict[str, str]:
-    """``sms_text.transliterate``'s character table for the live counter (the
-    JS counts the transliterated text when "Транслитерация СМС" is on).  Case
-    does not change lengths, so capitals map to the lower-case forms."""
-    from .sms_text import _LOWER, _PUNCT
-
-    return {**_LOWER, **{k.upper(): v for k, v in _LOWER.items()}, **_PUNCT}
+    """The transliteration's character table for the live counter (the JS
+    counts the transliterated text when "Транслитерация СМС" is on)."""
+    return counting_table()

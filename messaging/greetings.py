@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.models import Contact, CustomField
+from contacts.selectors import apply_filters
 
 from .models import Greeting, Source
 from .scheduling import MISSED_GRACE, _locked_due, launch_payload, run_failed, zone
@@ -71,8 +72,6 @@ def days_celebrated(day: date) -> set[tuple[int, int]]:
 def greeting_audience(*, greeting: Greeting, day: date) -> list[dict]:
     """Contacts (phone, contact id) of the greeting's groups whose date field
     falls on ``day``, de-duplicated by phone."""
-    from contacts.selectors import apply_filters
-
     payload = greeting.payload or {}
     group_ids = payload.get("group_ids") or []
     if not group_ids:

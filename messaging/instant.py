@@ -21,14 +21,16 @@ decided here inside the same statement, from fresh rows:
   rules;
 * the balance covers it (``balance - price >= -credit_limit``), checked and
   moved under the account's row lock, which is held only to the commit;
-* a repeated client id answers the message already sent.
+* a replay (the caller's ``client_key`` digest already used by the account)
+  answers the message already sent.
 
 When any of these says no, the statement writes nothing and returns no row, and
 the caller hands the request to the reference path, which gives the precise
-answer (an error, moderation, a repeat).  A concurrent request with the same
-client id makes the statement fail on the unique index: nothing is written and
-the reference path answers "repeated".  ``tests/messaging/test_instant.py``
-proves the rows are the same as ``campaign_launch``'s, field by field.
+answer (an error, moderation, a repeat).  A concurrent replay (same
+``client_key``) makes the statement fail on the unique index: nothing is
+written and the reference path answers "repeated".
+``tests/integrations/test_fastlane.py`` proves the rows are the same as
+``campaign_launch``'s, field by field.
 """
 
 import json
@@ -40,81 +42,77 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection
 from django.utils import translation
+from django.utils.dateparse import parse_datetime
 
+from billing.models import LedgerEntry, LedgerKind
+from billing.selectors import (
+    FALLBACK_PRICES,
+    account_tier_sql,
+    unit_price_sql,
+)
+from billing.services import ledger_announce, ledger_charge_sql
+from contacts.selectors import blocked_phone_sql
+
+from . import prepare
 from .models import Campaign, MessageStatus, Source
+from .moderation import trusted_sql
+from .planning import Recipient
+from .senders import sender_allowed_sql
 
 S = MessageStatus
 
 
-SQL = """
+# Each rule comes from the module that owns it, compiled beside its Python
+# form: the tier and the unit price (billing.selectors), trust
+# (messaging.moderation), the stop-list (contacts.selectors), the sender
+# (messaging.senders) and the charge with its ledger entry (billing.services).
+SQL = f"""
 WITH tok AS (
     SELECT t.id FROM cabinet_apitoken t
     WHERE t.id = %(token)s AND t.account_id = %(account)s AND t.revoked_at IS NULL
 ), acct AS (
-    SELECT a.id, a.balance, a.credit_limit,
-           COALESCE(
-               a.tariff_tier,
-               (SELECT tt.tier FROM billing_tarifftier tt
-                WHERE tt.min_balance <= a.balance
-                ORDER BY tt.min_balance DESC LIMIT 1),
-               0
-           ) AS tier
+    SELECT a.id, a.balance, a.credit_limit, {account_tier_sql("a")} AS tier
     FROM cabinet_account a JOIN tok ON TRUE
     WHERE a.id = %(account)s AND NOT a.is_blocked
-      AND (a.is_trusted OR (
-          SELECT count(*) FROM (
-              SELECT 1 FROM messaging_campaign dc
-              WHERE dc.account_id = a.id AND dc.status = 'done'
-              LIMIT %(trust_after)s
-          ) done
-      ) >= %(trust_after)s)
+      AND {trusted_sql(account="a", trust_after="%(trust_after)s")}
 ), existing AS (
     SELECT m.id, m.phone, m.status, m.price, m.parts, m.campaign_id,
            c.status AS campaign_status
     FROM messaging_message m JOIN messaging_campaign c ON c.id = m.campaign_id
-    WHERE %(client_ref)s <> '' AND m.account_id = %(account)s
-      AND m.client_ref = %(client_ref)s
-      AND m.client_ref <> ''  -- lets the generic plan use the partial unique index
-), blocked AS (
-    SELECT 1 FROM contacts_stopnumber s
-    WHERE s.account_id = %(account)s AND s.phone = %(phone)s
-    UNION ALL
-    SELECT 1 FROM contacts_group g JOIN contacts_contact k ON k.group_id = g.id
-    WHERE g.account_id = %(account)s AND g.is_stoplist AND g.deleted_at IS NULL
-      AND k.phone = %(phone)s
-    UNION ALL
-    SELECT 1 FROM contacts_unsubscribe u
-    WHERE u.account_id = %(account)s AND u.channel = %(channel)s
-      AND u.sender = %(sender)s AND u.phone = %(phone)s
-), sender_ok AS (
-    SELECT 1 WHERE %(sender)s = %(default_sender)s
-    UNION ALL
-    SELECT 1 FROM messaging_sendername n
-    WHERE n.account_id = %(account)s AND n.channel = %(channel)s
-      AND n.name = %(sender)s AND n.status = 'approved'
-), priced AS MATERIALIZED (
-    SELECT acct.id, acct.balance, acct.credit_limit,
-           COALESCE(
-               (SELECT t.price FROM billing_tariff t
-                WHERE t.channel = %(channel)s AND t.variant = ''
-                  AND t.tier IN (0, acct.tier)
-                  AND ((t.country = %(country)s AND t.operator = %(operator)s)
-                       OR (t.country = %(country)s AND t.operator = '')
-                       OR (t.country = 'RU' AND t.operator = ''))
-                ORDER BY CASE
-                    WHEN t.country = %(country)s AND t.operator = %(operator)s THEN 0
-                    WHEN t.country = %(country)s THEN 1
-                    ELSE 2 END,
-                    t.tier <> 0 DESC
-                LIMIT 1),
-               %(fallback_price)s
-           ) * %(parts)s AS cost
+    WHERE %(client_key)s <> '' AND m.account_id = %(account)s
+      AND m.client_key = %(client_key)s
+      AND m.client_key <> ''  -- lets the generic plan use the partial unique index
+), blocked AS ({
+    blocked_phone_sql(
+        account="%(account)s",
+        channel="%(channel)s",
+        sender="%(sender)s",
+        phone="%(phone)s",
+    )
+}), sender_ok AS ({
+    sender_allowed_sql(
+        account="%(account)s",
+        channel="%(channel)s",
+        sender="%(sender)s",
+        shared="%(shared_senders)s",
+    )
+}), priced AS MATERIALIZED (
+    SELECT acct.id, acct.balance, acct.credit_limit, acct.tier,
+           {
+    unit_price_sql(
+        channel="%(channel)s",
+        country="%(country)s",
+        operator="%(operator)s",
+        tier="acct.tier",
+        fallback="%(fallback_price)s",
+    )
+} * %(parts)s AS cost
     FROM acct
     WHERE NOT EXISTS (SELECT 1 FROM existing)
       AND NOT EXISTS (SELECT 1 FROM blocked)
       AND EXISTS (SELECT 1 FROM sender_ok)
 ), go AS MATERIALIZED (
-    SELECT id, cost FROM priced
+    SELECT id, cost, tier FROM priced
     WHERE balance - round(cost, 2) >= -credit_limit
 ), camp AS (
     INSERT INTO messaging_campaign (
@@ -124,8 +122,9 @@ WITH tok AS (
         cost, moderation_note
     )
     SELECT go.id, %(channel)s, %(source)s, %(campaign_status)s, %(sender)s,
-           %(text)s, '{}'::jsonb,
-           %(options)s::jsonb || jsonb_build_object('held', go.cost::text),
+           %(text)s, '{{}}'::jsonb,
+           %(options)s::jsonb
+               || jsonb_build_object('held', go.cost::text, 'tier', go.tier),
            %(audience)s::jsonb, %(tags)s::jsonb, %(description)s, NULL, %(now)s,
            NULL, %(now)s, NULL, '', 1, 1, NULL, go.cost, ''
     FROM go
@@ -138,31 +137,24 @@ WITH tok AS (
         account_id, campaign_id, channel, phone, sender, text, parts, price,
         status, reason, operator, country, region, timezone, contact_id,
         created_at, send_at, expires_at, sent_at, status_at, gateway_id,
-        attempts, refunded, client_ref
+        attempts, refunded, client_ref, client_key
     )
     SELECT go.id, camp.id, %(channel)s, %(phone)s, %(sender)s, %(text)s,
            %(parts)s, go.cost, %(message_status)s, '', %(operator)s,
            %(country)s, %(region)s, %(timezone)s, NULL, %(now)s, %(now)s,
-           %(expires_at)s, NULL, NULL, '', 0, FALSE, %(client_ref)s
+           %(expires_at)s, NULL, NULL, '', 0, FALSE, %(client_ref)s,
+           %(client_key)s
     FROM go, camp
     RETURNING id, campaign_id
-), charged AS (
-    UPDATE cabinet_account a
-    SET balance = a.balance - round(go.cost, 2)
-    FROM go, msg
-    WHERE a.id = go.id AND a.balance - round(go.cost, 2) >= -a.credit_limit
-    RETURNING a.id, a.balance AS new_balance, a.low_balance_threshold
-), ledger AS (
-    INSERT INTO billing_ledgerentry (
-        account_id, amount, kind, reason, reference, service, balance_after,
-        created_by_id, created_at
+), {
+    ledger_charge_sql(
+        requires="msg camp",
+        reason="%(reason_head)s || camp.id || %(reason_tail)s",
+        reference="'campaign:' || camp.id",
+        service="%(service)s",
+        now="%(now)s",
     )
-    SELECT charged.id, -round(go.cost, 2), 'charge',
-           left(%(reason_head)s || camp.id || %(reason_tail)s, 300),
-           'campaign:' || camp.id, %(channel)s, charged.new_balance, NULL, %(now)s
-    FROM charged, go, camp
-    WHERE round(go.cost, 2) > 0
-), touched AS (
+}, touched AS (
     UPDATE cabinet_apitoken t SET last_used_at = %(now)s
     FROM tok
     WHERE t.id = tok.id
@@ -171,11 +163,12 @@ WITH tok AS (
 SELECT FALSE, msg.id, msg.campaign_id, %(message_status)s, round(go.cost, 2),
        %(parts)s, %(phone)s, %(campaign_status)s, charged.new_balance,
        charged.low_balance_threshold,
-       1 / (charged.id IS NOT NULL)::int AS funds_still_there
-FROM msg CROSS JOIN go LEFT JOIN charged ON TRUE
+       1 / (charged.id IS NOT NULL)::int AS funds_still_there,
+       ledger.id, ledger.reason, ledger.created_at
+FROM msg CROSS JOIN go LEFT JOIN charged ON TRUE LEFT JOIN ledger ON TRUE
 UNION ALL
 SELECT TRUE, e.id, e.campaign_id, e.status, e.price, e.parts, e.phone,
-       e.campaign_status, NULL, NULL, 1
+       e.campaign_status, NULL, NULL, 1, NULL, NULL, NULL
 FROM existing e, acct
 """
 
@@ -185,11 +178,13 @@ TYPES = {
     "token": "bigint",
     "account": "bigint",
     "trust_after": "integer",
+    "client_key": "text",
     "client_ref": "text",
     "phone": "text",
     "channel": "text",
     "sender": "text",
-    "default_sender": "text",
+    "shared_senders": "text[]",
+    "service": "text",
     "country": "text",
     "operator": "text",
     "fallback_price": "numeric",
@@ -209,7 +204,7 @@ TYPES = {
     "reason_head": "text",
     "reason_tail": "text",
 }
-STATEMENT = "messaging_instant_send_v5"
+STATEMENT = "messaging_instant_send_v6"
 # The statement's last column divides by zero when the charge found too little
 # money under the row lock: that aborts (and undoes) the whole statement.
 DIVISION_BY_ZERO = "22012"
@@ -246,6 +241,8 @@ class InstantSend:
     campaign_status: str
     new_balance: Decimal | None
     low_balance_threshold: Decimal | None
+    ledger_entry: LedgerEntry | None = None
+    channel: str = "sms"
 
 
 def available() -> bool:
@@ -281,14 +278,16 @@ def instant_send(
     parts: int,
     sender: str,
     client_ref: str,
+    client_key: str,
     ttl: int | None,
     tags: list[str],
     now: datetime,
 ) -> InstantSend | None:
     """Send one SMS-like message now, in one statement; ``None`` when the
     reference path must decide (see the module's docstring).  Raises the
-    database's ``IntegrityError`` when a concurrent request took the client id
-    (nothing written)."""
+    database's ``IntegrityError`` when a concurrent request wrote the same
+    ``client_key`` (nothing written).  ``client_key`` is the caller's replay
+    digest (``Message.client_key``), empty for a message nobody may replay."""
     params = statement_params(
         kind=kind,
         token_id=token_id,
@@ -302,6 +301,7 @@ def instant_send(
         parts=parts,
         sender=sender,
         client_ref=client_ref,
+        client_key=client_key,
         ttl=ttl,
         tags=tags,
         now=now,
@@ -310,6 +310,21 @@ def instant_send(
     if row is None:
         return None
     repeated, mid, cid, status, price, parts, ph, cstatus, balance, threshold = row[:10]
+    entry_id, reason, created_at = row[11:14]
+    entry = None
+    if entry_id is not None:
+        charged = Decimal(price.decode())
+        entry = LedgerEntry(
+            pk=int(entry_id),
+            account_id=account_id,
+            amount=-charged,
+            kind=LedgerKind.CHARGE,
+            reason=reason.decode(),
+            reference=f"campaign:{int(cid)}",
+            service=kind.service,
+            balance_after=_decimal(balance),
+            created_at=parse_datetime(created_at.decode().replace(" ", "T")),
+        )
     return InstantSend(
         repeated=repeated == b"t",
         message_id=int(mid),
@@ -321,7 +336,23 @@ def instant_send(
         campaign_status=cstatus.decode(),
         new_balance=_decimal(balance),
         low_balance_threshold=_decimal(threshold),
+        ledger_entry=entry,
+        channel=kind.code,
     )
+
+
+def instant_after_commit(sent: "InstantSend") -> None:
+    """What follows a committed one-statement send: the ledger entry's side
+    effects, exactly as ``ledger_post`` fires them, and a dispatch nudge."""
+    if sent.repeated:
+        return
+    if sent.ledger_entry is not None:
+        ledger_announce(
+            entry=sent.ledger_entry,
+            balance_before=sent.new_balance - sent.ledger_entry.amount,
+            low_balance_threshold=sent.low_balance_threshold,
+        )
+    prepare.nudge_dispatch(sent.channel)  # by module: tests replace the nudge
 
 
 def _execute(params: list) -> list | None:
@@ -361,11 +392,16 @@ def _decimal(value: bytes | None) -> Decimal | None:
 
 def _text(value) -> bytes | None:
     """A parameter in PostgreSQL's text format (None, str, int, Decimal,
-    aware datetime)."""
+    aware datetime, a list of str as a text array)."""
     if value is None:
         return None
     if isinstance(value, datetime):
         return value.isoformat().encode()
+    if isinstance(value, list | tuple):
+        quoted = (
+            '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in value
+        )
+        return ("{" + ",".join(quoted) + "}").encode()
     return str(value).encode()
 
 
@@ -383,15 +419,12 @@ def statement_params(
     parts,
     sender,
     client_ref,
+    client_key,
     ttl,
     tags,
     now,
 ) -> list:
     """The statement's parameters, in ``PARAMETERS`` order."""
-    from billing.selectors import FALLBACK_PRICES
-
-    from .services import Recipient
-
     options = {"audience_estimate": 1, "invalid_phones": 0}
     if ttl:
         options["ttl"] = ttl
@@ -405,6 +438,7 @@ def statement_params(
         timezone=tz,
         text=text,
         client_ref=client_ref,
+        client_key=client_key,
     )
     audience = {
         "group_ids": [],
@@ -418,10 +452,12 @@ def statement_params(
         "account": account_id,
         "trust_after": getattr(settings, "MODERATION_TRUST_AFTER", 3),
         "client_ref": client_ref,
+        "client_key": client_key,
         "phone": phone,
         "channel": kind.code,
         "sender": sender,
-        "default_sender": settings.DEFAULT_SENDER_NAME,
+        "shared_senders": list(kind.shared()),
+        "service": kind.service,
         "country": country or "RU",
         "operator": operator or "",
         "fallback_price": FALLBACK_PRICES.get(kind.code, Decimal("1.00")),

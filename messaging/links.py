@@ -19,6 +19,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 
+from cabinet.models import Notification
+from cabinet.notifications import notify
+
 from .models import CampaignLink
 
 # Bytes of MAC in a token: a 2^-48 chance to guess a valid one.
@@ -175,9 +178,6 @@ class TooManyReplies(Exception):
 def chat_reply(*, link: CampaignLink, message_id: int, text: str) -> None:
     """A recipient's answer through the online-chat link (S14): the client
     sees it in the notifications centre."""
-    from cabinet.models import Notification
-    from cabinet.services import notification_create
-
     from .models import Message
 
     # A token is a credential anyone holding the SMS has: cap replies per
@@ -193,7 +193,7 @@ def chat_reply(*, link: CampaignLink, message_id: int, text: str) -> None:
         pk=message_id, campaign_id=link.campaign_id
     ).first()
     phone = message.phone if message else ""
-    notification_create(
+    notify(
         account_id=link.campaign.account_id,
         title=f"Ответ на СМС от {phone}" if phone else "Ответ на СМС",
         body=text[:MAX_REPLY],

@@ -8,18 +8,19 @@ gambling phrases) — unless the text matches one of the account's approved
 moderation templates.  A template is a text with variable parts written
 ``[любая фраза]`` (e.g. ``Ваш код: [любая фраза]``); it is compiled to a
 regular expression once and cached.
+
+Staff decide templates through the one decision service,
+``cabinet.moderation.decide`` (``template_decide``); campaign decisions and the
+queues are in ``messaging.decisions``.
 """
 
 import re
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cabinet.models import Notification
-from cabinet.services import notification_create
+from cabinet import moderation as decisions
 
 from .models import Campaign, ModerationTemplate
 
@@ -135,6 +136,19 @@ def is_new_account(account) -> bool:
     return done < needed
 
 
+def trusted_sql(*, account: str, trust_after: str) -> str:
+    """``not is_new_account`` compiled, for the row alias ``account`` of
+    ``cabinet_account``; ``trust_after`` is the SQL of
+    ``settings.MODERATION_TRUST_AFTER``."""
+    return f"""({account}.is_trusted OR (
+        SELECT count(*) FROM (
+            SELECT 1 FROM messaging_campaign dc
+            WHERE dc.account_id = {account}.id AND dc.status = 'done'
+            LIMIT {trust_after}
+        ) done
+    ) >= {trust_after})"""
+
+
 def needs_moderation(*, account, channel: str, text: str) -> bool:
     """Does a campaign with this text need staff approval before sending?"""
     risky = bool(risky_reason(text))
@@ -183,50 +197,24 @@ def template_create(*, account, text: str, channel: str = "sms") -> ModerationTe
 def template_update(*, template: ModerationTemplate, text: str) -> ModerationTemplate:
     """A changed text goes back to moderation."""
     template.text = _clean_template_text(text)
-    template.status = ModerationTemplate.Status.PENDING
-    template.comment = ""
-    template.decided_at = None
-    template.decided_by = None
-    template.save(
-        update_fields=["text", "status", "comment", "decided_at", "decided_by"]
-    )
+    fields = template.reopen()
+    template.save(update_fields=["text", *fields])
     return template
 
 
 def template_decide(
-    *, template: ModerationTemplate, approve: bool, comment: str = "", staff_user=None
+    *,
+    template: ModerationTemplate,
+    approve: bool,
+    reason_text: str = "",
+    comment: str = "",
+    staff_user=None,
 ) -> ModerationTemplate:
-    with transaction.atomic():
-        row = ModerationTemplate.objects.select_for_update().get(pk=template.pk)
-        if row.status != ModerationTemplate.Status.PENDING:
-            return row
-        row.status = (
-            ModerationTemplate.Status.APPROVED
-            if approve
-            else ModerationTemplate.Status.REJECTED
-        )
-        row.comment = comment[:300]
-        row.decided_at = timezone.now()
-        row.decided_by = staff_user
-        row.save(update_fields=["status", "comment", "decided_at", "decided_by"])
-        verdict = _("одобрен") if approve else _("отклонён")
-        notification_create(
-            account_id=row.account_id,
-            title=_("Шаблон модерации %(v)s") % {"v": verdict},
-            body=row.text[:200] + (f"\n{row.comment}" if row.comment else ""),
-            kind=Notification.Kind.MODERATION,
-            url="/sms/moderation-templates/",
-        )
-    return row
-
-
-def campaign_decide(
-    *, campaign: Campaign, approve: bool, reason: str = "", staff_user=None
-) -> None:
-    """Staff decision on a campaign in moderation: the engine changes the
-    statuses (a rejection is cancelled and refunded) and notifies the client."""
-    from .services import campaign_moderate
-
-    campaign_moderate(
-        campaign=campaign, approve=approve, reason=reason, staff_user=staff_user
-    )
+    """Staff decision on a template (a rejection needs ``reason_text``)."""
+    return decisions.decide(
+        item=template,
+        approve=approve,
+        reason_text=reason_text,
+        comment=comment,
+        staff_user=staff_user,
+    ).item

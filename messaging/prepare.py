@@ -22,15 +22,29 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from billing.models import LedgerKind
-from billing.selectors import PriceList
-from billing.services import InsufficientFunds, ledger_post
-from contacts.phones import InvalidPhone, lookup, normalize_phone
-from contacts.selectors import blocked_phones
+from billing.services import ledger_post
+from cabinet.services import notification_create
+from contacts.selectors import audience_iter
 
 from . import registry
 from .models import Campaign, Message, MessageStatus
-from .statuses import counters_shift, locked
-from .timing import SendPlanner, parse_smooth, parse_ttl, parse_window
+from .planning import (
+    LaunchError,
+    Planner,
+    Policy,
+    policy_for,
+    priced_audience_sql,
+    set_based,
+)
+from .rendering import build_renderer
+from .statuses import (
+    campaign_finish_if_done,
+    counters_shift,
+    locked,
+    messages_refund,
+    set_statuses,
+)
+from .timing import SendPlanner, parse_smooth, parse_window
 
 log = logging.getLogger(__name__)
 S = MessageStatus
@@ -88,8 +102,6 @@ def audience_entries(
         position += len(chunk)
     group_ids = audience.get("group_ids") or []
     if group_ids:
-        from contacts.selectors import audience_iter
-
         for chunk in audience_iter(
             account_id=campaign.account_id,
             group_ids=group_ids,
@@ -103,92 +115,50 @@ def audience_entries(
 
 
 class Preparer:
-    """Writes one campaign's messages.  Construct per task run."""
+    """Writes one campaign's messages through the planner, at the policy fixed
+    at launch (its tariff tier, sender and content).  Construct per task run."""
 
-    def __init__(self, campaign: Campaign):
-        from .rendering import build_renderer
-
+    def __init__(self, campaign: Campaign, *, policy: Policy | None = None):
         self.campaign = campaign
         self.account = campaign.account
-        self.kind = registry.get_channel(campaign.channel)
-        self.prices = PriceList(
+        options = campaign.options or {}
+        self.policy = policy or policy_for(
             account=self.account,
             channel=campaign.channel,
-            variant=self.kind.variant(
-                self.account, campaign.sender, campaign.text, campaign.content
-            ),
+            text=campaign.text,
+            sender=campaign.sender,
+            content=campaign.content,
+            options=options,
+            charge=not options.get("free"),
+            tier=options.get("tier"),
+            moderation=campaign.status == Campaign.Status.MODERATION,
+            validate=False,
         )
         self.renderer = build_renderer(campaign)
-        options = campaign.options or {}
-        self.ttl = parse_ttl(options.get("ttl"))
-        self.planner = SendPlanner(
-            start=campaign.send_at or campaign.created_at,
-            total=max(campaign.options.get("audience_estimate") or 0, 1),
-            smooth=parse_smooth(options.get("smooth")),
-            window=parse_window(options.get("window")),
-        )
-        self.allow_duplicates = bool(options.get("allow_duplicates"))
-        self.blocked = blocked_phones(
-            account_id=campaign.account_id,
-            channel=campaign.channel,
-            sender=campaign.sender,
-        )
-        self.seen: set[str] = set()
+        seen = ()
         if campaign.prepared:
-            self.seen = set(
-                Message.objects.filter(campaign_id=campaign.pk).values_list(
-                    "phone", flat=True
-                )
+            seen = Message.objects.filter(campaign_id=campaign.pk).values_list(
+                "phone", flat=True
             )
-        self.units_cache: dict[str, int] = {}
-        self.price_cache: dict[tuple[str, str], Decimal] = {}
-        self.index = campaign.recipients
-        self.initial_status = (
-            S.MODERATION if campaign.status == Campaign.Status.MODERATION else None
+        self.planner = Planner(
+            self.policy,
+            renderer=self.renderer,
+            timing=SendPlanner(
+                start=campaign.send_at or campaign.created_at,
+                total=max(options.get("audience_estimate") or 0, 1),
+                smooth=parse_smooth(options.get("smooth")),
+                window=parse_window(options.get("window")),
+            ),
+            initial_status=(
+                S.MODERATION if campaign.status == Campaign.Status.MODERATION else None
+            ),
+            seen=seen,
+            index=campaign.recipients,
         )
-        self.skipped = {"invalid": 0, "blocked": 0, "duplicates": 0}
-
-    def unit_price(self, country: str, operator: str) -> Decimal:
-        key = (country, operator)
-        price = self.price_cache.get(key)
-        if price is None:
-            price = self.price_cache[key] = self.prices.price(country, operator)
-        return price
-
-    def rows_for(self, entries: list[dict], now: datetime) -> list[dict]:
-        """Turn audience entries into message dicts (no ids yet)."""
-        out = []
-        for entry in entries:
-            phone = entry.get("phone") or ""
-            if not phone.startswith("+") or "country" not in entry:
-                try:
-                    phone = normalize_phone(phone)
-                except InvalidPhone:
-                    self.skipped["invalid"] += 1
-                    continue
-                if not entry.get("operator"):
-                    info = lookup(phone)
-                    entry = {
-                        **entry,
-                        "phone": phone,
-                        "country": info.country,
-                        "operator": info.operator,
-                        "region": info.region,
-                        "timezone": info.timezone,
-                    }
-            if phone in self.blocked:
-                self.skipped["blocked"] += 1
-                continue
-            if phone in self.seen and not self.allow_duplicates:
-                self.skipped["duplicates"] += 1
-                continue
-            self.seen.add(phone)
-            out.append({**entry, "phone": phone})
-        return out
 
     def write_chunk(self, entries: list[dict], consumed: int) -> int:
-        """One transaction: render, price and write the messages of ``entries``
-        and advance the campaign's position by ``consumed``.  Returns messages
+        """One transaction: plan and write the messages of ``entries`` and
+        advance the campaign's position by ``consumed``.  Returns messages
         written, ``STOPPED`` when the campaign is no longer being prepared, or
         ``ELSEWHERE`` when another task moved its position."""
         now = timezone.now()
@@ -205,51 +175,16 @@ class Preparer:
                 return STOPPED
             if current[1] != self.campaign.prepared:
                 return ELSEWHERE
-            recipients = self.rows_for(entries, now)
+            recipients = self.planner.admit(entries)
             ids = allocate_ids(len(recipients)) if not self.renderer.static else None
-            messages = []
-            total = Decimal("0")
-            statuses: dict[str, int] = {}
-            for i, r in enumerate(recipients):
-                message_id = ids[i] if ids else None
-                text = (
-                    self.renderer.render({**r, "message_id": message_id}, message_id)
-                    if not self.renderer.static
-                    else self.renderer.render({}, None)
-                )
-                if r.get("text") is not None:  # a Recipient given with its own text
-                    text = r["text"]
-                units = self.units_cache.get(text)
-                if units is None:
-                    units = self.kind.count_units(text, self.campaign.content)
-                    if len(self.units_cache) < 10000:
-                        self.units_cache[text] = units
-                price = (
-                    self.unit_price(r.get("country") or "RU", r.get("operator") or "")
-                    * units
-                )
-                send_at = self.planner.send_at(self.index, r.get("timezone") or "")
-                self.index += 1
-                status = self.initial_status or (
-                    S.QUEUED if send_at <= now else S.DEFERRED
-                )
-                statuses[status] = statuses.get(status, 0) + 1
-                total += price
-                messages.append(
-                    (
-                        message_id,
-                        text,
-                        units,
-                        price,
-                        status,
-                        send_at,
-                        send_at + timedelta(seconds=self.ttl) if self.ttl else None,
-                        r,
-                    )
-                )
+            before = dict(self.planner.planned.statuses)
+            messages = self.planner.plan(recipients, now=now, ids=ids)
             write_messages(self.campaign, messages, now)
             self.renderer.flush()
-            counters_shift({(self.campaign.pk, s): n for s, n in statuses.items()})
+            after = self.planner.planned.statuses
+            counters_shift(
+                {(self.campaign.pk, s): n - before.get(s, 0) for s, n in after.items()}
+            )
             Campaign.objects.filter(pk=self.campaign.pk).update(
                 prepared=F("prepared") + consumed,
                 recipients=F("recipients") + len(messages),
@@ -284,7 +219,9 @@ def write_messages(campaign: Campaign, messages: list[tuple], now: datetime) -> 
     if not messages:
         return
     with_ids = messages[0][0] is not None
-    columns = (("id",) if with_ids else ()) + MESSAGE_COLUMNS
+    # client_key: the caller's replay digest of a recipient given directly
+    # (Recipient.client_key); other writers leave the column's default.
+    columns = (("id",) if with_ids else ()) + MESSAGE_COLUMNS + ("client_key",)
 
     def values(m):
         mid, text, units, price, status, send_at, expires_at, r = m
@@ -311,6 +248,7 @@ def write_messages(campaign: Campaign, messages: list[tuple], now: datetime) -> 
             0,
             False,
             r.get("client_ref") or "",
+            r.get("client_key") or "",
         )
         return ((mid,) + row) if with_ids else row
 
@@ -335,8 +273,6 @@ def campaign_prepare(*, campaign_id: int) -> None:
         Campaign.Status.PREPARING,
         Campaign.Status.MODERATION,
     ) and not campaign.options.get("prepared_done"):
-        from .services import LaunchError
-
         try:
             preparer = Preparer(campaign)
             if prepare_in_database(preparer):
@@ -358,52 +294,33 @@ def campaign_prepare(*, campaign_id: int) -> None:
     campaign_settle(campaign_id=campaign_id)
 
 
-def _set_based_possible(preparer: "Preparer") -> bool:
-    campaign = preparer.campaign
-    audience = campaign.audience or {}
-    return (
-        connection.vendor == "postgresql"
-        and preparer.renderer.static
-        and campaign.prepared == 0
-        and bool(audience.get("group_ids"))
-        and not audience.get("phones")
-        and not audience.get("recipients")
-        and preparer.planner.smooth is None
-        and preparer.planner.window is None
-        and not preparer.allow_duplicates
-    )
-
-
 def prepare_in_database(preparer: "Preparer") -> bool:
     """The common case — one text for everyone, groups as the audience, no smooth
-    sending or window — as ONE ``INSERT … SELECT`` inside PostgreSQL: the
-    audience never travels to Python.  The statement is atomic, so a retried
-    task either finds it done or does it whole.  Returns False (nothing done)
-    when the campaign needs the per-recipient path."""
-    if not _set_based_possible(preparer):
-        return False
-    from contacts.selectors import contacts_in_groups
-
+    sending or window — as ONE ``INSERT … SELECT`` inside PostgreSQL over the
+    planner's compiled form (``planning.priced_audience_sql``): the audience
+    never travels to Python.  The statement is atomic, so a retried task either
+    finds it done or does it whole.  Returns False (nothing done) when the
+    campaign needs the per-recipient path."""
     campaign = preparer.campaign
+    planner = preparer.planner
+    if not (
+        set_based(preparer.renderer, campaign.audience or {})
+        and campaign.prepared == 0
+        and planner.timing.smooth is None
+        and planner.timing.window is None
+    ):
+        return False
+    policy = preparer.policy
     audience = campaign.audience
     text = preparer.renderer.render({}, None)
-    units = preparer.kind.count_units(text, campaign.content)
+    units = policy.units(text)
     now = timezone.now()
-    send_at = preparer.planner.send_at(0, "")
-    status = preparer.initial_status or (S.QUEUED if send_at <= now else S.DEFERRED)
-    expires_at = send_at + timedelta(seconds=preparer.ttl) if preparer.ttl else None
-    contacts = contacts_in_groups(
-        account_id=campaign.account_id,
-        group_ids=audience["group_ids"],
-        filters=audience.get("filters") or None,
-    ).values("id", "phone", "operator", "country", "region", "timezone")
-    inner_sql, inner_params = contacts.query.sql_with_params()
-    prices = preparer.prices
-    table = sorted(prices.table().items())
-    countries = [c for (c, _o), _p in table]
-    operators = [o for (_c, o), _p in table]
-    unit_prices = [p for _k, p in table]
-    fallback = prices.price("RU", "")
+    send_at = planner.timing.send_at(0, "")
+    status = planner.initial_status or (S.QUEUED if send_at <= now else S.DEFERRED)
+    expires_at = send_at + timedelta(seconds=planner.ttl) if planner.ttl else None
+    priced_sql, priced_params = priced_audience_sql(
+        policy, group_ids=audience["group_ids"], filters=audience.get("filters")
+    )
     with transaction.atomic():
         current = (
             locked(Campaign.objects.filter(pk=campaign.pk))
@@ -417,47 +334,27 @@ def prepare_in_database(preparer: "Preparer") -> bool:
         with connection.cursor() as cur:
             cur.execute(
                 f"""
-                WITH audience AS ({inner_sql}),
-                prices AS (
-                    SELECT * FROM unnest(%s::text[], %s::text[], %s::numeric[])
-                        AS t(country, operator, price)
-                ),
-                firsts AS (
-                    SELECT DISTINCT ON (a.phone) a.* FROM audience a
-                    WHERE NOT (a.phone = ANY(%s::text[]))
-                    ORDER BY a.phone, a.id
-                )
                 INSERT INTO messaging_message ({", ".join(MESSAGE_COLUMNS)})
-                SELECT %s, %s, %s, f.phone, %s, %s, %s,
-                       COALESCE(po.price, pc.price, pr.price, %s) * %s,
+                SELECT %s, %s, %s, f.phone, %s, %s, %s, f.unit_price * %s,
                        %s, '', f.operator, f.country, f.region, f.timezone, f.id,
                        %s, %s, %s, '', 0, false, ''
-                FROM (SELECT *, COALESCE(NULLIF(country, ''), 'RU') AS cc
-                      FROM firsts) f
-                LEFT JOIN prices po ON po.country = f.cc
-                    AND po.operator = f.operator AND f.operator <> ''
-                LEFT JOIN prices pc ON pc.country = f.cc AND pc.operator = ''
-                LEFT JOIN prices pr ON pr.country = 'RU' AND pr.operator = ''
+                FROM ({priced_sql}) f
+                WHERE f.admitted
                 ORDER BY f.id
                 """,
                 [
-                    *inner_params,
-                    countries,
-                    operators,
-                    unit_prices,
-                    list(preparer.blocked),
                     campaign.account_id,
                     campaign.pk,
                     campaign.channel,
                     campaign.sender,
                     text,
                     units,
-                    fallback,
                     units,
                     status,
                     now,
                     send_at,
                     expires_at,
+                    *priced_params,
                 ],
             )
             written = cur.rowcount
@@ -472,10 +369,6 @@ def prepare_in_database(preparer: "Preparer") -> bool:
 def campaign_abort(*, campaign: Campaign, reason: str) -> None:
     """Cancel a campaign that cannot be prepared, with the reason, and tell the
     client."""
-    from cabinet.services import notification_create
-
-    from .statuses import set_statuses
-
     with transaction.atomic():
         locked(Campaign.objects.filter(pk=campaign.pk)).get()
         rows = list(
@@ -501,12 +394,11 @@ def campaign_abort(*, campaign: Campaign, reason: str) -> None:
 
 
 def campaign_settle(*, campaign_id: int) -> None:
-    """After preparation: charge or refund the difference between the money held
-    at launch and the real price of the written messages, once (ledger reference
-    ``campaign:<id>:settle``); cut messages the account cannot pay for; start
-    the campaign."""
-    from .statuses import messages_refund
-
+    """After preparation: settle the money held at launch against the price of
+    the written messages, once (ledger reference ``campaign:<id>:settle``), and
+    start the campaign.  The campaign is never charged more than was held (the
+    price the user was shown): if the audience grew since, the last messages
+    are cancelled instead; the rest of the hold goes back."""
     with transaction.atomic():
         campaign = locked(Campaign.objects.filter(pk=campaign_id)).get()
         if campaign.options.get("settled"):
@@ -515,21 +407,21 @@ def campaign_settle(*, campaign_id: int) -> None:
             s=Sum("price")
         )["s"] or Decimal("0")
         held = Decimal(campaign.options.get("held", "0"))
-        diff = actual - held
-        if diff > 0:
-            diff = _charge_or_cut(campaign, diff)
-        elif diff < 0:
+        if actual > held:
+            actual -= _cut_to_hold(campaign, actual - held)
+        if actual < held:
             ledger_post(
                 account_id=campaign.account_id,
-                amount=-diff,
+                amount=held - actual,
                 kind=LedgerKind.REFUND,
-                reason=f"Возврат разницы после подготовки рассылки #{campaign.pk}",
+                reason=f"Перерасчёт стоимости рассылки #{campaign.pk} после "
+                "подготовки сообщений",
                 reference=f"campaign:{campaign.pk}:settle",
-                service=campaign.channel,
+                service=registry.get_channel(campaign.channel).service,
             )
         now = timezone.now()
         options = {**campaign.options, "settled": True, "prepared_done": True}
-        fields = {"options": options, "cost": held + diff}
+        fields = {"options": options, "cost": actual}
         if campaign.status == Campaign.Status.PREPARING:
             due = campaign.send_at or now
             fields["status"] = (
@@ -541,8 +433,6 @@ def campaign_settle(*, campaign_id: int) -> None:
             transaction.on_commit(lambda: enqueue_dispatch(campaign.channel))
     messages_refund(campaign_id=campaign_id)
     _analyze_after_bulk_load(campaign_id)
-    from .statuses import campaign_finish_if_done
-
     if not Message.objects.filter(campaign_id=campaign_id).exists():
         campaign_finish_if_done(campaign_id=campaign_id)
 
@@ -561,21 +451,9 @@ def _analyze_after_bulk_load(campaign_id: int) -> None:
             cur.execute("ANALYZE messaging_message")
 
 
-def _charge_or_cut(campaign: Campaign, diff: Decimal) -> Decimal:
-    """Charge ``diff`` more; if the account cannot pay it all, cancel the last
-    messages (never charged, so marked refunded) until it can."""
-    try:
-        ledger_post(
-            account_id=campaign.account_id,
-            amount=-diff,
-            kind=LedgerKind.CHARGE,
-            reason=f"Доплата за рассылку #{campaign.pk} после подготовки",
-            reference=f"campaign:{campaign.pk}:settle",
-            service=campaign.channel,
-        )
-        return diff
-    except InsufficientFunds as exc:
-        affordable = exc.available if exc.available > 0 else Decimal("0")
+def _cut_to_hold(campaign: Campaign, excess: Decimal) -> Decimal:
+    """Cancel the campaign's last messages (never charged: marked refunded)
+    until their price covers ``excess``.  Returns the price cut."""
     cut_total, cut_rows = Decimal("0"), []
     for mid, price, status in (
         Message.objects.filter(campaign_id=campaign.pk)
@@ -583,34 +461,22 @@ def _charge_or_cut(campaign: Campaign, diff: Decimal) -> Decimal:
         .values_list("id", "price", "status")
         .iterator(chunk_size=5000)
     ):
-        if diff - cut_total <= affordable:
+        if cut_total >= excess:
             break
         cut_total += price
         cut_rows.append((mid, campaign.pk, status))
-    from .statuses import set_statuses
-
     set_statuses(
         cut_rows,
         S.CANCELLED,
         channel=campaign.channel,
-        reason="Недостаточно средств",
+        reason="Сверх оплаченной суммы: аудитория выросла после расчёта стоимости",
         extra={"refunded": True},
     )
-    remaining = diff - cut_total
-    if remaining > 0:
-        ledger_post(
-            account_id=campaign.account_id,
-            amount=-remaining,
-            kind=LedgerKind.CHARGE,
-            reason=f"Доплата за рассылку #{campaign.pk} после подготовки",
-            reference=f"campaign:{campaign.pk}:settle",
-            service=campaign.channel,
-        )
-    return remaining
+    return cut_total
 
 
 def enqueue_dispatch(channel: str) -> None:
-    from .tasks import dispatch_channel
+    from .tasks import dispatch_channel  # tasks import this module
 
     dispatch_channel.delay(channel)
 

@@ -141,6 +141,11 @@ class ChannelKind:
     # ("детализация") is by country only.
     priced_by_operator: bool = True
     retry: RetryPolicy = RetryPolicy()
+    # How long the carrier may keep a message without a final report when the
+    # message has no lifetime of its own (SMS centres keep trying for up to
+    # two days).  Past it — or past the message's own lifetime — a message still
+    # «Отпр» is final: «Истекло время жизни», refunded.
+    receipt_timeout: timedelta = timedelta(hours=48)
     # Groups charges in billing documents and partner rewards (``billing.catalog``).
     service_code: str = ""
     # URL name of the channel's send page.
@@ -151,8 +156,12 @@ class ChannelKind:
     # every registered channel's URLs; nothing to add there for a new channel).
     urls: str = ""
     url_prefix: str = ""
-    # The channel's REST API URLconf, mounted under /api/v1/ (cabinet/api/urls.py).
+    # The channel's REST API URLconf, mounted under /api/v1/ (cabinet/urls.py).
     api_urls: str = ""
+    # URL names of the channel's sender-names and moderation-templates pages
+    # (decision notifications link there); messaging's SMS pages when empty.
+    sender_names_url: str = ""
+    moderation_templates_url: str = ""
     # A template the campaign report includes to show the content (image,
     # button…); it gets ``content`` (the channel's ``Content``) and ``campaign``.
     content_template: str = ""

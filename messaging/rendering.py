@@ -10,7 +10,8 @@ Substitution commands are words in square brackets, as in the manual's
   ``[Дорогой]`` → Дорогой/Дорогая, and a custom pair
   ``[Обращение:Милый/Милая]`` (male form when the gender is unknown);
 - custom fields (C11) by key (``[card]``) or by name (``[Номер карты]``);
-- ``[couponCode]``: a unique promo code per recipient (promo action chosen).
+- ``[couponCode]``: a unique promo code per recipient (promo action chosen),
+  provided by the promo app through ``messaging.substitutions``.
 
 Options: ``shorten_links`` turns every URL of the text into a per-message short
 link on our own path, ``chat_link`` appends a link to the online chat (S14),
@@ -28,6 +29,10 @@ import re
 from collections.abc import Callable
 from datetime import date
 
+from contacts.models import Contact
+from contacts.selectors import custom_fields
+
+from . import substitutions
 from .sms_text import transliterate
 
 COMMAND = re.compile(r"\[([^\[\]\n]{1,60})\]")
@@ -271,8 +276,6 @@ class Renderer:
 
 def custom_field_commands(*, account_id: int) -> dict[str, str]:
     """lower-case command → custom field key, by key and by name."""
-    from contacts.selectors import custom_fields
-
     commands: dict[str, str] = {}
     for f in custom_fields(account_id=account_id):
         commands[f.name.lower()] = f.key
@@ -300,24 +303,18 @@ def build_renderer(campaign, *, preview: bool = False) -> Renderer:
     text = campaign.text or ""
     account_id = campaign.account_id
     extra: dict[str, Callable] = {}
-    on_flush = None
-    if COUPON in text.lower():
-        promo_action = options.get("promo_action")
-        if promo_action and not preview:
-            from promo.services import PromoCodeIssuer
-
-            issuer = PromoCodeIssuer(
-                account_id=account_id,
-                action_id=int(promo_action),
-                campaign_id=campaign.pk,
-            )
-            extra[COUPON] = lambda fields, mid: issuer.issue(
-                phone=fields.get("phone", ""), message_id=mid
-            )
-            on_flush = issuer.flush
-        else:
-            sample = _sample_code(account_id, promo_action)
-            extra[COUPON] = lambda fields, mid: sample
+    flushes: list[Callable[[], None]] = []
+    # Commands other apps provide ([couponCode]: promo) — messaging.substitutions.
+    provided = substitutions.registered()
+    for command in sorted({c.strip().lower() for c in COMMAND.findall(text)}):
+        substitution = provided.get(command)
+        if substitution is None:
+            continue
+        bound = substitution.build(campaign, preview=preview)
+        extra[command] = bound.piece
+        if bound.on_flush is not None:
+            flushes.append(bound.on_flush)
+    on_flush = _all(flushes) if flushes else None
     url_makers: dict[str, Callable] = {}
     if options.get("shorten_links"):
         urls = shortlinks.find_urls(text)
@@ -359,6 +356,14 @@ def build_renderer(campaign, *, preview: bool = False) -> Renderer:
     return renderer
 
 
+def _all(funcs: list[Callable[[], None]]) -> Callable[[], None]:
+    def run() -> None:
+        for func in funcs:
+            func()
+
+    return run
+
+
 def _has_own_texts(campaign) -> bool:
     return any(
         r.get("text") is not None
@@ -376,8 +381,6 @@ def _direct_contacts(campaign) -> dict[int, dict]:
     ]
     if not ids:
         return {}
-    from contacts.models import Contact
-
     fields = (
         "id",
         "last_name",
@@ -403,21 +406,6 @@ def _direct_contacts(campaign) -> dict[int, dict]:
                 "extra": row["extra"] or {}
             }
     return result
-
-
-def _sample_code(account_id: int, action_id) -> str:
-    """A code of the promo action's length (for previews and estimates)."""
-    length = 8
-    if action_id:
-        try:
-            from promo.selectors import promo_actions
-
-            for action in promo_actions(account_id=account_id):
-                if action.pk == int(action_id):
-                    length = getattr(action, "code_length", length) or length
-        except (ImportError, ValueError, TypeError):
-            pass
-    return "X" * int(length)
 
 
 def preview_renderer(*, account, text: str, options: dict | None = None) -> Renderer:

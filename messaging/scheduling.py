@@ -25,6 +25,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
+from cabinet.models import Account, Notification
+from cabinet.notifications import notify
+
 from .models import Schedule
 
 log = logging.getLogger(__name__)
@@ -276,8 +279,6 @@ def launch_payload(
     *, recurring, source: str, client_id: str, extra: dict | None = None
 ):
     """Launch the stored compose payload as a campaign through the engine."""
-    from cabinet.models import Account
-
     from .compose import launch_kwargs
     from .services import campaign_launch
 
@@ -295,11 +296,8 @@ def launch_payload(
 
 
 def run_failed(*, recurring, message: str) -> None:
-    from cabinet.models import Notification
-    from cabinet.services import notification_create
-
     recurring.last_error = message[:300]
-    notification_create(
+    notify(
         account_id=recurring.account_id,
         title=_("Регулярная рассылка «%(n)s» не отправлена") % {"n": str(recurring)},
         body=message,

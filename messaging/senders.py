@@ -11,11 +11,9 @@ own rule on an approved name (``ChannelKind.check_sender``).
 import re
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cabinet.models import Notification
-from cabinet.services import notification_create
+from cabinet import moderation as decisions
 
 from . import registry
 from .models import SenderName
@@ -124,6 +122,19 @@ def sender_validate(*, account, channel: str, sender: str) -> str:
     )
 
 
+def sender_allowed_sql(*, account: str, channel: str, sender: str, shared: str) -> str:
+    """``sender_validate`` compiled for a channel without its own rule on
+    approved names (``ChannelKind.check_sender``): a query returning a row when
+    the sender is one of the ``shared`` names (an SQL text array) or an
+    approved name of the account.  The arguments are SQL expressions."""
+    return f"""
+        SELECT 1 WHERE {sender} = ANY({shared})
+        UNION ALL
+        SELECT 1 FROM messaging_sendername n
+        WHERE n.account_id = {account} AND n.channel = {channel}
+          AND n.name = {sender} AND n.status = 'approved'"""
+
+
 def sender_request(*, account, name: str, channel: str = "sms") -> SenderName:
     """Request a new name; it waits for staff.  ``InvalidSenderName`` for a name
     that breaks the rules or is already requested/approved."""
@@ -159,43 +170,21 @@ def sender_decide(
     sender_name: SenderName,
     approve: bool,
     reason: str = "",
+    reason_text: str = "",
     comment: str = "",
     staff_user=None,
 ) -> SenderName:
-    """Staff decision on a pending request; notifies the client.  Deciding an
-    already decided request again changes nothing."""
-    with transaction.atomic():
-        row = SenderName.objects.select_for_update().get(pk=sender_name.pk)
-        if row.status != SenderName.Status.PENDING:
-            return row
-        if not approve and not reason:
-            raise ValueError("a rejection needs a reason")
-        row.status = (
-            SenderName.Status.APPROVED if approve else SenderName.Status.REJECTED
-        )
-        row.reason = "" if approve else reason
-        row.comment = comment[:300]
-        row.decided_at = timezone.now()
-        row.decided_by = staff_user
-        row.save(
-            update_fields=["status", "reason", "comment", "decided_at", "decided_by"]
-        )
-        if approve:
-            title = _("Имя отправителя «%(name)s» одобрено") % {"name": row.name}
-            body = _("Теперь его можно выбрать в поле «От:» формы отправки.")
-        else:
-            title = _("Имя отправителя «%(name)s» отклонено") % {"name": row.name}
-            body = row.get_reason_display() + (
-                f". {row.comment}" if row.comment else ""
-            )
-        notification_create(
-            account_id=row.account_id,
-            title=title,
-            body=body,
-            kind=Notification.Kind.SENDER,
-            url="/sms/senders/",
-        )
-    return row
+    """Staff decision on a pending request (``cabinet.moderation.decide``): a
+    rejection needs one of the manual's reasons; the client is notified.
+    Deciding an already decided request again changes nothing."""
+    return decisions.decide(
+        item=sender_name,
+        approve=approve,
+        reason=reason,
+        reason_text=reason_text,
+        comment=comment,
+        staff_user=staff_user,
+    ).item
 
 
 def sender_withdraw(*, account, sender_name_id: int) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -338,10 +338,21 @@ def receipt_may_move(old: str, new: str) -> bool:
 # --- money back ------------------------------------------
 
 
+# What a refund of messages in each status is, in the ledger (a send error is not
+# a cancellation).
+REFUND_REASONS = {
+    S.CANCELLED: "Возврат за отменённые сообщения",
+    S.EXPIRED: "Возврат за сообщения с истекшим временем жизни",
+    S.FAILED: "Возврат за сообщения, не принятые оператором (ошибка отправки)",
+}
+
+
 def messages_refund(*, campaign_id: int) -> Decimal:
-    """Refund every message of the campaign that never reached the carrier
-    (cancelled, expired, failed) and is not refunded yet.  The flag and the
-    ledger entry change in one transaction, so each message is refunded once."""
+    """Refund every message of the campaign that never reached the recipient
+    by the carrier's rule (cancelled, expired, failed) and is not refunded yet:
+    one ledger entry per kind of refund, each saying what it is for.  The flag
+    and the entry change in one transaction, so each message is refunded
+    once."""
     with transaction.atomic():
         rows = list(
             locked(
@@ -350,27 +361,74 @@ def messages_refund(*, campaign_id: int) -> Decimal:
                     status__in=list(REFUNDABLE_STATUSES),
                     refunded=False,
                 ).order_by("id")
-            ).values_list("id", "price")
+            ).values_list("id", "price", "status")
         )
         if not rows:
             return Decimal("0")
-        total = sum((price for _id, price in rows), Decimal("0"))
         for chunk in chunks([r[0] for r in rows], 5000):
             Message.objects.filter(id__any=chunk).update(refunded=True)
-        if total > 0:
-            account_id, channel = Campaign.objects.values_list(
-                "account_id", "channel"
-            ).get(pk=campaign_id)
+        by_status: dict[str, list[Decimal]] = defaultdict(list)
+        for _id, price, status in rows:
+            by_status[status].append(price)
+        account_id, channel = Campaign.objects.values_list("account_id", "channel").get(
+            pk=campaign_id
+        )
+        service = registry.get_channel(channel).service
+        total = Decimal("0")
+        for status in sorted(by_status):
+            amount = sum(by_status[status], Decimal("0"))
+            if amount <= 0:
+                continue
+            total += amount
             ledger_post(
                 account_id=account_id,
-                amount=total,
+                amount=amount,
                 kind=LedgerKind.REFUND,
-                reason=f"Возврат за отмененные сообщения (рассылка #{campaign_id}, "
-                f"{len(rows)} шт.)",
-                service=channel,
+                reason=f"{REFUND_REASONS[status]} (рассылка #{campaign_id}, "
+                f"{len(by_status[status])} шт.)",
+                service=service,
             )
+        if total > 0:
             Campaign.objects.filter(pk=campaign_id).update(cost=F("cost") - total)
     return total
+
+
+NO_REPORT = "Нет отчёта о доставке: истекло время жизни сообщения"
+
+
+def sweep_unconfirmed(
+    *, channel: str, now: datetime | None = None, limit: int = 5000
+) -> int:
+    """Messages the carrier accepted («Отпр») whose report never came within
+    their lifetime (``expires_at``) or, without one, the channel's
+    ``receipt_timeout``, become final — «Истекло время жизни» — and are
+    refunded, so no campaign waits forever (a worker killed with receipts in
+    flight, a broker restarted without persistence).  A late report then
+    changes nothing.  Returns how many messages were swept."""
+    kind = registry.get_channel(channel)
+    now = now or timezone.now()
+    swept = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                locked(
+                    Message.objects.filter(channel=channel, status=S.SENT)
+                    .filter(
+                        models.Q(expires_at__lt=now)
+                        | models.Q(
+                            expires_at__isnull=True,
+                            sent_at__lt=now - kind.receipt_timeout,
+                        )
+                    )
+                    .order_by("id")
+                ).values_list("id", "campaign_id", "status")[:limit]
+            )
+            moved = set_statuses(rows, S.EXPIRED, channel=channel, reason=NO_REPORT)
+        for campaign_id in sorted({cid for _mid, cid, _old in moved}):
+            messages_refund(campaign_id=campaign_id)
+        swept += len(moved)
+        if len(rows) < limit:
+            return swept
 
 
 def campaign_finish_if_done(*, campaign_id: int) -> bool:

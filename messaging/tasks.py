@@ -48,6 +48,16 @@ def dispatch_all() -> None:
         dispatch_channel.delay(kind.code)
 
 
+@shared_task(ignore_result=True)
+def sweep_unconfirmed() -> int:
+    """Periodic (beat): messages whose carrier report never came are made final
+    and refunded (``messaging.statuses.sweep_unconfirmed``)."""
+    from . import registry
+    from .statuses import sweep_unconfirmed as sweep
+
+    return sum(sweep(channel=kind.code) for kind in registry.all_channels())
+
+
 @shared_task(acks_late=True, ignore_result=True)
 def apply_fake_receipts(channel: str, payload: list[list]) -> int:
     from .statuses import receipts_apply

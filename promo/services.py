@@ -15,7 +15,10 @@ from django.db.models.functions import Replace
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from messaging.services import LaunchError
+from contacts.phones import lookup
+from messaging.models import Campaign, Message
+from messaging.rendering import COMMAND, COUPON
+from messaging.services import LaunchError, Recipient, campaign_launch
 
 from . import codes as codegen
 from .models import (
@@ -239,8 +242,6 @@ class PromoCodeIssuer:
     def _regenerate_clashes(self, rows):
         """Codes stored by someone else since we drew ours: give those
         recipients fresh codes and fix the texts already written."""
-        from messaging.models import Message
-
         taken = _existing_codes(self.account_id, [r[0] for r in rows])
         out = []
         for code, phone, message_id in rows:
@@ -270,8 +271,6 @@ class PromoCodeIssuer:
 def _audience_estimate(campaign_id: int) -> int:
     """The engine's estimate of a campaign's audience (0 when unknown), so a
     code length too short for it is refused before any code is drawn."""
-    from messaging.models import Campaign
-
     options = (
         Campaign.objects.filter(pk=campaign_id)
         .values_list("options", flat=True)
@@ -689,10 +688,6 @@ def _reminder_launch(action: PromoAction, round_no: int, codes: list[tuple]) -> 
     """Launch one reminder campaign (each recipient's own code in its text) and
     count the reminder on every code it reached.  -1 when the launch failed
     (the error is kept on the action and the round is retried later)."""
-    from contacts.phones import lookup
-    from messaging.models import Message
-    from messaging.services import Recipient, campaign_launch
-
     recipients = []
     for _id, code, phone in codes:
         info = lookup(phone)
@@ -759,11 +754,7 @@ def _reminder_candidates(action: PromoAction, now: datetime, due_at: datetime):
 
 
 def _reminder_text(action: PromoAction, code: str) -> str:
-    from messaging.rendering import COMMAND
-
     def sub(match):
-        return (
-            code if match.group(1).strip().lower() == "couponcode" else match.group(0)
-        )
+        return code if match.group(1).strip().lower() == COUPON else match.group(0)
 
     return COMMAND.sub(sub, action.reminder_text)

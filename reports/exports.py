@@ -1,5 +1,5 @@
 """Excel exports (R4, R6): rows are read in keyset chunks and streamed out as
-an .xlsx (``reports.xlsx``) while they are read — memory stays flat and the
+an .xlsx (``cabinet.xlsx``) while they are read — memory stays flat and the
 download starts at once, at a million rows as at ten."""
 
 from collections.abc import Iterable, Iterator
@@ -9,12 +9,12 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from cabinet.xlsx import XLSX_TYPE, stream_xlsx
 from messaging import registry
 from messaging.models import Campaign, MessageStatus
 
 from . import selectors
 from .filters import ReportFilters
-from .xlsx import XLSX_TYPE, stream_xlsx
 
 CHUNK = 5000
 XLSX = XLSX_TYPE

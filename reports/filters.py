@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from messaging import registry
-from messaging.models import Source
+from messaging.models import Campaign, Source
 
 # Parameters that are filters (anything else in the query string — cursor,
 # htmx noise — is not kept in chips or saved filters).
@@ -254,15 +254,11 @@ def tag_q(tag: str) -> Q:
     text of the quoted tag, which is the same test for a list of strings."""
     if connection.vendor == "postgresql":
         return Q(tags__contains=[tag])
-    from messaging.models import Campaign
-
     as_text = Campaign.objects.annotate(tags_text=Cast("tags", TextField()))
     return Q(id__in=as_text.filter(tags_text__contains=json.dumps(tag)).values("id"))
 
 
 def _tagged_campaigns(tag: str):
-    from messaging.models import Campaign
-
     return Campaign.objects.filter(tag_q(tag)).values("id")
 
 

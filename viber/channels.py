@@ -318,6 +318,8 @@ VIBER = registry.register(
         url_prefix="viber/",
         api_urls="viber.api.urls",
         content_template="viber/_content.html",
+        sender_names_url="viber:sender_names",
+        moderation_templates_url="viber:moderation_templates",
         replies=replies,
     )
 )

@@ -2,9 +2,9 @@
 package is charged), and recipients who unsubscribed stop getting that
 sender's Viber messages."""
 
-from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from cabinet.moderation import decided
 from messaging.models import MessageStatus, SenderName
 from messaging.signals import statuses_changed
 
@@ -12,15 +12,12 @@ from . import services
 from .tasks import record_unsubscribes
 
 
-@receiver(post_save, sender=SenderName, dispatch_uid="viber.name_approved")
-def name_approved(sender, instance: SenderName, update_fields=None, **kwargs):
-    if instance.channel != services.CHANNEL:
-        return
-    if instance.status != SenderName.Status.APPROVED:
-        return
-    if update_fields is not None and "status" not in update_fields:
-        return
-    services.name_approved(sender_name=instance)
+@receiver(decided, sender=SenderName, dispatch_uid="viber.name_approved")
+def name_approved(sender, item: SenderName, approved: bool, **kwargs):
+    """Staff approved an own Viber name (the moderation console's decision,
+    after it commits): its first package is charged now."""
+    if approved and item.channel == services.CHANNEL:
+        services.name_approved(sender_name=item)
 
 
 @receiver(statuses_changed, dispatch_uid="viber.unsubscribes")

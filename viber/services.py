@@ -81,7 +81,8 @@ def sender_name_withdraw(*, account, sender_name_id: int) -> None:
 
 def name_approved(*, sender_name: SenderName) -> SenderPackage | None:
     """Staff put the name to work: charge its first package (once — a repeated
-    call finds it bought).  Call inside the decision's transaction."""
+    call finds it bought).  Called after the decision commits
+    (``cabinet.moderation.decided``)."""
     with transaction.atomic():
         packages = list(
             SenderPackage.objects.select_for_update().filter(sender_name=sender_name)

@@ -134,7 +134,14 @@ class RefuseNulInQueryMiddleware:
     def _refuse(request):
         kind = _kind(request.path)
         if kind == "compat":
-            return compat_error(400, NUL_IN_QUERY, status=400)
+            # The provider's protocols answer errors in an HTTP 200 body; the
+            # legacy calls in their own {"code", "descr"} shape.
+            if request.path.startswith("/lcabApi/"):
+                return JsonResponse(
+                    {"code": 400, "descr": NUL_IN_QUERY},
+                    json_dumps_params={"ensure_ascii": False},
+                )
+            return compat_error(400, NUL_IN_QUERY)
         if kind == "rest":
             return JsonResponse(
                 error_body("bad_request", NUL_IN_QUERY),

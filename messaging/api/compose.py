@@ -217,7 +217,11 @@ class SenderNameSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Причина отказа; пусто, пока имя не отклонено.",
     )
-    reason_text = serializers.CharField(source="get_reason_display", read_only=True)
+    reason_text = serializers.CharField(
+        source="reason_display",
+        read_only=True,
+        help_text="Причина отказа словами (и пояснение модератора).",
+    )
 
     class Meta:
         model = SenderName
@@ -316,8 +320,23 @@ class ModerationTemplateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ModerationTemplate
-        fields = ["id", "text", "status", "comment", "created_at", "decided_at"]
-        read_only_fields = ["id", "status", "comment", "created_at", "decided_at"]
+        fields = [
+            "id",
+            "text",
+            "status",
+            "reason_text",
+            "comment",
+            "created_at",
+            "decided_at",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "reason_text",
+            "comment",
+            "created_at",
+            "decided_at",
+        ]
 
 
 @extend_schema_view(

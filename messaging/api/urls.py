@@ -4,7 +4,7 @@ from . import campaigns, compose, views
 
 urlpatterns = [
     path("sms/send/", views.SmsSendView.as_view(), name="api-sms-send"),
-    path("campaigns/", campaigns.CampaignsView.as_view(), name="api-campaigns"),
+    # "campaigns/" (GET list, POST create) is mounted by reports/api/urls.py.
     path(
         "campaigns/<int:pk>/",
         campaigns.CampaignDetailView.as_view(),

@@ -3,11 +3,14 @@ greetings, short links and SMS-advertising applications."""
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from cabinet.models import Account
+from cabinet.moderation import Decidable, Decision, Notice
 
+from .. import registry
 from .core import Campaign
 
 __all__ = [
@@ -18,21 +21,23 @@ __all__ = [
     "Schedule",
     "Greeting",
     "AdvertisingRequest",
-    "CampaignInModeration",
+    "CampaignModeration",
 ]
 
 
-class Decision(models.TextChoices):
-    PENDING = "pending", _("На рассмотрении")
-    APPROVED = "approved", _("Одобрено")
-    REJECTED = "rejected", _("Отклонено")
+def channel_page(channel: str, attr: str, default: str) -> str:
+    """A channel's own page (``ChannelKind.<attr>``), SMS's when it names none."""
+    try:
+        name = getattr(registry.get_channel(channel), attr) or default
+    except LookupError:
+        name = default
+    return reverse(name)
 
 
-class SenderName(models.Model):
+class SenderName(Decidable):
     """One request for a sender name (S7).  Approved rows are the account's
-    names; all rows together are the request history."""
-
-    Status = Decision
+    names; all rows together are the request history.  A staff decision
+    (``cabinet.moderation``) with the manual's rejection reasons."""
 
     class Reason(models.TextChoices):
         # The manual's reasons, section 2.3.
@@ -58,25 +63,15 @@ class SenderName(models.Model):
         OTHER = "other", _("Другая причина (см. комментарий)")
 
     account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="sender_names"
+        Account,
+        on_delete=models.CASCADE,
+        related_name="sender_names",
+        verbose_name=_("аккаунт"),
     )
     channel = models.CharField(_("канал"), max_length=16, default="sms")
     name = models.CharField(_("имя отправителя"), max_length=11)
-    status = models.CharField(
-        _("статус"), max_length=16, choices=Decision.choices, default=Decision.PENDING
-    )
     reason = models.CharField(
-        _("причина отказа"), max_length=20, blank=True, choices=Reason.choices
-    )
-    comment = models.CharField(_("комментарий модератора"), max_length=300, blank=True)
-    created_at = models.DateTimeField(_("запрошено"), default=now)
-    decided_at = models.DateTimeField(_("решение принято"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
+        _("причина отказа"), max_length=32, blank=True, choices=Reason.choices
     )
 
     class Meta:
@@ -96,6 +91,22 @@ class SenderName(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.get_status_display()})"
+
+    def decision_notice(self) -> Notice:
+        if self.status == Decision.APPROVED:
+            title = _("Имя отправителя «%(name)s» одобрено") % {"name": self.name}
+            body = _("Теперь его можно выбрать в поле «От:» формы отправки.")
+        else:
+            title = _("Имя отправителя «%(name)s» отклонено") % {"name": self.name}
+            body = self.reason_display + (f". {self.comment}" if self.comment else "")
+        return Notice(
+            title=str(title),
+            body=str(body),
+            kind="sender",
+            url=channel_page(
+                self.channel, "sender_names_url", "messaging:sender_names"
+            ),
+        )
 
 
 class MessageTemplate(models.Model):
@@ -122,31 +133,20 @@ class MessageTemplate(models.Model):
         return self.name
 
 
-class ModerationTemplate(models.Model):
+class ModerationTemplate(Decidable):
     """A pre-approved text pattern (S8): a campaign whose text matches an
     approved template of its account skips moderation.  ``[любая фраза]`` marks
-    the variable part."""
-
-    Status = Decision
+    the variable part.  A staff decision (``cabinet.moderation``); a rejection
+    gives its reason as a text."""
 
     account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="moderation_templates"
+        Account,
+        on_delete=models.CASCADE,
+        related_name="moderation_templates",
+        verbose_name=_("аккаунт"),
     )
     channel = models.CharField(_("канал"), max_length=16, default="sms")
     text = models.TextField(_("текст смс"))
-    status = models.CharField(
-        _("статус"), max_length=16, choices=Decision.choices, default=Decision.PENDING
-    )
-    comment = models.CharField(_("комментарий модератора"), max_length=300, blank=True)
-    created_at = models.DateTimeField(_("создан"), default=now)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -156,6 +156,19 @@ class ModerationTemplate(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+    def decision_notice(self) -> Notice:
+        verdict = _("одобрен") if self.status == Decision.APPROVED else _("отклонён")
+        reason = self.reason_display if self.status == Decision.REJECTED else ""
+        return Notice(
+            title=str(_("Шаблон модерации %(v)s") % {"v": verdict}),
+            body="\n".join(p for p in (self.text[:200], reason, self.comment) if p),
+            url=channel_page(
+                self.channel,
+                "moderation_templates_url",
+                "messaging:moderation_templates",
+            ),
+        )
 
 
 class CampaignLink(models.Model):
@@ -302,10 +315,38 @@ class AdvertisingRequest(models.Model):
         return f"#{self.pk} {self.cities}"
 
 
-class CampaignInModeration(Campaign):
-    """Campaigns waiting for staff (the admin moderation queue, Z1)."""
+class CampaignModeration(Decidable):
+    """The staff decision on a campaign that went to moderation (S8): opened
+    when the campaign is created in the "moderation" status
+    (``messaging.decisions.campaign_moderation_open``), decided through
+    ``cabinet.moderation.decide``; the engine effects of the decision are in
+    ``messaging.decisions.campaign_decision_apply``."""
+
+    campaign = models.OneToOneField(
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="moderation",
+        verbose_name=_("рассылка"),
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="+", verbose_name=_("аккаунт")
+    )
 
     class Meta:
-        proxy = True
+        ordering = ["-created_at", "-id"]
         verbose_name = _("рассылка на модерации")
         verbose_name_plural = _("рассылки на модерации")
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return _("Рассылка #%(id)s") % {"id": self.campaign_id}
+
+    def decision_notice(self) -> Notice:
+        if self.status == Decision.APPROVED:
+            title = _("Рассылка #%(id)s прошла модерацию")
+        else:
+            title = _("Рассылка #%(id)s отклонена модератором")
+        return Notice(
+            title=str(title % {"id": self.campaign_id}),
+            body="\n".join(p for p in (self.reason_display, self.comment) if p),
+        )

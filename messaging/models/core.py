@@ -204,8 +204,15 @@ class Message(models.Model):
     gateway_id = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     refunded = models.BooleanField(default=False)
-    # The integrator's own id of this message (JSON API v1.0 `id`).
+    # The integrator's own id of this message (JSON API v1.0 `id`).  Not
+    # unique: clients reuse ids (one id for a whole batch, "string" copied from
+    # an example), and a reused id with other content is another message.
     client_ref = models.CharField(max_length=64, blank=True, default="")
+    # An opaque digest the caller computes from what makes a repeated request
+    # the same message (the compatible API: id, recipient, submitted text).
+    # Unique per account, so a replay — even two racing requests — is written
+    # once; empty for messages nobody may replay.
+    client_key = models.CharField(max_length=32, blank=True, default="", db_default="")
     # Channel facts the carrier reported (``Receipt.extra``): seen/clicked
     # times, a reply, seconds listened, the digit pressed…
     # (A database default too: bulk writers — COPY, the one-statement API
@@ -236,12 +243,25 @@ class Message(models.Model):
                 condition=~models.Q(gateway_id=""),
                 name="message_gateway_idx",
             ),
+            # The sweep of messages whose report never came reads only those
+            # still awaiting one.
+            models.Index(
+                fields=["channel", "sent_at"],
+                condition=models.Q(status="sent"),
+                name="message_awaiting_report_idx",
+            ),
+            # Status by the integrator's id: the latest message carrying it.
+            models.Index(
+                fields=["account", "client_ref", "id"],
+                condition=~models.Q(client_ref=""),
+                name="message_client_ref_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "client_ref"],
-                condition=~models.Q(client_ref=""),
-                name="message_unique_client_ref",
+                fields=["account", "client_key"],
+                condition=~models.Q(client_key=""),
+                name="message_unique_client_key",
             )
         ]
 

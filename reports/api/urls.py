@@ -2,9 +2,10 @@ from django.urls import path
 
 from . import views
 
-# GET /api/v1/campaigns/ itself is served by the lead's view in messaging/api
-# (it calls reports.api.views.campaign_list_response).
 urlpatterns = [
+    # GET: the report's list (here); POST: create, messaging's view, which
+    # CampaignsView extends (the higher app composes, the core stays below).
+    path("campaigns/", views.CampaignsView.as_view(), name="api-campaigns"),
     path(
         "campaigns/export/",
         views.CampaignExportView.as_view(),

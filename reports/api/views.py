@@ -1,6 +1,7 @@
-"""Reports API.  ``GET /api/v1/campaigns/`` belongs to the lead's campaigns
-view, which calls :func:`campaign_list_response` for GET (one route, no clash);
-the other report endpoints are mounted by ``reports/api/urls.py``."""
+"""Reports API.  ``/api/v1/campaigns/`` is one route for two apps: GET is the
+report's list (:func:`campaign_list_response`), POST creates a campaign
+(``messaging.api.campaigns.CampaignCreateView``, which ``CampaignsView``
+extends).  Every report endpoint is mounted by ``reports/api/urls.py``."""
 
 from urllib.parse import urlencode
 
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 from cabinet.api.errors import ApiError
 from cabinet.api.pagination import CURSOR_PARAMETERS, bad_cursor, page_limit
 from messaging import registry
+from messaging.api.campaigns import CampaignCreateView
 from messaging.models import Campaign, MessageStatus
 
 from .. import exports, selectors
@@ -154,6 +156,13 @@ CAMPAIGN_LIST_SCHEMA = {
     "responses": {200: CampaignReportPageSerializer},
     "examples": [CAMPAIGN_LIST_EXAMPLE],
 }
+
+
+class CampaignsView(CampaignCreateView):
+    @extend_schema(**CAMPAIGN_LIST_SCHEMA, operation_id="campaigns_list")
+    def get(self, request):
+        """The report's campaign list (filters, counters, cost; cursor pages)."""
+        return campaign_list_response(request)
 
 
 def _campaign(request, pk: int) -> Campaign:

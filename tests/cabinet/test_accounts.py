@@ -144,6 +144,48 @@ def test_create_account_command_prints_token_last(capsys):
     assert ledger_sum(account_id=account.pk) == account.balance
 
 
+def test_an_opening_balance_is_a_ledger_credit_posted_by_billing():
+    from billing.models import LedgerEntry
+    from cabinet.services import account_create
+
+    user = account_create(
+        email="open@example.com", password="pw-12345678", balance=Decimal("75")
+    )
+    entry = LedgerEntry.objects.get(account_id=user.account_id)
+    assert (entry.kind, entry.reference, entry.amount) == (
+        "topup",
+        "initial",
+        Decimal("75.00"),
+    )
+    assert Account.objects.get(pk=user.account_id).balance == Decimal("75.00")
+    # No balance asked, no entry.
+    bare = account_create(email="bare@example.com", password="pw-12345678")
+    assert not LedgerEntry.objects.filter(account_id=bare.account_id).exists()
+
+
+def test_an_opening_balance_nobody_takes_undoes_the_account():
+    """cabinet.signals.account_created is how the balance reaches billing; with
+    no receiver the money would silently vanish, so the creation fails whole."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from billing.receivers import credit_opening_balance
+    from cabinet.services import account_create
+    from cabinet.signals import account_created
+
+    assert account_created.disconnect(dispatch_uid="billing.opening_balance")
+    try:
+        with pytest.raises(ImproperlyConfigured, match="opening balance"):
+            account_create(
+                email="lost@example.com", password="pw-12345678", balance=Decimal("5")
+            )
+        assert not User.objects.filter(email="lost@example.com").exists()
+        assert not Account.objects.filter(name="lost@example.com").exists()
+    finally:
+        account_created.connect(
+            credit_opening_balance, dispatch_uid="billing.opening_balance"
+        )
+
+
 def test_seed_demo_is_idempotent():
     call_command("seed_demo")
     call_command("seed_demo")

@@ -14,6 +14,7 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
+from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,7 +24,7 @@ from cabinet.models import Account, ApiToken, Notification
 from cabinet.services import token_create, token_revoke
 from contacts.models import StopNumber, Unsubscribe
 from integrations.fastlane import TOKENS, FastLane
-from messaging import prepare
+from messaging import instant, prepare
 from messaging.models import Campaign, CampaignCounter, Message, SenderName
 from tests.properties import repeatable
 
@@ -41,7 +42,8 @@ def _lane(monkeypatch):
     at write time, as with a real broker), and the nudge has no timers."""
     enqueued = []
     monkeypatch.setattr(prepare, "enqueue_dispatch", enqueued.append)
-    monkeypatch.setattr(prepare, "nudge_dispatch", prepare.DispatchNudge(0))
+    nudge = prepare.DispatchNudge(0)
+    monkeypatch.setattr(prepare, "nudge_dispatch", nudge)
     TOKENS._known.clear()
     # As Django's test client does: the test's connection must survive the
     # request signals.
@@ -140,6 +142,7 @@ def _rows(client_ref: str) -> dict:
     audience = json.loads(json.dumps(campaign.audience))
     for recipient in audience["recipients"]:
         recipient["client_ref"] = "*"
+        recipient["client_key"] = "*" if recipient["client_key"] else ""
     return {
         "campaign": {f: getattr(campaign, f) for f in CAMPAIGN_FIELDS},
         "options": campaign.options,
@@ -250,6 +253,42 @@ def test_a_repeated_id_is_answered_not_sent_again(user, key, compat_for):
 
 
 @POSTGRES_ONLY
+def test_a_reused_id_with_another_text_or_number_is_sent_by_the_lane(
+    user, key, compat_for
+):
+    """Clients copy ``"id": "string"`` from the example: only a true replay
+    (same id, number and text) is answered without sending — in the lane as in
+    Django."""
+    app = FastLane(forbidden)
+    _s, _h, first = call(app, key, one(id="string", text="Код 1111"))
+    _s, _h, other_text = call(app, key, one(id="string", text="Код 2222"))
+    _s, _h, other_number = call(app, key, one("79031234567", "string", "Код 1111"))
+    answers = [first, other_text, other_number]
+    assert all("repeated" not in a["result"]["messages"][0] for a in answers)
+    assert len({a["result"]["messages"][0]["smscId"] for a in answers}) == 3
+    _s, _h, replay = call(app, key, one(id="string", text="Код 2222"))
+    assert replay["result"]["messages"][0]["repeated"] is True
+    assert replay == compat_for(user).send(one(id="string", text="Код 2222")).json()
+    assert Message.objects.filter(client_ref="string").count() == 3
+    assert_ledger_matches(user.account_id)
+
+
+@POSTGRES_ONLY
+def test_a_send_without_an_id_answers_ours_in_the_lane_too(user, key, compat_for):
+    _s, _h, fast = call(
+        FastLane(forbidden),
+        key,
+        {"messages": [{"recipient": "79161234567", "text": "Код 1"}]},
+    )
+    ours = fast["result"]["messages"][0]["id"]
+    assert isinstance(ours, str) and ours
+    message = Message.objects.get(client_ref=ours)
+    assert message.client_key == ""  # our ids are never replayed
+    status = compat_for(user).status([ours]).json()["result"][0]
+    assert status["smscId"] == message.pk
+
+
+@POSTGRES_ONLY
 def test_the_token_is_marked_used_and_a_charge_crossing_the_threshold_notifies(
     user, key
 ):
@@ -305,8 +344,8 @@ def _fallback_cases():
         "unsubscribed": (unsubscribed, one(), 200),
         "insufficient-funds": (poor, one(), 200),
         "moderation": (untrusted, one(), 200),
-        "blocked-account": (blocked, one(), 401),
-        "revoked-token": (revoked, one(), 401),
+        "blocked-account": (blocked, one(), 200),
+        "revoked-token": (revoked, one(), 200),
         "unapproved-sender": (None, one(source="NOTMINE"), 200),
         "risky-text": (None, one(text="Ваша карта заблокирована: bit.ly/x"), 200),
         "validate": (None, {**one(), "validate": True}, 200),
@@ -314,7 +353,7 @@ def _fallback_cases():
         "group": (None, one("5", recipientType="group"), 200),
         "scheduled": (None, {**one(), "startDateTime": TOMORROW}, 200),
         "empty-text": (None, one(text=" "), 200),
-        "malformed": (None, None, 400),
+        "malformed": (None, None, 200),
     }
 
 
@@ -361,12 +400,12 @@ def test_scope_and_ip_rules_are_kept(user, compat_for):
     chat = token_create(account=user.account, scopes=["chat"]).key
     spy = Spy()
     status, _h, body = call(FastLane(spy), chat, one(id="s-1"))
-    assert spy.calls == 1 and status == 403
+    assert spy.calls == 1 and status == 200 and body["error"]["code"] == 403
     walled = token_create(
         account=user.account, scopes=["messaging"], allowed_ips="10.0.0.0/8"
     ).key
     status, _h, body = call(FastLane(spy), walled, one(id="s-2"), ip="192.0.2.1")
-    assert spy.calls == 2 and status == 401
+    assert spy.calls == 2 and status == 200 and body["error"]["code"] == 401
     status, _h, body = call(FastLane(forbidden), walled, one(id="s-3"), ip="10.1.2.3")
     assert status == 200 and body["result"]["accepted"] == 1
     assert not Message.objects.filter(client_ref__in=["s-1", "s-2"]).exists()
@@ -404,6 +443,34 @@ def test_concurrent_sends_of_one_id_send_once(make_user):
     ids = {a[2]["result"]["messages"][0]["smscId"] for a in answers}
     assert len(ids) == 1
     assert sum(1 for a in answers if a[2]["result"]["messages"][0].get("repeated")) == 3
+    assert_ledger_matches(user.account_id)
+
+
+@POSTGRES_ONLY
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sends_of_one_id_with_other_texts_all_send(make_user):
+    user = make_user("reuse@example.com")
+    key = token_create(account=user.account, scopes=["messaging"]).key
+    barrier = threading.Barrier(4)
+    answers = []
+
+    def worker(n):
+        try:
+            barrier.wait()
+            answers.append(
+                call(FastLane(WSGIHandler()), key, one(id="17", text=f"Код {n}"))
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(answers) == 4
+    assert Message.objects.filter(client_ref="17").count() == 4
+    assert not any(a[2]["result"]["messages"][0].get("repeated") for a in answers)
     assert_ledger_matches(user.account_id)
 
 
@@ -447,8 +514,6 @@ def test_sqlite_or_a_switched_off_lane_always_goes_to_django(user, key, settings
 @POSTGRES_ONLY
 def test_a_failed_statement_is_a_clear_500_never_a_second_try(user, key, monkeypatch):
     from django.db import DatabaseError
-
-    from messaging import instant
 
     def broken(params):
         raise DatabaseError("server closed the connection unexpectedly")
@@ -559,3 +624,56 @@ def test_any_one_message_request_is_answered_and_written_as_django_does(
     assert_ledger_matches(user.account_id)
     # Both ways were walked: requests the lane served and requests it handed over.
     assert paths["lane"] >= 5 and paths["django"] >= 5, paths
+
+
+@POSTGRES_ONLY
+def test_a_fast_lane_charge_fires_the_ledger_side_effects_of_a_form_charge(
+    user, key, client_for
+):
+    """Anything hooked to a charge (low-balance events, partner rewards) sees
+    the one-statement charge exactly as a charge through the cabinet form:
+    one ``ledger_posted`` per entry, with the entry as it is in the table."""
+    from billing.signals import ledger_posted
+
+    seen = []
+
+    def receiver(sender, entry, balance_before, **kwargs):
+        seen.append((entry, balance_before))
+
+    ledger_posted.connect(receiver)
+    try:
+        spy = Spy()
+        status, _h, body = call(FastLane(spy), key, one())
+        assert status == 200 and body["success"] and spy.calls == 0
+        response = client_for(user).post(
+            reverse("messaging:sms_send"), {"phone": "+79161234568", "text": "Привет"}
+        )
+        assert response.status_code == 302
+    finally:
+        ledger_posted.disconnect(receiver)
+    charges = list(
+        LedgerEntry.objects.filter(account_id=user.account_id, kind="charge").order_by(
+            "id"
+        )
+    )
+    assert len(charges) == 2, "the form send must have charged too"
+    assert [e.pk for e, _b in seen] == [c.pk for c in charges]
+    for (announced, before), stored in zip(seen, charges, strict=True):
+        for field in ("account_id", "amount", "kind", "reason", "reference"):
+            assert getattr(announced, field) == getattr(stored, field)
+        assert announced.service == stored.service == "sms"
+        assert announced.balance_after == stored.balance_after
+        assert before == stored.balance_after - stored.amount
+
+
+@POSTGRES_ONLY
+def test_a_fast_lane_charge_crossing_the_threshold_notifies_once(user, key):
+    Account.objects.filter(pk=user.account_id).update(
+        low_balance_threshold=Decimal("999.00")
+    )
+    call(FastLane(Spy()), key, one(id="x-1"))
+    call(FastLane(Spy()), key, one(id="x-2", recipient="79161234569"))
+    assert (
+        Notification.objects.filter(account_id=user.account_id, kind="balance").count()
+        == 1
+    )

@@ -33,7 +33,7 @@ def test_the_menu_links_to_the_sms_pages(client_for, user):
     "model",
     [
         "sendername",
-        "campaigninmoderation",
+        "campaignmoderation",
         "moderationtemplate",
         "advertisingrequest",
         "messagetemplate",

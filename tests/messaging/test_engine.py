@@ -122,7 +122,9 @@ def test_substitutions_make_each_text_personal_and_priced_by_its_parts(user):
     assert_ledger_exact(user.account_id)
 
 
-def test_settlement_cuts_what_the_account_cannot_pay(make_user):
+def test_a_launch_the_account_cannot_pay_names_the_quoted_price(make_user):
+    """The hold is the planner's exact total (two long names need 2 parts), so
+    «Недостаточно средств» shows the quote's figure and nothing changes."""
     poor = make_user(balance=Decimal("6"))
     group = Group.objects.create(account=poor.account, name="Г")
     for i in range(3):
@@ -133,20 +135,40 @@ def test_settlement_cuts_what_the_account_cannot_pay(make_user):
             first_name="Длинное имя " * 8 if i else "",
             country="RU",
         )
-    # The hold (3 × 1 part) fits in 6 ₽… barely not: two long names need 2 parts.
-    campaign = services.campaign_launch(
+    quote = services.campaign_quote(
         account=poor.account, channel="sms", text="[Имя]", group_ids=[group.pk]
     )
-    campaign.refresh_from_db()
+    assert quote.units == 5
+    with pytest.raises(services.LaunchError) as refused:
+        services.campaign_launch(
+            account=poor.account, channel="sms", text="[Имя]", group_ids=[group.pk]
+        )
+    assert refused.value.code == "insufficient_funds"
+    assert f"стоимость {quote.total} ₽" in refused.value.message
+    assert not Campaign.objects.filter(account=poor.account).exists()
     account = assert_ledger_exact(poor.account_id)
-    assert account.balance >= 0
-    cancelled = campaign.messages.filter(status="cancelled")
-    assert cancelled.exists()
-    assert all(m.reason == "Недостаточно средств" for m in cancelled)
-    paid = sum(
-        campaign.messages.exclude(status="cancelled").values_list("price", flat=True)
+    assert account.balance == Decimal("6")
+
+
+def test_settlement_cuts_what_the_hold_does_not_cover(user, monkeypatch):
+    """Contacts added between the launch and its preparation are not charged
+    beyond the hold: the last messages are cancelled instead."""
+    group = make_group(user.account, ["+79161110015", "+79161110025"])
+    monkeypatch.setattr("messaging.services._enqueue_prepare", lambda campaign_id: None)
+    campaign = services.campaign_launch(
+        account=user.account, channel="sms", text="Привет", group_ids=[group.pk]
     )
-    assert Decimal("6") - account.balance == paid
+    held = campaign.cost
+    Contact.objects.create(
+        account=user.account, group=group, phone="+79161110035", country="RU"
+    )
+    campaign_prepare(campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.cost == held
+    cancelled = campaign.messages.get(status="cancelled")
+    assert cancelled.refunded and cancelled.reason.startswith("Сверх оплаченной")
+    account = assert_ledger_exact(user.account_id)
+    assert Decimal("1000") - account.balance == held
 
 
 def test_preparation_resumes_without_writing_anyone_twice(user, monkeypatch):

@@ -145,10 +145,12 @@ def test_staff_approve_a_campaign_in_the_admin_console(client, new_user, admin_u
         account=new_user.account, channel="sms", text="Привет", phones=["+79161234567"]
     )
     client.force_login(admin_user)
-    url = "/admin/messaging/campaigninmoderation/"
+    url = "/admin/messaging/campaignmoderation/"
     page = client.get(url).content.decode()
     assert "Привет" in page and "новый аккаунт" in page
-    resp = client.post(url, {"action": "approve", "_selected_action": [campaign.pk]})
+    resp = client.post(
+        url, {"action": "approve", "_selected_action": [campaign.moderation.pk]}
+    )
     assert resp.status_code == 302
     campaign.refresh_from_db()
     assert campaign.status in ("running", "done")
@@ -165,14 +167,14 @@ def test_staff_reject_a_campaign_with_a_reason_and_it_is_refunded(
         account=new_user.account, channel="sms", text="Привет", phones=["+79161234567"]
     )
     client.force_login(admin_user)
-    url = "/admin/messaging/campaigninmoderation/"
+    url = "/admin/messaging/campaignmoderation/"
     resp = client.post(
         url,
         {
             "action": "reject",
-            "_selected_action": [campaign.pk],
+            "_selected_action": [campaign.moderation.pk],
             "apply": "1",
-            "comment": "Спам",
+            "reason_text": "Спам",
         },
     )
     assert resp.status_code == 302
@@ -198,12 +200,12 @@ def test_staff_approve_and_reject_moderation_templates_in_the_admin(
             "action": "reject",
             "_selected_action": [bad.pk],
             "apply": "1",
-            "comment": "Реклама",
+            "reason_text": "Реклама",
         },
     )
     assert resp.status_code == 302
     ok.refresh_from_db()
     bad.refresh_from_db()
     assert ok.status == "approved" and bad.status == "rejected"
-    assert bad.comment == "Реклама"
+    assert bad.reason_text == "Реклама"
     assert Notification.objects.filter(account=user.account).count() == 2

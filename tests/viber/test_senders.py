@@ -195,3 +195,21 @@ def test_staff_approval_in_the_console_puts_the_name_to_work(
     assert package.status == SenderPackage.Status.PAID
     assert balance(rich_user) == Decimal("65000.00")
     assert send_from(rich_user, "ConsoleShop").sender == "ConsoleShop"
+
+
+def test_decision_notifications_link_to_the_viber_pages(rich_user, own_name):
+    from messaging import moderation
+
+    own_name(rich_user, "LinkShop")
+    note = Notification.objects.get(
+        account_id=rich_user.account_id, title__contains="одобрено"
+    )
+    assert note.url == "/viber/senders/"
+    row = moderation.template_create(
+        account=rich_user.account, text="Код [любая фраза]", channel="viber"
+    )
+    moderation.template_decide(template=row, approve=True)
+    note = Notification.objects.filter(
+        account_id=rich_user.account_id, title__startswith="Шаблон"
+    ).get()
+    assert note.url == "/viber/moderation-templates/"

@@ -5,6 +5,9 @@ from django.db import transaction
 
 from cabinet.models import User
 from cabinet.services import account_create
+from contacts.models import Contact, Group
+from contacts.phones import lookup
+from contacts.services import refresh_sizes
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo12345"
@@ -33,10 +36,6 @@ class Command(BaseCommand):
         if User.objects.filter(email=DEMO_EMAIL).exists():
             self.stdout.write("demo account already exists")
             return
-        from contacts.models import Contact, Group
-        from contacts.phones import lookup
-        from contacts.services import refresh_sizes
-
         with transaction.atomic():
             user = account_create(
                 email=DEMO_EMAIL,

@@ -1,5 +1,7 @@
 """A streaming .xlsx writer: rows go out as they are read, so a million-row
 export needs neither memory nor a temporary file proportional to its size.
+It lives in the cabinet, below every app that exports (billing's money
+movement, the reports), so none of them imports another for it.
 
 Why not openpyxl's write-only workbook: without lxml it writes ~3,000 rows/s
 of 12 columns (a million rows would take five minutes) and it needs the whole

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from reports import xlsx
+from cabinet import xlsx
 
 
 def test_it_streams_rows_as_they_are_read(monkeypatch):
