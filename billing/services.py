@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cabinet.formats import amount_ru, money_ru
 from cabinet.models import Account, Notification
 from cabinet.notifications import notify
 
@@ -42,7 +43,8 @@ class InsufficientFunds(Exception):
         self.needed = needed
         self.available = available
         super().__init__(
-            f"Недостаточно средств: нужно {needed} ₽, доступно {available} ₽"
+            f"Недостаточно средств: нужно {money_ru(needed)}, "
+            f"доступно {money_ru(available)}"
         )
 
 
@@ -187,9 +189,9 @@ def notify_balance_crossing(
     notify(
         account_id=account_id,
         kind=Notification.Kind.BALANCE,
-        title=f"Баланс ниже критического порога {threshold} ₽",
-        body=f"Текущий баланс: {new} ₽. Пополните счёт, чтобы рассылки не "
-        "остановились.",
+        title=f"Баланс ниже критического порога {money_ru(threshold)}",
+        body=f"Текущий баланс: {money_ru(new)}. Пополните счёт, чтобы рассылки "
+        "не остановились.",
         url=reverse("billing:pay"),
     )
 
@@ -286,10 +288,11 @@ def invoice_mark_paid(*, invoice_id: int, staff_user=None) -> bool:
             account_id=invoice.account_id,
             kind=Notification.Kind.PAYMENT,
             title=f"Счёт № {invoice.number} оплачен",
-            body=f"На баланс зачислено {invoice.amount} ₽.",
+            body=f"На баланс зачислено {money_ru(invoice.amount)}.",
             url=reverse("billing:documents"),
             # "Об этом Вам придет уведомительное SMS": to the owners' phones.
-            text=f"Оплата по счёту № {invoice.number} зачислена: {invoice.amount} руб.",
+            text=f"Оплата по счёту № {invoice.number} зачислена: "
+            f"{amount_ru(invoice.amount)} руб.",
         )
     return True
 
@@ -411,10 +414,11 @@ def _payment_apply(payment: Payment, *, status: str, data: dict) -> str:
         notify(
             account_id=payment.account_id,
             kind=Notification.Kind.PAYMENT,
-            title=f"Баланс пополнен на {payment.amount} ₽",
+            title=f"Баланс пополнен на {money_ru(payment.amount)}",
             body=f"Платёж #{payment.pk} ({payment.get_method_display()}) зачислен.",
             url=reverse("billing:ledger"),
-            text=f"Баланс пополнен на {payment.amount} руб. (платёж #{payment.pk}).",
+            text=f"Баланс пополнен на {amount_ru(payment.amount)} руб. "
+            f"(платёж #{payment.pk}).",
         )
         return "credited"
     if status == "failed":
@@ -447,7 +451,7 @@ def _payment_apply(payment: Payment, *, status: str, data: dict) -> str:
             account_id=payment.account_id,
             kind=Notification.Kind.PAYMENT,
             title=f"Возврат платежа #{payment.pk}",
-            body=f"Сумма {payment.amount} ₽ возвращена на карту/кошелёк.",
+            body=f"Сумма {money_ru(payment.amount)} возвращена на карту/кошелёк.",
         )
         return "refunded"
     return "ignored"

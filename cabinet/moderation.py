@@ -8,7 +8,7 @@ in the fields of ``Decidable`` and is decided by one service, ``decide``:
   decide it twice: deciding an item that is no longer pending changes nothing;
 * a rejection needs a reason: one of the item's ``Reason`` codes (when it has
   a list, e.g. the manual's reasons for sender names) or a text;
-* the client is notified through ``cabinet.services.notification_create`` with
+* the client is notified through ``cabinet.notifications.notify`` with
   the item's own wording (``Decidable.decision_notice``);
 * ``decided`` is sent after the decision commits, for apps to react to.
 
@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import Notification
-from .services import notification_create
+from .notifications import notify
 
 MAX_TEXT = 300
 
@@ -334,7 +334,7 @@ def decide(
             queue.apply(row)
         notice = row.decision_notice()
         if notice is not None:
-            notification_create(
+            notify(
                 account_id=row.account_id,
                 title=notice.title,
                 body=notice.body,

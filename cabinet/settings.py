@@ -38,7 +38,11 @@ SECRET_KEY = os.environ.get(
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # The public address of the cabinet, used in short links, e-mails and callbacks.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Unset, it follows the port ``make run`` serves (``PORT=8611 make run``).
+SITE_URL = (
+    os.environ.get("SITE_URL", "").strip()
+    or f"http://127.0.0.1:{os.environ.get('PORT', '').strip() or 8000}"
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -101,6 +105,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "cabinet.context_processors.shell",
             ],
+            # One money format on every page: {{ value|money }}.
+            "builtins": ["cabinet.templatetags.formats"],
         },
     }
 ]

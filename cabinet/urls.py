@@ -6,10 +6,12 @@ from django.urls import include, path
 
 from messaging import registry
 
+from .favicon import favicon
 from .health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("cabinet.api.urls")),

@@ -215,6 +215,21 @@ def _csv_text(path: Path) -> str:
     return text
 
 
+def _csv_error(exc: csv.Error) -> ImportFileError:
+    """Python's CSV errors are English sentences about code; say what to do."""
+    if "field larger than field limit" in str(exc):
+        return ImportFileError(
+            _("В файле есть ячейка длиннее 1 МБ: так не бывает в таблице контактов.")
+        )
+    return ImportFileError(
+        _(
+            "Не удалось прочитать CSV: проверьте, что файл сохранён как «CSV» "
+            "(значения через запятую или точку с запятой) в кодировке UTF-8 или "
+            "Windows-1251."
+        )
+    )
+
+
 def _delimiter(text: str) -> str:
     lines = [line for line in text[:65536].splitlines() if line.strip()][:20]
     if not lines:
@@ -245,16 +260,17 @@ def open_sheet(path: str | Path, kind: str) -> Sheet:
         text = _csv_text(path)
         delim = _delimiter(text)
         csv.field_size_limit(1024 * 1024)
-        height = text.count("\n") + 1
-        reader = csv.reader(io.StringIO(text), delimiter=delim)
+        # Lines end in \n, \r\n or — Excel for Mac — a bare \r: the csv module
+        # reads all three when the stream does not translate them (newline="").
+        # The height is an upper bound (a quoted cell may span lines).
+        height = max(text.count("\n"), text.count("\r")) + 1
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
 
         def rows():
             try:
                 yield from reader
             except csv.Error as exc:
-                raise ImportFileError(
-                    _("Неверный формат CSV: %(e)s") % {"e": exc}
-                ) from None
+                raise _csv_error(exc) from None
 
         return Sheet(rows(), height)
     import python_calamine as pc
@@ -336,16 +352,21 @@ def guess_mapping(
 
 
 def read_preview(path: str | Path, kind: str) -> tuple[list[list[str]], int]:
+    """The first rows for the mapping screen, and how many rows hold data —
+    counted exactly, as the import will (blank rows do not count), so a .csv
+    and an .xlsx of the same table say the same number."""
     sheet = open_sheet(path, kind)
     rows = []
+    filled = 0
     for row in sheet.rows:
-        # Control characters (NUL…) cannot be stored in jsonb nor shown.
-        rows.append([_CONTROL.sub(" ", _display(v)) for v in row[:MAX_COLUMNS]])
-        if len(rows) > PREVIEW_ROWS:
-            break
+        if any(v not in (None, "") for v in row):
+            filled += 1
+        if len(rows) <= PREVIEW_ROWS:
+            # Control characters (NUL…) cannot be stored in jsonb nor shown.
+            rows.append([_CONTROL.sub(" ", _display(v)) for v in row[:MAX_COLUMNS]])
     if not rows or not any(any(c for c in r) for r in rows):
         raise ImportFileError(_("Файл пустой."))
-    return rows, sheet.height
+    return rows, filled
 
 
 def _display(value) -> str:

@@ -431,7 +431,10 @@ def extract_phones(
     Returns ``(phones, rejected)``: E.164 numbers de-duplicated in first-seen
     order, and the raw fragments that looked like phone numbers but failed
     validation (also de-duplicated), so an import screen can show the customer
-    what was skipped.
+    what was skipped.  Digits inside prose («заказ 12345 от 15.01») are noise
+    and ignored; digits standing alone in a list item — a line, or an entry
+    between commas or semicolons, as someone pasting numbers writes them — are
+    meant as a number, so a short one («12345») is reported as rejected.
 
     Built for pasted lists of 100k lines: a single regex pass over the text and
     the fast ``normalize_phone`` path per candidate, rather than
@@ -444,6 +447,8 @@ def extract_phones(
         fragment = match.group()
         digits = _NON_DIGIT.sub("", fragment)
         if not _looks_like_phone(fragment, digits):
+            if _stands_alone(text, match.start(), match.end()):
+                rejected.setdefault(fragment)
             continue
         try:
             phones.setdefault(_normalize_candidate(fragment, digits, default_region))
@@ -455,6 +460,23 @@ def extract_phones(
             else:
                 rejected.setdefault(fragment)
     return list(phones), list(rejected)
+
+
+_ITEM_END = "\n\r,;"
+
+
+def _stands_alone(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a whole list item: only blanks between it
+    and the line's (or the comma/semicolon-separated entry's) edges."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t\u00a0":
+        i -= 1
+    if i >= 0 and text[i] not in _ITEM_END:
+        return False
+    j = end
+    while j < len(text) and text[j] in " \t\u00a0":
+        j += 1
+    return j >= len(text) or text[j] in _ITEM_END
 
 
 def _looks_like_phone(fragment: str, digits: str) -> bool:

@@ -534,6 +534,50 @@ def audience_count(
     return apply_filters(qs, filters).count()
 
 
+def _empty_q(spec: str) -> Q:
+    """Contacts whose field ``spec`` (a column, or ``extra:<key>`` for a custom
+    field) is empty."""
+    if spec.startswith("extra:"):
+        key = spec[len("extra:") :]
+        return (
+            ~Q(extra__has_key=key)
+            | Q(**{f"extra__{key}": ""})
+            | Q(**{f"extra__{key}__isnull": True})
+        )
+    if spec in ("birth_date",):
+        return Q(**{f"{spec}__isnull": True})
+    return Q(**{spec: ""}) | Q(**{f"{spec}__isnull": True})
+
+
+def audience_missing(
+    *,
+    account_id: int,
+    group_ids: Iterable[int],
+    filters: dict | None = None,
+    fields: dict[str, Iterable[str]],
+) -> dict[str, int]:
+    """How many contact rows of the audience (as ``audience_count`` counts
+    them) lack each entry of ``fields`` (label → field specs; a row lacks it
+    when every field is empty).  One aggregate query."""
+    ids = [int(i) for i in group_ids]
+    if not ids or not fields:
+        return {label: 0 for label in fields}
+    qs = apply_filters(
+        Contact.objects.filter(
+            account_id=account_id, group_id__in=ids, group__deleted_at__isnull=True
+        ),
+        filters,
+    )
+    aggregates = {}
+    for n, specs in enumerate(fields.values()):
+        cond = Q()
+        for spec in specs:
+            cond &= _empty_q(spec)
+        aggregates[f"m{n}"] = Count("id", filter=cond)
+    counts = qs.aggregate(**aggregates)
+    return {label: counts[f"m{n}"] for n, label in enumerate(fields)}
+
+
 # --- statistics (C8) ----
 
 AGE_BANDS = ((0, 17), (18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cabinet.models import Notification
 from cabinet.moderation_admin import DECISION_READONLY, DecisionAdmin
-from cabinet.services import notification_create
+from cabinet.notifications import notify
 
 from . import moderation
 from .models import (
@@ -208,7 +208,7 @@ class AdvertisingRequestAdmin(admin.ModelAdmin):
         if change and (
             "status" in form.changed_data or "staff_comment" in form.changed_data
         ):
-            notification_create(
+            notify(
                 account_id=obj.account_id,
                 title=_("Заявка на SMS-рекламу #%(id)s: %(s)s")
                 % {"id": obj.pk, "s": obj.get_status_display()},

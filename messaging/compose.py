@@ -7,19 +7,29 @@ description``.  Templates, schedules and greetings store payloads; a repeat
 builds one from a campaign; the form is prefilled from one.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import time
+from decimal import Decimal
 
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Group
-from contacts.selectors import audience_iter, custom_fields
+from contacts.selectors import audience_iter, audience_missing, custom_fields
 from contacts.translit import counting_table
 
 from . import senders, substitutions
 from .models import Campaign, MessageTemplate, Source
-from .rendering import COUPON, preview_renderer
+from .rendering import (
+    COUPON,
+    custom_field_commands,
+    has_greeting,
+    preview_renderer,
+    substituted_fields,
+)
 from .sms_text import count_sms
 
 PAYLOAD_KEYS = (
@@ -138,7 +148,6 @@ def launch_kwargs(payload: dict) -> dict:
 
 def form_initial(payload: dict) -> dict:
     """The compose form's initial data for a payload (template, repeat…)."""
-    import json
 
     options = payload.get("options") or {}
     filters = dict(payload.get("filters") or {})
@@ -202,13 +211,59 @@ def payload_from_campaign(campaign: Campaign) -> dict:
 # --- send ------------------------------------------------------------------------
 
 
-def compose_launch(*, account, user, form) -> Campaign:
+QUOTE_SALT = "messaging.compose.quote"
+# How long a shown price holds (its tariff tier included).
+QUOTE_MAX_AGE = 3600
+
+
+def _payload_digest(payload: dict) -> str:
+    """What decides the price of a send: its text, sender, audience, options."""
+    priced = {
+        k: payload.get(k)
+        for k in ("text", "sender", "group_ids", "filters", "phones", "options")
+    }
+    raw = json.dumps(priced, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def quote_token(*, account, payload: dict, quote) -> str:
+    """The price shown for a payload, signed: the form sends it back with the
+    send, so the campaign is charged at the tier the user saw and never more
+    than the figure shown."""
+    return signing.dumps(
+        {
+            "a": account.pk,
+            "t": quote.tier,
+            "p": str(quote.total),
+            "d": _payload_digest(payload),
+        },
+        salt=QUOTE_SALT,
+    )
+
+
+def shown_quote(*, account, payload: dict, token: str) -> tuple[int, Decimal] | None:
+    """(tier, total) of a valid token for this account and payload, else None
+    (no estimate was shown, it expired, or the form changed since)."""
+    if not token:
+        return None
+    try:
+        data = signing.loads(token, salt=QUOTE_SALT, max_age=QUOTE_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if data.get("a") != account.pk or data.get("d") != _payload_digest(payload):
+        return None
+    return int(data["t"]), Decimal(data["p"])
+
+
+def compose_launch(*, account, user, form, quote_token: str = "") -> Campaign:
     """Launch the form's campaign (``LaunchError`` from the engine, nothing
-    changed)."""
+    changed).  When the form carries the price it was shown (``quote_token``),
+    the campaign is priced at that tier and refused if it would cost more."""
     from .services import campaign_launch
 
     payload = payload_from_form(form)
     token = form.cleaned_data.get("submit_token") or ""
+    shown = shown_quote(account=account, payload=payload, token=quote_token)
     return campaign_launch(
         account=account,
         channel="sms",
@@ -216,6 +271,8 @@ def compose_launch(*, account, user, form) -> Campaign:
         created_by=user,
         send_at=form.cleaned_data.get("send_at"),
         client_id=f"form:{token}" if token else "",
+        tier=shown[0] if shown else None,
+        quoted_total=shown[1] if shown else None,
         **launch_kwargs(payload),
     )
 
@@ -310,6 +367,56 @@ def compose_preview(*, account, payload: dict, limit: int = 3) -> list[PreviewRo
             )
         )
     return result
+
+
+@dataclass
+class MissingField:
+    """A substitution some recipients have no value for: ``command`` as written
+    in the text (``[Имя]``), ``count`` recipients without it."""
+
+    command: str
+    count: int
+
+
+@dataclass
+class SubstitutionGaps:
+    """The preview's warning: fields some recipients lack, and whether the
+    text greets by name (those without a name get «Здравствуйте»)."""
+
+    fields: list[MissingField]
+    greets_by_name: bool
+
+
+def compose_missing_fields(*, account, payload: dict) -> SubstitutionGaps:
+    """How many recipients lack each personal field the text substitutes.
+    Pasted numbers have no phonebook fields at all; contacts of the chosen
+    groups are counted in one query."""
+    text = payload.get("text") or ""
+    if "[" not in text:
+        return SubstitutionGaps([], False)
+    fields = dict(
+        substituted_fields(text, custom_field_commands(account_id=account.pk))
+    )
+    if not fields:
+        return SubstitutionGaps([], False)
+    pasted = len(payload.get("phones") or [])
+    group_ids = payload.get("group_ids") or []
+    counts = (
+        audience_missing(
+            account_id=account.pk,
+            group_ids=group_ids,
+            filters=payload.get("filters") or None,
+            fields=fields,
+        )
+        if group_ids
+        else dict.fromkeys(fields, 0)
+    )
+    missing = [
+        MissingField(command, counts[command] + pasted)
+        for command in fields
+        if counts[command] + pasted
+    ]
+    return SubstitutionGaps(missing, bool(missing) and has_greeting(text))
 
 
 # --- templates (S6) ---------------------------------------------------------------

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from billing.models import LedgerKind
 from billing.services import ledger_post
-from cabinet.services import notification_create
+from cabinet.notifications import notify
 from contacts.selectors import audience_iter
 
 from . import registry
@@ -385,7 +385,7 @@ def campaign_abort(*, campaign: Campaign, reason: str) -> None:
             finished_at=timezone.now(),
             moderation_note=reason[:300],
         )
-        notification_create(
+        notify(
             account_id=campaign.account_id,
             kind="info",
             title=f"Рассылка #{campaign.pk} не отправлена",

@@ -8,7 +8,10 @@ Substitution commands are words in square brackets, as in the manual's
   ``[Email]``, ``[Ссылка]``, ``[Мобильный оператор]``, ``[Страна]``, ``[Регион]``;
 - salutations by gender: ``[Уважаемый]`` → Уважаемый/Уважаемая,
   ``[Дорогой]`` → Дорогой/Дорогая, and a custom pair
-  ``[Обращение:Милый/Милая]`` (male form when the gender is unknown);
+  ``[Обращение:Милый/Милая]`` (male form when the gender is unknown).  A
+  salutation followed by name commands (``[Уважаемый] [Имя] [Отчество]``) is
+  one greeting: a contact without those names gets «Здравствуйте» instead of
+  «Уважаемый !», and an empty middle name leaves no gap;
 - custom fields (C11) by key (``[card]``) or by name (``[Номер карты]``);
 - ``[couponCode]``: a unique promo code per recipient (promo action chosen),
   provided by the promo app through ``messaging.substitutions``.
@@ -67,6 +70,8 @@ SALUTATIONS = {
 }
 CUSTOM_SALUTATION = re.compile(r"^обращение\s*:\s*([^/|]*)[/|]([^/|]*)$", re.IGNORECASE)
 COUPON = "couponcode"
+# A salutation whose names are all empty becomes this neutral greeting.
+NEUTRAL_GREETING = "Здравствуйте"
 GENDER_LABELS = {"m": "мужской", "f": "женский"}
 # What «[Страна]» puts into the SMS: always Russian, whatever language the
 # sender's cabinet shows (contacts.phones.COUNTRY_NAMES is the translated,
@@ -142,6 +147,33 @@ def _country(fields, _mid):
     return COUNTRY_NAMES.get(code, code)
 
 
+# The contact fields each name command reads, in the order they are written.
+NAME_FIELDS = {
+    "f": ("last_name",),
+    "фамилия": ("last_name",),
+    "i": ("first_name",),
+    "имя": ("first_name",),
+    "o": ("middle_name",),
+    "отчество": ("middle_name",),
+    **dict.fromkeys(FIO, ("last_name", "first_name", "middle_name")),
+}
+
+
+def _greeting(male: str, female: str, keys: tuple[str, ...]) -> Callable:
+    """«Уважаемый Иван Сергеевич» from the contact's name fields ``keys``, or
+    the neutral greeting when it has none of them (and never a double space
+    for a missing one).  Reads the fields directly: it runs once per message."""
+
+    def get(fields, _mid):
+        # Names are strings (phonebook columns, API recipients' fields).
+        given = " ".join([v for v in map(fields.get, keys) if v and not v.isspace()])
+        if not given:
+            return NEUTRAL_GREETING
+        return (female if fields.get("gender") == "f" else male) + " " + given
+
+    return get
+
+
 _SPACES = re.compile(r"[ \t]{2,}")
 
 
@@ -175,6 +207,8 @@ class Renderer:
         self.suffix = suffix
         self._on_flush = on_flush
         self.commands = COMMAND.findall(text)
+        # Set by _compile: a salutation greets by name somewhere in the text.
+        self.greets_by_name = False
         self.pieces: list[Piece] = self._compile(text)
         self.static = all(isinstance(p, str) for p in self.pieces)
         self._static_text = self._finish("".join(self.pieces)) if self.static else None
@@ -189,10 +223,30 @@ class Renderer:
     def _compile(self, text: str) -> list[Piece]:
         pieces: list[Piece] = []
         pos = 0
-        for match in COMMAND.finditer(text):
+        matches = list(COMMAND.finditer(text))
+        i = 0
+        while i < len(matches):
+            match = matches[i]
             pieces.extend(self._literal(text[pos : match.start()]))
-            pieces.append(self._command(match))
+            names = self._names_after(text, matches, i)
+            if names:
+                command = match.group(1).strip()
+                pair = SALUTATIONS.get(command.lower()) or tuple(
+                    g.strip() for g in CUSTOM_SALUTATION.match(command).groups()
+                )
+                keys = tuple(
+                    key
+                    for m in names
+                    for key in NAME_FIELDS[m.group(1).strip().lower()]
+                )
+                pieces.append(_greeting(*pair, keys))
+                self.greets_by_name = True
+                match = names[-1]
+                i += len(names)
+            else:
+                pieces.append(self._command(match))
             pos = match.end()
+            i += 1
         pieces.extend(self._literal(text[pos:]))
         if self.suffix is not None:
             pieces.append(lambda _f, mid: self.suffix(mid))
@@ -221,6 +275,28 @@ class Renderer:
             pos = m.end()
         out.append(chunk[pos:])
         return out
+
+    def _names_after(self, text: str, matches: list, i: int) -> list[re.Match]:
+        """The name commands right after the salutation ``matches[i]`` (only
+        spaces between them); empty when ``matches[i]`` is no salutation."""
+        command = matches[i].group(1).strip()
+        key = command.lower()
+        if key in self.extra or not (
+            key in SALUTATIONS or CUSTOM_SALUTATION.match(command)
+        ):
+            return []
+        names = []
+        end = matches[i].end()
+        for match in matches[i + 1 :]:
+            gap = text[end : match.start()]
+            if (gap and not gap.isspace()) or "\n" in gap:
+                break
+            key = match.group(1).strip().lower()
+            if key not in NAME_FIELDS or key in self.extra:
+                break
+            names.append(match)
+            end = match.end()
+        return names
 
     def _command(self, match: re.Match) -> Piece:
         command = match.group(1).strip()
@@ -272,6 +348,52 @@ class Renderer:
         last flush; call inside the transaction that writes those messages."""
         if self._on_flush is not None:
             self._on_flush()
+
+
+# Contact fields a person fills in (the numbering-plan ones — operator,
+# country, region — and the phone itself are always there).
+PERSONAL_FIELDS = {
+    "last_name",
+    "first_name",
+    "middle_name",
+    "birth_date",
+    "email",
+    "link",
+    "gender",
+}
+
+
+def substituted_fields(
+    text: str, custom_fields: dict[str, str] | None = None
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The personal fields ``text`` substitutes, once each in the order written:
+    ``("[Имя]", ("first_name",))``, ``("[ФИО]", ("last_name", "first_name",
+    "middle_name"))``, ``("[card]", ("extra:card",))``.  A recipient lacks a
+    command when every field of it is empty.  ``custom_fields`` as
+    ``custom_field_commands`` returns."""
+    custom = {k.lower(): v for k, v in (custom_fields or {}).items()}
+    found: dict[str, tuple[str, ...]] = {}
+    for match in COMMAND.finditer(text or ""):
+        key = match.group(1).strip().lower()
+        if key in FIO:
+            fields = ("last_name", "first_name", "middle_name")
+        elif key in GENDER_WORDS:
+            fields = ("gender",)
+        elif FIELD_ALIASES.get(key) in PERSONAL_FIELDS:
+            fields = (FIELD_ALIASES[key],)
+        elif key in custom:
+            fields = (f"extra:{custom[key]}",)
+        else:
+            continue
+        if fields not in found.values():
+            found[match.group(0)] = fields
+    return list(found.items())
+
+
+def has_greeting(text: str) -> bool:
+    """Whether ``text`` greets by name (a salutation right before names), so a
+    recipient without them is greeted «Здравствуйте»."""
+    return Renderer(text or "").greets_by_name
 
 
 def custom_field_commands(*, account_id: int) -> dict[str, str]:

@@ -78,10 +78,17 @@ def approved_names(*, account_id: int, channel: str = "sms") -> list[str]:
 
 
 def sender_choices(*, account_id: int, channel: str = "sms") -> list[str]:
-    """Names the account may send from: its approved names, then the shared
-    senders of the channel."""
+    """Names the account may send from: the shared senders of the channel
+    first — the default one leads, it is what a form preselects — then its
+    approved names.  An approved name never becomes the sender by itself: the
+    user picks it."""
     names = approved_names(account_id=account_id, channel=channel)
-    return names + [name for name in shared_senders(channel) if name not in names]
+    shared = list(shared_senders(channel))
+    default = default_sender(channel)
+    if default in shared:
+        shared.remove(default)
+    shared.insert(0, default)
+    return shared + [name for name in names if name not in shared]
 
 
 def sender_validate(*, account, channel: str, sender: str) -> str:

@@ -235,6 +235,7 @@ def campaign_launch(
     client_id: str = "",
     charge: bool = True,
     tier: int | None = None,
+    quoted_total: Decimal | None = None,
 ) -> Campaign:
     """Plan a campaign, hold its price and start preparing it.
 
@@ -245,7 +246,10 @@ def campaign_launch(
     a task after commit, at the same tier.  Raises ``LaunchError`` — nothing
     changed — for a blocked account, bad options or content, a sender the
     account may not use, a foreign group, an empty audience or insufficient
-    funds.  A repeated ``client_id`` returns the first campaign unchanged."""
+    funds.  ``quoted_total`` is the price the user was shown (at ``tier``): a
+    launch that would cost more is refused (``price_changed``) — the user
+    agrees to a new price first.  A repeated ``client_id`` returns the first
+    campaign unchanged."""
     if account.is_blocked:
         raise LaunchError("Аккаунт заблокирован: отправка недоступна.", code="blocked")
     if client_id:
@@ -301,6 +305,7 @@ def campaign_launch(
     common = dict(
         policy=policy,
         audience=audience,
+        quoted_total=quoted_total,
         tags=tags,
         description=description,
         source=source,
@@ -362,8 +367,27 @@ def _insufficient(exc: InsufficientFunds) -> LaunchError:
     )
 
 
+def _check_quoted(total: Decimal, quoted_total: Decimal | None) -> None:
+    if quoted_total is not None and total > quoted_total:
+        raise LaunchError(
+            f"Стоимость рассылки изменилась: {total} ₽ вместо показанных "
+            f"{quoted_total} ₽ (изменились получатели или тариф). Проверьте цену "
+            "и отправьте ещё раз.",
+            code="price_changed",
+        )
+
+
 def _launch_held(
-    *, policy, audience, tags, description, source, created_by, send_at, client_id
+    *,
+    policy,
+    audience,
+    quoted_total,
+    tags,
+    description,
+    source,
+    created_by,
+    send_at,
+    client_id,
 ) -> Campaign:
     """Hold the planned total, then prepare: inline for a few numbers whose
     texts carry message ids (short links, promo codes), else by a task."""
@@ -374,6 +398,7 @@ def _launch_held(
             account=policy.account, text=policy.text, options=policy.options
         ),
     )
+    _check_quoted(planned.total, quoted_total)
     campaign = _campaign(
         policy=policy,
         audience=audience,
@@ -422,7 +447,16 @@ def _needs_message_ids(text: str, options: dict) -> bool:
 
 
 def _launch_small(
-    *, policy, audience, tags, description, source, created_by, send_at, client_id
+    *,
+    policy,
+    audience,
+    quoted_total,
+    tags,
+    description,
+    source,
+    created_by,
+    send_at,
+    client_id,
 ) -> Campaign:
     """A handful of numbers (API sends): everything is planned first, then one
     short transaction writes the campaign, its counters and messages and —
@@ -461,6 +495,7 @@ def _launch_small(
     planner.timing.total = len(recipients)
     messages = planner.plan(recipients, now=now)
     planned = planner.planned
+    _check_quoted(planned.total, quoted_total)
     campaign.status = (
         Campaign.Status.MODERATION
         if policy.moderation

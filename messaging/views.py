@@ -113,7 +113,10 @@ def sms_send(request):
     if form.is_valid():
         try:
             campaign = compose.compose_launch(
-                account=request.account, user=request.user, form=form
+                account=request.account,
+                user=request.user,
+                form=form,
+                quote_token=request.POST.get("quote_token", ""),
             )
         except LaunchError as exc:
             field = {"group_ids": "groups", "options": None}.get(exc.field, exc.field)
@@ -205,7 +208,13 @@ def sms_estimate(request):
             context["quote"] = compose.compose_quote(
                 account=request.account, payload=payload
             )
+            context["quote_token"] = compose.quote_token(
+                account=request.account, payload=payload, quote=context["quote"]
+            )
             context["preview"] = compose.compose_preview(
+                account=request.account, payload=payload
+            )
+            context["gaps"] = compose.compose_missing_fields(
                 account=request.account, payload=payload
             )
         except LaunchError as exc:
@@ -285,9 +294,8 @@ def sender_names(request):
             flash.success(
                 request,
                 _(
-                    "Запрос отправлен на модерацию. Ответ придет в "
-                    "течение 1–2 минут в рабочие часы (в нерабочие — до "
-                    "30 минут)."
+                    "Запрос отправлен модератору. Обычно он отвечает в течение "
+                    "одного рабочего дня; о решении придёт уведомление."
                 ),
             )
             return redirect("messaging:sender_names")

@@ -14,6 +14,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Replace
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from contacts.phones import lookup
 from messaging.models import Campaign, Message
@@ -177,10 +178,14 @@ class PromoCodeIssuer:
             if need > CODE_LENGTH_MAX:
                 message = _("Слишком много промокодов для одного аккаунта.")
             else:
-                message = _(
+                message = ngettext(
+                    "Длина кода %(length)s слишком мала для %(total)s промокода: "
+                    "такие коды можно подобрать перебором. Выберите в акции длину "
+                    "кода не меньше %(need)s.",
                     "Длина кода %(length)s слишком мала для %(total)s промокодов: "
                     "такие коды можно подобрать перебором. Выберите в акции длину "
-                    "кода не меньше %(need)s."
+                    "кода не меньше %(need)s.",
+                    total,
                 ) % {"length": self.length, "total": total, "need": need}
             raise PromoError(message, code="promo_code_length", field="promo_action")
 

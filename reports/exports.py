@@ -200,6 +200,48 @@ def message_rows(
         last = chunk[-1][0]
 
 
+def all_message_rows(*, account_id: int, filters: ReportFilters) -> Iterator[list]:
+    """Rows of the "Все сообщения" tab with its filters: the campaign's id first,
+    then the columns of a campaign's messages; read in keyset pages of the
+    tab's own order (newest first)."""
+    labels = {k: str(v) for k, v in STATUS_LABELS.items()}
+    cursor = ""
+    while True:
+        page = selectors.messages_page(
+            account_id=account_id, filters=filters, cursor=cursor, size=CHUNK
+        )
+        for m in page.items:
+            yield [
+                m.campaign_id,
+                m.sent_at,
+                m.created_at,
+                m.sender,
+                m.text,
+                m.phone,
+                m.operator,
+                m.country,
+                labels.get(m.status, m.status),
+                m.status_at,
+                m.reason,
+                m.parts,
+                m.price,
+            ]
+        if not page.next_cursor:
+            return
+        cursor = page.next_cursor
+
+
+def messages_response(
+    *, account_id: int, filters: ReportFilters, kind
+) -> StreamingHttpResponse:
+    return xlsx_response(
+        filename=f"messages-{kind.code}-{timezone.localdate():%Y%m%d}.xlsx",
+        title="Сообщения",
+        header=["Рассылка", *MESSAGE_HEADER],
+        rows=all_message_rows(account_id=account_id, filters=filters),
+    )
+
+
 def campaign_messages_response(
     *, account_id: int, campaign: Campaign, statuses: tuple = ()
 ) -> StreamingHttpResponse:

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cabinet.formats import money
 from contacts.models import Group, Unsubscribe
 from contacts.phones import country_name
 from messaging import registry
@@ -36,6 +37,20 @@ S = MessageStatus
 DELIVERED_STATUSES = (S.DELIVERED, S.VIEWED, S.CLICKED, S.SUCCESS, S.IVR)
 UNDELIVERED_STATUSES = (S.UNDELIVERED, S.FAILED, S.EXPIRED)
 RECIPIENT_SETS = {"delivered": DELIVERED_STATUSES, "undelivered": UNDELIVERED_STATUSES}
+# The live progress of a campaign: messages that reached the carrier (whatever
+# it answered since) and those of them delivered.
+SENT_STATUSES = (*DELIVERED_STATUSES, S.SENT, S.UNDELIVERED, S.SPAM, S.UNSUBSCRIBED)
+# Campaigns whose page refreshes itself, and how often (seconds): fast while
+# something moves, slowly while it waits for its time or a moderator.
+LIVE_POLL = {
+    Campaign.Status.PREPARING: 2,
+    Campaign.Status.RUNNING: 2,
+    Campaign.Status.SCHEDULED: 30,
+    Campaign.Status.MODERATION: 30,
+    Campaign.Status.PAUSED: 30,
+}
+# What «Отменить рассылку» can still stop (the engine cancels the unsent rest).
+CANCELLABLE = tuple(LIVE_POLL)
 
 
 class BadCursor(ValueError):
@@ -268,6 +283,65 @@ class CampaignDetail:
     source_label: str
 
 
+def campaign_cancellable(campaign: Campaign) -> bool:
+    return campaign.status in CANCELLABLE
+
+
+@dataclass
+class CampaignProgress:
+    """Where a campaign is (from its row and counters; no message is counted):
+    audience entries read by preparation out of the estimate, messages
+    written, and of them handed to the carrier, delivered, still waiting."""
+
+    estimate: int
+    read: int
+    messages: int
+    sent: int
+    delivered: int
+    waiting: int
+    preparing: bool
+    poll_seconds: int
+
+    @property
+    def percent(self) -> int:
+        """Preparation while it lasts, then messages that left the queue."""
+        if self.preparing:
+            return min(100, 100 * self.read // self.estimate) if self.estimate else 0
+        if not self.messages:
+            return 100
+        return 100 * (self.messages - self.waiting) // self.messages
+
+
+def campaign_progress(campaign: Campaign, counters: dict[str, int]) -> CampaignProgress:
+    options = campaign.options or {}
+    preparing = not options.get("prepared_done") and campaign.status in (
+        Campaign.Status.PREPARING,
+        Campaign.Status.MODERATION,
+    )
+    return CampaignProgress(
+        estimate=max(int(options.get("audience_estimate") or 0), campaign.prepared),
+        read=campaign.prepared,
+        messages=campaign.recipients,
+        sent=sum(counters.get(s, 0) for s in SENT_STATUSES),
+        delivered=sum(counters.get(s, 0) for s in DELIVERED_STATUSES),
+        waiting=sum(counters.get(s, 0) for s in (S.QUEUED, S.DEFERRED, S.MODERATION)),
+        preparing=preparing,
+        poll_seconds=LIVE_POLL.get(campaign.status, 0),
+    )
+
+
+def cancel_refund_estimate(campaign: Campaign) -> Decimal:
+    """What cancelling now would put back on the balance: the unsent messages'
+    price, or — before preparation is settled — all the money held."""
+    if not (campaign.options or {}).get("settled"):
+        return campaign.cost
+    return Message.objects.filter(
+        campaign_id=campaign.pk,
+        status__in=[S.QUEUED, S.DEFERRED, S.MODERATION],
+        refunded=False,
+    ).aggregate(s=Sum("price"))["s"] or Decimal("0")
+
+
 def campaign_detail(*, account, campaign: Campaign) -> CampaignDetail:
     """Everything R3 shows (2 more queries: counters, audience groups)."""
     row = with_counters([campaign])[0]
@@ -285,8 +359,8 @@ def campaign_detail(*, account, campaign: Campaign) -> CampaignDetail:
     if audience.get("phones"):
         groups.append(_("Номера, введённые вручную"))
     if account.credit_limit > 0:
-        payment = _("С баланса (кредитный лимит %(limit)s ₽)") % {
-            "limit": account.credit_limit
+        payment = _("С баланса (кредитный лимит %(limit)s)") % {
+            "limit": money(account.credit_limit)
         }
     else:
         payment = _("С баланса (предоплата)")

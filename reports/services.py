@@ -1,11 +1,16 @@
-"""Writes of the reports app: saved filters and exporting a campaign's
-recipients to a phonebook group (R6)."""
+"""Writes of the reports app: saved filters, exporting a campaign's
+recipients to a phonebook group (R6), and cancelling a campaign from its page."""
+
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from contacts.models import Group
 from contacts.services import ContactError, group_add_phones
+from messaging import services as messaging_services
+from messaging.models import Campaign
 
 from . import selectors
 from .filters import FILTER_KEYS, query_string
@@ -114,9 +119,50 @@ def recipients_to_group(
     return group, len(phones)
 
 
+@dataclass(frozen=True)
+class CancelResult:
+    """What «Отменить рассылку» did: messages cancelled, money back on the
+    balance now, and money still held by a preparation that has not stopped
+    yet (it comes back when the preparation notices the cancel)."""
+
+    cancelled: int
+    refunded: Decimal
+    refund_to_come: Decimal
+
+
+def campaign_cancel(*, account_id: int, campaign_id: int, user=None) -> CancelResult:
+    """Cancel what the campaign has not sent yet and refund it (the engine's
+    ``campaign_cancel``).  ``Campaign.DoesNotExist`` for another account's id;
+    ``ReportError`` when there is nothing left to cancel."""
+    with transaction.atomic():
+        # The row lock makes the cost read before and after the engine's
+        # cancel (which takes the same lock) the refund of this cancel alone.
+        campaign = (
+            Campaign.objects.select_for_update()
+            .filter(account_id=account_id, pk=campaign_id)
+            .get()
+        )
+        if not selectors.campaign_cancellable(campaign):
+            raise ReportError(
+                _("Рассылка уже завершена: отменять нечего."), code="finished"
+            )
+        before = campaign.cost
+        cancelled = messaging_services.campaign_cancel(campaign=campaign, user=user)
+        campaign.refresh_from_db(fields=["cost", "options"])
+    refunded = before - campaign.cost
+    # Not settled yet: the hold is returned by the preparation task when it
+    # stops (nothing of a campaign in preparation has been sent).
+    to_come = (
+        campaign.cost if not (campaign.options or {}).get("settled") else Decimal(0)
+    )
+    return CancelResult(cancelled, refunded, to_come)
+
+
 __all__ = [
+    "CancelResult",
     "FILTER_KEYS",
     "ReportError",
+    "campaign_cancel",
     "recipients_to_group",
     "saved_filter_delete",
     "saved_filter_save",

@@ -29,6 +29,7 @@ urlpatterns = [
     # "Рассылка СМС → Отчёты": the SMS report is the default.
     path("", views.campaigns, name="campaigns"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/cancel/", views.campaign_cancel, name="campaign_cancel"),
     path("campaigns/<int:pk>/breakdown/", views.campaign_breakdown, name="breakdown"),
     path(
         "campaigns/<int:pk>/messages/",
@@ -46,6 +47,11 @@ urlpatterns = [
     path("<channel:channel>/", views.campaigns, name="channel_campaigns"),
     path("<channel:channel>/deferred/", views.deferred, name="deferred"),
     path("<channel:channel>/messages/", views.messages, name="messages"),
+    path(
+        "<channel:channel>/messages/export/",
+        views.messages_export,
+        name="messages_export",
+    ),
     path("<channel:channel>/charts/", views.charts, name="charts"),
     path("<channel:channel>/sources/", views.sources, name="sources"),
     path("<channel:channel>/unsubscribed/", views.unsubscribed, name="unsubscribed"),

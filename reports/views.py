@@ -6,9 +6,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from cabinet.formats import money
 from cabinet.permissions import CONTACTS, SEND, cabinet_view, can
 from messaging import registry
 from messaging.models import Campaign
@@ -163,8 +164,20 @@ def messages(request, channel: str):
         page = selectors.messages_page(
             account_id=request.account.pk, filters=ctx["filters"]
         )
-    ctx.update(page=page)
+    ctx.update(
+        page=page, export_url=reverse("reports:messages_export", args=[kind.code])
+    )
     return render(request, _template(request, "reports/messages.html"), ctx)
+
+
+@cabinet_view()
+def messages_export(request, channel: str):
+    """The "Все сообщения" tab as .xlsx, with the tab's filters."""
+    kind = _kind(channel)
+    form = ReportFilterForm(request.GET or None, kind=kind, default_period="30")
+    return exports.messages_response(
+        account_id=request.account.pk, filters=form.filters(), kind=kind
+    )
 
 
 @cabinet_view()
@@ -305,26 +318,86 @@ def repeat_url(campaign: Campaign) -> str:
         return ""
 
 
-@cabinet_view()
-def campaign_detail(request, pk: int):
-    campaign = _campaign(request, pk)
+def _detail_context(request, campaign: Campaign) -> dict:
     kind = _kind(campaign.channel)
     detail = selectors.campaign_detail(account=request.account, campaign=campaign)
+    can_cancel = selectors.campaign_cancellable(campaign) and can(request.user, SEND)
+    return {
+        "kind": kind,
+        "columns": kind.columns,
+        "campaign": campaign,
+        "detail": detail,
+        "row": detail.row,
+        "row_cells": list(zip(detail.row.cells, kind.columns, strict=True)),
+        "progress": selectors.campaign_progress(campaign, detail.row.counters),
+        "can_cancel": can_cancel,
+        "refund_estimate": selectors.cancel_refund_estimate(campaign)
+        if can_cancel
+        else None,
+        "repeat_url": repeat_url(campaign) if can(request.user, SEND) else "",
+        "can_export_recipients": can(request.user, CONTACTS),
+        "content": kind.content.load(campaign.content),
+    }
+
+
+@cabinet_view()
+def campaign_detail(request, pk: int):
+    """R3; while the campaign runs, its live part polls this view (htmx) and
+    gets only that part back, until the campaign is finished."""
+    campaign = _campaign(request, pk)
     return render(
         request,
-        "reports/campaign_detail.html",
+        _template(request, "reports/campaign_detail.html", "live"),
+        _detail_context(request, campaign),
+    )
+
+
+@cabinet_view(SEND)
+def campaign_cancel(request, pk: int):
+    """«Отменить рассылку»: a confirmation (GET, for a page without JS) and
+    the cancel itself (POST), which says how much came back."""
+    campaign = _campaign(request, pk)
+    url = reverse("reports:campaign", args=[campaign.pk])
+    if request.method == "POST":
+        try:
+            result = services.campaign_cancel(
+                account_id=request.account.pk,
+                campaign_id=campaign.pk,
+                user=request.user,
+            )
+        except Campaign.DoesNotExist:
+            raise Http404 from None
+        except services.ReportError as exc:
+            flash.error(request, exc.message)
+        else:
+            flash.success(request, _cancelled_message(campaign, result))
+        return redirect(url)
+    if not selectors.campaign_cancellable(campaign):
+        flash.error(request, _("Рассылка уже завершена: отменять нечего."))
+        return redirect(url)
+    return render(
+        request,
+        "reports/campaign_cancel.html",
         {
-            "kind": kind,
-            "columns": kind.columns,
             "campaign": campaign,
-            "detail": detail,
-            "row": detail.row,
-            "row_cells": list(zip(detail.row.cells, kind.columns, strict=True)),
-            "repeat_url": repeat_url(campaign) if can(request.user, SEND) else "",
-            "can_export_recipients": can(request.user, CONTACTS),
-            "content": kind.content.load(campaign.content),
+            "refund_estimate": selectors.cancel_refund_estimate(campaign),
+            **_fragment(request),
         },
     )
+
+
+def _cancelled_message(campaign: Campaign, result) -> str:
+    text = ngettext(
+        "Рассылка #%(id)s отменена: %(n)s сообщение не будет отправлено.",
+        "Рассылка #%(id)s отменена: %(n)s сообщений не будет отправлено.",
+        result.cancelled,
+    ) % {"id": campaign.pk, "n": result.cancelled}
+    text += " " + _("На баланс возвращено %(sum)s.") % {"sum": money(result.refunded)}
+    if result.refund_to_come:
+        text += " " + _(
+            "Ещё %(sum)s вернётся, как только остановится подготовка сообщений."
+        ) % {"sum": money(result.refund_to_come)}
+    return text
 
 
 @cabinet_view()
@@ -417,7 +490,11 @@ def campaign_recipients(request, pk: int):
         else:
             flash.success(
                 request,
-                _("Абоненты выгружены в группу «%(name)s»: %(n)s номеров.")
+                ngettext(
+                    "Абоненты выгружены в группу «%(name)s»: %(n)s номер.",
+                    "Абоненты выгружены в группу «%(name)s»: %(n)s номеров.",
+                    count,
+                )
                 % {"name": group.name, "n": count},
             )
             url = reverse("reports:campaign", args=[campaign.pk])

@@ -3,6 +3,10 @@
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 PORT=${PORT:-8000}
+# Web and worker alike build short links from the public address: unless
+# SITE_URL says otherwise it is this server's own port (cabinet/settings.py).
+export PORT
+export SITE_URL=${SITE_URL:-http://127.0.0.1:${PORT}}
 pids=()
 cleanup() {
   trap - INT TERM EXIT

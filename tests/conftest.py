@@ -35,10 +35,15 @@ def _eager_celery(settings):
             "OPTIONS": {"mode": "instant", "receipt_delay_seconds": 0},
         },
     }
-    from messaging import registry
+    from messaging import prepare, registry
 
     registry.reset_gateways()
+    # One-message sends nudge dispatch at most every DISPATCH_NUDGE_INTERVAL
+    # and defer the rest to a timer thread, which cannot see a test's
+    # uncommitted rows: two sends within 0.25 s left the second one queued.
+    interval, prepare.nudge_dispatch.interval = prepare.nudge_dispatch.interval, 0
     yield
+    prepare.nudge_dispatch.interval = interval
     registry.reset_gateways()
 
 

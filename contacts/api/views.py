@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cabinet.api.errors import ApiError
+from cabinet.api.negotiation import FileFormatNegotiation
 from cabinet.api.pagination import ApiCursorPagination
 from contacts import importer, selectors, services
 from contacts.models import Contact, CustomField, Group, ImportJob, StopNumber
@@ -373,6 +374,8 @@ class ImportJobView(APIView):
 
 
 class GroupsExportView(APIView):
+    content_negotiation_class = FileFormatNegotiation
+
     @extend_schema(
         summary="Выгрузка групп в .xlsx (или .csv)",
         parameters=[

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cabinet.api.errors import ApiError
+from cabinet.api.negotiation import FileFormatNegotiation
 from cabinet.api.pagination import CURSOR_PARAMETERS, bad_cursor, page_limit
 from messaging import registry
 from messaging.api.campaigns import CampaignCreateView
@@ -196,15 +197,37 @@ def _statuses(request, campaign: Campaign) -> tuple[str, ...]:
     )
 
 
+FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    enum=["xlsx"],
+    description="Тип файла: только xlsx (по умолчанию).",
+)
+
+
+def _xlsx_only(request) -> None:
+    fmt = request.query_params.get("format")
+    if fmt not in (None, "", "xlsx"):
+        raise ApiError(
+            _("Выгрузка бывает только в формате xlsx."),
+            code="validation_error",
+            fields={"format": [_("Допустимо: xlsx.")]},
+        )
+
+
 class CampaignExportView(APIView):
+    content_negotiation_class = FileFormatNegotiation
+
     @extend_schema(
         summary="Список рассылок в Excel (.xlsx)",
         parameters=[
-            p for p in CAMPAIGN_LIST_PARAMETERS if p.name not in ("cursor", "limit")
+            *[p for p in CAMPAIGN_LIST_PARAMETERS if p.name not in ("cursor", "limit")],
+            FORMAT_PARAMETER,
         ],
         responses={(200, exports.XLSX): OpenApiTypes.BINARY},
     )
     def get(self, request):
+        _xlsx_only(request)
         filters = _filters(request)
         return exports.campaigns_response(
             account_id=request.user.account_id, filters=filters
@@ -279,12 +302,15 @@ class CampaignMessagesView(APIView):
 
 
 class CampaignMessagesExportView(APIView):
+    content_negotiation_class = FileFormatNegotiation
+
     @extend_schema(
         summary="Сообщения рассылки в Excel (.xlsx)",
-        parameters=[OpenApiParameter("status", OpenApiTypes.STR)],
+        parameters=[OpenApiParameter("status", OpenApiTypes.STR), FORMAT_PARAMETER],
         responses={(200, exports.XLSX): OpenApiTypes.BINARY},
     )
     def get(self, request, pk: int):
+        _xlsx_only(request)
         campaign = _campaign(request, pk)
         return exports.campaign_messages_response(
             account_id=request.user.account_id,

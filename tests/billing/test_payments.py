@@ -49,7 +49,7 @@ def test_card_payment_credits_the_balance_once_and_notifies(client_for, user):
     )
     assert any("Баланс пополнен" in m.subject for m in mail.outbox)
     sms = Message.objects.get(phone="+79161234567")
-    assert "Баланс пополнен на 500.00 руб." in sms.text and sms.price == 0
+    assert "Баланс пополнен на 500,00 руб." in sms.text and sms.price == 0
     assert _balance(user) == Decimal("1500.00")  # the SMS is free
     assert "Оплачен" in client.get(resp["Location"]).content.decode()
 

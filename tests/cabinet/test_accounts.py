@@ -136,6 +136,7 @@ def test_create_account_command_prints_token_last(capsys):
         "--token",
     )
     out = capsys.readouterr().out.strip().splitlines()
+    assert out[0].endswith("created for cli@example.com, balance 250.50 RUB")
     key = out[-1]
     token = ApiToken.objects.get(key_hash=hash_token(key))
     assert set(token.scopes) == {"messaging", "chat", "cabinet"}
@@ -268,3 +269,19 @@ def test_the_header_names_the_account_once(client_for, user):
 def test_all_messages_page_highlights_the_sms_reports_menu_item(client_for, user):
     page = client_for(user).get("/messages/").content.decode()
     assert 'data-slug="sms-reports" class="active"' in page
+
+
+@pytest.mark.parametrize("balance", ["NaN", "Infinity", "-1", "abc"])
+def test_create_account_refuses_a_balance_that_is_no_amount(balance):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command(
+            "create_account",
+            "bad@example.com",
+            "--password",
+            "pw-12345678",
+            "--balance",
+            balance,
+        )
+    assert not User.objects.filter(email="bad@example.com").exists()

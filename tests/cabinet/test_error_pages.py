@@ -110,3 +110,18 @@ def test_nul_in_a_url_encoded_form_is_refused_too(client_for, user):
     assert response.status_code == 400
     field.refresh_from_db()
     assert field.name == "Карта"
+
+
+def test_every_kind_of_page_names_the_icon_and_the_icon_is_served(client, user):
+    """No favicon: the browser's tab showed a blank page icon."""
+    icon = '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+    assert icon in client.get("/login/").content.decode()  # sign-in
+    assert icon in client.get("/no-such-page/").content.decode()  # error pages
+    assert icon in client.get("/promo/check/").content.decode()  # promo check
+    client.force_login(user)
+    assert icon in client.get("/").content.decode()  # the cabinet
+    svg = client.get("/static/favicon.svg")
+    assert svg.status_code == 200 and svg["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in b"".join(svg.streaming_content)
+    legacy = client.get("/favicon.ico")
+    assert legacy.status_code == 301 and legacy["Location"] == "/static/favicon.svg"

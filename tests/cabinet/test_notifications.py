@@ -212,7 +212,7 @@ def test_payment_texts_go_through_the_text_transport(owner_with_phone, texts):
     assert _balance(owner_with_phone) == Decimal("1300.00")
     [(account_id, phone, text)] = texts.texts
     assert account_id == owner_with_phone.account_id and phone == PHONE
-    assert text.startswith("Баланс пополнен на 300.00 руб.")
+    assert text.startswith("Баланс пополнен на 300,00 руб.")
     assert any("Баланс пополнен" in m.subject for m in mail.outbox)
 
 

@@ -150,6 +150,13 @@ def test_export_of_several_groups_as_xlsx(api, user, make_group, make_contact):
     phones = [row[3] for row in wb.active.iter_rows(min_row=2, values_only=True)]
     assert phones == ["+79161234567", "+79031234567"]
     assert api.get("/api/v1/groups/export/", {"ids": "x"}).status_code == 400
+    # ?format=csv is the file type, not DRF's renderer override (it was a 404).
+    r = api.get("/api/v1/groups/export/", {"ids": f"{a.pk},{b.pk}", "format": "csv"})
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    text = b"".join(r.streaming_content).decode("utf-8-sig")
+    assert "+79161234567" in text and "+79031234567" in text
+    r = api.get("/api/v1/groups/export/", {"ids": str(a.pk), "format": "pdf"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "validation_error"
 
 
 def test_custom_fields_and_stoplist_endpoints(api, user):

@@ -310,3 +310,74 @@ def test_control_characters_in_cells_are_cleaned_not_fatal(user, make_group):
     contact = Contact.objects.get(group=group)
     assert contact.first_name == "Ан на /"
     assert (contact.last_name, contact.middle_name) == ("Иванов", "Иванович")
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\n"])
+def test_csv_line_endings_of_every_system_are_read(user, make_group, newline):
+    """Excel for Mac saves CSV with a bare CR between lines: it was refused with
+    Python's «new-line character seen in unquoted field»."""
+    group = make_group(user.account)
+    text = newline.join(["Телефон;Имя", "+79161234567;Анна", "+79031112233;Борис", ""])
+    job = run_import(user, group, "mac.csv", text.encode("cp1251"))
+    assert job.status == ImportJob.Status.DONE, job.message
+    assert dict(
+        Contact.objects.filter(group=group).values_list("phone", "first_name")
+    ) == {
+        "+79161234567": "Анна",
+        "+79031112233": "Борис",
+    }
+
+
+def test_the_preview_counts_the_same_rows_for_csv_and_xlsx_of_one_table(
+    user, make_group
+):
+    """«примерно 7» for the .csv and «примерно 3» for the .xlsx of one table:
+    the count was of physical lines; now both count rows with data."""
+    group = make_group(user.account)
+    table = [
+        ["Телефон", "Адрес"],
+        ["+79161234567", "Москва,\nул. Ленина, 1"],
+        ["+79031112233", "Тверь,\nул. Мира, 2"],
+        ["", ""],
+        ["+79051234567", "Казань"],
+    ]
+    buf = io.StringIO()
+    import csv
+
+    csv.writer(buf, lineterminator="\r\n").writerows(table + [["", ""], ["", ""]])
+    jobs = [
+        services.import_job_create(
+            account=user.account, group=group, upload=upload(name, data)
+        )
+        for name, data in (
+            ("t.csv", buf.getvalue().encode("utf-8")),
+            ("t.xlsx", xlsx_bytes(table)),
+            ("mac.csv", buf.getvalue().replace("\r\n", "\r").encode("utf-8")),
+        )
+    ]
+    assert [job.total for job in jobs] == [3, 3, 3]
+
+
+def test_the_import_page_states_the_row_count_without_guessing(
+    user, make_group, client_for
+):
+    group = make_group(user.account)
+    job = services.import_job_create(
+        account=user.account,
+        group=group,
+        upload=upload("t.csv", "Телефон\r+79161234567\r+79031112233\r".encode()),
+    )
+    body = client_for(user).get(f"/contacts/imports/{job.pk}/").content.decode()
+    assert "Строк с контактами в файле: 2." in body and "примерно" not in body
+
+
+def test_a_broken_csv_is_explained_in_russian(user, make_group):
+    group = make_group(user.account)
+    data = ("Телефон;Имя\n+79161234567;" + "x" * (1024 * 1024 + 10) + "\n").encode()
+    with pytest.raises(importer.ImportFileError) as exc:
+        services.import_job_create(
+            account=user.account, group=group, upload=upload("big.csv", data)
+        )
+    assert exc.value.message == (
+        "В файле есть ячейка длиннее 1 МБ: так не бывает в таблице контактов."
+    )

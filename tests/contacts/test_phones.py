@@ -806,3 +806,14 @@ def test_normalize_many_gives_what_normalize_phone_gives_one_by_one():
             assert isinstance(got, phones.InvalidPhone) and got.reason == exc.reason
         else:
             assert got == expected
+
+
+def test_a_short_number_alone_on_its_line_is_reported_as_skipped():
+    """Pasting «12345» on its own line said nothing about it."""
+    found, rejected = extract_phones("89161234567\n12345\n+7 903 111-22-33\n 4512 \n")
+    assert found == ["+79161234567", "+79031112233"]
+    assert rejected == ["12345", "4512"]
+    found, rejected = extract_phones("89161234567, 12345; 8 903 111 22 33")
+    assert rejected == ["12345"]
+    # Digits inside prose are still noise, not numbers someone typed.
+    assert extract_phones("Заказ 12345 от 2024-01-15, код 4512") == ([], [])

@@ -2,6 +2,7 @@
 statistics, trash, cleanup, stop-list, export, custom fields; tenancy."""
 
 import io
+import re
 
 import openpyxl
 import pytest
@@ -108,8 +109,8 @@ def test_quick_add_extracts_numbers_from_text_and_a_txt_file(web, user, make_gro
     response = web.post(
         url,
         {
-            "text": "Иван 8 (916) 123-45-67, Оля +7 903 1234567; "
-            "12345 и 7-916-123-45-67",
+            "text": "Иван 8 (916) 123-45-67, Оля +7 903 1234567;\n"
+            "12345\n7-916-123-45-67",
             "file": SimpleUploadedFile("n.txt", "звоните 9251234567".encode("cp1251")),
         },
     )
@@ -119,7 +120,10 @@ def test_quick_add_extracts_numbers_from_text_and_a_txt_file(web, user, make_gro
         "+79031234567",
         "+79251234567",
     }
-    assert "12345" in page
+    # Reported as skipped — not merely echoed back in the text box.
+    skipped = re.search(r'<ul class="small rejected">(.*?)</ul>', page, re.S)
+    assert skipped and "<li>12345</li>" in skipped.group(1)
+    assert re.search(r"<b>1</b><span>пропущено</span>", page)
     response = web.post(url, {"file": SimpleUploadedFile("x.txt", b"\x00\x01\x02")})
     assert "не текстовый" in response.content.decode()
 

@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -549,3 +550,78 @@ def test_the_preview_shows_each_number_once_as_it_will_be_sent(user):
     payload["options"] = {"allow_duplicates": True}
     rows = compose.compose_preview(account=user.account, payload=payload)
     assert [r.phone for r in rows].count("+79161234567") == 2
+
+
+def test_the_preview_warns_how_many_recipients_lack_the_substituted_fields(
+    client_for, user, other_user
+):
+    from contacts.models import CustomField
+
+    CustomField.objects.create(account=user.account, key="card", name="Номер карты")
+    group = Group.objects.create(account=user.account, name="Клиенты")
+    Contact.objects.create(
+        account=user.account,
+        group=group,
+        phone="+79161234567",
+        first_name="Иван",
+        extra={"card": "77"},
+    )
+    for i in range(3):
+        Contact.objects.create(
+            account=user.account, group=group, phone=f"+7916765432{i}", extra={}
+        )
+    Contact.objects.create(
+        account=user.account, group=group, phone="+79167654329", first_name="Анна"
+    )
+    # Another account's nameless contacts never count.
+    theirs = Group.objects.create(account=other_user.account, name="Чужие")
+    Contact.objects.create(
+        account=other_user.account, group=theirs, phone="+79161111111"
+    )
+    resp = client_for(user).post(
+        reverse("messaging:sms_estimate"),
+        {
+            "text": "[Уважаемый] [Имя]! Карта [Номер карты], скидка",
+            "groups": [str(group.pk)],
+            "phones": "+79031112233",
+        },
+    )
+    body = resp.content.decode()
+    warning = re.search(r'id="substitution-gaps">(.*?)</li>', body, re.S).group(1)
+    text = " ".join(re.sub(r"<[^>]+>", "", warning).split())
+    assert text == (
+        "Не у всех получателей заполнены поля для подстановки: "
+        "[Имя] — нет у 4 получателей; [Номер карты] — нет у 5 получателей. "
+        "Тем, у кого нет имени, обращение заменится на «Здравствуйте»."
+    )
+    # …and the preview shows the greeting they get.
+    assert "Здравствуйте! Карта" in body
+
+
+def test_no_warning_when_everyone_has_the_fields(client_for, user):
+    group = Group.objects.create(account=user.account, name="Клиенты")
+    Contact.objects.create(
+        account=user.account, group=group, phone="+79161234567", first_name="Иван"
+    )
+    body = (
+        client_for(user)
+        .post(
+            reverse("messaging:sms_estimate"),
+            {"text": "[Имя], скидка", "groups": [str(group.pk)]},
+        )
+        .content.decode()
+    )
+    assert "substitution-gaps" not in body
+
+
+def test_one_nameless_recipient_is_one(client_for, user):
+    body = (
+        client_for(user)
+        .post(
+            reverse("messaging:sms_estimate"),
+            {"text": "[Имя], скидка", "phones": "+79161234567"},
+        )
+        .content.decode()
+    )
+    assert "нет у 1 получателя" in body
+    assert "У них на месте подстановки будет пусто." in body

@@ -539,7 +539,7 @@ def test_two_staff_deciding_at_once_decide_once(make_user, monkeypatch):
         pytest.skip("needs real row locks from concurrent connections (PostgreSQL)")
     client_user = make_user("race@example.com")
     row = senders.sender_request(account=client_user.account, name="Race")
-    real_notify = decisions.notification_create
+    real_notify = decisions.notify
 
     def slow_notify(**kwargs):
         # Hold the decision open so the other thread arrives meanwhile.
@@ -547,7 +547,7 @@ def test_two_staff_deciding_at_once_decide_once(make_user, monkeypatch):
         time.sleep(0.3)
         return note
 
-    monkeypatch.setattr(decisions, "notification_create", slow_notify)
+    monkeypatch.setattr(decisions, "notify", slow_notify)
     start = threading.Barrier(2)
     results, errors = [], []
 

@@ -5,6 +5,7 @@ quote's figure, and preparation never charges more."""
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from billing.models import LedgerEntry, Tariff, TariffTier
 from billing.selectors import ledger_sum
@@ -113,3 +114,78 @@ def test_the_quote_and_the_messages_agree_on_a_mixed_audience(make_user, tiers):
     written = sum(campaign.messages.values_list("price", flat=True))
     assert campaign.messages.count() == quote.messages == 29
     assert written == quote.total == Campaign.objects.get(pk=campaign.pk).cost
+
+
+def _estimate(client, data):
+    import re
+
+    resp = client.post(reverse("messaging:sms_estimate"), data)
+    assert resp.status_code == 200
+    token = re.search(r'name="quote_token" value="([^"]+)"', resp.content.decode())
+    assert token, "the estimate carries the price it shows"
+    return token.group(1)
+
+
+def test_the_form_is_charged_at_the_tier_it_was_shown(make_user, client_for, tiers):
+    """The balance drops below the tier between the estimate and the click
+    (another send): the campaign still costs what the page showed."""
+    user = make_user(balance=Decimal("1100"))
+    group = group_of(user.account, 10)
+    client = client_for(user)
+    data = {"text": "Скидка", "groups": [str(group.pk)]}
+    token = _estimate(client, data)
+    from billing.services import ledger_post
+
+    ledger_post(
+        account_id=user.account_id, amount=Decimal("-200"), kind="charge", reason="x"
+    )
+    resp = client.post(reverse("messaging:sms_send"), {**data, "quote_token": token})
+    assert resp.status_code == 302
+    campaign = Campaign.objects.get(account_id=user.account_id)
+    assert campaign.cost == Decimal("23.70")  # 10 × 2.37, the tier shown
+    # Without the shown price the tier is read now: 2.55.
+    resp = client.post(reverse("messaging:sms_send"), data)
+    assert Campaign.objects.filter(account_id=user.account_id).count() == 2
+    assert Campaign.objects.order_by("-id").first().cost == Decimal("25.50")
+
+
+def test_a_send_dearer_than_shown_is_refused_until_the_user_agrees(
+    make_user, client_for, tiers
+):
+    user = make_user(balance=Decimal("500"))
+    group = group_of(user.account, 10)
+    client = client_for(user)
+    data = {"text": "Скидка", "groups": [str(group.pk)]}
+    token = _estimate(client, data)
+    Contact.objects.create(
+        account=user.account, group=group, phone="+79169999999", country="RU"
+    )
+    resp = client.post(reverse("messaging:sms_send"), {**data, "quote_token": token})
+    assert resp.status_code == 200
+    assert "Стоимость рассылки изменилась" in resp.content.decode()
+    assert not Campaign.objects.filter(account_id=user.account_id).exists()
+    assert Account.objects.get(pk=user.account_id).balance == Decimal("500")
+    # A new estimate shows the new price; sent with it, it goes.
+    token = _estimate(client, data)
+    resp = client.post(reverse("messaging:sms_send"), {**data, "quote_token": token})
+    assert resp.status_code == 302
+    assert Campaign.objects.get(account_id=user.account_id).cost == Decimal("28.05")
+
+
+def test_a_forged_or_foreign_quote_is_ignored(make_user, client_for, tiers):
+    rich = make_user(balance=Decimal("5000"))
+    poor = make_user(balance=Decimal("100"))
+    data_rich = {"text": "Скидка", "phone": "+79161112233"}
+    token = _estimate(client_for(rich), data_rich)
+    client = client_for(poor)
+    client.post(reverse("messaging:sms_send"), {**data_rich, "quote_token": token})
+    client.post(
+        reverse("messaging:sms_send"),
+        {"text": "Скидка", "phone": "+79161112234", "quote_token": token[:-2] + "xx"},
+    )
+    costs = sorted(
+        Campaign.objects.filter(account_id=poor.account_id).values_list(
+            "cost", flat=True
+        )
+    )
+    assert costs == [Decimal("2.55"), Decimal("2.55")]  # the poor account's tier

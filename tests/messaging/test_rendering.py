@@ -35,14 +35,16 @@ def test_contact_fields_and_salutations():
         "Уважаемый Иван Сергеевич! Петров Иван Сергеевич, 03.05.1990, "
         "ivan@example.com, +79161234567, МТС, Россия, Москва, мужской"
     )
-    assert r.render(MARIA, 2).startswith("Уважаемая Мария !")
+    # No middle name: no gap before the «!».
+    assert r.render(MARIA, 2).startswith("Уважаемая Мария!")
 
 
 def test_dear_and_custom_salutations_by_gender():
     r = Renderer("[Дорогой] [i]! [Обращение:Милый/Милая]")
     assert r.render(IVAN, 1) == "Дорогой Иван! Милый"
     assert r.render(MARIA, 1) == "Дорогая Мария! Милая"
-    assert r.render({"phone": "+7"}, 1) == "Дорогой ! Милый"
+    # No name: a neutral greeting, not «Дорогой !».
+    assert r.render({"phone": "+7"}, 1) == "Здравствуйте! Милый"
 
 
 def test_custom_fields_by_key_and_by_name():
@@ -134,4 +136,58 @@ def test_recipients_with_their_own_text_keep_it(user):
     assert dict(campaign.messages.values_list("phone", "text")) == {
         "+79161234567": "Свой текст",
         "+79031112233": "Общий текст",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "fields", "expected"),
+    [
+        ("[Уважаемый] [Имя]! Скидка 20%", {"phone": "+7"}, "Здравствуйте! Скидка 20%"),
+        (
+            "[Уважаемый] [Имя]! Скидка 20%",
+            {"first_name": " "},
+            "Здравствуйте! Скидка 20%",
+        ),
+        (
+            "[Уважаемый] [Имя]! Скидка",
+            {"first_name": "Анна", "gender": "f"},
+            "Уважаемая Анна! Скидка",
+        ),
+        (
+            "[Уважаемый] [Имя] [Отчество], привет",
+            {"middle_name": "Ильич"},
+            "Уважаемый Ильич, привет",
+        ),
+        ("[Дорогая] [ФИО]!", {}, "Здравствуйте!"),
+        (
+            "[Обращение:Милый/Милая] [i]!",
+            {"first_name": "Оля", "gender": "f"},
+            "Милая Оля!",
+        ),
+        ("[Обращение:Милый/Милая] [i]!", {}, "Здравствуйте!"),
+        # Not a greeting by name: the salutation stays as written.
+        ("[Уважаемый] клиент [Имя]!", {}, "Уважаемый клиент !"),
+        ("[Уважаемый]\n[Имя]", {}, "Уважаемый\n"),
+    ],
+)
+def test_a_salutation_without_a_name_becomes_a_neutral_greeting(text, fields, expected):
+    assert Renderer(text).render(fields, None) == expected
+
+
+def test_a_group_campaign_greets_contacts_without_a_name_neutrally(user):
+    group = Group.objects.create(account=user.account, name="g")
+    Contact.objects.create(
+        account=user.account, group=group, phone="+79161234567", first_name="Иван"
+    )
+    Contact.objects.create(account=user.account, group=group, phone="+79031112233")
+    campaign = services.campaign_launch(
+        account=user.account,
+        channel="sms",
+        text="[Уважаемый] [Имя]! Скидка 20%",
+        group_ids=[group.pk],
+    )
+    texts = dict(campaign.messages.values_list("phone", "text"))
+    assert texts == {
+        "+79161234567": "Уважаемый Иван! Скидка 20%",
+        "+79031112233": "Здравствуйте! Скидка 20%",
     }

@@ -1,4 +1,7 @@
+import re
+
 import pytest
+from django.contrib.messages import get_messages
 
 from cabinet.models import Notification
 from messaging import senders, services
@@ -151,3 +154,29 @@ def test_staff_reject_in_the_admin_with_a_reason(client, user, admin_user):
     client.post(url, {"action": "approve", "_selected_action": [row.pk]})
     row.refresh_from_db()
     assert row.status == "rejected"
+
+
+def test_an_approved_name_does_not_become_the_sender_by_itself(
+    client_for, user, settings
+):
+    SenderName.objects.create(account=user.account, name="AShop", status="approved")
+    body = client_for(user).get("/sms/send/").content.decode()
+    select = re.search(r'<select name="sender".*?</select>', body, re.S).group(0)
+    options = re.findall(r'<option value="([^"]*)"( selected)?', select)
+    # The browser picks the selected option, or the first one.
+    chosen = next((v for v, sel in options if sel), options[0][0])
+    assert chosen == settings.DEFAULT_SENDER_NAME
+    assert "AShop" in [v for v, _sel in options]  # offered, for the user to pick
+
+
+def test_the_sender_names_page_says_a_moderator_decides(client_for, user):
+    client = client_for(user)
+    body = client.get("/sms/senders/").content.decode()
+    assert "1-2 минут" not in body and "1–2 минут" not in body
+    assert "модератор" in body and "рабочего дня" in body
+    response = client.post("/sms/senders/", {"name": "MyShop"})
+    flash = [str(m) for m in get_messages(response.wsgi_request)]
+    assert flash == [
+        "Запрос отправлен модератору. Обычно он отвечает в течение одного "
+        "рабочего дня; о решении придёт уведомление."
+    ]

@@ -223,6 +223,18 @@ def test_exports_by_api(user, api_client_for, launch):
     assert [r[4] for r in rows[1:]] == ["+79161230000"]
     rows = xlsx(api.get("/api/v1/campaigns/export/?tag=акция"))
     assert rows[1][0] == c.pk and len(rows) == 2
+    # ?format= names the file type (DRF's renderer override made it a 404).
+    rows = xlsx(api.get("/api/v1/campaigns/export/?tag=акция&format=xlsx"))
+    assert rows[1][0] == c.pk
+    for url in (
+        "/api/v1/campaigns/export/?format=csv",
+        f"/api/v1/campaigns/{c.pk}/messages/export/?format=csv",
+    ):
+        response = api.get(url)
+        assert response.status_code == 400, url
+        assert response.json()["error"]["message"] == (
+            "Выгрузка бывает только в формате xlsx."
+        )
 
 
 @pytest.mark.parametrize("suffix", ["messages/", "messages/export/"])

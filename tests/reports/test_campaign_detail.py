@@ -1,4 +1,5 @@
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -361,3 +362,18 @@ def test_the_cached_breakdown_speaks_each_viewers_language(user, client_for, lau
     client.cookies["django_language"] = "en"
     page = client.get(url).content.decode()  # from the cache now
     assert "Russia" in page and "Россия" not in page
+
+
+def test_the_recipients_page_opened_directly_is_a_plain_form(user, client_for, launch):
+    """Opened directly, «Продолжить» did nothing: the form posted by htmx into a
+    dialog that is only on the campaign's page."""
+    c = launch(user, ["+79161234567"])
+    client = client_for(user)
+    page = client.get(f"/reports/campaigns/{c.pk}/recipients/").content.decode()
+    form = re.search(r'<form[^>]*id="recipients-form"[^>]*>', page).group(0)
+    assert "hx-post" not in form and 'method="post"' in form
+    dialog = client.get(
+        f"/reports/campaigns/{c.pk}/recipients/", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    form = re.search(r'<form[^>]*id="recipients-form"[^>]*>', dialog).group(0)
+    assert 'hx-target="#recipients-body"' in form

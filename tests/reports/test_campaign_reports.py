@@ -46,7 +46,7 @@ def test_campaigns_tab_shows_status_columns_with_tooltips_and_counts(
     # Всего, Д, Кл, Н, М, Отм, Отпр, П, Отл
     assert cells == [3, 2, 0, 1, 0, 0, 0, 0, 0]
     assert "Ноябрь" in row and "Личный кабинет" in row
-    assert "Показано 1 записей из 1" in body
+    assert "Показано 1 запись из 1" in body
 
 
 def test_campaign_rows_come_from_counters_not_from_message_rows(
@@ -344,4 +344,4 @@ def test_the_total_stops_counting_at_the_cap(user, client_for, launch, monkeypat
     for _ in range(3):
         launch(user)
     body = client_for(user).get("/reports/").content.decode()
-    assert "Показано 3 записей из более чем 2" in body
+    assert "Показано 3 записи из более чем 2" in body

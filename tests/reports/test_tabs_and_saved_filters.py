@@ -204,3 +204,25 @@ def test_the_status_filter_keeps_only_its_series_in_the_charts(user, launch):
     data = chart_data(account_id=user.account_id, filters=form.filters(), kind=kind)
     assert sum(data["series"]["undelivered"]) == 1
     assert sum(data["series"]["delivered"]) == 0
+
+
+def test_all_messages_tab_exports_to_excel_with_its_filters(
+    user, other_user, client_for, launch, monkeypatch
+):
+    from reports import exports
+    from tests.reports.test_campaign_detail import sheet
+
+    monkeypatch.setattr(exports, "CHUNK", 2)  # several keyset pages
+    first = launch(user, ["+79161234567", "+79161234568"], text="Первое")
+    second = launch(user, ["+79161230000", "+79161234569"], text="Второе")
+    launch(other_user, ["+79161234560"], text="Чужое")
+    client = client_for(user)
+    body = client.get("/reports/sms/messages/?q=Втор").content.decode()
+    assert 'href="/reports/sms/messages/export/?q=%D0%92%D1%82%D0%BE%D1%80"' in body
+    data = sheet(client.get("/reports/sms/messages/export/"))
+    assert data[0][:4] == ("Рассылка", "Дата отправки", "Дата создания", "Отправитель")
+    assert sorted(r[0] for r in data[1:]) == [first.pk] * 2 + [second.pk] * 2
+    assert {r[4] for r in data[1:]} == {"Первое", "Второе"}
+    data = sheet(client.get("/reports/sms/messages/export/?status=undelivered"))
+    assert [(r[0], r[5]) for r in data[1:]] == [(second.pk, "+79161230000")]
+    assert data[1][8] == "Не доставлено"

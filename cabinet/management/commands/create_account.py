@@ -33,11 +33,16 @@ class Command(BaseCommand):
             amount = Decimal(balance)
         except InvalidOperation:
             raise CommandError(f"Неверная сумма: {balance}")
+        if not amount.is_finite():
+            raise CommandError(f"Неверная сумма: {balance}")
         if amount < 0:
             raise CommandError("Начальный баланс не может быть отрицательным")
         user = account_create(email=email, password=password, name=name, balance=amount)
         # Created by the service's operator, so vetted: no new-account moderation.
         type(user.account).objects.filter(pk=user.account_id).update(is_trusted=True)
+        # The credit went through the ledger, which moved the balance in the
+        # database: the account object built before it still says 0.
+        user.account.refresh_from_db()
         self.stdout.write(
             f"account {user.account_id} created for {user.email}, "
             f"balance {user.account.balance} RUB"
