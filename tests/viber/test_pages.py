@@ -288,7 +288,7 @@ def test_sender_names_page_requests_and_shows_packages(client_for, rich_user, ow
     html = client.get("/viber/senders/").content.decode()
     for name in ("SMSinfo", "Akcii", "Servis-Info"):
         assert f'data-shared="{name}"' in html
-    assert "35\xa0000 руб" in html
+    assert "35000,00&nbsp;₽ в месяц" in html
     assert "2–4 рабочих дня" in html
     response = client.post(
         "/viber/senders/", {"name": "MyBrand", "start": "next_month"}
