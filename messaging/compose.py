@@ -220,7 +220,15 @@ def _payload_digest(payload: dict) -> str:
     """What decides the price of a send: its text, sender, audience, options."""
     priced = {
         k: payload.get(k)
-        for k in ("text", "sender", "group_ids", "filters", "phones", "options")
+        for k in (
+            "text",
+            "sender",
+            "group_ids",
+            "filters",
+            "phones",
+            "options",
+            "content",  # a channel's content may change the price line (Viber)
+        )
     }
     raw = json.dumps(priced, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(raw.encode()).hexdigest()

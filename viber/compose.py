@@ -74,10 +74,17 @@ def payload_from_campaign(campaign: Campaign) -> dict:
     return payload
 
 
-def compose_launch(*, account, user, form, payload: dict) -> Campaign:
-    """``LaunchError`` from the engine: nothing charged, nothing sent."""
+def compose_launch(
+    *, account, user, form, payload: dict, quote_token: str = ""
+) -> Campaign:
+    """``LaunchError`` from the engine: nothing charged, nothing sent.  With
+    the price the form was shown (``quote_token``, as on the SMS form) the
+    campaign is charged at that tier and refused if it would cost more."""
     token = form.cleaned_data.get("submit_token") or ""
+    shown = core.shown_quote(account=account, payload=payload, token=quote_token)
     return campaign_launch(
+        tier=shown[0] if shown else None,
+        quoted_total=shown[1] if shown else None,
         account=account,
         channel=CHANNEL,
         source=Source.CABINET,

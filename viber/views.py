@@ -122,7 +122,11 @@ def send(request):
         payload = compose.payload_from_form(form)
         try:
             campaign = compose.compose_launch(
-                account=request.account, user=request.user, form=form, payload=payload
+                account=request.account,
+                user=request.user,
+                form=form,
+                payload=payload,
+                quote_token=request.POST.get("quote_token", ""),
             )
         except LaunchError as exc:
             field = {"group_ids": "groups", "options": None, "image": "image"}.get(
@@ -209,6 +213,9 @@ def estimate(request):
             context["error"] = exc.message
         else:
             context["estimate"] = result
+            context["quote_token"] = compose.core.quote_token(
+                account=request.account, payload=payload, quote=result.quote
+            )
             context["bubbles"] = compose.compose_preview(
                 account=request.account, payload=payload, sender=result.sender
             )

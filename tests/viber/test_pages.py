@@ -473,3 +473,23 @@ def test_the_generic_report_tabs_work_for_viber(client_for, user):
     assert response.status_code == 302
     group = Group.objects.get(name="Видели в Viber")
     assert list(group.contacts.values_list("phone", flat=True)) == ["+79160004444"]
+
+
+def test_the_price_shown_holds_when_the_tariff_rises_before_sending(client_for, user):
+    from billing.models import Tariff
+
+    client = client_for(user)
+    html = client.post("/viber/send/estimate/", form_data()).content.decode()
+    token = re.search(r'name="quote_token" value="([^"]+)"', html).group(1)
+    Tariff.objects.filter(channel="viber", variant="shared:promo", country="RU").update(
+        price=Decimal("9.99")
+    )
+    response = client.post("/viber/send/", form_data(quote_token=token))
+    assert "Стоимость рассылки изменилась" in response.content.decode()
+    assert not Campaign.objects.exists()
+    # The token is for this form only: another content is not the price shown.
+    html = client.post(
+        "/viber/send/estimate/",
+        form_data(format="text_button", button_text="Да", button_url="https://a.ru"),
+    ).content.decode()
+    assert "9,99" in html
