@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from billing.models import LedgerKind
 from billing.services import InsufficientFunds, ledger_post
+from cabinet.formats import money_ru
 from cabinet.models import Account
 from contacts.models import Group
 from contacts.selectors import audience_iter, groups_owned
@@ -302,38 +303,45 @@ def campaign_launch(
             code="no_recipients",
             field="phones",
         )
-    common = dict(
-        policy=policy,
-        audience=audience,
-        quoted_total=quoted_total,
-        tags=tags,
-        description=description,
+    meta = _Meta(
+        tags=list(tags or []),
+        description=description[:300],
         source=source,
         created_by=created_by,
         send_at=send_at,
         client_id=client_id,
     )
     if audience.inline and not _needs_message_ids(text, policy.options):
-        return _launch_small(**common)
-    return _launch_held(**common)
+        return _launch_small(policy, audience, meta, quoted_total=quoted_total)
+    return _launch_held(policy, audience, meta, quoted_total=quoted_total)
 
 
-def _campaign(
-    *, policy, audience, tags, description, source, created_by, send_at, client_id
-) -> Campaign:
+@dataclass
+class _Meta:
+    """What a launch records about the campaign beyond the policy."""
+
+    tags: list[str]
+    description: str
+    source: str
+    created_by: object
+    send_at: datetime | None
+    client_id: str
+
+
+def _campaign(policy: Policy, audience: _Audience, meta: _Meta) -> Campaign:
     return Campaign(
         account=policy.account,
         channel=policy.channel,
-        source=source,
+        source=meta.source,
         sender=policy.sender,
         text=policy.text,
         content=policy.content.as_dict(),
         audience=audience.as_json(),
-        tags=list(tags or []),
-        description=description[:300],
-        created_by=created_by,
-        send_at=send_at,
-        client_id=client_id,
+        tags=meta.tags,
+        description=meta.description,
+        created_by=meta.created_by,
+        send_at=meta.send_at,
+        client_id=meta.client_id,
         options=dict(policy.options),
     )
 
@@ -361,8 +369,8 @@ def _hold(policy: Policy, campaign: Campaign, amount: Decimal, created_by) -> No
 
 def _insufficient(exc: InsufficientFunds) -> LaunchError:
     return LaunchError(
-        f"Недостаточно средств: стоимость {exc.needed} ₽, "
-        f"доступно {exc.available} ₽. Пополните баланс.",
+        f"Недостаточно средств: стоимость {money_ru(exc.needed)}, "
+        f"доступно {money_ru(exc.available)}. Пополните баланс.",
         code="insufficient_funds",
     )
 
@@ -370,24 +378,15 @@ def _insufficient(exc: InsufficientFunds) -> LaunchError:
 def _check_quoted(total: Decimal, quoted_total: Decimal | None) -> None:
     if quoted_total is not None and total > quoted_total:
         raise LaunchError(
-            f"Стоимость рассылки изменилась: {total} ₽ вместо показанных "
-            f"{quoted_total} ₽ (изменились получатели или тариф). Проверьте цену "
-            "и отправьте ещё раз.",
+            f"Стоимость рассылки изменилась: {money_ru(total)} вместо показанных "
+            f"{money_ru(quoted_total)} (изменились получатели или тариф). "
+            "Проверьте цену и отправьте ещё раз.",
             code="price_changed",
         )
 
 
 def _launch_held(
-    *,
-    policy,
-    audience,
-    quoted_total,
-    tags,
-    description,
-    source,
-    created_by,
-    send_at,
-    client_id,
+    policy: Policy, audience: _Audience, meta: _Meta, *, quoted_total
 ) -> Campaign:
     """Hold the planned total, then prepare: inline for a few numbers whose
     texts carry message ids (short links, promo codes), else by a task."""
@@ -399,16 +398,7 @@ def _launch_held(
         ),
     )
     _check_quoted(planned.total, quoted_total)
-    campaign = _campaign(
-        policy=policy,
-        audience=audience,
-        tags=tags,
-        description=description,
-        source=source,
-        created_by=created_by,
-        send_at=send_at,
-        client_id=client_id,
-    )
+    campaign = _campaign(policy, audience, meta)
     campaign.options = {
         **campaign.options,
         "audience_estimate": planned.messages,
@@ -425,7 +415,7 @@ def _launch_held(
         with transaction.atomic():
             campaign.save(force_insert=True)
             counters_init(campaign_id=campaign.pk)
-            _hold(policy, campaign, planned.total, created_by)
+            _hold(policy, campaign, planned.total, meta.created_by)
             if audience.inline:
                 _prepare_inline(campaign, policy)
             else:
@@ -447,34 +437,16 @@ def _needs_message_ids(text: str, options: dict) -> bool:
 
 
 def _launch_small(
-    *,
-    policy,
-    audience,
-    quoted_total,
-    tags,
-    description,
-    source,
-    created_by,
-    send_at,
-    client_id,
+    policy: Policy, audience: _Audience, meta: _Meta, *, quoted_total
 ) -> Campaign:
     """A handful of numbers (API sends): everything is planned first, then one
     short transaction writes the campaign, its counters and messages and —
     last, so the account row is locked only until the commit — the one ledger
     entry for the exact price."""
     now = timezone.now()
-    due = send_at or now
+    due = meta.send_at or now
     entries = audience.entries()
-    campaign = _campaign(
-        policy=policy,
-        audience=audience,
-        tags=tags,
-        description=description,
-        source=source,
-        created_by=created_by,
-        send_at=send_at,
-        client_id=client_id,
-    )
+    campaign = _campaign(policy, audience, meta)
     planner = Planner(
         policy,
         renderer=build_renderer(campaign),
@@ -532,7 +504,7 @@ def _launch_small(
                 ]
             )
             write_messages(campaign, messages, now)
-            _hold(policy, campaign, planned.total, created_by)
+            _hold(policy, campaign, planned.total, meta.created_by)
             if not policy.moderation:
                 channel = policy.channel
                 transaction.on_commit(lambda: preparation.enqueue_dispatch(channel))

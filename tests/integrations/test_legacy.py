@@ -555,7 +555,7 @@ def test_info_lists_the_sender_names_and_a_description(user, creds, client):
     resp = client.get("/lcabApi/info.php", {"login": LOGIN, "password": PASSWORD})
     body = resp.json()
     assert body["code"] == 1 and body["descr"] == "Операция успешно завершена"
-    assert body["source"] == ["SHOP", "SMSinfo"]
+    assert body["source"] == ["SMSinfo", "SHOP"]  # the shared default first
     assert body["account"] == 1000.0
     assert body["organizationDescr"] == user.account.name
     # A JSON body (the PHP library) and a token instead of the login.

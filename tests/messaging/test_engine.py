@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from billing.selectors import ledger_sum
+from cabinet.formats import money_ru
 from cabinet.models import Account
 from contacts.models import Contact, Group, StopNumber, Unsubscribe
 from messaging import registry, services
@@ -144,7 +145,7 @@ def test_a_launch_the_account_cannot_pay_names_the_quoted_price(make_user):
             account=poor.account, channel="sms", text="[Имя]", group_ids=[group.pk]
         )
     assert refused.value.code == "insufficient_funds"
-    assert f"стоимость {quote.total} ₽" in refused.value.message
+    assert f"стоимость {money_ru(quote.total)}" in refused.value.message
     assert not Campaign.objects.filter(account=poor.account).exists()
     account = assert_ledger_exact(poor.account_id)
     assert account.balance == Decimal("6")

@@ -82,7 +82,7 @@ def test_insufficient_funds_shows_the_quoted_figure(make_user, tiers):
             account=user.account, channel="sms", text="Скидка", group_ids=[group.pk]
         )
     assert quote.total == Decimal("127.50")
-    assert "стоимость 127.50 ₽" in refused.value.message
+    assert "стоимость 127,50\u00a0₽" in refused.value.message
     assert not Campaign.objects.filter(account_id=user.account_id).exists()
 
 
