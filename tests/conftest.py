@@ -172,10 +172,11 @@ def pytest_collection_modifyitems(config, items):
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def start_celery_worker(queue: str, **env):
-    """A real Celery worker (solo pool) for integration tests, consuming only
-    ``queue`` and connected to this test's database; stop it with
-    ``os.killpg(proc.pid, …)``."""
+def start_celery_worker(queue: str, *, pool="solo", concurrency=1, output=None, **env):
+    """A real Celery worker (solo pool unless ``pool``) for integration tests,
+    consuming only ``queue`` and connected to this test's database; ``output``
+    is a file for its log (default: discarded); ``env`` overrides environment
+    variables.  Stop it with ``os.killpg(proc.pid, …)``."""
     import subprocess
     import sys
 
@@ -188,6 +189,8 @@ def start_celery_worker(queue: str, **env):
         f"{db['PORT'] or 5432}/{db['NAME']}",
         "CELERY_QUEUE": queue,
         "CELERY_TASK_ALWAYS_EAGER": "0",
+        # The test's development secrets (cabinet/deploy.py refuses them otherwise).
+        "DEVELOPMENT": "1",
         **{k: str(v) for k, v in env.items()},
     }
     return subprocess.Popen(
@@ -198,18 +201,19 @@ def start_celery_worker(queue: str, **env):
             "-A",
             "cabinet",
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
             "-Q",
             queue,
-            "--loglevel=WARNING",
+            "--loglevel=WARNING" if output is None else "--loglevel=INFO",
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
         ],
         cwd=ROOT,
         env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if output else subprocess.DEVNULL,
         start_new_session=True,
     )
 
