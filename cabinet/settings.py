@@ -249,6 +249,26 @@ MESSAGING_GATEWAYS = {
             "rate_per_second": int(os.environ.get("FAKE_GATEWAY_RATE", "0")),
         },
     },
+    # Viber (viber/): the fake carrier's share of numbers without Viber, of
+    # spam, and of delivered messages seen, clicked, replied to, unsubscribed
+    # (viber/gateways.py); the provider's free shared sender names.
+    "viber": {
+        "BACKEND": os.environ.get("VIBER_GATEWAY", "viber.gateways.FakeViberGateway"),
+        "OPTIONS": {
+            "mode": os.environ.get("FAKE_GATEWAY_MODE", "async"),
+            "receipt_delay_seconds": float(os.environ.get("FAKE_RECEIPT_DELAY", "2")),
+            "rate_per_second": int(os.environ.get("FAKE_GATEWAY_RATE", "0")),
+            "rates": {
+                "not_viber_user": 0.1,
+                "spam": 0.005,
+                "seen": 0.7,
+                "unsubscribed": 0.01,
+                "clicked": 0.15,
+                "replied": 0.03,
+            },
+        },
+        "SHARED_SENDERS": ["SMSinfo", "Akcii", "Servis-Info"],
+    },
 }
 # A claim (status "sending") older than this is taken as lost with its worker and
 # re-submitted; the gateway de-duplicates by message id.

@@ -26,6 +26,8 @@ TABS = (
     ("charts", "reports:charts", gettext_lazy("Графики")),
     ("sources", "reports:sources", gettext_lazy("По способу отправки")),
     ("unsubscribed", "reports:unsubscribed", gettext_lazy("Отписавшиеся")),
+    # Only for channels whose recipients answer (``ChannelKind.replies``).
+    ("replies", "reports:replies", gettext_lazy("Ответы")),
 )
 TAB_URLS = {code: url for code, url, _label in TABS}
 # The send form of each channel, for "Повторить рассылку" (R5).
@@ -60,6 +62,7 @@ def _report(request, kind, tab: str, *, default_period: str = "30") -> dict:
             "active": code == tab,
         }
         for code, url, label in TABS
+        if code != "replies" or kind.replies is not None
     ]
     return {
         "kind": kind,
@@ -218,6 +221,29 @@ def unsubscribed(request, channel: str):
 
 
 @cabinet_view()
+def replies(request, channel: str):
+    """Recipients' answers (manual 5.3 «Ответы»), per contact, newest first."""
+    kind = _kind(channel)
+    if kind.replies is None:
+        raise Http404
+    ctx = _report(request, kind, "replies", default_period="all")
+    try:
+        page = selectors.replies_page(
+            account_id=request.account.pk,
+            kind=kind,
+            filters=ctx["filters"],
+            cursor=_cursor(request),
+        )
+    except selectors.BadCursor:
+        _bad_cursor(request)
+        page = selectors.replies_page(
+            account_id=request.account.pk, kind=kind, filters=ctx["filters"]
+        )
+    ctx.update(page=page)
+    return render(request, _template(request, "reports/replies.html"), ctx)
+
+
+@cabinet_view()
 def export(request, channel: str):
     """The campaign list (or the deferred one) as .xlsx, with the page's filters."""
     kind = _kind(channel)
@@ -310,6 +336,7 @@ def _detail_context(request, campaign: Campaign) -> dict:
         else None,
         "repeat_url": repeat_url(campaign) if can(request.user, SEND) else "",
         "can_export_recipients": can(request.user, CONTACTS),
+        "content": kind.content.load(campaign.content),
     }
 
 
@@ -376,13 +403,16 @@ def _cancelled_message(campaign: Campaign, result) -> str:
 @cabinet_view()
 def campaign_breakdown(request, pk: int):
     campaign = _campaign(request, pk)
+    kind = _kind(campaign.channel)
     rows = selectors.campaign_breakdown(
-        account_id=request.account.pk, campaign=campaign
+        account_id=request.account.pk,
+        campaign=campaign,
+        by_operator=kind.priced_by_operator,
     )
     return render(
         request,
         "reports/breakdown.html",
-        {"campaign": campaign, "rows": rows, **_fragment(request)},
+        {"campaign": campaign, "rows": rows, "kind": kind, **_fragment(request)},
     )
 
 

@@ -29,6 +29,11 @@ def _eager_celery(settings):
             **settings.MESSAGING_GATEWAYS["sms"],
             "OPTIONS": {"mode": "instant", "receipt_delay_seconds": 0},
         },
+        # Outcomes by number pattern only (no random rates) in unit tests.
+        "viber": {
+            **settings.MESSAGING_GATEWAYS["viber"],
+            "OPTIONS": {"mode": "instant", "receipt_delay_seconds": 0},
+        },
     }
     from messaging import prepare, registry
 
