@@ -11,9 +11,10 @@ scheduler, promo, scenarios and events call these functions.
 """
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from django.db import transaction
 from django.utils import timezone
@@ -111,17 +112,24 @@ class _Audience:
     direct: list[Recipient]
     invalid: list[tuple[str, str]]
 
+    @cached_property
+    def direct_dicts(self) -> list[dict]:
+        # Shallow: a Recipient holds only scalars (asdict's deep copy cost a
+        # third of a 1,000-message API request).
+        return [dict(r.__dict__) for r in self.direct]
+
     def as_json(self) -> dict:
         return {
             "group_ids": self.group_ids,
             "filters": self.filters,
             "phones": self.pasted,
-            "recipients": [asdict(r) for r in self.direct],
+            "recipients": self.direct_dicts,
         }
 
     def entries(self) -> list[dict]:
-        """Recipients given directly, then pasted numbers (groups stream)."""
-        return [asdict(r) for r in self.direct] + [{"phone": p} for p in self.pasted]
+        """Recipients given directly, then pasted numbers (groups stream); the
+        planner reads them and never changes them."""
+        return self.direct_dicts + [{"phone": p} for p in self.pasted]
 
     @property
     def inline(self) -> bool:
