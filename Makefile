@@ -26,6 +26,9 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 ## make run — install, migrate, seed the demo account, start web + worker + beat.
+## Development mode: the published development secrets and the fake acquirer
+## are allowed (production refuses them, see README "Production").
+run: export DEVELOPMENT ?= 1
 run: migrate
 	$(PY) manage.py seed_demo
 	PORT=$(PORT) PY=$(PY) bash scripts/run.sh

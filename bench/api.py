@@ -4,13 +4,16 @@ Starts the production server setup itself — uWSGI with ``deploy/uwsgi.ini``
 (``pip install -e '.[server]'``; gunicorn gthread with ``--server gunicorn`` or
 when uWSGI is not installed) on 127.0.0.1 on a free port, with this
 process's PostgreSQL (``DATABASE_URL``) and Redis (``REDIS_URL``, on a separate
-database number that is flushed at the end) — creates a throw-away account
-with a "messaging" token, then:
+database number) — creates a throw-away account with a "messaging" token, then:
 
 1. ``--clients`` concurrent keep-alive HTTP clients POST
    ``/json/v1.0/sms/send/text`` with one message each (unique ``id``) until
    ``--requests`` are done: requests/s, p50/p99 latency, errors;
 2. a 1,000-message request (``--bulk-runs`` times): its latency.
+
+Everything the run puts into Redis carries its own name (the server's cache
+prefix and Celery queue are ``bench-api-<random>``) and only that is deleted at
+the end: a benchmark never erases data it did not create.
 
 Run on PostgreSQL + Redis::
 
@@ -45,7 +48,8 @@ def add_arguments(parser):
         "--redis-db",
         type=int,
         default=13,
-        help="Redis database for the server's broker/cache (flushed)",
+        help="Redis database for the server's broker/cache (only the run's own "
+        "keys are deleted afterwards)",
     )
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument(
@@ -110,12 +114,23 @@ def _setup_account():
 
 
 def _start_server(
-    port: int, workers: int, threads: int, redis_url: str, rate_limit: str, server: str
+    port: int,
+    workers: int,
+    threads: int,
+    redis_url: str,
+    rate_limit: str,
+    server: str,
+    namespace: str,
 ) -> subprocess.Popen:
     env = {
         **os.environ,
+        # The run's cache keys and broker queue, and nothing else, are its own.
+        "CACHE_PREFIX": namespace,
+        "CELERY_QUEUE": namespace,
         "API_RATE_LIMIT": rate_limit,
         "DEBUG": "0",
+        # A throw-away server on this machine: development secrets allowed.
+        "DEVELOPMENT": "1",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
     }
@@ -346,7 +361,28 @@ def _bulk(port: int, key: str, runs: int) -> list[float]:
     return times
 
 
-def _split(key: str, n: int, redis_url: str) -> dict:
+def _cleanup_redis(redis_url: str, namespace: str) -> int:
+    """Delete the keys this run created in the bench's Redis database — the
+    server's cache keys (``<namespace>:…``) and its Celery queue (``<namespace>``,
+    its priority lists, kombu's bindings ``_kombu.binding….<namespace>``) — and
+    nothing else: every such key contains the run's random namespace.  Returns
+    how many were deleted."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    deleted = 0
+    batch = []
+    for name in client.scan_iter(match=f"*{namespace}*", count=1000):
+        batch.append(name)
+        if len(batch) >= 1000:
+            deleted += client.delete(*batch)
+            batch = []
+    if batch:
+        deleted += client.delete(*batch)
+    return deleted
+
+
+def _split(key: str, n: int, redis_url: str, namespace: str) -> dict:
     """CPU per one-message request in this process: through Django (test
     client, the same middleware and view — the path of every request the fast
     lane hands on) with the part spent in ``campaign_launch``, and through the
@@ -357,7 +393,9 @@ def _split(key: str, n: int, redis_url: str) -> dict:
     from messaging import services
 
     if redis_url:
-        app.conf.broker_url = redis_url  # dispatch tasks go to the bench's Redis db
+        # Dispatch tasks go to the bench's Redis db, into the run's own queue.
+        app.conf.broker_url = redis_url
+        app.conf.task_default_queue = namespace
     real = services.campaign_launch
     spent = {"cpu": 0.0}
 
@@ -488,8 +526,11 @@ def run(
     keys = [_setup_account()[1] for _ in range(max(accounts, 1))]
     key = keys[0]
     redis_url = _redis_url(redis_db)
+    namespace = f"bench-api-{uuid.uuid4().hex[:10]}"
     port = _free_port()
-    server = _start_server(port, workers, threads, redis_url, rate_limit, server_kind)
+    server = _start_server(
+        port, workers, threads, redis_url, rate_limit, server_kind, namespace
+    )
     try:
         prefix = uuid.uuid4().hex[:8]
         _drive(port, keys, clients, warmup, f"warm-{prefix}")
@@ -498,15 +539,13 @@ def run(
     finally:
         _stop_server(server)
         if redis_url:
-            import redis
-
-            redis.Redis.from_url(redis_url).flushdb()
+            _cleanup_redis(redis_url, namespace)
     ok = len(latencies)
-    cpu = _split(key, split, redis_url) if split else {}
-    if redis_url:
-        import redis
-
-        redis.Redis.from_url(redis_url).flushdb()
+    try:
+        cpu = _split(key, split, redis_url, namespace) if split else {}
+    finally:
+        if redis_url:
+            _cleanup_redis(redis_url, namespace)
     return {
         "benchmark": "api",
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],

@@ -1,9 +1,14 @@
-"""``manage.py bench dispatch --recipients 1000000``
+"""``manage.py bench dispatch --recipients 1000000 [--channel viber]``
 
 One campaign to a group of N contacts through the real engine: prepare
 (audience → message rows), dispatch (rows → accepted by the fake gateway) and
 receipts (all applied), timed separately, against ``floor_seconds`` — a plain
-PostgreSQL COPY of the same rows.  Needs PostgreSQL (``DATABASE_URL``)."""
+PostgreSQL COPY of the same rows.  Needs PostgreSQL (``DATABASE_URL``).
+
+``--channel viber`` sends text + image + button through the fake Viber carrier
+(each button its own short link) and applies its callbacks: delivered, seen
+(``--seen`` of them) and the button pressed through the short link
+(``--clicked`` of the seen), as Viber's webhooks would bring them."""
 
 import resource
 import time
@@ -13,14 +18,35 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection
 
-SPECIAL_TAILS = {"0000", "0001", "1111", "2222", "3333", "4444"}
+# Numbers the fake carriers treat specially (both channels): left out, so every
+# recipient is an ordinary one and the outcomes come from the rates.
+SPECIAL_TAILS = {
+    "0000",
+    "0001",
+    "1111",
+    "2222",
+    "3333",
+    "4444",
+    "5555",
+    "6666",
+    "7777",
+}
 
 
 def add_arguments(parser):
     parser.add_argument("--recipients", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=5000, help="dispatch batch size")
     parser.add_argument("--text", default="Скидка 20% на всё до воскресенья! Ждём вас.")
-    parser.add_argument("--channel", choices=["sms", "voice"], default="sms")
+    parser.add_argument("--channel", choices=["sms", "viber", "voice"], default="sms")
+    parser.add_argument(
+        "--seen", type=float, default=0.6, help="viber: share of delivered seen"
+    )
+    parser.add_argument(
+        "--clicked",
+        type=float,
+        default=0.2,
+        help="viber: share of the seen that press the button",
+    )
     parser.add_argument(
         "--rounds", type=int, default=1, help="voice: alternate SMS/voice runs"
     )
@@ -104,7 +130,7 @@ def _floor(campaign, n: int, text: str) -> float:
                     (
                         campaign.account_id,
                         campaign.pk,
-                        "sms",
+                        campaign.channel,
                         phone,
                         "SMSinfo",
                         text,
@@ -131,13 +157,45 @@ def _floor(campaign, n: int, text: str) -> float:
     return elapsed
 
 
-def run(*, recipients: int, batch: int, text: str, channel: str = "sms", **kw):
+def _viber_content(account) -> dict:
+    """An uploaded image (checked and stored like any upload) and a button."""
+    import io
+    import tempfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from viber.images import image_upload
+
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="bench-viber-")
+    out = io.BytesIO()
+    Image.new("RGB", (800, 800), (115, 96, 242)).save(out, "PNG")
+    image = image_upload(
+        account=account,
+        upload=SimpleUploadedFile("sale.png", out.getvalue(), "image/png"),
+    )
+    return {
+        "image": image.public_id,
+        "button_text": "В магазин",
+        "button_url": "https://shop.example.com/sale",
+    }
+
+
+def run(
+    *,
+    recipients: int,
+    batch: int,
+    text: str,
+    channel: str = "sms",
+    seen: float = 0.6,
+    clicked: float = 0.2,
+    rounds: int = 1,
+    **_,
+):
     if channel == "voice":  # calls, beside SMS in the same run (dispatch_voice.py)
         from .dispatch_voice import run_voice
 
-        return run_voice(
-            recipients=recipients, batch=batch, rounds=kw.get("rounds") or 1
-        )
+        return run_voice(recipients=recipients, batch=batch, rounds=rounds)
     if connection.vendor != "postgresql":
         raise SystemExit("bench dispatch needs PostgreSQL: set DATABASE_URL")
     from celery import current_app
@@ -145,19 +203,20 @@ def run(*, recipients: int, batch: int, text: str, channel: str = "sms", **kw):
     from cabinet.models import Account
     from cabinet.services import account_create
     from messaging import dispatch, prepare, registry, services
-    from messaging.models import Message
+    from messaging.models import CampaignLink, Message
     from messaging.statuses import receipts_apply
+    from viber.services import callbacks_apply
 
     current_app.conf.task_always_eager = True
+    options = {"mode": "manual", "rate_per_second": 0}
+    if channel == "viber":
+        options["rates"] = {"seen": seen, "clicked": clicked}
     settings.MESSAGING_GATEWAYS = {
         **settings.MESSAGING_GATEWAYS,
-        "sms": {
-            **settings.MESSAGING_GATEWAYS["sms"],
-            "OPTIONS": {"mode": "manual", "rate_per_second": 0},
-        },
+        channel: {**settings.MESSAGING_GATEWAYS[channel], "OPTIONS": options},
     }
     registry.reset_gateways()
-    gateway = registry.get_gateway("sms")
+    gateway = registry.get_gateway(channel)
     # Prepare and dispatch are timed separately: run them here, not from on_commit.
     services._enqueue_prepare = lambda campaign_id: None
     prepare.enqueue_dispatch = lambda channel: None
@@ -170,43 +229,65 @@ def run(*, recipients: int, batch: int, text: str, channel: str = "sms", **kw):
     Account.objects.filter(pk=user.account_id).update(is_trusted=True)
     account = Account.objects.get(pk=user.account_id)
     group = _seed(account, recipients)
+    content = _viber_content(account) if channel == "viber" else None
 
     t0 = time.perf_counter()
     campaign = services.campaign_launch(
-        account=account, channel="sms", text=text, group_ids=[group.pk]
+        account=account,
+        channel=channel,
+        text=text,
+        group_ids=[group.pk],
+        content=content,
     )
     prepare.campaign_prepare(campaign_id=campaign.pk)
     prepare_seconds = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    dispatch.dispatch_channel(channel="sms", limit=batch)
+    dispatch.dispatch_channel(channel=channel, limit=batch)
     dispatch_seconds = time.perf_counter() - t1
 
     t2 = time.perf_counter()
     pending = gateway.pending_receipts
     gateway.pending_receipts = []
+    events = len(pending)
     for i in range(0, len(pending), 10000):
-        receipts_apply(channel="sms", receipts=pending[i : i + 10000])
+        chunk = pending[i : i + 10000]
+        if channel == "viber":
+            callbacks_apply(events=chunk)
+        else:
+            receipts_apply(channel=channel, receipts=chunk)
     receipts_seconds = time.perf_counter() - t2
     del pending
 
     t3 = time.perf_counter()
     counters = services.campaign_counters(campaign_id=campaign.pk)
     counters_ms = (time.perf_counter() - t3) * 1000
-    delivered = counters.get("delivered", 0)
+    delivered = sum(counters.get(s, 0) for s in ("delivered", "viewed", "clicked"))
     floor_seconds = _floor(campaign, recipients, text)
     total = prepare_seconds + dispatch_seconds + receipts_seconds
     written = Message.objects.filter(campaign_id=campaign.pk).count()
-    return {
+    result = {
+        "channel": channel,
         "recipients": recipients,
         "messages": written,
         "delivered": delivered,
         "prepare_seconds": round(prepare_seconds, 2),
         "dispatch_seconds": round(dispatch_seconds, 2),
         "receipts_seconds": round(receipts_seconds, 2),
+        "receipt_events": events,
         "msgs_per_s": round(written / total) if total else None,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "floor_seconds": round(floor_seconds, 2),
         "ratio": round(prepare_seconds / floor_seconds, 2) if floor_seconds else None,
         "counters_ms": round(counters_ms, 2),
     }
+    if channel == "viber":
+        result["seen"] = counters.get("viewed", 0) + counters.get("clicked", 0)
+        result["clicked"] = counters.get("clicked", 0)
+        result["button_clicks"] = (
+            CampaignLink.objects.filter(campaign=campaign).values_list(
+                "clicks", flat=True
+            )
+            or [0]
+        )[0]
+    return result

@@ -144,10 +144,29 @@ class FakeAcquirer:
             payment_callback_process(body=body, signature=signature)
 
 
+FAKE_ACQUIRER = "billing.acquirer.FakeAcquirer"
+NO_ACQUIRER = "none"
+
+
+def acquirer_backend() -> str | None:
+    """The configured acquirer's dotted path: the fake one when none is chosen
+    (development; cabinet/deploy.py refuses that in production), ``None`` when
+    card and e-wallet payments are turned off (``BILLING_ACQUIRER=none``)."""
+    backend = settings.BILLING_ACQUIRER.get("BACKEND") or FAKE_ACQUIRER
+    return None if backend.lower() == NO_ACQUIRER else backend
+
+
+def card_payments_enabled() -> bool:
+    return acquirer_backend() is not None
+
+
 @lru_cache(maxsize=1)
 def get_acquirer():
-    conf = settings.BILLING_ACQUIRER
-    return import_string(conf["BACKEND"])(**conf.get("OPTIONS", {}))
+    """The acquirer; call only when ``card_payments_enabled()``."""
+    backend = acquirer_backend()
+    if backend is None:
+        raise LookupError("card payments are turned off (BILLING_ACQUIRER=none)")
+    return import_string(backend)(**settings.BILLING_ACQUIRER.get("OPTIONS", {}))
 
 
 def reset_acquirer() -> None:

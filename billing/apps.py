@@ -7,4 +7,4 @@ class BillingConfig(AppConfig):
     verbose_name = _("Финансы")
 
     def ready(self):
-        from . import receivers  # noqa: F401
+        from . import checks, receivers  # noqa: F401  (checks: production checks)

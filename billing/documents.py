@@ -12,6 +12,7 @@ from django.utils import timezone
 from fpdf import FPDF
 from openpyxl import Workbook
 
+from cabinet.spreadsheets import xlsx_text
 from cabinet.xlsx import stream_xlsx
 
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -333,6 +334,8 @@ def act_pdf(act) -> bytes:
 
 
 def act_xlsx(act) -> bytes:
+    """The reconciliation act as .xlsx; its texts are text cells, never
+    formulas (cabinet.spreadsheets.xlsx_text)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Акт сверки")
     ws.append(
@@ -344,7 +347,7 @@ def act_xlsx(act) -> bytes:
         ws.append(
             [
                 r["date"],
-                r["description"],
+                xlsx_text(ws, r["description"]),
                 -r["amount"] if r["amount"] < 0 else None,
                 r["amount"] if r["amount"] > 0 else None,
             ]

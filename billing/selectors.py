@@ -198,8 +198,12 @@ def tariff_price(
 
 
 def tariff_channels() -> list[str]:
-    """Channels that have tariff rows, SMS first."""
-    channels = set(Tariff.objects.values_list("channel", flat=True).distinct())
+    """Channels with one price line (country × operator), SMS first: a channel
+    with lines of its own (``Tariff.variant``, Viber) shows them on its own
+    tariffs page."""
+    channels = set(
+        Tariff.objects.filter(variant="").values_list("channel", flat=True).distinct()
+    )
     return sorted(channels, key=lambda c: (c != "sms", c))
 
 

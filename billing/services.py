@@ -20,6 +20,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cabinet.formats import amount_ru, money_ru
 from cabinet.models import Account, Notification
@@ -310,6 +311,10 @@ def payment_create(
     *, account: Account, amount, method: str, wallet: str = "", created_by=None
 ) -> Payment:
     """A pending payment; the user is sent to the acquirer's page to pay it."""
+    from .acquirer import card_payments_enabled
+
+    if not card_payments_enabled():
+        raise BillingError(CARD_PAYMENTS_OFF)
     amount = _check_amount(amount)
     if method not in Payment.Method.values:
         raise BillingError(_("Неизвестный способ оплаты."))
@@ -321,6 +326,11 @@ def payment_create(
         token=secrets.token_urlsafe(24),
         created_by=created_by,
     )
+
+
+CARD_PAYMENTS_OFF = gettext_lazy(
+    "Оплата картой и электронными кошельками не подключена. Выставьте счёт."
+)
 
 
 def callback_secret() -> bytes:
@@ -342,8 +352,15 @@ def payment_callback_process(*, body: bytes, signature: str) -> str:
     "amount", "transaction", "card_mask"?, "error"?}`` signed with HMAC-SHA256 of
     the settings secret.  Idempotent: a repeated or late callback changes
     nothing (the ledger reference ``payment:<id>`` makes a double credit
-    impossible).  Returns what happened ("credited", "duplicate"…)."""
-    ok = bool(signature) and hmac.compare_digest(callback_sign(body), signature or "")
+    impossible).  Returns what happened ("credited", "duplicate"…).  With card
+    payments turned off every callback is rejected."""
+    from .acquirer import card_payments_enabled
+
+    ok = (
+        card_payments_enabled()
+        and bool(signature)
+        and hmac.compare_digest(callback_sign(body), signature or "")
+    )
     record = AcquirerCallback.objects.create(
         body=body.decode("utf-8", "replace")[:10000], signature_ok=ok
     )
@@ -471,8 +488,10 @@ def payments_expire(*, older_than: timedelta = timedelta(hours=24)) -> int:
 def payment_refund(*, payment: Payment) -> None:
     """Ask the acquirer to return a successful payment; the ledger follows its
     callback.  Refused when the balance no longer holds the payment's amount."""
-    from .acquirer import get_acquirer
+    from .acquirer import card_payments_enabled, get_acquirer
 
+    if not card_payments_enabled():
+        raise BillingError(CARD_PAYMENTS_OFF)
     payment.refresh_from_db()
     if payment.status != Payment.Status.SUCCEEDED:
         raise BillingError(_("Вернуть можно только оплаченный платёж."))

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from cabinet.permissions import BILLING, cabinet_view
 
 from . import documents, selectors, services
-from .acquirer import WALLETS, AcquirerError, get_acquirer
+from .acquirer import WALLETS, AcquirerError, card_payments_enabled, get_acquirer
 from .forms import (
     ActForm,
     AmountForm,
@@ -54,6 +54,7 @@ def _pay_context(request, **extra):
         "invoice_form": AmountForm(prefix="invoice"),
         "card_form": AmountForm(prefix="card"),
         "wallet_form": WalletForm(prefix="wallet"),
+        "card_payments": card_payments_enabled(),
         **extra,
     }
 
@@ -134,6 +135,8 @@ def payment_return(request, token):
 def acquirer_page(request, token):
     """Simulates the acquirer's payment page (no cabinet session needed, as on a
     real acquirer's domain).  Paying here makes the acquirer call us back."""
+    if not card_payments_enabled():
+        raise Http404
     payment = get_object_or_404(Payment, token=token)
     if payment.status != Payment.Status.PENDING:
         return redirect("billing:payment_return", token=token)

@@ -7,7 +7,7 @@ class CabinetConfig(AppConfig):
     verbose_name = _("Кабинет")
 
     def ready(self):
-        from . import notifications, receivers  # noqa: F401
+        from . import deploy, lookups, notifications, receivers  # noqa: F401
 
         # E-mail is the one delivery transport the cabinet brings itself; the
         # apps above register theirs (messaging: SMS) in their own ready().

@@ -3,7 +3,11 @@ from .selectors import unread_notifications_count
 
 # Pages outside every menu item's address that belong to one (the highlighted
 # item tells the person where they are): path prefix → item slug.
-MENU_ALIASES = {"/messages/": "sms-reports"}
+MENU_ALIASES = {
+    "/messages/": "sms-reports",
+    "/reports/viber/": "viber-reports",
+    "/reports/voice/": "voice-reports",
+}
 
 
 def _menu_for(path: str) -> list[dict]:

@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from contacts.phones import InvalidPhone, normalize_phone
 
 from .models import Role, User
+from .net import client_ip
+from .security import signin_failed, signin_limits, signin_reserve, signin_succeeded
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -17,6 +19,26 @@ class EmailAuthenticationForm(AuthenticationForm):
         "invalid_login": _("Неверный email или пароль."),
         "inactive": _("Учётная запись отключена."),
     }
+
+    def clean(self):
+        """Every attempt is counted per account and per address before the
+        password is checked (cabinet.security); past the limit the password
+        is not checked at all, so the answer says nothing about it."""
+        email = self.cleaned_data.get("username")
+        if not email or not self.cleaned_data.get("password"):
+            return super().clean()
+        ip = client_ip(self.request) if self.request is not None else None
+        limits = signin_limits(step="password", who=email, ip=ip)
+        refused = signin_reserve(limits)
+        if refused:
+            raise forms.ValidationError(refused, code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            signin_failed(limits)
+            raise
+        signin_succeeded(limits)
+        return cleaned
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)

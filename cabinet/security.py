@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import ratelimit
 from .models import LoginCode, User
 from .net import ip_allowed
 from .notifications import DeliveryError, send_service_text
@@ -21,6 +22,55 @@ SESSION_PENDING_BACKEND = "two_factor_backend"
 
 class CodeError(Exception):
     """A sign-in code could not be sent or was not accepted (message in Russian)."""
+
+
+class CodeThrottled(CodeError):
+    """Too many wrong codes for this user or address: not checked at all."""
+
+
+# --- brute force: failures per account and per address, with back-off ----------
+
+
+def signin_limits(*, step: str, who: str, ip: str | None) -> list[ratelimit.Limit]:
+    """The counters of one sign-in ``step`` ("password": ``who`` is the e-mail
+    as typed, whether or not such a user exists; "code": the user's id)."""
+    ident = hashlib.sha256(who.strip().lower().encode()).hexdigest()[:32]
+    per_account = (
+        settings.SIGNIN_CODE_FAILURES_PER_USER
+        if step == "code"
+        else settings.SIGNIN_FAILURES_PER_ACCOUNT
+    )
+    limits = [ratelimit.Limit(f"signin:{step}:account:{ident}", per_account)]
+    if ip:
+        limits.append(
+            ratelimit.Limit(f"signin:{step}:ip:{ip}", settings.SIGNIN_FAILURES_PER_IP)
+        )
+    return limits
+
+
+def signin_reserve(limits: list[ratelimit.Limit]) -> str:
+    """Count an attempt before checking anything; "" when allowed, else the
+    message to show (the same whatever was typed: a locked account says
+    nothing about the password)."""
+    wait = ratelimit.reserve(limits, settings.SIGNIN_THROTTLE_WINDOW)
+    if wait is None:
+        return ""
+    return _("Слишком много неудачных попыток входа. Повторите через %(n)s мин.") % {
+        "n": ratelimit.minutes(wait)
+    }
+
+
+def signin_failed(limits: list[ratelimit.Limit]) -> None:
+    """The attempt counts; a counter at its limit locks, each lock of the day
+    twice as long as the one before."""
+    ratelimit.penalise(limits, settings.SIGNIN_THROTTLE_WINDOW)
+
+
+def signin_succeeded(limits: list[ratelimit.Limit]) -> None:
+    """The attempt does not count, and the account's failures are forgotten
+    (the address's stay: one's own account must not clear a guesser's)."""
+    ratelimit.release(limits[1:])
+    ratelimit.reset(limits[:1])
 
 
 def _hash(code: str) -> str:
@@ -74,9 +124,15 @@ def login_code_send(*, user: User, ip: str | None = None) -> LoginCode:
     return row
 
 
-def login_code_verify(*, user: User, code: str) -> None:
+def login_code_verify(*, user: User, code: str, ip: str | None = None) -> None:
     """Accept the latest unused, unexpired code once; count failed attempts (the
-    count is committed even though the caller sees an error)."""
+    count is committed even though the caller sees an error).  Wrong codes are
+    also counted per user and per address across codes, with back-off: past
+    the limit ``CodeThrottled`` is raised without looking at the code."""
+    limits = signin_limits(step="code", who=str(user.pk), ip=ip)
+    refused = signin_reserve(limits)
+    if refused:
+        raise CodeThrottled(refused)
     code = (code or "").strip()
     error = ""
     with transaction.atomic():
@@ -99,7 +155,9 @@ def login_code_verify(*, user: User, code: str) -> None:
         else:
             LoginCode.objects.filter(pk=row.pk).update(used_at=timezone.now())
     if error:
+        signin_failed(limits)
         raise CodeError(error)
+    signin_succeeded(limits)
 
 
 # --- settings writes (Настройки) ---------------------------------------------------

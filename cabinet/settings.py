@@ -32,9 +32,13 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get(
-    "SECRET_KEY", "dev-insecure-secret-key-change-me-in-production"
-)
+# Development mode allows the published development secrets and the fake
+# acquirer below.  ``make run`` turns it on; with it (and DEBUG) off the web
+# server and the Celery processes refuse to start until real secrets are set
+# (cabinet/deploy.py, README "Production").
+DEVELOPMENT = DEBUG or env_bool("DEVELOPMENT", False)
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEV_SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # The public address of the cabinet, used in short links, e-mails and callbacks.
@@ -168,6 +172,8 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Survives a broker restart while tasks are unacknowledged (cabinet/worker.py).
+CELERY_WORKER_CONSUMER = "cabinet.worker:Consumer"
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "cabinet.User"
@@ -188,6 +194,16 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS (README "Production"): redirect plain HTTP, HSTS, and — behind a proxy
+# that terminates TLS — trust its X-Forwarded-Proto.  The health check stays
+# reachable over plain HTTP for the container's own probe.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- I18N -----------------------------------------------------------------
 LANGUAGE_CODE = "ru"
@@ -232,6 +248,26 @@ MESSAGING_GATEWAYS = {
             "receipt_delay_seconds": float(os.environ.get("FAKE_RECEIPT_DELAY", "2")),
             "rate_per_second": int(os.environ.get("FAKE_GATEWAY_RATE", "0")),
         },
+    },
+    # Viber (viber/): the fake carrier's share of numbers without Viber, of
+    # spam, and of delivered messages seen, clicked, replied to, unsubscribed
+    # (viber/gateways.py); the provider's free shared sender names.
+    "viber": {
+        "BACKEND": os.environ.get("VIBER_GATEWAY", "viber.gateways.FakeViberGateway"),
+        "OPTIONS": {
+            "mode": os.environ.get("FAKE_GATEWAY_MODE", "async"),
+            "receipt_delay_seconds": float(os.environ.get("FAKE_RECEIPT_DELAY", "2")),
+            "rate_per_second": int(os.environ.get("FAKE_GATEWAY_RATE", "0")),
+            "rates": {
+                "not_viber_user": 0.1,
+                "spam": 0.005,
+                "seen": 0.7,
+                "unsubscribed": 0.01,
+                "clicked": 0.15,
+                "replied": 0.03,
+            },
+        },
+        "SHARED_SENDERS": ["SMSinfo", "Akcii", "Servis-Info"],
     },
 }
 # A claim (status "sending") older than this is taken as lost with its worker and
@@ -356,12 +392,18 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 # The acquirer for card and e-wallet payments, like a gateway: a dotted path and
 # options.  The fake one delivers its signed callback "direct" (in-process) or
 # over "http" to BILLING_ACQUIRER_CALLBACK_URL.
+# ``BILLING_ACQUIRER`` unset ("") means the fake acquirer, for development only
+# (cabinet/deploy.py refuses it in production); "none" turns card and e-wallet
+# payments off (invoices only).
 BILLING_ACQUIRER = {
-    "BACKEND": os.environ.get("BILLING_ACQUIRER", "billing.acquirer.FakeAcquirer"),
+    "BACKEND": os.environ.get("BILLING_ACQUIRER", "").strip(),
     "OPTIONS": {"delivery": os.environ.get("BILLING_ACQUIRER_DELIVERY", "direct")},
 }
-BILLING_ACQUIRER_SECRET = os.environ.get(
-    "BILLING_ACQUIRER_SECRET", SECRET_KEY + ":acquirer"
+# The key the acquirer signs its callbacks with: its own secret, never derived
+# from SECRET_KEY (whoever knows it can credit any account).
+DEV_ACQUIRER_SECRET = "dev-insecure-acquirer-secret"
+BILLING_ACQUIRER_SECRET = (
+    os.environ.get("BILLING_ACQUIRER_SECRET") or DEV_ACQUIRER_SECRET
 )
 BILLING_ACQUIRER_CALLBACK_URL = os.environ.get(
     "BILLING_ACQUIRER_CALLBACK_URL", "http://127.0.0.1:8000/billing/acquirer/callback/"
@@ -393,6 +435,15 @@ LOGIN_CODE_RATE = (3, 600)  # at most 3 codes per 10 minutes per user
 # The notification transport that sends service texts (sign-in codes, payment SMS):
 # a code registered in cabinet.notifications (messaging registers "sms").
 SERVICE_TEXT_TRANSPORT = os.environ.get("SERVICE_TEXT_TRANSPORT", "sms")
+# Sign-in brute force (cabinet/security.py): failed passwords — and, separately,
+# failed two-step codes — per account and per client address within the window;
+# past them the account or address is locked for the window, each further lock
+# of the day twice as long (at most a day).
+SIGNIN_FAILURES_PER_ACCOUNT = int(os.environ.get("SIGNIN_FAILURES_PER_ACCOUNT", 5))
+# Two codes' worth of attempts (LOGIN_CODE_MAX_ATTEMPTS each) before the lock.
+SIGNIN_CODE_FAILURES_PER_USER = int(os.environ.get("SIGNIN_CODE_FAILURES_PER_USER", 10))
+SIGNIN_FAILURES_PER_IP = int(os.environ.get("SIGNIN_FAILURES_PER_IP", 20))
+SIGNIN_THROTTLE_WINDOW = int(os.environ.get("SIGNIN_THROTTLE_WINDOW", 900))
 # Card/e-wallet payments left on the acquirer's page for a day become failed.
 CELERY_BEAT_SCHEDULE["billing-payments-expire"] = {
     "task": "billing.tasks.payments_expire",

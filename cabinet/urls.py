@@ -15,6 +15,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("cabinet.api.urls")),
+    # Every registered channel's own REST API (viber/images/…).
+    *[
+        path("api/v1/", include(kind.api_urls))
+        for kind in registry.all_channels()
+        if kind.api_urls
+    ],
     path("contacts/", include("contacts.urls")),
     path("reports/", include("reports.urls")),
     path("billing/", include("billing.urls")),

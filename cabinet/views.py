@@ -3,7 +3,7 @@ import time
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -74,6 +74,12 @@ class LoginView(auth_views.LoginView):
             return redirect("cabinet:login_code")
         return super().form_valid(form)
 
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, "throttled"):
+            response.status_code = 429
+        return response
+
 
 PENDING_MAX_SECONDS = 900
 
@@ -96,6 +102,7 @@ def login_code(request):
         session.pop(security.SESSION_PENDING_USER, None)
         return redirect("cabinet:login")
     form = LoginCodeForm(request.POST or None)
+    throttled = False
     if request.method == "POST" and request.POST.get("resend"):
         form = LoginCodeForm()
         try:
@@ -105,9 +112,12 @@ def login_code(request):
             messages.error(request, str(exc))
     elif request.method == "POST" and form.is_valid():
         try:
-            security.login_code_verify(user=user, code=form.cleaned_data["code"])
+            security.login_code_verify(
+                user=user, code=form.cleaned_data["code"], ip=client_ip(request)
+            )
         except security.CodeError as exc:
             form.add_error("code", str(exc))
+            throttled = isinstance(exc, security.CodeThrottled)
         else:
             backend = session.get(
                 security.SESSION_PENDING_BACKEND,
@@ -131,7 +141,7 @@ def login_code(request):
         request,
         "cabinet/login_code.html",
         {"form": form, "phone": masked},
-        status=400 if form.errors else 200,
+        status=429 if throttled else 400 if form.errors else 200,
     )
 
 

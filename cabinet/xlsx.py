@@ -9,7 +9,7 @@ file on disk before the first byte can be sent.  This writer produces the
 minimal SpreadsheetML package (inline strings, one number format for dates) at
 tens of thousands of rows per second, zipped on the fly (``zipfile`` writes data
 descriptors to an unseekable sink).  Text is always text — a cell starting
-with "=" is never a formula."""
+with "=" is never a formula (the rule for every table: cabinet/spreadsheets.py)."""
 
 import re
 import zipfile

@@ -9,7 +9,6 @@ openpyxl and calamine read."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -17,6 +16,8 @@ import zipfile
 from collections.abc import Iterator
 
 from django.utils.translation import gettext as _
+
+from cabinet.spreadsheets import csv_writer
 
 from .models import Contact, Group
 
@@ -237,23 +238,18 @@ def xlsx_stream(
     yield sink.drain()
 
 
-def _csv_cell(text: str) -> str:
-    if text[:1] in ("=", "@") or (text[:1] in ("+", "-") and not text[1:2].isdigit()):
-        return "'" + text
-    return text
-
-
 def csv_stream(
     *, account_id: int, groups: list[Group], fields: list, filters: dict | None = None
 ) -> Iterator[bytes]:
-    """Yield a UTF-8 (BOM) CSV with ";" — what Excel opens in Russia."""
+    """Yield a UTF-8 (BOM) CSV with ";" — what Excel opens in Russia.  No cell
+    is a formula (cabinet.spreadsheets)."""
     buf = io.StringIO()
     buf.write("\ufeff")
-    writer = csv.writer(buf, delimiter=";")
+    writer = csv_writer(buf, delimiter=";")
     writer.writerow(header(fields))
     count = 0
     for row in _rows(account_id, groups, [f.key for f in fields], filters):
-        writer.writerow([_csv_cell(v) for v in row])
+        writer.writerow(row)
         count += 1
         if count % 2000 == 0:
             yield buf.getvalue().encode("utf-8")

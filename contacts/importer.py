@@ -25,6 +25,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from cabinet.spreadsheets import csv_writer
+
 from . import phones as ph
 
 MAX_COLUMNS = 60
@@ -805,25 +807,20 @@ class _ErrorReport:
             self.kept.append({"row": rownum, "reason": reason})
         if self._writer is None:
             self._file = open(self.path, "w", encoding="utf-8-sig", newline="")
-            self._writer = csv.writer(self._file, delimiter=";")
+            # No cell of the file we hand back is a formula (the header and
+            # values come from the user's file).
+            self._writer = csv_writer(self._file, delimiter=";")
             head = [_("Строка"), _("Причина")]
             if self._header:
                 head += [_display(h) for h in self._header[:MAX_COLUMNS]]
             self._writer.writerow(head)
         self._writer.writerow(
-            [rownum, reason] + [_csv_safe(_display(v)) for v in row[:MAX_COLUMNS]]
+            [rownum, reason] + [_display(v) for v in row[:MAX_COLUMNS]]
         )
 
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
-
-
-def _csv_safe(text: str) -> str:
-    """Neutralise spreadsheet formulas in a CSV we hand back (CSV injection)."""
-    if text[:1] in ("=", "@") or (text[:1] in ("+", "-") and not text[1:2].isdigit()):
-        return "'" + text
-    return text
 
 
 def _chunks(rows: Iterator[list]) -> Iterator[list[list]]:

@@ -69,7 +69,7 @@ def blocked_phones(
         if not phones:
             return set()
         stop, members, unsub = (
-            q.filter(phone__in=phones) for q in (stop, members, unsub)
+            q.filter(phone__any=phones) for q in (stop, members, unsub)
         )
     # One round trip: the three sources as one UNION.
     union = stop.values_list("phone", flat=True).union(

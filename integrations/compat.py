@@ -657,7 +657,7 @@ def _existing(account_id: int, keys: list[str]) -> dict[str, dict]:
     for i in range(0, len(keys), 5000):
         chunk = keys[i : i + 5000]
         for row in Message.objects.filter(
-            account_id=account_id, client_key__in=chunk
+            account_id=account_id, client_key__any=chunk
         ).values(*MESSAGE_FIELDS):
             found[row["client_key"]] = row
     return found
@@ -693,12 +693,14 @@ def latest_by_id(account_id: int, ids: list[str]) -> dict[str, dict]:
                     found[ref] = row
             continue
         last = dict(
-            Message.objects.filter(account_id=account_id, client_ref__in=chunk)
+            Message.objects.filter(account_id=account_id, client_ref__any=chunk)
             .values("client_ref")
             .annotate(last=Max("id"))
             .values_list("client_ref", "last")
         )
-        for row in Message.objects.filter(pk__in=last.values()).values(*MESSAGE_FIELDS):
+        for row in Message.objects.filter(pk__any=list(last.values())).values(
+            *MESSAGE_FIELDS
+        ):
             found[row["client_ref"]] = row
     return found
 

@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cabinet import ratelimit
 from cabinet.models import Account, ApiToken, TokenScope
 from cabinet.net import client_ip, ip_allowed
 from cabinet.services import token_create, token_revoke
@@ -155,18 +156,20 @@ class ProtocolAuthError(Exception):
 def protocol_authenticate(*, request, login: str, password: str):
     """The account's ``ProtocolCredentials`` for this login and password, from
     an allowed IP; raises ``ProtocolAuthError``.  Failures are counted per IP
-    (20 per 10 minutes), then every login from that IP is refused for a while.
-    Shared by ``/lcabApi/…`` and the XML API."""
+    (20 per 10 minutes), then every login from that IP is refused for a while:
+    each attempt reserves its place first (atomic, cabinet.ratelimit) and gives
+    it back when the password was right.  Shared by ``/lcabApi/…`` and the XML
+    API."""
     global _DUMMY_HASH
     ip = client_ip(request) or "-"
-    fail_key = f"lcab-fail:{ip}"
-    if (cache.get(fail_key) or 0) >= FAILURES_LIMIT:
-        raise ProtocolAuthError(
-            6, _("Слишком много неудачных попыток, повторите через 10 минут.")
-        )
     login, password = str(login or ""), str(password or "")
     if not login or not password:
         raise ProtocolAuthError(2, _("Укажите login и password."))
+    limits = [ratelimit.Limit(f"lcab-fail:{ip}", FAILURES_LIMIT)]
+    if ratelimit.reserve(limits, FAILURES_WINDOW) is not None:
+        raise ProtocolAuthError(
+            6, _("Слишком много неудачных попыток, повторите через 10 минут.")
+        )
     if "\x00" in login or "\x00" in password:
         # PostgreSQL cannot compare text with U+0000: such a login never exists.
         creds = None
@@ -184,12 +187,8 @@ def protocol_authenticate(*, request, login: str, password: str):
     else:
         ok = check_password(password, creds.password_hash)
     if not ok:
-        if not cache.add(fail_key, 1, FAILURES_WINDOW):
-            try:
-                cache.incr(fail_key)
-            except ValueError:
-                cache.add(fail_key, 1, FAILURES_WINDOW)
         raise ProtocolAuthError(3, _("Неверный логин или пароль."))
+    ratelimit.release(limits)
     if not ip_allowed(ip if ip != "-" else None, creds.allowed_ip_list()):
         raise ProtocolAuthError(
             4, _("Доступ по протоколу с IP-адреса %(ip)s запрещён.") % {"ip": ip}

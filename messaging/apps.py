@@ -11,10 +11,7 @@ class MessagingConfig(AppConfig):
         from cabinet import dashboard, notifications
         from contacts import history
 
-        from . import (
-            lookups,  # noqa: F401  (registers field__any)
-            selectors,
-        )
+        from . import selectors
         from .dashboard import WIDGETS
         from .decisions import register_queues
         from .notifications import SmsTransport

@@ -41,6 +41,8 @@ PAYLOAD_KEYS = (
     "options",
     "tags",
     "description",
+    # A channel's content (Viber's image and button); none for SMS.
+    "content",
 )
 OPTION_FLAGS = ("transliterate", "shorten_links", "chat_link")
 # Form field → key of the contacts filter dict (the form's own group filter).
@@ -218,7 +220,15 @@ def _payload_digest(payload: dict) -> str:
     """What decides the price of a send: its text, sender, audience, options."""
     priced = {
         k: payload.get(k)
-        for k in ("text", "sender", "group_ids", "filters", "phones", "options")
+        for k in (
+            "text",
+            "sender",
+            "group_ids",
+            "filters",
+            "phones",
+            "options",
+            "content",  # a channel's content may change the price line (Viber)
+        )
     }
     raw = json.dumps(priced, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -434,7 +444,12 @@ def template_get(*, account_id: int, template_id) -> MessageTemplate:
 
 
 def template_save(
-    *, account, payload: dict, name: str = "", template: MessageTemplate | None = None
+    *,
+    account,
+    payload: dict,
+    name: str = "",
+    template: MessageTemplate | None = None,
+    channel: str = "sms",
 ) -> MessageTemplate:
     """Save the form as a new template (``name``) or over ``template``."""
     form = {k: v for k, v in payload.items() if k in PAYLOAD_KEYS and k != "text"}
@@ -442,6 +457,7 @@ def template_save(
         if template is None:
             return MessageTemplate.objects.create(
                 account_id=account.pk,
+                channel=channel,
                 name=name.strip()[:100],
                 text=payload.get("text") or "",
                 form=form,

@@ -218,6 +218,8 @@ class ComposeForm(forms.Form):
     # timing and no "send later" / "clear form".
     needs_recipients = True
     send_timing = True
+    # A channel whose message may be an image alone checks its text itself.
+    text_required = True
 
     def __init__(self, *args, senders=(), groups=(), promo_actions=(), **kwargs):
         data = args[0] if args else kwargs.get("data")
@@ -286,7 +288,7 @@ class ComposeForm(forms.Form):
         data = super().clean()
         if self.errors:
             return data
-        if not data.get("text", "").strip():
+        if self.text_required and not data.get("text", "").strip():
             self.add_error("text", _("Введите текст сообщения."))
         if self.needs_recipients and not data.get("groups") and not data.get("phones"):
             self.add_error(

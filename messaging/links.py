@@ -15,10 +15,10 @@ import re
 from functools import lru_cache
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 
+from cabinet import ratelimit
 from cabinet.models import Notification
 from cabinet.notifications import notify
 
@@ -183,12 +183,9 @@ def chat_reply(*, link: CampaignLink, message_id: int, text: str) -> None:
     # A token is a credential anyone holding the SMS has: cap replies per
     # message so a leaked link cannot flood the client's notifications.
     key = f"chat-reply:{link.pk}:{message_id}"
-    if cache.get_or_set(key, 0, timeout=3600) >= MAX_REPLIES_PER_HOUR:
+    limit = ratelimit.Limit(key, MAX_REPLIES_PER_HOUR)
+    if ratelimit.reserve([limit], 3600) is not None:
         raise TooManyReplies
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=3600)
     message = Message.objects.filter(
         pk=message_id, campaign_id=link.campaign_id
     ).first()

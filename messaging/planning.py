@@ -197,6 +197,10 @@ def policy_for(
                 if isinstance(content, Content)
                 else kind.parse_content(content, account_id=account.pk)
             )
+            # What the channel cannot send whatever the content alone says
+            # (Viber: a text over 1000 characters, an image and a text without
+            # a button).
+            kind.check(text, parsed)
         except ContentError as exc:
             raise LaunchError(
                 exc.message, code="invalid_content", field=exc.field

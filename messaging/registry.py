@@ -69,6 +69,28 @@ class Content:
         button's URL): a carrier reports clicks only where there is one."""
         return []
 
+    @classmethod
+    def json_schema(cls) -> dict:
+        """The content as an OpenAPI object, from the dataclass fields (a field's
+        ``metadata`` may give ``description`` and ``example``): the REST API
+        documents every registered channel's content without a second copy."""
+        kinds = {"str": "string", "int": "integer", "bool": "boolean", "dict": "object"}
+        properties = {}
+        for f in fields(cls):
+            # (a union such as ``int | None`` has no name: documented as a string)
+            name = (
+                f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+            )
+            prop = {"type": kinds.get(name, "string")}
+            prop.update(
+                {k: v for k, v in f.metadata.items() if k in ("description", "example")}
+            )
+            properties[f.name] = prop
+        schema = {"type": "object", "properties": properties}
+        if cls.__doc__:
+            schema["description"] = " ".join(cls.__doc__.split())
+        return schema
+
 
 class Unit:
     """What a channel bills by."""
@@ -114,6 +136,13 @@ class ChannelKind:
     check_sender: Callable[[object, str], None] | None = None
     # (account, sender, text, content) → the price line (``Tariff.variant``).
     tariff_variant: Callable[[object, str, str, "Content"], str] | None = None
+    # (text, content) → None, or raise ``ContentError``: what the channel cannot
+    # send whatever the content alone says (Viber: a text over 1000
+    # characters, an image with a text but without a button).
+    check_message: Callable[[str, "Content"], None] | None = None
+    # The price differs by operator (SMS); else the report's cost breakdown
+    # ("детализация") is by country only.
+    priced_by_operator: bool = True
     retry: RetryPolicy = RetryPolicy()
     # How long the carrier may keep a message without a final report when the
     # message has no lifetime of its own (SMS centres keep trying for up to
@@ -143,6 +172,19 @@ class ChannelKind:
     # every registered channel's URLs; nothing to add there for a new channel).
     urls: str = ""
     url_prefix: str = ""
+    # The channel's REST API URLconf, mounted under /api/v1/ (cabinet/urls.py).
+    api_urls: str = ""
+    # URL names of the channel's sender-names and moderation-templates pages
+    # (decision notifications link there); messaging's SMS pages when empty.
+    sender_names_url: str = ""
+    moderation_templates_url: str = ""
+    # A template the campaign report includes to show the content (image,
+    # button…); it gets ``content`` (the channel's ``Content``) and ``campaign``.
+    content_template: str = ""
+    # account id → a queryset of the replies recipients sent on this channel
+    # (``received_at``, ``phone``, ``text``, ``campaign_id``, ``sender``,
+    # ``contact_name``): the report's «Ответы» tab.
+    replies: Callable[[int], object] | None = None
 
     def shared(self) -> tuple[str, ...]:
         names = self.shared_senders() if self.shared_senders else ()
@@ -168,6 +210,15 @@ class ChannelKind:
 
     def parse_content(self, data: dict | None, *, account_id=None) -> Content:
         return self.content.parse(data, account_id=account_id)
+
+    def check(self, text: str, content: "Content | dict | None") -> None:
+        """Raise ``ContentError`` for a text and content this channel cannot
+        send (``check_message``)."""
+        if self.check_message is None:
+            return
+        if not isinstance(content, Content):
+            content = self.content.load(content)
+        self.check_message(text, content)
 
 
 _channels: dict[str, ChannelKind] = {}

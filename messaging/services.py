@@ -11,9 +11,10 @@ scheduler, promo, scenarios and events call these functions.
 """
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from django.db import transaction
 from django.utils import timezone
@@ -111,17 +112,24 @@ class _Audience:
     direct: list[Recipient]
     invalid: list[tuple[str, str]]
 
+    @cached_property
+    def direct_dicts(self) -> list[dict]:
+        # Shallow: a Recipient holds only scalars (asdict's deep copy cost a
+        # third of a 1,000-message API request).
+        return [dict(r.__dict__) for r in self.direct]
+
     def as_json(self) -> dict:
         return {
             "group_ids": self.group_ids,
             "filters": self.filters,
             "phones": self.pasted,
-            "recipients": [asdict(r) for r in self.direct],
+            "recipients": self.direct_dicts,
         }
 
     def entries(self) -> list[dict]:
-        """Recipients given directly, then pasted numbers (groups stream)."""
-        return [asdict(r) for r in self.direct] + [{"phone": p} for p in self.pasted]
+        """Recipients given directly, then pasted numbers (groups stream); the
+        planner reads them and never changes them."""
+        return self.direct_dicts + [{"phone": p} for p in self.pasted]
 
     @property
     def inline(self) -> bool:
@@ -303,38 +311,45 @@ def campaign_launch(
             code="no_recipients",
             field="phones",
         )
-    common = dict(
-        policy=policy,
-        audience=audience,
-        quoted_total=quoted_total,
-        tags=tags,
-        description=description,
+    meta = _Meta(
+        tags=list(tags or []),
+        description=description[:300],
         source=source,
         created_by=created_by,
         send_at=send_at,
         client_id=client_id,
     )
     if audience.inline and not _needs_message_ids(text, policy.options):
-        return _launch_small(**common)
-    return _launch_held(**common)
+        return _launch_small(policy, audience, meta, quoted_total=quoted_total)
+    return _launch_held(policy, audience, meta, quoted_total=quoted_total)
 
 
-def _campaign(
-    *, policy, audience, tags, description, source, created_by, send_at, client_id
-) -> Campaign:
+@dataclass
+class _Meta:
+    """What a launch records about the campaign beyond the policy."""
+
+    tags: list[str]
+    description: str
+    source: str
+    created_by: object
+    send_at: datetime | None
+    client_id: str
+
+
+def _campaign(policy: Policy, audience: _Audience, meta: _Meta) -> Campaign:
     return Campaign(
         account=policy.account,
         channel=policy.channel,
-        source=source,
+        source=meta.source,
         sender=policy.sender,
         text=policy.text,
         content=policy.content.as_dict(),
         audience=audience.as_json(),
-        tags=list(tags or []),
-        description=description[:300],
-        created_by=created_by,
-        send_at=send_at,
-        client_id=client_id,
+        tags=meta.tags,
+        description=meta.description,
+        created_by=meta.created_by,
+        send_at=meta.send_at,
+        client_id=meta.client_id,
         options=dict(policy.options),
     )
 
@@ -379,16 +394,7 @@ def _check_quoted(total: Decimal, quoted_total: Decimal | None) -> None:
 
 
 def _launch_held(
-    *,
-    policy,
-    audience,
-    quoted_total,
-    tags,
-    description,
-    source,
-    created_by,
-    send_at,
-    client_id,
+    policy: Policy, audience: _Audience, meta: _Meta, *, quoted_total
 ) -> Campaign:
     """Hold the planned total, then prepare: inline for a few numbers whose
     texts carry message ids (short links, promo codes), else by a task."""
@@ -400,16 +406,7 @@ def _launch_held(
         ),
     )
     _check_quoted(planned.total, quoted_total)
-    campaign = _campaign(
-        policy=policy,
-        audience=audience,
-        tags=tags,
-        description=description,
-        source=source,
-        created_by=created_by,
-        send_at=send_at,
-        client_id=client_id,
-    )
+    campaign = _campaign(policy, audience, meta)
     campaign.options = {
         **campaign.options,
         "audience_estimate": planned.messages,
@@ -426,7 +423,7 @@ def _launch_held(
         with transaction.atomic():
             campaign.save(force_insert=True)
             counters_init(campaign_id=campaign.pk)
-            _hold(policy, campaign, planned.total, created_by)
+            _hold(policy, campaign, planned.total, meta.created_by)
             if audience.inline:
                 _prepare_inline(campaign, policy)
             else:
@@ -448,34 +445,16 @@ def _needs_message_ids(text: str, options: dict) -> bool:
 
 
 def _launch_small(
-    *,
-    policy,
-    audience,
-    quoted_total,
-    tags,
-    description,
-    source,
-    created_by,
-    send_at,
-    client_id,
+    policy: Policy, audience: _Audience, meta: _Meta, *, quoted_total
 ) -> Campaign:
     """A handful of numbers (API sends): everything is planned first, then one
     short transaction writes the campaign, its counters and messages and —
     last, so the account row is locked only until the commit — the one ledger
     entry for the exact price."""
     now = timezone.now()
-    due = send_at or now
+    due = meta.send_at or now
     entries = audience.entries()
-    campaign = _campaign(
-        policy=policy,
-        audience=audience,
-        tags=tags,
-        description=description,
-        source=source,
-        created_by=created_by,
-        send_at=send_at,
-        client_id=client_id,
-    )
+    campaign = _campaign(policy, audience, meta)
     planner = Planner(
         policy,
         renderer=build_renderer(campaign),
@@ -533,7 +512,7 @@ def _launch_small(
                 ]
             )
             write_messages(campaign, messages, now)
-            _hold(policy, campaign, planned.total, created_by)
+            _hold(policy, campaign, planned.total, meta.created_by)
             if not policy.moderation:
                 channel = policy.channel
                 transaction.on_commit(lambda: preparation.enqueue_dispatch(channel))

@@ -8,7 +8,6 @@ from datetime import datetime
 from operator import itemgetter
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Replace
@@ -16,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from cabinet import ratelimit
 from contacts.phones import lookup
 from messaging.models import Campaign, Message
 from messaging.rendering import COMMAND, COUPON
@@ -435,58 +435,63 @@ def _window() -> int:
     return _limit("PROMO_THROTTLE_WINDOW", 900)
 
 
-def _throttle_check(keys: list[tuple[str, int]]) -> None:
-    for key, limit in keys:
-        if (cache.get(key) or 0) >= limit:
-            minutes = max(1, _window() // 60)
-            raise PromoThrottled(
-                _("Слишком много неудачных попыток. Повторите через %(minutes)s мин.")
-                % {"minutes": minutes},
-                retry_after=_window(),
-            )
+def _reserve(limits: list[ratelimit.Limit]) -> None:
+    """Count this attempt against every limit at once (atomic: concurrent
+    requests cannot get past a limit together), or raise ``PromoThrottled``."""
+    wait = ratelimit.reserve(limits, _window())
+    if wait is not None:
+        raise PromoThrottled(
+            _("Слишком много неудачных попыток. Повторите через %(minutes)s мин.")
+            % {"minutes": ratelimit.minutes(wait)},
+            retry_after=int(wait),
+        )
 
 
-def _throttle_fail(keys: list[tuple[str, int]]) -> None:
-    for key, _limit_value in keys:
-        if cache.add(key, 1, _window()):
-            continue
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, _window())
-
-
-def _check_keys(
+def _check_limits(
     *, account_id: int, manager_id: int | None, ip: str
-) -> list[tuple[str, int]]:
-    keys = []
+) -> list[ratelimit.Limit]:
+    limits = []
     if manager_id:
-        keys.append(
-            (
+        limits.append(
+            ratelimit.Limit(
                 f"promo:fail:manager:{manager_id}",
                 _limit("PROMO_CHECK_FAILURES_PER_MANAGER", 10),
             )
         )
     else:  # the API: per account
-        keys.append(
-            (
+        limits.append(
+            ratelimit.Limit(
                 f"promo:fail:account:{account_id}",
                 _limit("PROMO_CHECK_FAILURES_PER_ACCOUNT", 30),
             )
         )
     if ip:
-        keys.append((f"promo:fail:ip:{ip}", _limit("PROMO_CHECK_FAILURES_PER_IP", 30)))
-    return keys
+        limits.append(
+            ratelimit.Limit(
+                f"promo:fail:ip:{ip}", _limit("PROMO_CHECK_FAILURES_PER_IP", 30)
+            )
+        )
+    return limits
 
 
 def manager_authenticate(*, login: str, password: str, ip: str = "") -> PromoManager:
     """The check page's sign-in.  Raises ``PromoError`` (wrong login or
-    password) or ``PromoThrottled`` (too many failures for this login or IP)."""
+    password) or ``PromoThrottled`` (too many failures for this login or IP —
+    then the password is not even checked, so the answer tells nothing about
+    it).  Each lock of a login or IP lasts twice as long as the one before."""
     login = (login or "").strip().lower()
-    keys = [(f"promo:login:{login}", _limit("PROMO_LOGIN_FAILURES_PER_LOGIN", 5))]
+    limits = [
+        ratelimit.Limit(
+            f"promo:login:{login}", _limit("PROMO_LOGIN_FAILURES_PER_LOGIN", 5)
+        )
+    ]
     if ip:
-        keys.append((f"promo:login-ip:{ip}", _limit("PROMO_LOGIN_FAILURES_PER_IP", 20)))
-    _throttle_check(keys)
+        limits.append(
+            ratelimit.Limit(
+                f"promo:login-ip:{ip}", _limit("PROMO_LOGIN_FAILURES_PER_IP", 20)
+            )
+        )
+    _reserve(limits)
     manager = (
         PromoManager.objects.select_related("account")
         .filter(login=login, is_active=True)
@@ -499,8 +504,11 @@ def manager_authenticate(*, login: str, password: str, ip: str = "") -> PromoMan
     ):
         if manager is None:  # same cost as a real check: no login enumeration
             PromoManager(password="").set_password(password or "")
-        _throttle_fail(keys)
+        ratelimit.penalise(limits, _window())
         raise PromoError(_("Неверный логин или пароль."), code="invalid_credentials")
+    # A right password is not a failure, and clears the login's failures.
+    ratelimit.release(limits[1:])
+    ratelimit.reset(limits[:1])
     PromoManager.objects.filter(pk=manager.pk).update(last_login_at=timezone.now())
     return manager
 
@@ -572,18 +580,19 @@ def promo_code_check(
     """What a code of this account is: valid / used (when, by whom) / expired /
     not started / unknown, with the action's instruction.  Unknown codes count
     as failed guesses per manager (or API account) and per IP; past the limit
-    ``PromoThrottled`` is raised before any lookup."""
-    keys = _check_keys(account_id=account_id, manager_id=manager_id, ip=ip)
-    _throttle_check(keys)
+    ``PromoThrottled`` is raised before any lookup.  Every check reserves its
+    place first (atomic) and gives it back when the code exists."""
+    limits = _check_limits(account_id=account_id, manager_id=manager_id, ip=ip)
+    _reserve(limits)
     normalized = codegen.normalize_code(code)
     from .selectors import code_find
 
     found = code_find(account_id=account_id, code=normalized)
     if found is None:
-        _throttle_fail(keys)
         return CodeCheck(
             status=CodeStatus.UNKNOWN, code=normalized or str(code or "")[:20]
         )
+    ratelimit.release(limits)
     return _status_of(found, timezone.now())
 
 

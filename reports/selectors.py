@@ -397,7 +397,9 @@ class BreakdownRow:
         return country_name(self.country_code) if self.country_code else "—"
 
 
-def campaign_breakdown(*, account_id: int, campaign: Campaign) -> list[BreakdownRow]:
+def campaign_breakdown(
+    *, account_id: int, campaign: Campaign, by_operator: bool = True
+) -> list[BreakdownRow]:
     """Cost by country/operator ("детализация"): one GROUP BY over the
     campaign's messages (refunded messages cost nothing).
 
@@ -406,24 +408,29 @@ def campaign_breakdown(*, account_id: int, campaign: Campaign) -> list[Breakdown
     country, operator, parts and price never change after launch, and every
     refund lowers ``Campaign.cost`` in the same transaction, so any change
     that could alter the breakdown also changes the key."""
-    key = f"reports:breakdown:v2:{campaign.pk}:{campaign.status}:{campaign.cost}"
+    key = (
+        f"reports:breakdown:v2:{campaign.pk}:{campaign.status}:{campaign.cost}"
+        f":{int(by_operator)}"
+    )
     cached = cache.get(key)
     if cached is not None:
         return [BreakdownRow(*r) for r in cached]
+    # A channel priced by country alone (Viber) is broken down by country.
+    group = ("country", "operator") if by_operator else ("country",)
     rows = (
         Message.objects.filter(account_id=account_id, campaign_id=campaign.pk)
-        .values("country", "operator")
+        .values(*group)
         .annotate(
             messages=Count("id"),
             parts=Sum("parts"),
             cost=Sum("price", filter=Q(refunded=False)),
         )
-        .order_by("country", "operator")
+        .order_by(*group)
     )
     result = [
         BreakdownRow(
             r["country"] or "",
-            r["operator"] or "—",
+            r.get("operator") or "—",
             r["messages"],
             r["parts"] or 0,
             Decimal(r["cost"] or 0).quantize(CENT),
@@ -654,6 +661,28 @@ def unsubscribed_page(
     if filters.q:
         qs = qs.filter(phone__contains=filters.q)
     return _time_page(qs, cursor, size or PAGE_SIZE)
+
+
+def replies_page(
+    *,
+    account_id: int,
+    kind,
+    filters: ReportFilters,
+    cursor: str = "",
+    size: int | None = None,
+) -> Page:
+    """The «Ответы» tab: the channel's replies (``ChannelKind.replies``), newest
+    first, with the period, sender and text (or number) filters."""
+    qs = kind.replies(account_id)
+    if filters.start:
+        qs = qs.filter(received_at__gte=filters.start)
+    if filters.end:
+        qs = qs.filter(received_at__lt=filters.end)
+    if filters.sender:
+        qs = qs.filter(sender__iexact=filters.sender)
+    if filters.q:
+        qs = qs.filter(Q(text__icontains=filters.q) | Q(phone__contains=filters.q))
+    return _time_page(qs, cursor, size or PAGE_SIZE, time_field="received_at")
 
 
 def saved_filters(*, account_id: int, channel: str) -> list[SavedFilter]:

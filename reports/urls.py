@@ -55,6 +55,7 @@ urlpatterns = [
     path("<channel:channel>/charts/", views.charts, name="charts"),
     path("<channel:channel>/sources/", views.sources, name="sources"),
     path("<channel:channel>/unsubscribed/", views.unsubscribed, name="unsubscribed"),
+    path("<channel:channel>/replies/", views.replies, name="replies"),
     path("<channel:channel>/export/", views.export, name="export"),
     path("<channel:channel>/filters/", views.filter_save, name="filter_save"),
     path(

@@ -26,6 +26,8 @@ TABS = (
     ("charts", "reports:charts", gettext_lazy("Графики")),
     ("sources", "reports:sources", gettext_lazy("По способу отправки")),
     ("unsubscribed", "reports:unsubscribed", gettext_lazy("Отписавшиеся")),
+    # Only for channels whose recipients answer (``ChannelKind.replies``).
+    ("replies", "reports:replies", gettext_lazy("Ответы")),
 )
 TAB_URLS = {code: url for code, url, _label in TABS}
 # The send form of each channel, for "Повторить рассылку" (R5).
@@ -60,6 +62,7 @@ def _report(request, kind, tab: str, *, default_period: str = "30") -> dict:
             "active": code == tab,
         }
         for code, url, label in TABS
+        if code != "replies" or kind.replies is not None
     ]
     return {
         "kind": kind,
@@ -228,6 +231,29 @@ def unsubscribed(request, channel: str):
 
 
 @cabinet_view()
+def replies(request, channel: str):
+    """Recipients' answers (manual 5.3 «Ответы»), per contact, newest first."""
+    kind = _kind(channel)
+    if kind.replies is None:
+        raise Http404
+    ctx = _report(request, kind, "replies", default_period="all")
+    try:
+        page = selectors.replies_page(
+            account_id=request.account.pk,
+            kind=kind,
+            filters=ctx["filters"],
+            cursor=_cursor(request),
+        )
+    except selectors.BadCursor:
+        _bad_cursor(request)
+        page = selectors.replies_page(
+            account_id=request.account.pk, kind=kind, filters=ctx["filters"]
+        )
+    ctx.update(page=page)
+    return render(request, _template(request, "reports/replies.html"), ctx)
+
+
+@cabinet_view()
 def export(request, channel: str):
     """The campaign list (or the deferred one) as .xlsx, with the page's filters."""
     kind = _kind(channel)
@@ -322,6 +348,7 @@ def _detail_context(request, campaign: Campaign) -> dict:
         "can_export_recipients": can(request.user, CONTACTS),
         # The channel's own facts (voice: the average listening share).
         "channel_facts": kind.report_facts(campaign) if kind.report_facts else [],
+        "content": kind.content.load(campaign.content),
     }
 
 
@@ -401,12 +428,14 @@ def campaign_breakdown(request, pk: int):
             },
         )
     rows = selectors.campaign_breakdown(
-        account_id=request.account.pk, campaign=campaign
+        account_id=request.account.pk,
+        campaign=campaign,
+        by_operator=kind.priced_by_operator,
     )
     return render(
         request,
         "reports/breakdown.html",
-        {"campaign": campaign, "rows": rows, **_fragment(request)},
+        {"campaign": campaign, "rows": rows, "kind": kind, **_fragment(request)},
     )
 
 

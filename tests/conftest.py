@@ -37,6 +37,11 @@ def _eager_celery(settings):
                 "receipt_delay_seconds": 0,
             },
         },
+        # Outcomes by number pattern only (no random rates) in unit tests.
+        "viber": {
+            **settings.MESSAGING_GATEWAYS["viber"],
+            "OPTIONS": {"mode": "instant", "receipt_delay_seconds": 0},
+        },
     }
     from messaging import prepare, registry
 
@@ -175,10 +180,11 @@ def pytest_collection_modifyitems(config, items):
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def start_celery_worker(queue: str, **env):
-    """A real Celery worker (solo pool) for integration tests, consuming only
-    ``queue`` and connected to this test's database; stop it with
-    ``os.killpg(proc.pid, …)``."""
+def start_celery_worker(queue: str, *, pool="solo", concurrency=1, output=None, **env):
+    """A real Celery worker (solo pool unless ``pool``) for integration tests,
+    consuming only ``queue`` and connected to this test's database; ``output``
+    is a file for its log (default: discarded); ``env`` overrides environment
+    variables.  Stop it with ``os.killpg(proc.pid, …)``."""
     import subprocess
     import sys
 
@@ -191,6 +197,8 @@ def start_celery_worker(queue: str, **env):
         f"{db['PORT'] or 5432}/{db['NAME']}",
         "CELERY_QUEUE": queue,
         "CELERY_TASK_ALWAYS_EAGER": "0",
+        # The test's development secrets (cabinet/deploy.py refuses them otherwise).
+        "DEVELOPMENT": "1",
         **{k: str(v) for k, v in env.items()},
     }
     return subprocess.Popen(
@@ -201,18 +209,19 @@ def start_celery_worker(queue: str, **env):
             "-A",
             "cabinet",
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
             "-Q",
             queue,
-            "--loglevel=WARNING",
+            "--loglevel=WARNING" if output is None else "--loglevel=INFO",
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
         ],
         cwd=ROOT,
         env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if output else subprocess.DEVNULL,
         start_new_session=True,
     )
 

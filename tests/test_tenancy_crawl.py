@@ -48,6 +48,8 @@ OBJECT_FOR_ROUTE = {
     "sms/templates/": "message_template",
     "support/": "ticket",
     "voice/audio/": "audio",
+    "viber/moderation-templates/": "viber_moderation_template",
+    "viber/senders/": "viber_sender_name",
 }
 
 # Real leaks found by this crawl and not fixed yet: {(route, method): why}.
@@ -182,6 +184,12 @@ def _make_objects(owner, make_user, tmp_path) -> dict:
             payload={"text": "x"},
         ),
         "sender_name": SenderName.objects.create(account=account, name="Shop"),
+        "viber_moderation_template": ModerationTemplate.objects.create(
+            account=account, channel="viber", text=f"Заказ {tag}: [любая фраза]"
+        ),
+        "viber_sender_name": SenderName.objects.create(
+            account=account, channel="viber", name="ViberShop", status="approved"
+        ),
         "message_template": MessageTemplate.objects.create(
             account=account, name=f"Шаблон {tag}", text="Привет"
         ),

@@ -67,13 +67,35 @@ class VoiceContent(Content):
     ``audio``, ``duration`` and ``audio_name`` are filled from the audio
     itself at launch (never taken from the request)."""
 
-    audio_id: int | None = None
-    ivr: dict = field(default_factory=dict)
-    redial_count: int = 0
-    redial_interval: int = 0
-    audio: str = ""
-    audio_name: str = ""
-    duration: int = 0
+    audio_id: int = field(
+        default=0,
+        metadata={
+            "description": "Аудиозапись аккаунта (загружена или озвучена в кабинете)",
+            "example": 12,
+        },
+    )
+    ivr: dict = field(
+        default_factory=dict,
+        metadata={
+            "description": "Меню IVR: клавиша → {action: repeat | url | unsubscribe | "
+            "end, url}",
+            "example": {"1": {"action": "repeat"}, "9": {"action": "unsubscribe"}},
+        },
+    )
+    redial_count: int = field(
+        default=0, metadata={"description": "Перезвонов после неудачного звонка (0–5)"}
+    )
+    redial_interval: int = field(
+        default=0, metadata={"description": "Интервал перезвона, минут"}
+    )
+    audio: str = field(default="", metadata={"description": "Заполняется сервисом"})
+    audio_name: str = field(
+        default="", metadata={"description": "Заполняется сервисом"}
+    )
+    duration: int = field(
+        default=0,
+        metadata={"description": "Длительность записи, с (заполняется сервисом)"},
+    )
 
     @classmethod
     def parse(cls, data, *, account_id=None) -> "VoiceContent":
@@ -267,11 +289,15 @@ VOICE = register(
         report_facts=lambda campaign: selectors.campaign_facts(campaign),
         report_breakdown=lambda campaign: selectors.duration_breakdown(campaign),
         message_facts=lambda extra: selectors.call_facts(extra),
+        # One price for the country, by the number's kind (own / federal).
+        priced_by_operator=False,
         service_code="voice",
         compose_url="voice:send",
         gateway_key="voice",
         urls="voice.urls",
         url_prefix="voice/",
+        # REST v1: CallPassword (mounted under /api/v1/ by cabinet/urls.py).
+        api_urls="voice.api.urls",
     )
 )
 
@@ -320,6 +346,7 @@ CALLPASSWORD = register(
         receipt_timeout=timedelta(minutes=30),
         moderate=lambda account, text, content: False,
         message_facts=lambda extra: selectors.call_facts(extra),
+        priced_by_operator=False,
         service_code="callpassword",
         compose_url="voice:callpassword",
         gateway_key="voice",

@@ -4,16 +4,17 @@ production, so every worker shares the counter).
 ``API_RATE_LIMIT`` (settings/env) is ``"<requests>/<period>"`` with period
 ``s``, ``m``, ``h`` or ``d`` (e.g. ``"20000/m"``).  Counting costs one round
 trip to Redis (INCRBY and EXPIRE in one script) per request, or per batch of
-requests for large limits (``_LocalBatches``); DRF's ``SimpleRateThrottle``
+requests for large limits (``_LocalBatches``) — the counting itself is
+cabinet.ratelimit's, like every throttle's; DRF's ``SimpleRateThrottle``
 keeps a list of timestamps per key instead, which grows with the rate."""
 
 import threading
 import time
 
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
-from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
+
+from cabinet import ratelimit
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -79,42 +80,9 @@ _LOCAL = _LocalBatches()
 
 
 def _count(key: str, timeout: int, amount: int = 1) -> int:
-    """Add ``amount`` to the window's counter and return it: one round trip on
-    Redis (INCRBY + EXPIRE in one Lua call), ``add``/``incr`` on other caches."""
-    client = _redis_client(key)
-    if client is not None:
-        full_key = cache.make_and_validate_key(key)
-        return int(client.eval(_INCR_EXPIRE, 1, full_key, timeout, amount))
-    if cache.add(key, amount, timeout=timeout):
-        return 1
-    try:
-        return cache.incr(key, amount)
-    except ValueError:  # expired between add and incr
-        cache.add(key, amount, timeout=timeout)
-        return amount
-
-
-_clients: dict[int, object] = {}
-# INCR, and a lifetime for a new window's key: one command, one round trip.
-_INCR_EXPIRE = (
-    "local n = redis.call('INCRBY', KEYS[1], ARGV[2]) "
-    "if n == tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
-    "return n"
-)
-
-
-def _redis_client(key: str):
-    """The Redis client behind the default cache, made once per process:
-    Django's ``get_client`` builds a new client (and its ~170 response
-    callbacks) on every call."""
-    backend = caches[DEFAULT_CACHE_ALIAS]
-    if not isinstance(backend, RedisCache):
-        return None
-    client = _clients.get(id(backend._cache))
-    if client is None:
-        client = backend._cache.get_client(key, write=True)
-        _clients[id(backend._cache)] = client
-    return client
+    """Add ``amount`` to the window's counter and return it (one round trip on
+    Redis: cabinet.ratelimit)."""
+    return ratelimit.hit(key, timeout, amount)
 
 
 class TokenRateThrottle(BaseThrottle):

@@ -20,5 +20,4 @@ urlpatterns = [
     path("", include("billing.api.urls")),
     path("", include("integrations.api.urls")),
     path("", include("promo.api.urls")),
-    path("", include("voice.api.urls")),
 ]

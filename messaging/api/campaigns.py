@@ -1,9 +1,11 @@
 """Campaigns through the API: create (idempotent by ``client_id``), read with
 counters and cost, cancel / pause / resume; messages of the account."""
 
+from dataclasses import fields
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -36,9 +38,42 @@ class WindowSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class ContentField(serializers.DictField):
+    """A channel's content beyond the text (Viber: image and button); validated
+    by the channel's registry entry (``ChannelKind.content``)."""
+
+
+class ContentFieldExtension(OpenApiSerializerFieldExtension):
+    """Documents ``content`` as the registered channels' content objects."""
+
+    target_class = ContentField
+
+    def map_serializer_field(self, auto_schema, direction):
+        schemas = [
+            {**kind.content.json_schema(), "title": f"{kind.code} content"}
+            for kind in registry.all_channels()
+            if fields(kind.content)
+        ]
+        schema = {
+            "type": "object",
+            "description": "The channel's content beyond the text (none for sms).",
+        }
+        if schemas:
+            schema["oneOf"] = schemas
+        return schema
+
+
 class CampaignCreateSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=["sms"], default="sms")
-    text = serializers.CharField(max_length=5000, trim_whitespace=False)
+    text = serializers.CharField(
+        max_length=5000,
+        trim_whitespace=False,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required unless the content carries the message (a Viber image)",
+    )
+    content = ContentField(required=False)
     sender = serializers.CharField(max_length=64, required=False, allow_blank=True)
     group_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1), required=False, max_length=1000
@@ -81,6 +116,10 @@ class CampaignCreateSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="Idempotency key: a repeat returns the first campaign",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [k.code for k in registry.all_channels()]
 
     def validate(self, data):
         if not data.get("group_ids") and not data.get("phones"):
@@ -138,6 +177,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "recipients",
             "cost",
             "client_id",
+            "content",
             "counters",
             "columns",
         ]
@@ -217,7 +257,23 @@ class CampaignCreateView(APIView):
                     "tags": ["акция"],
                     "client_id": "order-42",
                 },
-            )
+            ),
+            OpenApiExample(
+                "Viber: text + image + button to a group",
+                request_only=True,
+                value={
+                    "channel": "viber",
+                    "text": "[Имя], скидка 20% на всё до воскресенья!",
+                    "sender": "SMSinfo",
+                    "group_ids": [12],
+                    "content": {
+                        "image": "9c1b2f7e4a5d4e0f8b6a3c2d1e0f9a8b",
+                        "button_text": "В магазин",
+                        "button_url": "https://shop.example.com/sale",
+                    },
+                    "ttl": 3600,
+                },
+            ),
         ],
     )
     def post(self, request):
@@ -236,7 +292,8 @@ class CampaignCreateView(APIView):
             campaign = services.campaign_launch(
                 account=request.user.account,
                 channel=d["channel"],
-                text=d["text"],
+                text=d.get("text", ""),
+                content=d.get("content"),
                 sender=d.get("sender", ""),
                 group_ids=d.get("group_ids"),
                 filters=d.get("filters"),

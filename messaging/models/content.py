@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from cabinet.models import Account
 from cabinet.moderation import Decidable, Decision, Notice
 
+from .. import registry
 from .core import Campaign
 
 __all__ = [
@@ -22,6 +23,15 @@ __all__ = [
     "AdvertisingRequest",
     "CampaignModeration",
 ]
+
+
+def channel_page(channel: str, attr: str, default: str) -> str:
+    """A channel's own page (``ChannelKind.<attr>``), SMS's when it names none."""
+    try:
+        name = getattr(registry.get_channel(channel), attr) or default
+    except LookupError:
+        name = default
+    return reverse(name)
 
 
 class SenderName(Decidable):
@@ -93,7 +103,9 @@ class SenderName(Decidable):
             title=str(title),
             body=str(body),
             kind="sender",
-            url=reverse("messaging:sender_names"),
+            url=channel_page(
+                self.channel, "sender_names_url", "messaging:sender_names"
+            ),
         )
 
 
@@ -151,7 +163,11 @@ class ModerationTemplate(Decidable):
         return Notice(
             title=str(_("Шаблон модерации %(v)s") % {"v": verdict}),
             body="\n".join(p for p in (self.text[:200], reason, self.comment) if p),
-            url=reverse("messaging:moderation_templates"),
+            url=channel_page(
+                self.channel,
+                "moderation_templates_url",
+                "messaging:moderation_templates",
+            ),
         )
 
 

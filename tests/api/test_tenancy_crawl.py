@@ -42,6 +42,7 @@ OBJECT_FOR_PATH = {
     "/api/v1/sms/templates/": "message_template",
     "/api/v1/stoplist/": "stop_number",
     "/api/v1/callpassword/": "callpassword",
+    "/api/v1/viber/images/": "viber_image",
 }
 
 # Real leaks found by this crawl and not fixed yet: {(path, METHOD): why}.
@@ -144,8 +145,10 @@ def _id_operations() -> list[tuple[str, str, str | None, str | None]]:
     return out
 
 
-def _fill(path: str, pk: int) -> str:
-    return re.sub(r"\{\w+\}", str(pk), path)
+def _fill(path: str, obj) -> str:
+    """The path naming ``obj``: by its ``public_id`` where the path says so (an
+    uploaded Viber image), else by its primary key."""
+    return re.sub(r"\{(\w+)\}", lambda m: str(getattr(obj, m.group(1), obj.pk)), path)
 
 
 def _make_objects(owner) -> dict:
@@ -158,6 +161,8 @@ def _make_objects(owner) -> dict:
     from messaging import services as messaging
     from promo.services import action_create
     from tests.billing.conftest import VALID_REQUISITES
+    from tests.viber.conftest import picture
+    from viber.images import image_upload
     from voice.services import callpassword_send
 
     account = owner.account
@@ -222,6 +227,10 @@ def _make_objects(owner) -> dict:
         ),
         "moderation_template": moderation.template_create(
             account=account, text=f"Код {tag}: [любая фраза]"
+        ),
+        "viber_image": image_upload(
+            account=account,
+            upload=SimpleUploadedFile("sale.png", picture(), content_type="image/png"),
         ),
     }
 
@@ -308,7 +317,7 @@ def test_another_accounts_objects_are_404_on_every_id_path(
     for path, method, kind, body_kind in operations:
         leak = (path, method) in KNOWN_LEAKS
         response = _request(
-            api, method, _fill(path, theirs[kind].pk), body_kind, rollback=leak
+            api, method, _fill(path, theirs[kind]), body_kind, rollback=leak
         )
         checked.append((path, method))
         status = response.status_code
@@ -365,7 +374,7 @@ def test_the_same_paths_reach_the_callers_own_objects(user, api_client_for):
     failures, reached = [], 0
     for path, method, kind, body_kind in _id_operations():
         response = _request(
-            api, method, _fill(path, mine[kind].pk), body_kind, rollback=True
+            api, method, _fill(path, mine[kind]), body_kind, rollback=True
         )
         status = response.status_code
         reached += 1

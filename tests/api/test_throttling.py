@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from cabinet import ratelimit
 from cabinet.api import throttling
 from cabinet.api.throttling import token_hit
 
@@ -65,7 +66,7 @@ def test_on_redis_one_script_counts_and_expires(settings):
     assert token_hit(token, rate="2/m") is None
     assert token_hit(token, rate="2/m") is None
     assert token_hit(token, rate="2/m") is not None
-    client = throttling._redis_client("k")
+    client = ratelimit._redis()
     keys = client.keys(f"{settings.CACHES['default']['KEY_PREFIX']}*api-rate:{token}:*")
     assert len(keys) == 1
     assert 0 < client.ttl(keys[0]) <= 61

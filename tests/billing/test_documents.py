@@ -267,3 +267,32 @@ def test_invoice_and_payment_lists_have_fixed_query_counts(
     for url in ("/billing/documents/", "/billing/pay/"):
         with django_assert_max_num_queries(12):
             assert client.get(url).status_code == 200
+
+
+def test_the_act_xlsx_writes_texts_as_text_never_as_formulas():
+    """openpyxl turns a string starting with "=" into a formula; the act's
+    texts go in as text cells (cabinet.spreadsheets.xlsx_text)."""
+    import zipfile
+
+    from billing.documents import act_xlsx
+    from billing.selectors import Act
+
+    hostile = "=HYPERLINK(\"http://evil.example\",\"Оплата\")"
+    act = Act(
+        account_id=1,
+        date_from=dt.date(2026, 3, 1),
+        date_to=dt.date(2026, 3, 31),
+        opening=Decimal("0"),
+        closing=Decimal("100"),
+        rows=[{"date": dt.date(2026, 3, 2), "description": hostile, "amount": 100}],
+        debit_total=Decimal("0"),
+        credit_total=Decimal("100"),
+        requisites={},
+    )
+    data = act_xlsx(act)
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in sheet
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True)
+    )
+    assert rows[3][1] == hostile

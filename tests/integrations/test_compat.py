@@ -1,7 +1,6 @@
 """The provider-compatible JSON API v1.0 (SPEC A3)."""
 
 import json
-import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -582,18 +581,14 @@ def test_status_words_cover_every_status():
     assert status_word("no-such") == "unknown"
 
 
-def test_a_thousand_messages_answer_quickly(make_user, compat_for):
+def test_a_thousand_messages_are_accepted_in_one_request(make_user, compat_for):
     api = compat_for(make_user(balance=Decimal("10000")))
     messages = [
         one(f"7916{i:07d}", id=f"bulk-{i}", text="Акция: скидка 10%")
         for i in range(1000)
     ]
-    started = time.perf_counter()
     resp = api.send({"messages": messages})
-    elapsed = time.perf_counter() - started
     result = resp.json()["result"]
     assert result["accepted"] == 1000
     assert Message.objects.count() == 1000
-    # The < 300 ms target is measured by `manage.py bench api` on PostgreSQL;
-    # here (SQLite, test settings, eager Celery dispatching) only a sanity bound.
-    assert elapsed < 10
+    # The < 300 ms target is measured by `manage.py bench api`, not here.
