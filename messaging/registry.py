@@ -86,7 +86,13 @@ class Content:
                 {k: v for k, v in f.metadata.items() if k in ("description", "example")}
             )
             properties[f.name] = prop
-        schema = {"type": "object", "properties": properties}
+        # ``parse`` refuses unknown fields: so does the schema (and one
+        # channel's content is then never valid as another's).
+        schema = {
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": False,
+        }
         if cls.__doc__:
             schema["description"] = " ".join(cls.__doc__.split())
         return schema
