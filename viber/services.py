@@ -26,6 +26,7 @@ from messaging import links, senders
 from messaging.gateways.base import Receipt
 from messaging.models import STATUS_RANK, Campaign, CampaignLink, Message, SenderName
 from messaging.models import MessageStatus as S
+from messaging.signals import replies_received
 from messaging.statuses import receipts_apply
 
 from .models import Reply, SenderPackage
@@ -326,9 +327,29 @@ def _apply(receipts: list[Receipt], clicks: Counter, replies: list[Reply]) -> in
             CampaignLink.objects.filter(pk=link).update(clicks=F("clicks") + n)
         if replies:
             Reply.objects.bulk_create(replies, ignore_conflicts=True)
+            announced = [_announced(r) for r in replies]
+            transaction.on_commit(
+                lambda: replies_received.send(
+                    sender=Reply, channel=CHANNEL, replies=announced
+                )
+            )
         if not receipts:
             return 0
         return receipts_apply(channel=CHANNEL, receipts=_collapse(receipts))
+
+
+def _announced(reply: Reply) -> dict:
+    return {
+        "account_id": reply.account_id,
+        "campaign_id": reply.campaign_id,
+        "message_id": reply.message_id,
+        "phone": reply.phone,
+        "contact_id": reply.contact_id,
+        "sender": reply.sender,
+        "text": reply.text,
+        "external_id": reply.external_id,
+        "received_at": reply.received_at,
+    }
 
 
 # The fact a status's own time (``Message.status_at``) already tells.
