@@ -522,3 +522,51 @@ VOICE_TTS_MAX_CHARS = int(os.environ.get("VOICE_TTS_MAX_CHARS", 2000))
 CALLPASSWORD_CODE_TTL = int(os.environ.get("CALLPASSWORD_CODE_TTL", 300))
 CALLPASSWORD_PER_NUMBER = int(os.environ.get("CALLPASSWORD_PER_NUMBER", 3))
 CALLPASSWORD_PER_ACCOUNT = int(os.environ.get("CALLPASSWORD_PER_ACCOUNT", 600))
+
+# --- VK and OK (SPEC K1; docs/SOCIAL.md) -------------------------------------------
+# The fake notification services of VK and OK (social/gateways.py): outcomes by
+# number, asynchronous callbacks, shares of numbers not on the network and of
+# delivered messages seen / clicked / unsubscribed.
+for _code, _backend in (
+    ("vk", os.environ.get("VK_GATEWAY", "social.gateways.FakeVkGateway")),
+    ("ok", os.environ.get("OK_GATEWAY", "social.gateways.FakeOkGateway")),
+):
+    MESSAGING_GATEWAYS[_code] = {
+        "BACKEND": _backend,
+        "OPTIONS": {
+            "mode": os.environ.get("FAKE_GATEWAY_MODE", "async"),
+            "receipt_delay_seconds": float(os.environ.get("FAKE_RECEIPT_DELAY", "2")),
+            "rate_per_second": int(os.environ.get("FAKE_GATEWAY_RATE", "0")),
+            "rates": {"not_user": 0.1, "inactive": 0.02, "seen": 0.6,
+                      "clicked": 0.1, "unsubscribed": 0.01},
+        },
+    }
+# Messages one group may send one recipient a day; the signed letter's size.
+SOCIAL_DAILY_LIMIT = int(os.environ.get("SOCIAL_DAILY_LIMIT", 3))
+SOCIAL_LETTER_MAX_BYTES = int(os.environ.get("SOCIAL_LETTER_MAX_BYTES", 5 * 2**20))
+
+# --- Notifications in messengers (SPEC N1; docs/SOCIAL.md) ------------------------
+# Outgoing bot messages: a gateway per messenger (dotted path), the fake one
+# unless set; MESSENGER_TELEGRAM_GATEWAY=social.bots.TelegramBotGateway sends
+# through the Telegram Bot API with TELEGRAM_BOT_TOKEN.
+MESSENGER_GATEWAYS = {
+    m: os.environ.get(
+        f"MESSENGER_{m.upper()}_GATEWAY", "social.bots.FakeMessengerGateway"
+    )
+    for m in ("telegram", "viber", "vk", "ok")
+}
+TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
+TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
+# Webhook verification: each empty secret refuses every call of its messenger.
+TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
+VIBER_BOT_TOKEN = os.environ.get("VIBER_BOT_TOKEN", "")
+VK_CALLBACK_SECRET = os.environ.get("VK_CALLBACK_SECRET", "")
+VK_CONFIRMATION_CODE = os.environ.get("VK_CONFIRMATION_CODE", "")
+OK_WEBHOOK_SECRET = os.environ.get("OK_WEBHOOK_SECRET", "")
+MESSENGER_BOT_LINKS = {
+    "telegram": os.environ.get("TELEGRAM_BOT_LINK", "https://t.me/cabinet_notify_bot"),
+    "viber": os.environ.get("VIBER_BOT_LINK", "viber://pa?chatURI=cabinet_notify"),
+    "vk": os.environ.get("VK_BOT_LINK", "https://vk.me/cabinet_notify"),
+    "ok": os.environ.get("OK_BOT_LINK", "https://ok.ru/group/cabinet_notify"),
+}
+MESSENGER_CODE_TTL = int(os.environ.get("MESSENGER_CODE_TTL", 600))

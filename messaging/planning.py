@@ -41,7 +41,14 @@ from .models import MessageStatus, Source
 from .moderation import needs_moderation
 from .registry import ChannelKind, Content, ContentError
 from .senders import SenderNotAllowed, sender_validate
-from .timing import SendPlanner, TimingError, parse_smooth, parse_ttl, parse_window
+from .timing import (
+    MAX_TTL_SECONDS,
+    SendPlanner,
+    TimingError,
+    parse_smooth,
+    parse_ttl,
+    parse_window,
+)
 
 S = MessageStatus
 
@@ -73,11 +80,11 @@ def excluded_message(excluded: dict) -> str:
     return "Нет получателей" + (f" ({', '.join(parts)})" if parts else "") + "."
 
 
-def validated_options(options: dict) -> dict:
+def validated_options(options: dict, *, max_ttl: int = MAX_TTL_SECONDS) -> dict:
     try:
         parse_smooth(options.get("smooth"))
         parse_window(options.get("window"))
-        parse_ttl(options.get("ttl"))
+        parse_ttl(options.get("ttl"), max_ttl)
     except TimingError as exc:
         raise LaunchError(str(exc), field="options") from exc
     return options
@@ -128,11 +135,13 @@ class Policy:
         return bool(self.options.get("allow_duplicates"))
 
     def stop_list(self) -> set[str]:
-        """Every number this send must not reach (loaded once)."""
+        """Every number this send must not reach (loaded once): the stop-list,
+        and the numbers the channel itself refuses now (``ChannelKind.refused``:
+        VK/OK's daily limit per recipient)."""
         if self._stop_list is None:
             self._stop_list = blocked_phones(
                 account_id=self.account.pk, channel=self.channel, sender=self.sender
-            )
+            ) | self._refused(None)
         return self._stop_list
 
     def blocked(self, phones: list[str]) -> set[str]:
@@ -143,8 +152,13 @@ class Policy:
                 channel=self.channel,
                 sender=self.sender,
                 phones=phones,
-            )
+            ) | self._refused(phones)
         return self.stop_list() & set(phones)
+
+    def _refused(self, phones: list[str] | None) -> set[str]:
+        if self.kind.refused is None:
+            return set()
+        return set(self.kind.refused(self.account.pk, self.sender, phones))
 
     def unit_price(self, country: str, operator: str) -> Decimal:
         if not self.charge:
@@ -190,7 +204,7 @@ def policy_for(
             raise LaunchError(
                 "Аккаунт заблокирован: отправка недоступна.", code="blocked"
             )
-        validated_options(options)
+        validated_options(options, max_ttl=kind.max_ttl_seconds)
         try:
             parsed = (
                 content
@@ -303,7 +317,9 @@ class Planner:
         self.policy = policy
         self.renderer = renderer
         self.timing = timing
-        self.ttl = parse_ttl(policy.options.get("ttl"))
+        self.ttl = parse_ttl(
+            policy.options.get("ttl"), policy.kind.max_ttl_seconds
+        )
         self.initial_status = initial_status or (
             S.MODERATION if policy.moderation else None
         )

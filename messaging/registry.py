@@ -155,6 +155,19 @@ class ChannelKind:
     # two days).  Past it — or past the message's own lifetime — a message still
     # «Отпр» is final: «Истекло время жизни», refunded.
     receipt_timeout: timedelta = timedelta(hours=48)
+    # The longest lifetime (TTL) a message of the channel may be given.
+    max_ttl: timedelta = timedelta(hours=12)
+    # Messages are charged by what their receipt reports (``Receipt.units``:
+    # 1 delivered, 0 not), like calls by the second: the launch holds the
+    # price and a receipt with fewer units refunds the difference, once —
+    # VK/OK charge delivered messages only.  ``settle_reason`` words the
+    # refund in the ledger.
+    charge_by_receipt: bool = False
+    settle_reason: str = "Перерасчёт по фактической длительности"
+    # (account id, sender, phones or None for all) → the numbers the channel
+    # refuses for a send now, beyond the stop-list (VK/OK: a recipient who got
+    # the group's daily limit of messages today).  Counted as blocked.
+    refused: Callable[[int, str, list[str] | None], set[str]] | None = None
     # (account, text, content) → whether a send waits for staff; None = the
     # text rules (``messaging.moderation.needs_moderation``).  Voice adds its
     # audio's decision to them; CallPassword (a code call) is never moderated.
@@ -212,7 +225,11 @@ class ChannelKind:
 
     @property
     def settles_after(self) -> bool:
-        return self.unit == Unit.SECONDS
+        return self.unit == Unit.SECONDS or self.charge_by_receipt
+
+    @property
+    def max_ttl_seconds(self) -> int:
+        return int(self.max_ttl.total_seconds())
 
     def parse_content(self, data: dict | None, *, account_id=None) -> Content:
         return self.content.parse(data, account_id=account_id)

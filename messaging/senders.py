@@ -97,7 +97,17 @@ def sender_validate(*, account, channel: str, sender: str) -> str:
     ``SenderNotAllowed`` otherwise."""
     sender = (sender or "").strip()
     if not sender:
-        return default_sender(channel)
+        default = default_sender(channel)
+        if not default:
+            # A channel without shared names (VK, OK) sends only from the
+            # account's own approved ones.
+            raise SenderNotAllowed(
+                _(
+                    "Перед созданием рассылки необходимо заказать имя "
+                    "отправителя."
+                )
+            )
+        return default
     if sender in shared_senders(channel):
         return sender
     if SenderName.objects.filter(

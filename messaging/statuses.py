@@ -424,7 +424,7 @@ def _settle_units(
                 account_id=account_id,
                 amount=amount,
                 kind=LedgerKind.REFUND,
-                reason=f"Перерасчёт по фактической длительности (рассылка #{cid})",
+                reason=f"{kind.settle_reason} (рассылка #{cid})",
                 service=kind.service,
             )
             Campaign.objects.filter(pk=cid).update(cost=F("cost") - amount)

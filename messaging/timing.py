@@ -79,15 +79,19 @@ def parse_smooth(raw) -> Smooth | None:
     return Smooth(portions, timedelta(minutes=minutes))
 
 
-def parse_ttl(raw) -> int | None:
+def parse_ttl(raw, max_seconds: int = MAX_TTL_SECONDS) -> int | None:
+    """A message lifetime in seconds: from 1 minute to ``max_seconds`` (12
+    hours unless the channel allows more: ``ChannelKind.max_ttl``)."""
     if raw in (None, "", 0):
         return None
     try:
         ttl = int(raw)
     except (TypeError, ValueError):
         raise TimingError("Время жизни сообщения задано неверно.") from None
-    if ttl < 60 or ttl > MAX_TTL_SECONDS:
-        raise TimingError("Время жизни сообщения — от 1 минуты до 12 часов.")
+    if ttl < 60 or ttl > max_seconds:
+        raise TimingError(
+            f"Время жизни сообщения — от 1 минуты до {max_seconds // 3600} часов."
+        )
     return ttl
 
 

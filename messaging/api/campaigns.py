@@ -88,10 +88,11 @@ class CampaignCreateSerializer(serializers.Serializer):
     smooth = SmoothSerializer(required=False, allow_null=True)
     ttl = serializers.IntegerField(
         min_value=60,
-        max_value=43200,
+        max_value=86400,
         required=False,
         allow_null=True,
-        help_text="Message lifetime, seconds",
+        help_text="Message lifetime, seconds: up to 43200 (12 h), up to 86400 "
+        "(24 h) for vk and ok",
     )
     window = WindowSerializer(
         required=False,

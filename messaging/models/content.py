@@ -69,7 +69,7 @@ class SenderName(Decidable):
         verbose_name=_("аккаунт"),
     )
     channel = models.CharField(_("канал"), max_length=16, default="sms")
-    name = models.CharField(_("имя отправителя"), max_length=11)
+    name = models.CharField(_("имя отправителя"), max_length=64)
     reason = models.CharField(
         _("причина отказа"), max_length=32, blank=True, choices=Reason.choices
     )
