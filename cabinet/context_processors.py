@@ -7,6 +7,8 @@ MENU_ALIASES = {
     "/messages/": "sms-reports",
     "/reports/viber/": "viber-reports",
     "/reports/voice/": "voice-reports",
+    "/reports/vk/": "social-reports",
+    "/reports/ok/": "social-reports",
 }
 
 

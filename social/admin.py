@@ -3,13 +3,15 @@
 messenger bindings to look at."""
 
 from django.contrib import admin
-from django.urls import reverse
+from django.http import Http404
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from cabinet.moderation_admin import DecisionAdmin
 
 from .models import MessengerBinding, NameRequest
+from .views import letter_response
 
 
 @admin.register(NameRequest)
@@ -41,9 +43,26 @@ class NameRequestAdmin(DecisionAdmin):
             return ""
         return format_html(
             '<a href="{}">{}</a>',
-            reverse("social:letter_staff", args=[obj.pk]),
+            reverse("admin:social_namerequest_letter", args=[obj.pk]),
             obj.letter_name or _("скачать"),
         )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/letter/",
+                self.admin_site.admin_view(self.letter_view),
+                name="social_namerequest_letter",
+            ),
+            *super().get_urls(),
+        ]
+
+    def letter_view(self, request, object_id):
+        """The letter of a request, for the staff member deciding it."""
+        obj = self.get_object(request, object_id)
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        return letter_response(obj)
 
 
 @admin.register(MessengerBinding)

@@ -107,4 +107,3 @@ def bindings_for(*, account_id: int, kind: str) -> list[MessengerBinding]:
         for b in MessengerBinding.objects.filter(account_id=account_id)
         if kind in (b.kinds or [])
     ]
-

@@ -12,7 +12,6 @@ urlpatterns = [
     path("senders/blank/", views.letter_blank, name="letter_blank"),
     path("senders/<int:pk>/letter/", views.letter, name="letter"),
     path("senders/<int:pk>/withdraw/", views.request_withdraw, name="request_withdraw"),
-    path("staff/letters/<int:pk>/", views.letter_staff, name="letter_staff"),
     path("messengers/", views.messengers_page, name="messengers"),
     path("messengers/<int:pk>/kinds/", views.binding_kinds, name="binding_kinds"),
     path("messengers/<int:pk>/delete/", views.binding_delete, name="binding_delete"),

@@ -8,7 +8,6 @@ import uuid
 from datetime import timedelta
 
 from django.contrib import messages as flash
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -281,7 +280,7 @@ def letter_blank(request):
     return response
 
 
-def _letter_response(row: NameRequest):
+def letter_response(row: NameRequest):
     try:
         handle = row.letter.open("rb")
     except (FileNotFoundError, ValueError):
@@ -303,16 +302,7 @@ def letter(request, pk: int):
         row = selectors.name_request_get(account_id=request.account.pk, pk=pk)
     except NameRequest.DoesNotExist:
         raise Http404 from None
-    return _letter_response(row)
-
-
-@staff_member_required
-def letter_staff(request, pk: int):
-    """The letter of any request, for the staff member deciding it."""
-    row = NameRequest.objects.filter(pk=pk).first()
-    if row is None:
-        raise Http404
-    return _letter_response(row)
+    return letter_response(row)
 
 
 # --- notifications in messengers (13) ------------------------------------------------

@@ -13,6 +13,7 @@ so the 404s of the stranger crawl mean "not yours"."""
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
@@ -46,6 +47,8 @@ OBJECT_FOR_ROUTE = {
     "sms/scheduler/": "schedule",
     "sms/senders/": "sender_name",
     "sms/templates/": "message_template",
+    "social/messengers/": "messenger_binding",
+    "social/senders/": "social_name_request",
     "support/": "ticket",
     "voice/audio/": "audio",
     "viber/moderation-templates/": "viber_moderation_template",
@@ -118,6 +121,8 @@ def _make_objects(owner, make_user, tmp_path) -> dict:
     )
     from promo.services import action_create, manager_create
     from reports.models import SavedFilter
+    from social.models import MessengerBinding
+    from social.services import name_request_create
     from tests.billing.conftest import VALID_REQUISITES
     from voice.services import audio_synthesize
 
@@ -198,6 +203,16 @@ def _make_objects(owner, make_user, tmp_path) -> dict:
         ),
         "audio": audio_synthesize(
             account=account, text=f"Запись {tag}", voice="espeak:ru"
+        ),
+        "messenger_binding": MessengerBinding.objects.create(
+            account=account, messenger="telegram", chat_id=f"chat-{tag}"
+        ),
+        "social_name_request": name_request_create(
+            account=account,
+            vk=f"vk.com/shop{account.pk}",
+            letter=SimpleUploadedFile(
+                "letter.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"
+            ),
         ),
     }
 

@@ -44,9 +44,13 @@ def _bots(settings):
 
 def code_for(client, messenger="telegram") -> str:
     html = client.get(f"/social/messengers/?m={messenger}").content.decode()
-    return BindingCode.objects.filter(messenger=messenger, used_at__isnull=True).latest(
-        "created_at"
-    ).code if "data-code" in html else ""
+    return (
+        BindingCode.objects.filter(messenger=messenger, used_at__isnull=True)
+        .latest("created_at")
+        .code
+        if "data-code" in html
+        else ""
+    )
 
 
 def telegram_update(text, chat_id=424242, update_id=1):
@@ -54,8 +58,12 @@ def telegram_update(text, chat_id=424242, update_id=1):
         "update_id": update_id,
         "message": {
             "message_id": 7,
-            "from": {"id": chat_id, "is_bot": False, "first_name": "Анна",
-                     "username": "anna"},
+            "from": {
+                "id": chat_id,
+                "is_bot": False,
+                "first_name": "Анна",
+                "username": "anna",
+            },
             "chat": {"id": chat_id, "type": "private", "first_name": "Анна"},
             "date": 1700000000,
             "text": text,
@@ -66,7 +74,9 @@ def telegram_update(text, chat_id=424242, update_id=1):
 def post_telegram(client, body, secret=SECRET):
     headers = {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": secret} if secret else {}
     return client.post(
-        "/social/bots/telegram/", json.dumps(body), content_type="application/json",
+        "/social/bots/telegram/",
+        json.dumps(body),
+        content_type="application/json",
         **headers,
     )
 
@@ -95,7 +105,9 @@ def test_telegram_binding_then_a_low_balance_notification_arrives_there(
     assert response.status_code == 200
     binding = MessengerBinding.objects.get()
     assert (binding.account_id, binding.messenger, binding.chat_id) == (
-        user.account_id, "telegram", "424242",
+        user.account_id,
+        "telegram",
+        "424242",
     )
     assert binding.title == "anna"
     reply = FakeMessengerGateway.outbox[-1]
@@ -105,7 +117,9 @@ def test_telegram_binding_then_a_low_balance_notification_arrives_there(
         low_balance_threshold=Decimal("500")
     )
     ledger_post(
-        account_id=user.account_id, amount=Decimal("-600"), kind=LedgerKind.CHARGE,
+        account_id=user.account_id,
+        amount=Decimal("-600"),
+        kind=LedgerKind.CHARGE,
         reason="тест",
     )
     sent = [m for m in FakeMessengerGateway.outbox if "Баланс ниже" in m[2]]
@@ -155,24 +169,51 @@ def test_forged_webhooks_are_refused(client, client_for, user, settings):
     assert post_telegram(client, update, secret="").status_code == 403
     settings.TELEGRAM_WEBHOOK_SECRET = SECRET
     response = client.post(
-        "/social/bots/telegram/", b"not json", content_type="application/json",
+        "/social/bots/telegram/",
+        b"not json",
+        content_type="application/json",
         HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=SECRET,
     )
     assert response.status_code == 400
     assert client.get("/social/bots/telegram/").status_code == 405
-    body = json.dumps({"event": "message", "sender": {"id": "v1"},
-                       "message": {"type": "text", "text": code}}).encode()
-    bad = client.post("/social/bots/viber/", body, content_type="application/json",
-                      HTTP_X_VIBER_CONTENT_SIGNATURE="00" * 32)
+    body = json.dumps(
+        {
+            "event": "message",
+            "sender": {"id": "v1"},
+            "message": {"type": "text", "text": code},
+        }
+    ).encode()
+    bad = client.post(
+        "/social/bots/viber/",
+        body,
+        content_type="application/json",
+        HTTP_X_VIBER_CONTENT_SIGNATURE="00" * 32,
+    )
     assert bad.status_code == 403
-    vk = {"type": "message_new", "secret": "nope", "group_id": 1,
-          "object": {"message": {"from_id": 5, "peer_id": 5, "text": code}}}
-    assert client.post("/social/bots/vk/", json.dumps(vk),
-                       content_type="application/json").status_code == 403
-    ok = {"webhookType": "MESSAGE_CREATED", "sender": {"user_id": "user:1"},
-          "recipient": {"chat_id": "chat:C1"}, "message": {"text": code}}
-    assert client.post("/social/bots/ok/guess/", json.dumps(ok),
-                       content_type="application/json").status_code == 403
+    vk = {
+        "type": "message_new",
+        "secret": "nope",
+        "group_id": 1,
+        "object": {"message": {"from_id": 5, "peer_id": 5, "text": code}},
+    }
+    assert (
+        client.post(
+            "/social/bots/vk/", json.dumps(vk), content_type="application/json"
+        ).status_code
+        == 403
+    )
+    ok = {
+        "webhookType": "MESSAGE_CREATED",
+        "sender": {"user_id": "user:1"},
+        "recipient": {"chat_id": "chat:C1"},
+        "message": {"text": code},
+    }
+    assert (
+        client.post(
+            "/social/bots/ok/guess/", json.dumps(ok), content_type="application/json"
+        ).status_code
+        == 403
+    )
     assert not MessengerBinding.objects.exists()
     assert BindingCode.objects.get(code=code).used_at is None
 
@@ -180,14 +221,22 @@ def test_forged_webhooks_are_refused(client, client_for, user, settings):
 def test_viber_vk_and_ok_bind_with_their_own_formats(client, client_for, user):
     owner = client_for(user)
     code = code_for(owner, "viber")
-    body = json.dumps({
-        "event": "message", "timestamp": 1700000000000, "message_token": 1,
-        "sender": {"id": "01234567890A=", "name": "Анна"},
-        "message": {"type": "text", "text": code},
-    }).encode()
+    body = json.dumps(
+        {
+            "event": "message",
+            "timestamp": 1700000000000,
+            "message_token": 1,
+            "sender": {"id": "01234567890A=", "name": "Анна"},
+            "message": {"type": "text", "text": code},
+        }
+    ).encode()
     signature = hmac.new(b"viber-token", body, hashlib.sha256).hexdigest()
-    response = client.post("/social/bots/viber/", body, content_type="application/json",
-                           HTTP_X_VIBER_CONTENT_SIGNATURE=signature)
+    response = client.post(
+        "/social/bots/viber/",
+        body,
+        content_type="application/json",
+        HTTP_X_VIBER_CONTENT_SIGNATURE=signature,
+    )
     assert response.status_code == 200
 
     code = code_for(owner, "vk")
@@ -198,21 +247,32 @@ def test_viber_vk_and_ok_bind_with_their_own_formats(client, client_for, user):
     )
     assert confirmation.content == b"a1b2c3d4"
     message_new = {
-        "type": "message_new", "group_id": 1, "event_id": "e1", "v": "5.199",
+        "type": "message_new",
+        "group_id": 1,
+        "event_id": "e1",
+        "v": "5.199",
         "secret": "vk-secret",
-        "object": {"message": {"from_id": 777, "peer_id": 777, "text": code},
-                   "client_info": {}},
+        "object": {
+            "message": {"from_id": 777, "peer_id": 777, "text": code},
+            "client_info": {},
+        },
     }
-    response = client.post("/social/bots/vk/", json.dumps(message_new),
-                           content_type="application/json")
+    response = client.post(
+        "/social/bots/vk/", json.dumps(message_new), content_type="application/json"
+    )
     assert response.content == b"ok"
 
     code = code_for(owner, "ok")
-    ok = {"webhookType": "MESSAGE_CREATED", "timestamp": 1700000000000,
-          "sender": {"user_id": "user:574", "name": "Анна"},
-          "recipient": {"chat_id": "chat:C3f"}, "message": {"text": code}}
-    response = client.post("/social/bots/ok/ok-secret/", json.dumps(ok),
-                           content_type="application/json")
+    ok = {
+        "webhookType": "MESSAGE_CREATED",
+        "timestamp": 1700000000000,
+        "sender": {"user_id": "user:574", "name": "Анна"},
+        "recipient": {"chat_id": "chat:C3f"},
+        "message": {"text": code},
+    }
+    response = client.post(
+        "/social/bots/ok/ok-secret/", json.dumps(ok), content_type="application/json"
+    )
     assert response.status_code == 200
     got = set(MessengerBinding.objects.values_list("messenger", "chat_id"))
     assert got == {("viber", "01234567890A="), ("vk", "777"), ("ok", "chat:C3f")}
@@ -228,8 +288,10 @@ def test_kinds_routing_and_unbind(client_for, user, other_user):
     tg = bind(user, "telegram", "1")
     vk = bind(user, "vk", "2")
     client = client_for(user)
-    client.post(reverse("social:binding_kinds", args=[vk.pk]),
-                {f"b{vk.pk}-kinds": ["sender", "support"]})
+    client.post(
+        reverse("social:binding_kinds", args=[vk.pk]),
+        {f"b{vk.pk}-kinds": ["sender", "support"]},
+    )
     vk.refresh_from_db()
     assert vk.kinds == ["sender", "support"]
     notify(account_id=user.account_id, kind=Notification.Kind.PAYMENT, title="Оплата")
@@ -241,18 +303,27 @@ def test_kinds_routing_and_unbind(client_for, user, other_user):
         ("vk", "2", "Имя"),
     ]
     # Bad kinds: refused, nothing changed.
-    client.post(reverse("social:binding_kinds", args=[vk.pk]),
-                {f"b{vk.pk}-kinds": ["nonsense"]})
+    client.post(
+        reverse("social:binding_kinds", args=[vk.pk]), {f"b{vk.pk}-kinds": ["nonsense"]}
+    )
     vk.refresh_from_db()
     assert vk.kinds == ["sender", "support"]
     # Another account's binding: 404 and untouched.
     stranger = client_for(other_user)
-    assert stranger.post(reverse("social:binding_delete", args=[tg.pk])).status_code == 404
-    assert stranger.post(reverse("social:binding_kinds", args=[tg.pk]),
-                         {f"b{tg.pk}-kinds": []}).status_code == 404
+    assert (
+        stranger.post(reverse("social:binding_delete", args=[tg.pk])).status_code == 404
+    )
+    assert (
+        stranger.post(
+            reverse("social:binding_kinds", args=[tg.pk]), {f"b{tg.pk}-kinds": []}
+        ).status_code
+        == 404
+    )
     assert MessengerBinding.objects.filter(pk=tg.pk).exists()
     client = client_for(user)
-    assert client.post(reverse("social:binding_delete", args=[tg.pk])).status_code == 302
+    assert (
+        client.post(reverse("social:binding_delete", args=[tg.pk])).status_code == 302
+    )
     FakeMessengerGateway.outbox = []
     notify(account_id=user.account_id, kind=Notification.Kind.PAYMENT, title="Ещё")
     assert FakeMessengerGateway.outbox == []
@@ -273,9 +344,14 @@ class FakeBotApi(BaseHTTPRequestHandler):
             payload = {"ok": False, "error_code": 401, "description": "Unauthorized"}
             status = 401
         else:
-            payload = {"ok": True, "result": {"message_id": len(self.received),
-                                              "chat": {"id": body["chat_id"]},
-                                              "text": body["text"]}}
+            payload = {
+                "ok": True,
+                "result": {
+                    "message_id": len(self.received),
+                    "chat": {"id": body["chat_id"]},
+                    "text": body["text"],
+                },
+            }
             status = 200
         data = json.dumps(payload).encode()
         self.send_response(status)
@@ -297,7 +373,8 @@ def bot_api(settings):
     settings.TELEGRAM_API_URL = f"http://127.0.0.1:{server.server_address[1]}"
     settings.TELEGRAM_BOT_TOKEN = "TEST:TOKEN"
     settings.MESSENGER_GATEWAYS = {
-        **settings.MESSENGER_GATEWAYS, "telegram": "social.bots.TelegramBotGateway"
+        **settings.MESSENGER_GATEWAYS,
+        "telegram": "social.bots.TelegramBotGateway",
     }
     yield FakeBotApi
     server.shutdown()
@@ -316,7 +393,9 @@ def test_the_real_telegram_client_against_a_local_bot_api(
         low_balance_threshold=Decimal("500")
     )
     ledger_post(
-        account_id=user.account_id, amount=Decimal("-600"), kind=LedgerKind.CHARGE,
+        account_id=user.account_id,
+        amount=Decimal("-600"),
+        kind=LedgerKind.CHARGE,
         reason="тест",
     )
     path, body = bot_api.received[-1]

@@ -79,7 +79,9 @@ def test_an_oversized_letter_is_refused(user, settings):
     settings.SOCIAL_LETTER_MAX_BYTES = 1024
     with pytest.raises(InvalidRequest) as exc:
         services.name_request_create(
-            account=user.account, vk="vk.com/luckyshop", letter=letter(PDF + b"x" * 2000)
+            account=user.account,
+            vk="vk.com/luckyshop",
+            letter=letter(PDF + b"x" * 2000),
         )
     assert "больше" in exc.value.message
     assert not NameRequest.objects.exists()
@@ -177,8 +179,9 @@ def test_the_pages(client_for, user, other_user):
 
 
 def test_the_blank_carries_the_requisites(client_for, user):
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     Requisites.objects.create(
         account=user.account,
@@ -194,3 +197,28 @@ def test_the_blank_carries_the_requisites(client_for, user):
     blank = client_for(user).get(reverse("social:letter_blank"))
     text = PdfReader(io.BytesIO(blank.content)).pages[0].extract_text()
     assert "Ромашка" in text and "7701234567" in text and "Иванов" in text
+
+
+def test_staff_read_the_letter_and_decide_in_the_console(client, user):
+    from cabinet.models import User
+
+    row = services.name_request_create(
+        account=user.account, vk="vk.com/luckyshop", letter=letter()
+    )
+    staff = User.objects.create_superuser(email="mod@example.com", password="x-123456")
+    client.force_login(staff)
+    listing = client.get("/admin/social/namerequest/?status__exact=pending")
+    assert "vk.com/luckyshop" in listing.content.decode()
+    page = client.get(f"/admin/social/namerequest/{row.pk}/change/").content.decode()
+    assert f"/admin/social/namerequest/{row.pk}/letter/" in page
+    got = client.get(f"/admin/social/namerequest/{row.pk}/letter/")
+    assert b"".join(got.streaming_content).startswith(b"%PDF")
+    client.post(
+        f"/admin/social/namerequest/{row.pk}/reject/",
+        {"reason": "requisites", "comment": "ИНН другой"},
+    )
+    row.refresh_from_db()
+    assert row.status == "rejected" and row.decided_by == staff
+    # A cabinet user is not staff: no console, no letters of others.
+    client.force_login(user)
+    assert client.get(f"/admin/social/namerequest/{row.pk}/letter/").status_code == 302

@@ -52,21 +52,29 @@ def test_a_campaign_to_a_filtered_group_with_substitutions(
         ("+79160004444", "Борис", "m"),
     ):
         Contact.objects.create(
-            account=user.account, group=group, phone=phone, first_name=name,
-            gender=gender, country="RU",
+            account=user.account,
+            group=group,
+            phone=phone,
+            first_name=name,
+            gender=gender,
+            country="RU",
         )
     client = client_for(user)
     estimate = client.post(
         "/social/send/estimate/",
         form_data(phones="", groups=[str(group.pk)], f_gender="f"),
     ).content.decode()
-    assert 'data-messages>1<' in estimate
+    assert "data-messages>1<" in estimate
     assert "Привет, Анна!" in estimate
     response = client.post(
         "/social/send/",
         form_data(
-            phones="", groups=[str(group.pk)], f_gender="f", tags="весна, vk",
-            ttl_on="on", ttl="3600",
+            phones="",
+            groups=[str(group.pk)],
+            f_gender="f",
+            tags="весна, vk",
+            ttl_on="on",
+            ttl="3600",
         ),
     )
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -152,11 +160,19 @@ def test_the_report_tab(client_for, user, approved):
     assert client.get("/social/reports/")["Location"] == "/reports/vk/"
     html = client.get("/reports/vk/").content.decode()
     heads = re.findall(r'data-column="(\w+)"', html)
-    assert heads[:5] == ["delivered", "viewed", "clicked", "unsubscribed", "undelivered"]
+    assert heads[:5] == [
+        "delivered",
+        "viewed",
+        "clicked",
+        "unsubscribed",
+        "undelivered",
+    ]
     campaign = Campaign.objects.get()
     detail = client.get(f"/reports/campaigns/{campaign.pk}/").content.decode()
     assert "vk.com/luckyshop" in detail
-    messages = client.get(f"/reports/campaigns/{campaign.pk}/messages/").content.decode()
+    messages = client.get(
+        f"/reports/campaigns/{campaign.pk}/messages/"
+    ).content.decode()
     assert "Номер не зарегистрирован во ВКонтакте" in messages
     assert client.get("/reports/ok/").status_code == 200
 
@@ -188,8 +204,12 @@ def test_rest_campaigns_with_channel_vk_and_ok(api_client_for, user, approved):
     assert detail["cost"] == "1.20"  # one delivered; the other refunded
     response = api.post(
         "/api/v1/campaigns/",
-        {"channel": "ok", "sender": "ok.ru/group/55555555", "text": "x" * 2049,
-         "phones": ["+79160004444"]},
+        {
+            "channel": "ok",
+            "sender": "ok.ru/group/55555555",
+            "text": "x" * 2049,
+            "phones": ["+79160004444"],
+        },
         format="json",
     )
     assert response.status_code == 400
