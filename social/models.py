@@ -15,7 +15,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cabinet.models import Account, Notification
@@ -93,10 +93,14 @@ class NameRequest(Decidable):
 
     def decision_notice(self) -> Notice:
         if self.status == Decision.APPROVED:
-            title = _t("Имя отправителя ВК/ОК «%(name)s» одобрено") % {"name": self}
-            body = _t("Теперь можно отправлять рассылки ВК и ОК от этих групп.")
+            title = gettext("Имя отправителя ВК/ОК «%(name)s» одобрено") % {
+                "name": self
+            }
+            body = gettext("Теперь можно отправлять рассылки ВК и ОК от этих групп.")
         else:
-            title = _t("Имя отправителя ВК/ОК «%(name)s» отклонено") % {"name": self}
+            title = gettext("Имя отправителя ВК/ОК «%(name)s» отклонено") % {
+                "name": self
+            }
             body = self.reason_display
         return Notice(
             title=title,
