@@ -137,6 +137,9 @@ class ChannelKind:
     default_sender: Callable[[], str] = field(default=lambda: "")
     # () → every shared sender any account may choose (the default among them).
     shared_senders: Callable[[], tuple[str, ...]] | None = None
+    # No shared sender: a send names one of the account's approved names
+    # (VK/OK groups); without one it is refused, «заказать имя отправителя».
+    own_sender_required: bool = False
     # (account, sender) → None, or raise ``messaging.senders.SenderNotAllowed``:
     # the channel's own rule on an approved name (Viber: a paid monthly package).
     check_sender: Callable[[object, str], None] | None = None

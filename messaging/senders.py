@@ -97,8 +97,7 @@ def sender_validate(*, account, channel: str, sender: str) -> str:
     ``SenderNotAllowed`` otherwise."""
     sender = (sender or "").strip()
     if not sender:
-        default = default_sender(channel)
-        if not default:
+        if registry.get_channel(channel).own_sender_required:
             # A channel without shared names (VK, OK) sends only from the
             # account's own approved ones.
             raise SenderNotAllowed(
@@ -107,7 +106,7 @@ def sender_validate(*, account, channel: str, sender: str) -> str:
                     "отправителя."
                 )
             )
-        return default
+        return default_sender(channel)
     if sender in shared_senders(channel):
         return sender
     if SenderName.objects.filter(

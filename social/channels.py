@@ -96,6 +96,7 @@ def _entry(code: str, label, undelivered, **extra) -> ChannelKind:
         unit=registry.Unit.MESSAGE,
         check_message=check_message,
         default_sender=lambda: "",
+        own_sender_required=True,
         priced_by_operator=False,
         retry=RetryPolicy(attempts=3, interval=timedelta(minutes=1)),
         max_ttl=MAX_TTL,

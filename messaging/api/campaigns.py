@@ -131,6 +131,11 @@ class CampaignCreateSerializer(serializers.Serializer):
             minutes=5
         ):
             raise serializers.ValidationError({"send_at": "Время отправки уже прошло."})
+        longest = registry.get_channel(data.get("channel", "sms")).max_ttl_seconds
+        if data.get("ttl") and data["ttl"] > longest:
+            raise serializers.ValidationError(
+                {"ttl": f"Время жизни сообщения — от 60 до {longest} секунд."}
+            )
         return data
 
     def options(self) -> dict:
