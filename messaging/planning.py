@@ -317,9 +317,7 @@ class Planner:
         self.policy = policy
         self.renderer = renderer
         self.timing = timing
-        self.ttl = parse_ttl(
-            policy.options.get("ttl"), policy.kind.max_ttl_seconds
-        )
+        self.ttl = parse_ttl(policy.options.get("ttl"), policy.kind.max_ttl_seconds)
         self.initial_status = initial_status or (
             S.MODERATION if policy.moderation else None
         )
