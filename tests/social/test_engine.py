@@ -177,3 +177,45 @@ def test_a_recipient_gets_at_most_the_daily_limit_from_one_group(
     assert quote.messages == 1 and quote.excluded["blocked"] == 1
     # Another group, another network: their own limits.
     launch(user, [phone], channel="ok", sender=OK_GROUP)
+
+
+def test_async_mode_reports_through_the_callbacks_task(user, approved, settings):
+    """The default mode: the fake network's callbacks come later through a
+    Celery task (eager in tests), after the batch commits."""
+    from messaging import registry
+
+    settings.MESSAGING_GATEWAYS = {
+        **settings.MESSAGING_GATEWAYS,
+        "vk": {
+            **settings.MESSAGING_GATEWAYS["vk"],
+            "OPTIONS": {"mode": "async", "receipt_delay_seconds": 0},
+        },
+    }
+    registry.reset_gateways()
+    approved(user)
+    campaign = launch(user, ["+79160004444", "+79160000001"])
+    assert statuses(campaign) == {
+        "+79160004444": S.VIEWED,
+        "+79160000001": S.UNDELIVERED,
+    }
+    seen = campaign.messages.get(phone="+79160004444")
+    assert seen.extra.get("settled") and seen.extra.get("billed_units") == 1
+
+
+def test_a_message_without_a_report_expires_and_is_refunded(
+    user, approved, manual_vk
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from messaging.statuses import sweep_unconfirmed
+
+    approved(user)
+    campaign = launch(user, ["+79160005555"], options={"ttl": 60})
+    assert statuses(campaign) == {"+79160005555": S.SENT}
+    manual_vk.pending_receipts.clear()  # the network never reports
+    assert sweep_unconfirmed(channel="vk", now=timezone.now() + timedelta(minutes=2))
+    assert statuses(campaign) == {"+79160005555": S.EXPIRED}
+    user.account.refresh_from_db()
+    assert user.account.balance == Decimal("1000")
