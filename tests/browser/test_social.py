@@ -147,3 +147,57 @@ def test_request_a_name_staff_approve_send_a_vk_campaign_see_the_report(
     page.goto("/reports/vk/")
     assert page.locator(f"tr[data-campaign='{campaign.pk}']").count() == 1
     shot(page, "reports")
+
+
+def test_bind_telegram_from_the_notification_centre(page, make_user, settings):
+    """«Уведомления → Получать в мессенджеры»: the code shown binds the chat
+    when the bot's webhook brings it; the chat then chooses its kinds."""
+    import json
+
+    from django.test import Client
+
+    from social.bots import FakeMessengerGateway
+    from social.models import MessengerBinding
+
+    settings.TELEGRAM_WEBHOOK_SECRET = "browser-secret"
+    FakeMessengerGateway.outbox = []
+    make_user("owner@example.com")
+    sign_in(page)
+    page.goto("/notifications/")
+    page.locator("#to-messengers").click()
+    page.wait_for_url(re.compile(r"/social/messengers/$"))
+    code = page.locator("[data-code]").inner_text()
+    assert len(code) == 8
+    shot(page, "messengers")
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "from": {"id": 4242, "is_bot": False, "first_name": "Анна"},
+            "chat": {"id": 4242, "type": "private"},
+            "date": 1700000000,
+            "text": f"/start {code}",
+        },
+    }
+    response = Client().post(
+        "/social/bots/telegram/",
+        json.dumps(update),
+        content_type="application/json",
+        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN="browser-secret",
+    )
+    assert response.status_code == 200
+    binding = MessengerBinding.objects.get()
+    page.reload()
+    form = page.locator(f"form[data-binding='{binding.pk}']")
+    assert "Telegram" in form.inner_text()
+    form.get_by_label("Оплата").uncheck()
+    form.get_by_role("button", name="Сохранить").click()
+    page.get_by_text("Настройки уведомлений сохранены").wait_for()
+    binding.refresh_from_db()
+    assert "payment" not in binding.kinds and "balance" in binding.kinds
+    shot(page, "messengers-bound")
+    page.locator(f"form[data-binding='{binding.pk}']").get_by_role(
+        "button", name="Отключить"
+    ).click()
+    page.get_by_text("Мессенджеры не подключены").wait_for()
+    assert not MessengerBinding.objects.exists()
