@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from cabinet.moderation import Decision
 from cabinet.urlcheck import UnsafeUrl, public_url_check
+from messaging.channels import CANCELLED, MODERATION, UNSUBSCRIBED
 from messaging.models import MessageStatus as S
 from messaging.moderation import needs_moderation
 from messaging.registry import (
@@ -228,23 +229,11 @@ IVR = StatusColumn(
     gettext_lazy("Клиент воспользовался кнопками набора в тоновом режиме"),
     (S.IVR,),
 )
-UNSUBSCRIBED = StatusColumn(
-    "unsubscribed",
-    gettext_lazy("От"),
-    gettext_lazy("Абонент отписался"),
-    (S.UNSUBSCRIBED,),
-)
 UNDELIVERED = StatusColumn(
     "undelivered",
     gettext_lazy("Н"),
     gettext_lazy("Не доставлено: не ответил, занято или недоступен"),
     (S.UNDELIVERED, S.FAILED, S.EXPIRED),
-)
-MODERATION = StatusColumn(
-    "moderation", gettext_lazy("М"), gettext_lazy("На модерации"), (S.MODERATION,)
-)
-CANCELLED = StatusColumn(
-    "cancelled", gettext_lazy("Отм"), gettext_lazy("Отменено"), (S.CANCELLED,)
 )
 SENT = StatusColumn(
     "sent",
