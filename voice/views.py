@@ -50,7 +50,7 @@ def _context(request, form, audio=None, **extra) -> dict:
         "audio": audio,
         "ivr_keys": IVR_KEYS,
         "recent": selectors.audio_list(account_id=request.account.pk, limit=8),
-        "tts_price": services.tts_price(account=request.account, audio=audio)
+        "tts_price": selectors.tts_price(account=request.account, audio=audio)
         if audio
         else None,
         **extra,
