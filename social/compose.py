@@ -44,6 +44,14 @@ def payload_from_form(form) -> dict:
     return core.payload_from_form(form)
 
 
+def form_initial(payload: dict) -> dict:
+    return core.form_initial(payload)
+
+
+def payload_from_campaign(campaign: Campaign) -> dict:
+    return core.payload_from_campaign(campaign)
+
+
 def compose_launch(
     *, account, user, form, payload: dict, quote_token: str = ""
 ) -> Campaign:

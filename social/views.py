@@ -4,23 +4,19 @@ or redirect."""
 
 import json
 import logging
-import uuid
-from datetime import timedelta
 
 from django.contrib import messages as flash
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from billing.selectors import requisites_for
 from cabinet.permissions import SEND, cabinet_view
+from messaging import compose_views
 from messaging.forms import TemplateSaveForm
-from messaging.models import Campaign, MessageTemplate
+from messaging.models import Campaign
 from messaging.selectors import campaign_get
 from messaging.services import LaunchError
 
@@ -42,35 +38,19 @@ def reports(request):
 # --- send (6.2) ---------------------------------------------------------------------
 
 
-def _initial(request) -> dict:
-    """Prefill from ?repeat=, ?template=, ?group= (404 for another account's)."""
-    account_id = request.account.pk
+def _prefill(request) -> dict:
+    """?repeat= (a VK or OK campaign of the account), ?template=, ?group=…;
+    404 for another account's or another channel's ids."""
     if request.GET.get("repeat"):
         try:
             campaign = campaign_get(
-                account_id=account_id, campaign_id=int(request.GET["repeat"])
+                account_id=request.account.pk, campaign_id=int(request.GET["repeat"])
             )
         except (Campaign.DoesNotExist, ValueError):
             raise Http404 from None
         if campaign.channel not in selectors.CHANNELS:
             raise Http404
-        return compose.core.form_initial(compose.core.payload_from_campaign(campaign))
-    if request.GET.get("template"):
-        try:
-            template = compose.template_get(
-                account_id=account_id, template_id=request.GET["template"]
-            )
-        except (MessageTemplate.DoesNotExist, ValueError):
-            raise Http404 from None
-        return compose.core.form_initial(
-            {**(template.form or {}), "text": template.text}
-        )
-    initial = {}
-    if request.GET.get("group"):
-        initial["groups"] = request.GET.getlist("group")
-    if request.GET.get("phone"):
-        initial["phones"] = "\n".join(request.GET.getlist("phone"))
-    return initial
+    return compose_views.prefill(request, compose=compose)
 
 
 def _context(request, form, **extra) -> dict:
@@ -88,6 +68,10 @@ def _context(request, form, **extra) -> dict:
     }
 
 
+def _page(request, form, **extra):
+    return render(request, "social/send.html", _context(request, form, **extra))
+
+
 @cabinet_view(SEND)
 def send(request):
     if not selectors.has_approved_name(account_id=request.account.pk):
@@ -100,92 +84,42 @@ def send(request):
         )
     kwargs = compose.form_kwargs(account=request.account)
     if request.method != "POST":
-        soon = timezone.localtime() + timedelta(hours=1)
-        initial = {
-            "send_date": soon.date(),
-            "send_time": soon.time().replace(minute=0, second=0, microsecond=0),
-            **_initial(request),
-            "submit_token": uuid.uuid4().hex,
-        }
-        form = SocialComposeForm(initial=initial, **kwargs)
-        return render(request, "social/send.html", _context(request, form))
+        initial = compose_views.blank_initial(**_prefill(request))
+        return _page(request, SocialComposeForm(initial=initial, **kwargs))
     form = SocialComposeForm(request.POST, **kwargs)
     if request.POST.get("action") == "save_template":
-        return _save_template(request, form)
+        return compose_views.save_template(
+            request,
+            form,
+            compose=compose,
+            url_name="social:send",
+            render_page=lambda form, **extra: _page(request, form, **extra),
+        )
     if form.is_valid():
-        payload = compose.payload_from_form(form)
         try:
             campaign = compose.compose_launch(
                 account=request.account,
                 user=request.user,
                 form=form,
-                payload=payload,
+                payload=compose.payload_from_form(form),
                 quote_token=request.POST.get("quote_token", ""),
             )
         except LaunchError as exc:
-            field = {"group_ids": "groups", "options": None, "content": None}.get(
-                exc.field, exc.field
-            )
-            form.add_error(field if field in form.fields else None, exc.message)
+            compose_views.refuse_on_form(form, exc, {"content": None})
         else:
-            _flash_launched(request, campaign)
+            compose_views.flash_launched(
+                request,
+                campaign,
+                accepted=_(
+                    "Рассылка #%(id)s принята к отправке. Зарезервировано: %(cost)s ₽"
+                )
+                + " "
+                + _("Списываются только доставленные сообщения."),
+            )
             if form.cleaned_data.get("clear_form"):
                 return redirect("social:send")
             return redirect("reports:campaign", campaign.pk)
-    return render(request, "social/send.html", _context(request, form))
-
-
-def _flash_launched(request, campaign: Campaign) -> None:
-    if campaign.status == Campaign.Status.MODERATION:
-        flash.warning(
-            request,
-            _(
-                "Рассылка #%(id)s отправлена на модерацию. Мы сообщим о решении "
-                "в уведомлениях."
-            )
-            % {"id": campaign.pk},
-        )
-        return
-    text = (
-        _("Рассылка #%(id)s запланирована. Зарезервировано: %(cost)s ₽")
-        if campaign.status == Campaign.Status.SCHEDULED
-        else _("Рассылка #%(id)s принята к отправке. Зарезервировано: %(cost)s ₽")
-    )
-    flash.success(
-        request,
-        (text % {"id": campaign.pk, "cost": number_format(campaign.cost, 2)})
-        + " "
-        + _("Списываются только доставленные сообщения."),
-    )
-
-
-def _save_template(request, form):
-    templates = list(compose.template_list(account_id=request.account.pk))
-    tform = TemplateSaveForm(request.POST, templates=templates)
-    form.needs_recipients = False
-    if form.is_valid() and tform.is_valid():
-        payload = compose.payload_from_form(form)
-        target = None
-        if tform.cleaned_data["mode"] == "update":
-            try:
-                target = compose.template_get(
-                    account_id=request.account.pk,
-                    template_id=tform.cleaned_data["template_id"],
-                )
-            except MessageTemplate.DoesNotExist:
-                raise Http404 from None
-        template = compose.template_save(
-            account=request.account,
-            payload=payload,
-            name=tform.cleaned_data.get("template_name") or "",
-            template=target,
-        )
-        flash.success(
-            request, _("Шаблон «%(name)s» сохранен.") % {"name": template.name}
-        )
-        return redirect(f"{reverse('social:send')}?template={template.pk}")
-    context = _context(request, form, template_form=tform, open_templates=True)
-    return render(request, "social/send.html", context)
+    return _page(request, form)
 
 
 @cabinet_view(SEND, write_methods_only=False)

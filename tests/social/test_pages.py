@@ -151,6 +151,11 @@ def test_a_template_and_repeat(client_for, user, approved):
     campaign = Campaign.objects.get()
     html = client.get(f"/social/send/?repeat={campaign.pk}").content.decode()
     assert "Привет, [Имя]!" in html
+    sms_campaign = Campaign.objects.create(
+        account=user.account, channel="sms", text="СМС"
+    )
+    assert client.get(f"/social/send/?repeat={sms_campaign.pk}").status_code == 404
+    assert client.get("/social/send/?repeat=abc").status_code == 404
 
 
 def test_the_report_tab(client_for, user, approved):
