@@ -179,14 +179,19 @@ class FakeMessengerGateway:
     default, and what tests read."""
 
     outbox: list[tuple[str, str, str]] = []
+    # A long-running worker keeps only the latest (it is a log, not a store).
+    KEEP = 1000
     _lock = threading.Lock()
 
     def __init__(self, messenger: str):
         self.messenger = messenger
 
     def send(self, chat_id: str, text: str) -> None:
-        with self._lock:
-            type(self).outbox.append((self.messenger, chat_id, text))
+        cls = FakeMessengerGateway
+        with cls._lock:
+            cls.outbox.append((self.messenger, chat_id, text))
+            if len(cls.outbox) > cls.KEEP:
+                del cls.outbox[: -cls.KEEP]
         log.info("%s bot → %s: %s", self.messenger, chat_id, text[:80])
 
 
