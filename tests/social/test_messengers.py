@@ -84,6 +84,8 @@ def post_telegram(client, body, secret=SECRET):
 def test_the_centre_links_to_messengers_and_shows_a_code(client_for, user):
     client = client_for(user)
     assert "/social/messengers/" in client.get("/notifications/").content.decode()
+    dropdown = client.get("/notifications/?dropdown=1", HTTP_HX_REQUEST="true")
+    assert "Получать в мессенджеры" in dropdown.content.decode()
     html = client.get("/social/messengers/").content.decode()
     for name in ("Telegram", "Viber", "VK", "OK"):
         assert name in html
