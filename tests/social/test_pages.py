@@ -156,6 +156,10 @@ def test_a_template_and_repeat(client_for, user, approved):
     )
     assert client.get(f"/social/send/?repeat={sms_campaign.pk}").status_code == 404
     assert client.get("/social/send/?repeat=abc").status_code == 404
+    huge = "99999999999999999999999"
+    for query in (f"repeat={huge}", f"template={huge}", "template=-1", "group=абв"):
+        assert client.get(f"/social/send/?{query}").status_code in (200, 404)
+    assert client.get("/social/messengers/?m=<x>").status_code == 200
 
 
 def test_the_report_tab(client_for, user, approved):
