@@ -563,6 +563,13 @@ VIBER_BOT_TOKEN = os.environ.get("VIBER_BOT_TOKEN", "")
 VK_CALLBACK_SECRET = os.environ.get("VK_CALLBACK_SECRET", "")
 VK_CONFIRMATION_CODE = os.environ.get("VK_CONFIRMATION_CODE", "")
 OK_WEBHOOK_SECRET = os.environ.get("OK_WEBHOOK_SECRET", "")
+# The other bots' APIs (social.bots.ViberBotGateway, VkBotGateway, OkBotGateway).
+VIBER_API_URL = os.environ.get("VIBER_API_URL", "https://chatapi.viber.com/pa")
+VIBER_BOT_NAME = os.environ.get("VIBER_BOT_NAME", "Cabinet")
+VK_BOT_TOKEN = os.environ.get("VK_BOT_TOKEN", "")
+VK_API_URL = os.environ.get("VK_API_URL", "https://api.vk.com/method")
+OK_BOT_TOKEN = os.environ.get("OK_BOT_TOKEN", "")
+OK_API_URL = os.environ.get("OK_API_URL", "https://api.ok.ru/graph")
 MESSENGER_BOT_LINKS = {
     "telegram": os.environ.get("TELEGRAM_BOT_LINK", "https://t.me/cabinet_notify_bot"),
     "viber": os.environ.get("VIBER_BOT_LINK", "viber://pa?chatURI=cabinet_notify"),

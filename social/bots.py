@@ -20,7 +20,8 @@ Incoming, each in the messenger's own format and scheme:
 
 Outgoing: ``gateway(messenger)`` — the class in
 ``settings.MESSENGER_GATEWAYS[messenger]`` (dotted path; the fake one by
-default, ``TelegramBotGateway`` for a real Telegram bot)."""
+default; ``TelegramBotGateway``, ``ViberBotGateway``, ``VkBotGateway``,
+``OkBotGateway`` for the real bot APIs)."""
 
 import hashlib
 import hmac
@@ -28,6 +29,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
@@ -229,6 +231,103 @@ class TelegramBotGateway:
             raise BotError(
                 f"Telegram Bot API: {data.get('error_code')} {data.get('description')}"
             )
+
+
+class _HttpBot:
+    """A bot API over HTTPS (``requests``): the token and base address from
+    settings; any transport failure or refusal is a ``BotError``."""
+
+    timeout = 10
+    token_setting = ""
+    url_setting = ""
+    default_url = ""
+
+    def __init__(self, messenger: str):
+        self.messenger = messenger
+        self.token = _secret(self.token_setting)
+        self.base = (_secret(self.url_setting) or self.default_url).rstrip("/")
+
+    def _post(self, url: str, **kwargs) -> dict:
+        if not self.token:
+            raise BotError(f"{self.token_setting} is not set")
+        try:
+            response = requests.post(url, timeout=self.timeout, **kwargs)
+            data = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise BotError(f"{self.messenger} bot API unreachable: {exc}") from exc
+        if not isinstance(data, dict):
+            raise BotError(f"{self.messenger} bot API: unexpected answer")
+        return data
+
+
+class ViberBotGateway(_HttpBot):
+    """Viber's ``send_message`` with the bot's auth token."""
+
+    token_setting = "VIBER_BOT_TOKEN"
+    url_setting = "VIBER_API_URL"
+    default_url = "https://chatapi.viber.com/pa"
+
+    def send(self, chat_id: str, text: str) -> None:
+        data = self._post(
+            f"{self.base}/send_message",
+            headers={"X-Viber-Auth-Token": self.token},
+            json={
+                "receiver": chat_id,
+                "type": "text",
+                "text": text[:7000],
+                "sender": {"name": _secret("VIBER_BOT_NAME") or "Cabinet"},
+            },
+        )
+        if data.get("status") != 0:
+            raise BotError(
+                f"Viber: {data.get('status')} {data.get('status_message', '')}"
+            )
+
+
+class VkBotGateway(_HttpBot):
+    """VK API ``messages.send`` with the group's access token."""
+
+    token_setting = "VK_BOT_TOKEN"
+    url_setting = "VK_API_URL"
+    default_url = "https://api.vk.com/method"
+
+    def send(self, chat_id: str, text: str) -> None:
+        data = self._post(
+            f"{self.base}/messages.send",
+            data={
+                "peer_id": chat_id,
+                "message": text[:4096],
+                # VK drops a repeated random_id: a retried task sends once.
+                "random_id": int.from_bytes(
+                    hashlib.blake2b(
+                        f"{chat_id}:{text}".encode(), digest_size=4
+                    ).digest(),
+                    "big",
+                ),
+                "access_token": self.token,
+                "v": "5.199",
+            },
+        )
+        if "error" in data:
+            error = data["error"] or {}
+            raise BotError(f"VK: {error.get('error_code')} {error.get('error_msg')}")
+
+
+class OkBotGateway(_HttpBot):
+    """OK Bot API ``/me/messages/<chat_id>`` with the bot's access token."""
+
+    token_setting = "OK_BOT_TOKEN"
+    url_setting = "OK_API_URL"
+    default_url = "https://api.ok.ru/graph"
+
+    def send(self, chat_id: str, text: str) -> None:
+        data = self._post(
+            f"{self.base}/me/messages/{quote(chat_id, safe=':')}",
+            params={"access_token": self.token},
+            json={"recipient": {"chat_id": chat_id}, "message": {"text": text[:4000]}},
+        )
+        if not data.get("success") and not data.get("message_id"):
+            raise BotError(f"OK: {data.get('error_code')} {data.get('error_msg')}")
 
 
 def gateway(messenger: str):

@@ -414,3 +414,110 @@ def test_the_telegram_client_reports_api_errors(settings, bot_api):
     settings.TELEGRAM_BOT_TOKEN = "TEST:TOKEN"
     with pytest.raises(BotError):
         TelegramBotGateway().send("1", "x")
+
+
+class FakeBotApis(BaseHTTPRequestHandler):
+    """Viber's send_message, VK's messages.send and OK's /me/messages, as far
+    as our clients use them; a wrong token is refused in each API's way."""
+
+    received: list = []
+
+    def do_POST(self):
+        from urllib.parse import parse_qs, urlsplit
+
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        url = urlsplit(self.path)
+        if url.path == "/viber/send_message":
+            body = json.loads(raw)
+            ok = self.headers.get("X-Viber-Auth-Token") == "viber-token"
+            payload = (
+                {"status": 0, "status_message": "ok", "message_token": 1}
+                if ok
+                else {"status": 2, "status_message": "invalidAuthToken"}
+            )
+        elif url.path == "/vk/messages.send":
+            body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            ok = body.get("access_token") == "vk-token"
+            payload = (
+                {"response": 1}
+                if ok
+                else {
+                    "error": {"error_code": 5, "error_msg": "User authorization failed"}
+                }
+            )
+        elif url.path.startswith("/ok/me/messages/"):
+            body = json.loads(raw)
+            body["_chat"] = url.path.rsplit("/", 1)[-1]
+            ok = parse_qs(url.query).get("access_token") == ["ok-token"]
+            payload = (
+                {"success": True, "message_id": "mid.1"}
+                if ok
+                else {"error_code": 102, "error_msg": "PARAM_SESSION_EXPIRED"}
+            )
+        else:
+            body, payload = {}, {}
+        type(self).received.append((url.path, body))
+        data = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def bot_apis(settings):
+    FakeBotApis.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeBotApis)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.VIBER_API_URL = f"{base}/viber"
+    settings.VK_API_URL = f"{base}/vk"
+    settings.OK_API_URL = f"{base}/ok"
+    settings.VK_BOT_TOKEN = "vk-token"
+    settings.OK_BOT_TOKEN = "ok-token"
+    settings.MESSENGER_GATEWAYS = {
+        **settings.MESSENGER_GATEWAYS,
+        "viber": "social.bots.ViberBotGateway",
+        "vk": "social.bots.VkBotGateway",
+        "ok": "social.bots.OkBotGateway",
+    }
+    yield FakeBotApis
+    server.shutdown()
+    server.server_close()
+
+
+def test_viber_vk_and_ok_clients_against_local_bot_apis(user, bot_apis, settings):
+    bind(user, "viber", "01234567890A=")
+    bind(user, "vk", "777")
+    bind(user, "ok", "chat:C3f")
+    notify(account_id=user.account_id, kind=Notification.Kind.BALANCE, title="Баланс")
+    got = {path: body for path, body in bot_apis.received}
+    viber = got["/viber/send_message"]
+    assert viber["receiver"] == "01234567890A=" and viber["type"] == "text"
+    assert viber["text"].startswith("Баланс")
+    vk = got["/vk/messages.send"]
+    assert vk["peer_id"] == "777" and vk["v"] and int(vk["random_id"]) >= 0
+    assert vk["message"].startswith("Баланс")
+    ok = got["/ok/me/messages/chat:C3f"]
+    assert ok["recipient"] == {"chat_id": "chat:C3f"}
+    assert ok["message"]["text"].startswith("Баланс")
+
+    from social.bots import BotError, OkBotGateway, ViberBotGateway, VkBotGateway
+
+    settings.VIBER_BOT_TOKEN = "wrong"
+    settings.VK_BOT_TOKEN = "wrong"
+    settings.OK_BOT_TOKEN = "wrong"
+    for gateway, match in (
+        (ViberBotGateway("viber"), "invalidAuthToken"),
+        (VkBotGateway("vk"), "5 User authorization failed"),
+        (OkBotGateway("ok"), "PARAM_SESSION_EXPIRED"),
+    ):
+        with pytest.raises(BotError, match=match):
+            gateway.send("1", "x")
+    settings.VK_BOT_TOKEN = ""
+    with pytest.raises(BotError, match="VK_BOT_TOKEN"):
+        VkBotGateway("vk").send("1", "x")
