@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from contacts.models import Group
 from contacts.selectors import audience_iter, audience_missing, custom_fields
@@ -547,6 +548,42 @@ def advertising_request_create(*, account, user, data: dict):
     return AdvertisingRequest.objects.create(
         account_id=account.pk, created_by=user, **{k: data[k] for k in fields}
     )
+
+
+class AdvertisingAnswerError(ValueError):
+    """A staff answer on an SMS-ad application that cannot be given."""
+
+
+def advertising_answer(*, request_id: int, status: str, comment: str, staff_user=None):
+    """Staff answer an SMS-ad application: its status and a comment the client
+    reads; the client is notified.  Under the application's row lock; nothing
+    changes (and nobody is notified) when neither is new."""
+    from cabinet.models import Notification
+    from cabinet.notifications import notify
+
+    from .models import AdvertisingRequest
+
+    if status not in AdvertisingRequest.Status.values:
+        raise AdvertisingAnswerError(_("Неизвестный статус заявки."))
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise AdvertisingAnswerError(_("Ответ — не длиннее 2000 символов."))
+    with transaction.atomic():
+        row = AdvertisingRequest.objects.select_for_update().get(pk=request_id)
+        if row.status == status and row.staff_comment == comment:
+            return row, False
+        row.status = status
+        row.staff_comment = comment
+        row.save(update_fields=["status", "staff_comment"])
+        notify(
+            account_id=row.account_id,
+            title=_("Заявка на SMS-рекламу #%(id)s: %(s)s")
+            % {"id": row.pk, "s": row.get_status_display()},
+            body=comment,
+            kind=Notification.Kind.INFO,
+            url="/sms/advertising/",
+        )
+    return row, True
 
 
 def translit_table() -> dict[str, str]:
