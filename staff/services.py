@@ -293,6 +293,19 @@ def balance_adjust(*, account: Account, staff, amount, reason: str):
     if abs(amount) > MAX_ADJUSTMENT:
         raise ConsoleError(_("Сумма слишком велика."))
     with transaction.atomic():
+        row = (
+            Account.objects.select_for_update()
+            .only("balance", "credit_limit")
+            .get(pk=account.pk)
+        )
+        if row.balance + amount < -row.credit_limit:
+            raise ConsoleError(
+                _(
+                    "Баланс не может стать меньше минус кредитного лимита "
+                    "(%(limit)s ₽): сейчас %(balance)s ₽."
+                )
+                % {"limit": row.credit_limit, "balance": row.balance}
+            )
         entry = ledger_post(
             account_id=account.pk,
             amount=amount,

@@ -55,9 +55,12 @@ def test_reward_sums_equal_the_ledgers_across_many_charges_and_refunds(
     rewards = Reward.objects.filter(partner_id=partner.account_id)
     total = sum((r.amount for r in rewards), Decimal(0))
     assert total == expected
-    assert rewards.count() == LedgerEntry.objects.filter(
-        account_id=client.account_id, kind__in=["charge", "refund"]
-    ).count()
+    assert (
+        rewards.count()
+        == LedgerEntry.objects.filter(
+            account_id=client.account_id, kind__in=["charge", "refund"]
+        ).count()
+    )
     assert services.reward_balance(account_id=partner.account_id) == total.quantize(
         Decimal("0.01"), rounding="ROUND_DOWN"
     )
@@ -136,7 +139,9 @@ def test_attribution_refuses_own_code_unknown_code_and_a_second_partner(
     assert services.attribute(client=b.account, code=code_a).partner_id == a.account_id
     # Already attributed: the first partner keeps the client.
     c = make_user("c@example.com")
-    services.attribute(client=b.account, code=services.partner_for(account=c.account).code)
+    services.attribute(
+        client=b.account, code=services.partner_for(account=c.account).code
+    )
     assert Referral.objects.get(client=b.account).partner_id == a.account_id
     assert code_b
 

@@ -52,7 +52,10 @@ def test_bad_withdrawals_are_refused_and_change_nothing(
     partner, _client = rich_partner
     with pytest.raises(services.PartnerError) as err:
         services.withdrawal_request(
-            account=partner.account, user=partner, amount=amount, method=method,
+            account=partner.account,
+            user=partner,
+            amount=amount,
+            method=method,
             details=details,
         )
     assert message in str(err.value)
@@ -102,7 +105,9 @@ def test_two_concurrent_withdrawals_cannot_both_take_the_reward(make_user):
         try:
             barrier.wait()
             services.withdrawal_request(
-                account=partner.account, user=partner, amount="400",
+                account=partner.account,
+                user=partner,
+                amount="400",
                 details="карта 2200",
             )
             results.append("ok")
@@ -144,15 +149,18 @@ def test_sign_up_through_the_link_is_attributed(client, make_user, rates):
     assert Referral.objects.get(client=new.account).partner_id == partner.account_id
 
 
-def test_a_forged_cookie_or_an_unknown_code_attributes_nothing(client, make_user, rates):
+def test_a_forged_cookie_or_an_unknown_code_attributes_nothing(
+    client, make_user, rates
+):
     partner = make_user("partner@example.com")
     code = services.partner_for(account=partner.account).code
     client.cookies[services.COOKIE] = code  # unsigned: forged
     response = client.get("/ref/nope/", follow=True)
     assert "Реферальная ссылка недействительна" in response.content.decode()
-    assert services.COOKIE not in response.cookies or not response.cookies[
-        services.COOKIE
-    ].value
+    assert (
+        services.COOKIE not in response.cookies
+        or not response.cookies[services.COOKIE].value
+    )
     client.post(
         "/register/",
         {
