@@ -20,6 +20,7 @@ class BillingConfig(AppConfig):
             model=Invoice,
             label=_("Счета к оплате"),
             pending=lambda: Invoice.objects.filter(status=Invoice.Status.UNPAID),
-            admin_url=lambda: reverse("admin:billing_invoice_changelist")
-            + "?status__exact=unpaid",
+            admin_url=lambda: (
+                reverse("admin:billing_invoice_changelist") + "?status__exact=unpaid"
+            ),
         )

@@ -24,6 +24,7 @@ class CabinetConfig(AppConfig):
             model=Ticket,
             label=_("Обращения в техподдержку"),
             pending=lambda: Ticket.objects.filter(status=Ticket.Status.OPEN),
-            admin_url=lambda: reverse("admin:cabinet_ticket_changelist")
-            + "?status__exact=open",
+            admin_url=lambda: (
+                reverse("admin:cabinet_ticket_changelist") + "?status__exact=open"
+            ),
         )

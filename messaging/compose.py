@@ -18,6 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cabinet.models import Notification
+from cabinet.notifications import notify
 from contacts.models import Group
 from contacts.selectors import audience_iter, audience_missing, custom_fields
 from contacts.translit import counting_table
@@ -558,9 +560,6 @@ def advertising_answer(*, request_id: int, status: str, comment: str, staff_user
     """Staff answer an SMS-ad application: its status and a comment the client
     reads; the client is notified.  Under the application's row lock; nothing
     changes (and nobody is notified) when neither is new."""
-    from cabinet.models import Notification
-    from cabinet.notifications import notify
-
     from .models import AdvertisingRequest
 
     if status not in AdvertisingRequest.Status.values:

@@ -2,6 +2,7 @@
 (the ``cabinet.moderation`` registry), an account page, the partner reward
 rates and the audit log.  Active staff only: anybody else gets 403."""
 
+from datetime import datetime
 from functools import wraps
 
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -94,6 +96,8 @@ def _details(q, item) -> list[tuple[str, object]]:
         "heartbeat_at",
         "prepared",
         "client_id",
+        "campaign",
+        "account",
     }
     rows = []
     if q.key == "messaging.campaignmoderation":
@@ -114,8 +118,16 @@ def _details(q, item) -> list[tuple[str, object]]:
         value = getattr(item, f.name)
         if f.choices:
             value = getattr(item, f"get_{f.name}_display")()
-        rows.append((str(f.verbose_name).capitalize(), value))
-    return rows
+        rows.append((str(f.verbose_name).capitalize(), _shown(value)))
+    return [(label, _shown(value)) for label, value in rows]
+
+
+def _shown(value):
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%d.%m.%Y %H:%M:%S")
+    if value is None:
+        return "—"
+    return value
 
 
 def _audio_url(q, item) -> str:

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from openpyxl import load_workbook
 
 from billing.models import LedgerEntry

@@ -16,7 +16,7 @@ from cabinet.models import Account, ApiToken, Notification, Ticket
 from cabinet.services import token_create
 from cabinet.support import ticket_create
 from messaging import services as messaging
-from messaging.models import AdvertisingRequest, Campaign, CampaignModeration
+from messaging.models import AdvertisingRequest, CampaignModeration
 from staff import services
 from staff.models import AuditEntry, Claim
 from tests.billing.conftest import VALID_REQUISITES
