@@ -51,7 +51,8 @@ def account_create(
             phone=phone,
         )
         responses = account_created.send(
-            sender=Account, account=account,
+            sender=Account,
+            account=account,
             user=user,
             opening_balance=balance,
             request=request,

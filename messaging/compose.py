@@ -536,10 +536,31 @@ def owned_delete(obj) -> None:
     obj.delete()
 
 
+# The manual's price tiers (section 10): from N SMS, the price of one SMS.
+ADVERTISING_TIERS = [
+    (50_000, Decimal("5.5")),
+    (20_000, Decimal("5.9")),
+    (10_000, Decimal("6.1")),
+    (5_000, Decimal("6.3")),
+    (2_500, Decimal("6.5")),
+]
+
+
+def advertising_estimate(volume: int) -> Decimal | None:
+    """The application's cost by the manual's tiers (None under 2,500 SMS)."""
+    for threshold, price in ADVERTISING_TIERS:
+        if volume >= threshold:
+            return price * volume
+    return None
+
+
 def advertising_list(*, account_id: int, limit: int = 20):
     from .models import AdvertisingRequest
 
-    return list(AdvertisingRequest.objects.filter(account_id=account_id)[:limit])
+    rows = list(AdvertisingRequest.objects.filter(account_id=account_id)[:limit])
+    for row in rows:
+        row.estimate = advertising_estimate(row.volume)
+    return rows
 
 
 def advertising_request_create(*, account, user, data: dict):

@@ -350,3 +350,12 @@ def test_rates_edited_by_staff(staff):
     rate.refresh_from_db()
     assert (rate.percent, rate.days) == (Decimal("6.5"), 400)
     assert AuditEntry.objects.filter(action="rate_update").count() == 1
+
+
+def test_advertising_estimate_follows_the_manuals_tiers():
+    from messaging.compose import advertising_estimate
+
+    assert advertising_estimate(2499) is None
+    assert advertising_estimate(2500) == Decimal("16250.0")
+    assert advertising_estimate(5000) == Decimal("31500.0")
+    assert advertising_estimate(50000) == Decimal("275000.0")
