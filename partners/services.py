@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.core import signing
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -90,6 +91,41 @@ def attribute(*, client: Account, code: str | None) -> Referral | None:
     return referral
 
 
+# Whether an account was referred, cached: every charge of every account asks,
+# and almost all were not.  Written at sign-up (``remember_referral``), dropped
+# when a referral row changes (receivers), kept an hour at most.
+REFERRAL_CACHE_SECONDS = 3600
+
+
+def _referral_key(account_id: int) -> str:
+    return f"partners:referred:{account_id}"
+
+
+def remember_referral(*, account_id: int, partner_id: int | None) -> None:
+    cache.set(_referral_key(account_id), partner_id or 0, REFERRAL_CACHE_SECONDS)
+
+
+def forget_referral(*, account_id: int) -> None:
+    cache.delete(_referral_key(account_id))
+
+
+def referral_of(account_id: int):
+    """(partner id, the client's registration time) of a referred account, or
+    None.  A cached "not referred" answers without a query."""
+    key = _referral_key(account_id)
+    cached = cache.get(key)
+    if cached == 0:
+        return None
+    ref = (
+        Referral.objects.filter(client_id=account_id)
+        .values_list("partner_id", "client__created_at")
+        .first()
+    )
+    if cached is None:
+        cache.set(key, ref[0] if ref else 0, REFERRAL_CACHE_SECONDS)
+    return ref
+
+
 # --- rewards from the ledger ---------------------------------------------------
 
 
@@ -99,11 +135,7 @@ def reward_for_entry(entry: LedgerEntry) -> Reward | None:
     (``billing.signals.ledger_posted``), so it leaves at once for the rest."""
     if entry.kind not in (LedgerKind.CHARGE, LedgerKind.REFUND) or not entry.service:
         return None
-    ref = (
-        Referral.objects.filter(client_id=entry.account_id)
-        .values_list("partner_id", "client__created_at")
-        .first()
-    )
+    ref = referral_of(entry.account_id)
     if ref is None:
         return None
     partner_id, registered_at = ref
