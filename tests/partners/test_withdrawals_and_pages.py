@@ -19,6 +19,11 @@ from tests.partners.conftest import charge, seed_rates
 
 pytestmark = pytest.mark.django_db
 
+# Row locks between threads: SQLite's test database serialises whole tables.
+POSTGRES_ONLY = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL"
+)
+
 
 @pytest.fixture
 def rich_partner(partner_and_client):
@@ -88,6 +93,7 @@ def test_move_to_own_balance_is_a_ledger_entry(rich_partner):
     assert services.reward_balance(account_id=partner.account_id) == Decimal("379.50")
 
 
+@POSTGRES_ONLY
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_withdrawals_cannot_both_take_the_reward(make_user):
     seed_rates()

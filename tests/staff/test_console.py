@@ -23,6 +23,11 @@ from tests.billing.conftest import VALID_REQUISITES
 
 pytestmark = pytest.mark.django_db
 
+# Row locks between threads: SQLite's test database serialises whole tables.
+POSTGRES_ONLY = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL"
+)
+
 CAMPAIGNS = "messaging.campaignmoderation"
 
 
@@ -174,6 +179,7 @@ def test_two_staff_never_take_the_same_item(make_user, make_staff):
     services.decide(queue=q, object_id=first.pk, staff=b, approve=True)
 
 
+@POSTGRES_ONLY
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_claims_skip_locked_rows(make_user, make_staff):
     staffs = [make_staff(f"s{i}@example.com") for i in range(4)]
