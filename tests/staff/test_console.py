@@ -365,3 +365,37 @@ def test_advertising_estimate_follows_the_manuals_tiers():
     assert advertising_estimate(2500) == Decimal("16250.0")
     assert advertising_estimate(5000) == Decimal("31500.0")
     assert advertising_estimate(50000) == Decimal("275000.0")
+
+
+@pytest.mark.parametrize("key", [q.key for q in moderation.queues()])
+def test_every_queue_page_and_claim_works_when_empty(key, staff):
+    q = _queue(key)
+    assert services.claim_next(queue=q, staff=staff) is None
+    c = _as(staff)
+    assert c.get(f"/staff/q/{key}/").status_code == 200
+    response = c.post(f"/staff/q/{key}/next/", follow=True)
+    assert "В очереди нет свободных записей" in response.content.decode()
+
+
+def test_staff_play_an_audio_and_decide_it(make_user, staff, settings, tmp_path):
+    import shutil
+
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng is not installed")
+    from voice import services as voice
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    user = make_user("voice@example.com")
+    audio = voice.audio_synthesize(
+        account=user.account, text="Здравствуйте! Это проверка.", voice="espeak:ru"
+    )
+    c = _as(staff)
+    page = c.get(f"/staff/q/voice.audiofile/{audio.pk}/").content.decode()
+    assert f'src="/voice/audio/{audio.pk}.wav"' in page
+    assert c.get(f"/voice/audio/{audio.pk}.wav").status_code == 200
+    c.post(
+        f"/staff/q/voice.audiofile/{audio.pk}/",
+        {"action": "reject", "reason_text": "Плохо слышно"},
+    )
+    audio.refresh_from_db()
+    assert audio.status == "rejected" and audio.reason_display == "Плохо слышно"
