@@ -136,7 +136,12 @@ def _hold(*, queue, object_id: int, staff):
 def claim(*, queue, object_id: int, staff):
     """Take one item (opening it); ``ConsoleError`` when a colleague holds it."""
     with transaction.atomic():
+        held = Claim.objects.filter(
+            _fresh(), queue=queue.key, object_id=object_id, staff=staff
+        ).exists()
         item = _hold(queue=queue, object_id=object_id, staff=staff)
+        if held:  # already this staff member's: nothing new to log
+            return item
         audit(
             staff=staff,
             action="claim",

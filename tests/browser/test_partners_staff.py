@@ -148,6 +148,15 @@ def test_new_accounts_campaign_is_approved_in_the_console(
     spage.get_by_text("Одобрено, клиент уведомлён").wait_for()
     campaign.refresh_from_db()
     assert campaign.status in ("running", "done")
+    spage.goto("/staff/")
+    spage.screenshot(path="var/staff_index.png", full_page=True)
+    spage.goto(f"/staff/accounts/{user.account_id}/")
+    spage.locator("#adjust-amount").fill("250")
+    spage.locator("#adjust-reason").fill("Компенсация за задержку")
+    spage.get_by_role("button", name="Провести").click()
+    spage.get_by_text("Баланс скорректирован").wait_for()
+    spage.screenshot(path="var/staff_account.png", full_page=True)
+    assert AuditEntry.objects.filter(action="balance_adjust").count() == 1
     staff_context.close()
 
     from cabinet.models import Notification
@@ -155,4 +164,4 @@ def test_new_accounts_campaign_is_approved_in_the_console(
     notice = Notification.objects.get(account=user.account, kind="moderation")
     page.goto("/notifications/")
     page.get_by_text(notice.title).first.wait_for()
-    assert Account.objects.get(pk=user.account_id).balance < Decimal("1000")
+    assert Account.objects.get(pk=user.account_id).balance < Decimal("1250")
