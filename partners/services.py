@@ -171,18 +171,18 @@ def reward_for_entry(entry: LedgerEntry) -> Reward | None:
         amount = -min(-amount, earned)
         if amount >= 0:
             return None
-    reward, _created = Reward.objects.get_or_create(
+    reward = Reward(
         entry_id=entry.pk,
-        defaults={
-            "partner_id": partner_id,
-            "client_id": entry.account_id,
-            "service": entry.service,
-            "base": entry.amount,
-            "percent": percent,
-            "amount": amount,
-            "created_at": entry.created_at,
-        },
+        partner_id=partner_id,
+        client_id=entry.account_id,
+        service=entry.service,
+        base=entry.amount,
+        percent=percent,
+        amount=amount,
+        created_at=entry.created_at,
     )
+    # One INSERT … ON CONFLICT DO NOTHING: an entry announced twice earns once.
+    Reward.objects.bulk_create([reward], ignore_conflicts=True)
     return reward
 
 

@@ -152,3 +152,26 @@ def test_signed_cookie_round_trip_and_forgery():
     assert services.code_from_cookie("abc123") is None
     assert services.code_from_cookie(value.replace("abc123", "zzz999")) is None
     assert services.code_from_cookie("") is None
+
+
+def test_an_entry_announced_twice_earns_once(partner_and_client):
+    partner, client = partner_and_client
+    entry = charge(client.account_id, "-100.00")
+    services.reward_for_entry(entry)
+    assert Reward.objects.filter(entry=entry).count() == 1
+
+
+def test_a_charge_costs_no_extra_query_for_an_unreferred_account(
+    make_user, rates, django_assert_num_queries
+):
+    from billing.services import ledger_post
+
+    user = make_user("plain@example.com")
+    with django_assert_num_queries(5):  # billing.s own, as without partners
+        ledger_post(
+            account_id=user.account_id,
+            amount=Decimal("-1"),
+            kind="charge",
+            reason="x",
+            service="sms",
+        )
