@@ -167,7 +167,7 @@ def test_a_charge_costs_no_extra_query_for_an_unreferred_account(
     from billing.services import ledger_post
 
     user = make_user("plain@example.com")
-    with django_assert_num_queries(5):  # billing.s own, as without partners
+    with django_assert_num_queries(5):  # billing's own, as without partners
         ledger_post(
             account_id=user.account_id,
             amount=Decimal("-1"),
