@@ -202,6 +202,8 @@ def referral_link(request, code: str):
     target = (
         "cabinet:dashboard" if request.user.is_authenticated else "cabinet:register"
     )
+    if not request.user.is_authenticated:
+        messages.info(request, _("Вы регистрируетесь по приглашению партнёра."))
     response = redirect(target)
     response.set_cookie(
         services.COOKIE,

@@ -55,6 +55,7 @@ def test_referred_client_pays_partner_withdraws_staff_approve(
     # succeeds: the partner is kept.
     page.goto(f"/ref/{code}/")
     page.wait_for_url(re.compile(r"/register/"))
+    page.get_by_text("Вы регистрируетесь по приглашению партнёра").wait_for()
     page.get_by_label("Email для входа").fill("client@example.com")
     page.get_by_label("Организация").fill("ООО Клиент")
     page.locator("#id_password1").fill("very-secret-42")
