@@ -1,7 +1,8 @@
 """A staff sign-in for local moderation (``make run``): staff@example.com /
 staff12345, a staff member without an account who opens /staff/."""
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from cabinet.models import User
 
@@ -15,6 +16,12 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        if not settings.DEVELOPMENT:
+            # A published password is for a developer's machine only.
+            raise CommandError(
+                "seed_staff runs in development mode only (DEVELOPMENT=1); in "
+                "production create staff with createsuperuser"
+            )
         if not User.objects.filter(email=STAFF_EMAIL).exists():
             User.objects.create_superuser(
                 email=STAFF_EMAIL, password=STAFF_PASSWORD, full_name="Сотрудник"
