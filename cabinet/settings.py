@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "reports",
     "integrations",
     "promo",
+    "staff",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,10 @@ urlpatterns = [
     # /lcabApi/…) — integrations.urls mounts its own absolute paths.
     path("", include("integrations.urls")),
     path("", include("messaging.urls")),
+    # The partnership pages and the referral link (/partners/…, /ref/<code>/).
+    path("", include("partners.urls")),
+    # The staff console, outside the cabinet.
+    path("staff/", include("staff.urls")),
     # Every channel registered with URLs of its own (viber/, voice/, …): adding a
     # channel needs nothing here.
     *[

@@ -23,8 +23,9 @@ from tests.test_junk_queries import _fill, _routes
 pytestmark = pytest.mark.django_db
 
 # Machine routes, not cabinet pages (as in test_junk_queries); the admin is
-# staff-only and skipped by ``_fill``.
-SKIP_PREFIXES = ("api/", "json/", "lcabApi/", "admin/")
+# staff-only and skipped by ``_fill``; so is the staff console (403 for every
+# cabinet user: tests/staff/test_console.py).
+SKIP_PREFIXES = ("api/", "json/", "lcabApi/", "admin/", "staff/")
 
 # Route pattern (its longest matching prefix) → the kind of object its int
 # parameter names.  Every crawled route must match one.
