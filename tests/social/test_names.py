@@ -222,3 +222,29 @@ def test_staff_read_the_letter_and_decide_in_the_console(client, user):
     # A cabinet user is not staff: no console, no letters of others.
     client.force_login(user)
     assert client.get(f"/admin/social/namerequest/{row.pk}/letter/").status_code == 302
+
+
+def test_the_staff_console_decides_a_request(client, user):
+    """The staff console (/staff/) lists the registered queue and decides a
+    request through the one decision service: the groups become names."""
+    from cabinet.models import User
+
+    row = services.name_request_create(
+        account=user.account, vk="vk.com/luckyshop", letter=letter()
+    )
+    staff = User.objects.create_user(
+        email="staff@example.com", password="staff-pass-123", is_staff=True
+    )
+    client.force_login(staff)
+    index = client.get("/staff/").content.decode()
+    assert "Имена отправителя ВК/ОК" in index
+    page = client.get(f"/staff/q/social.namerequest/{row.pk}/").content.decode()
+    assert "vk.com/luckyshop" in page and "не подписано" in page  # a reason to pick
+    client.post(
+        f"/staff/q/social.namerequest/{row.pk}/", {"action": "approve", "comment": ""}
+    )
+    row.refresh_from_db()
+    assert row.status == "approved"
+    assert SenderName.objects.filter(
+        account=user.account, channel="vk", name="vk.com/luckyshop", status="approved"
+    ).exists()
