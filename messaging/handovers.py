@@ -270,6 +270,7 @@ def settle_by_address(channel: str, reports: list[tuple[str, str]]) -> dict[str,
         answer([(mid, H.ACCEPTED, gid) for gid, mid in settled.items()])
         for gid, mid in settled.items():
             Message.objects.filter(id=mid, gateway_id="").update(gateway_id=gid)
+            Message.objects.filter(id=mid, reason=UNCONFIRMED).update(reason="")
     log.info("%s: %d unconfirmed hand-overs settled by a report", channel, len(settled))
     return settled
 

@@ -241,11 +241,15 @@ def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
     by_message = [r for r in receipts if r.message_id is not None]
     by_gateway = [r for r in receipts if r.message_id is None and r.gateway_id]
     if by_gateway:
-        mapping = dict(
-            Message.objects.filter(
-                channel=channel, gateway_id__in=[r.gateway_id for r in by_gateway]
-            ).values_list("gateway_id", "id")
-        )
+        # One array parameter per chunk, and the partial index's own predicate
+        # spelled out (the planner cannot prove ``<> ''`` from a long array).
+        mapping = {}
+        for chunk in chunks(sorted({r.gateway_id for r in by_gateway}), 10000):
+            mapping.update(
+                Message.objects.filter(channel=channel, gateway_id__any=chunk)
+                .exclude(gateway_id="")
+                .values_list("gateway_id", "id")
+            )
         by_message += [
             replace(r, message_id=mapping[r.gateway_id])
             for r in by_gateway

@@ -385,6 +385,7 @@ class _Link:
         self.first_attempt = threading.Event()
         self.last_seen = time.monotonic()
         self.enquire_sent_at = 0.0
+        self.bound_since = 0.0
         self.stopping = False
         self.thread = threading.Thread(
             target=self._run, name=f"smpp-{mode}-{index}", daemon=True
@@ -459,6 +460,7 @@ class _Link:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.last_seen = time.monotonic()
         self.enquire_sent_at = 0.0
+        self.bound_since = time.monotonic()
         self._set_state("bound")
         self.first_attempt.set()
 
@@ -979,7 +981,7 @@ class SmppGateway(BaseGateway):
     def _apply_loop(self) -> None:
         from django.db import close_old_connections
 
-        waiting: list[tuple[float, Receipt, str]] = []  # unmatched reports
+        waiting: list = []  # unmatched reports, not acknowledged yet
         last_resolve = 0.0
         while not self.stopping:
             batch = []
@@ -997,18 +999,36 @@ class SmppGateway(BaseGateway):
                     last_resolve = time.monotonic()
                     from messaging import handovers
 
-                    handovers.resolve_unknown(
-                        self.channel,
-                        older_than=self.conf.unknown_resolve_seconds,
-                        rule=self.conf.unknown_rule,
-                    )
+                    if self._reports_settled():
+                        handovers.resolve_unknown(
+                            self.channel,
+                            older_than=self.conf.unknown_resolve_seconds,
+                            rule=self.conf.unknown_rule,
+                        )
                     self.publish_health()
-            except Exception:  # noqa: BLE001 - the carrier sends unacknowledged ones again
+            except Exception:  # noqa: BLE001 - tried again, never dropped
                 log.exception("smpp: applying reports failed")
+                for item in batch:
+                    self.incoming.put(item)
                 time.sleep(1)
         from django.db import connection
 
         connection.close()
+
+    REPORT_GRACE = 1.0  # seconds a report waits for its answer to be recorded
+
+    def _reports_settled(self) -> bool:
+        """Whether reports the carrier held for us (those a dead worker left
+        unacknowledged, handed out again on bind) have had time to arrive and
+        settle unknown hand-overs: a receiving link bound for a while.  The
+        rule for unknown hand-overs acts only then."""
+        now = time.monotonic()
+        return any(
+            link.bound
+            and link.mode != "bind_transmitter"
+            and now - link.bound_since > 5 * self.REPORT_GRACE + 2
+            for link in self.links
+        )
 
     def _apply(self, batch, waiting):
         from django.utils import timezone
@@ -1016,11 +1036,14 @@ class SmppGateway(BaseGateway):
         from messaging import handovers
 
         now = time.monotonic()
-        receipts: list[tuple[Receipt, str]] = []
+        # (first seen, receipt, destination address, (link, sequence)): a
+        # report is acknowledged only once applied (or given up), so one that
+        # dies with this worker is delivered again by the carrier.
+        receipts: list[tuple[float, Receipt, str, tuple]] = []
         incoming = []
         acks = []
         for link, pdu in batch:
-            acks.append((link, pdu.sequence))
+            ack = (link, pdu.sequence)
             esm = getattr(pdu, "esm_class", 0) or 0
             if esm & ESM_DELIVERY_RECEIPT:
                 parsed = parse_report(pdu)
@@ -1030,19 +1053,24 @@ class SmppGateway(BaseGateway):
                         _text(pdu.source_addr),
                         _text(getattr(pdu, "short_message", b""))[:200],
                     )
+                    acks.append(ack)
                     continue
                 gid, status, reason = parsed
                 if not status:
+                    acks.append(ack)
                     continue  # an interim state
                 receipts.append(
                     (
+                        now,
                         Receipt(
                             status, gateway_id=gid, reason=reason, at=timezone.now()
                         ),
                         _text(pdu.source_addr),
+                        ack,
                     )
                 )
             else:
+                acks.append(ack)
                 text = decode_text(pdu)
                 minute = int(time.time() // 60)  # a repeat within it is one
                 phone = _text(pdu.source_addr)
@@ -1058,35 +1086,34 @@ class SmppGateway(BaseGateway):
                         "received_at": timezone.now(),
                     }
                 )
-        pending = [(r, addr) for r, addr in receipts] + [(r, a) for _t, r, a in waiting]
-        started = {id(r): t for t, r, _a in waiting}
-        mapping = handovers.ids_by_gateway([r.gateway_id for r, _a in pending])
+        pending = receipts + waiting
+        mapping = handovers.ids_by_gateway([r.gateway_id for _t, r, _a, _k in pending])
         # Reports nobody recorded an id for yet: an answer not flushed yet
         # (wait a moment), an unconfirmed hand-over (matched by address), a
         # later part of a long text, or a carrier id we never saw.
         late = [
-            (r, a)
-            for r, a in pending
-            if r.gateway_id not in mapping and now - started.get(id(r), now) >= 1.0
+            (r.gateway_id, a)
+            for t, r, a, _k in pending
+            if r.gateway_id not in mapping
+            and r.gateway_id not in self.secondary
+            and now - t >= self.REPORT_GRACE
         ]
         if late:
-            mapping.update(
-                handovers.settle_by_address(
-                    self.channel, [(r.gateway_id, a) for r, a in late]
-                )
-            )
+            mapping.update(handovers.settle_by_address(self.channel, late))
         ready, still = [], []
-        for r, a in pending:
+        for t, r, a, ack in pending:
             if r.gateway_id in mapping:
                 ready.append(replace(r, message_id=mapping[r.gateway_id]))
+                acks.append(ack)
             elif r.gateway_id in self.secondary:
-                continue  # status follows the first part's report
-            elif now - started.get(id(r), now) > 60:
+                acks.append(ack)  # status follows the first part's report
+            elif now - t > 60:
                 log.warning(
                     "smpp: report for an unknown carrier id %s ignored", r.gateway_id
                 )
+                acks.append(ack)
             else:
-                still.append((started.get(id(r), now), r, a))
+                still.append((t, r, a, ack))
         handovers.apply_reports(self.channel, ready)
         if incoming:
             handovers.store_incoming(self.channel, incoming)
