@@ -44,15 +44,23 @@ UNCONFIRMED = "Передача оператору не подтверждена
 NOT_CONFIRMED_FAILED = "Оператор не подтвердил приём сообщения"
 
 
-def begin(channel: str, rows: list[tuple[int, str, int]]) -> None:
+def begin(
+    channel: str,
+    rows: list[tuple[int, str, int]],
+    answers: list[tuple[int, str, str]] | None = None,
+) -> None:
     """Record that these messages' PDUs are about to leave: (message id,
-    destination address, attempt).  Committed before the first byte is
-    written."""
+    destination address, attempt) — and the carrier's ``answers`` so far
+    (see ``answer``), in the same round trip.  Committed before the first
+    byte is written."""
     if not rows:
+        answer(answers or [])
         return
     now = timezone.now()
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
+            if answers:
+                cur.execute(*_answer_sql(answers, now))
             cur.execute(
                 "INSERT INTO messaging_handover "
                 "(message_id, channel, state, gateway_id, address, attempt, "
@@ -71,6 +79,7 @@ def begin(channel: str, rows: list[tuple[int, str, int]]) -> None:
                 ],
             )
         return
+    answer(answers or [])
     Handover.objects.bulk_create(
         [
             Handover(
@@ -96,18 +105,22 @@ def answer(rows: list[tuple[int, str, str]]) -> None:
     now = timezone.now()
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
-            cur.execute(
-                "UPDATE messaging_handover AS h SET state = v.st, "
-                "gateway_id = v.gid, updated_at = %s "
-                "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, st, gid) "
-                "WHERE h.message_id = v.id",
-                [now, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
-            )
+            cur.execute(*_answer_sql(rows, now))
         return
     for mid, state, gid in rows:
         Handover.objects.filter(message_id=mid).update(
             state=state, gateway_id=gid, updated_at=now
         )
+
+
+def _answer_sql(rows, now) -> tuple[str, list]:
+    return (
+        "UPDATE messaging_handover AS h SET state = v.st, "
+        "gateway_id = v.gid, updated_at = %s "
+        "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, st, gid) "
+        "WHERE h.message_id = v.id",
+        [now, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
+    )
 
 
 def recover_claims(channel: str, ids: list[int]) -> set[int]:

@@ -45,6 +45,8 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import islice
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from smpplib import command as smpp_command
@@ -174,7 +176,8 @@ def _gsm7(text: str) -> bytes:
     return b"".join(GSM7_CODES[ch] for ch in text)
 
 
-def split_text(text: str) -> tuple[str, list[bytes]]:
+@lru_cache(maxsize=1024)  # a campaign's messages share their text
+def split_text(text: str) -> tuple[str, tuple[bytes, ...]]:
     """(encoding, encoded parts) exactly as ``count_sms`` counts the text: one
     part up to 160 septets / 70 UTF-16 units, else parts of 153 / 67 that never
     split an ESC pair or a surrogate pair."""
@@ -194,12 +197,21 @@ def split_text(text: str) -> tuple[str, list[bytes]]:
         used += len(piece)
     parts.append(b"".join(current))
     assert len(parts) == count.parts, (len(parts), count)
-    return count.encoding, parts
+    return count.encoding, tuple(parts)
 
 
 class _SubmitSM(smpp_command.SubmitSM):
     """submit_sm whose ``message_payload`` may hold a whole long text (SMPP 3.4
-    allows up to 64 K octets; smpplib caps it at 260)."""
+    allows up to 64 K octets; smpplib caps it at 260), encoding only the
+    fields this gateway sets (smpplib walks every optional parameter of the
+    command otherwise: three quarters of the time a PDU took)."""
+
+    params_order = (
+        *smpp_command.SubmitSM.params_order[
+            : smpp_command.SubmitSM.params_order.index("short_message") + 1
+        ],
+        "message_payload",
+    )
 
     params = {
         **smpp_command.SubmitSM.params,
@@ -849,20 +861,22 @@ class SmppGateway(BaseGateway):
                 resend.popleft()
                 capacity -= 1
             send_all()
+            half = max(1, self.conf.window * len(links) // 2)
             if fresh and capacity >= min(
-                max(1, self.conf.window * len(links) // 2),
-                sum(len(j.pdus) for j in fresh),
+                half, sum(len(j.pdus) for j in islice(fresh, half))
             ):
                 take, room = [], capacity
                 while fresh and room > 0:
                     job = fresh.popleft()
                     take.append(job)
                     room -= len(job.pdus)
-                flush()
+                # The answers so far and these hand-overs: one round trip.
                 handovers.begin(
                     self.channel,
                     [(j.message.id, j.address, j.message.attempt) for j in take],
+                    answers=answers,
                 )
+                answers, last_flush = [], time.monotonic()
                 self._write_all(take, write, fresh, answers)
                 send_all()
             # Answers.
@@ -878,8 +892,9 @@ class SmppGateway(BaseGateway):
                     item = inbox.get_nowait()
                 except queue.Empty:
                     item = None
-            if len(answers) >= max(1, self.conf.window // 2) or (
-                answers and time.monotonic() - last_flush > self.FLUSH_SECONDS
+            if answers and (
+                len(answers) >= self.conf.window * len(links)
+                or time.monotonic() - last_flush > self.FLUSH_SECONDS
             ):
                 flush()
         flush()
