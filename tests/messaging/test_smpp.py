@@ -327,3 +327,28 @@ def test_malformed_reports_are_logged_and_incoming_messages_stored(
     assert "malformed delivery report" in caplog.text
     assert gateway.health()["status"] == "ok"
     assert smsc.stats()["dlr_acked"] >= 3  # every report acknowledged, link alive
+
+
+def test_transmitter_and_receiver_binds_several_and_enquire_link(smsc, use_smpp):
+    gateway = use_smpp(
+        smsc.url(bind="tx%2Brx", binds=2, enquire_link_seconds="0.2"), window=5
+    )
+    assert gateway.available()
+    assert sorted(link.mode for link in gateway.links) == [
+        "bind_receiver",
+        "bind_receiver",
+        "bind_transmitter",
+        "bind_transmitter",
+    ]
+    messages = [
+        OutgoingMessage(id=3000 + i, phone=f"+7903300{i:04d}", sender="Shop", text="x")
+        for i in range(10, 40)
+    ]
+    results = gateway.submit(messages)
+    assert all(r.error is None and r.gateway_id for r in results)
+    assert smsc.stats()["binds"] == 4
+    # Reports come on the receivers and are acknowledged once applied.
+    assert wait(lambda: smsc.stats()["dlr_acked"] == 30)
+    # An idle link keeps itself alive.
+    assert wait(lambda: smsc.stats()["enquire_links"] >= 4, timeout=5)
+    assert gateway.health()["status"] == "ok"
