@@ -237,7 +237,7 @@ def test_permanent_errors_fail_and_refund_temporary_ones_are_retried(
 
 
 def test_a_refused_bind_is_a_clear_status_and_messages_wait(
-    user, smsc, use_smpp, client
+    user, smsc, use_smpp, client, admin_user
 ):
     gateway = use_smpp(smsc.url(password="wrong"))
     assert not gateway.available()
@@ -247,6 +247,12 @@ def test_a_refused_bind_is_a_clear_status_and_messages_wait(
     assert body["status"] == "degraded"
     assert body["sms_gateway"].startswith("error: bind refused")
     assert "0x0E" in body["sms_gateway"]
+    # The staff's start page says so too.
+    client.force_login(admin_user)
+    page = client.get("/admin/").content.decode()
+    assert "Связь с операторами" in page and "sms_gateway" in page
+    assert "bind refused" in page and "0x0E" in page
+    client.logout()
     campaign = launch(user, ["+79030000013", "+79030000014"])
     dispatch_channel(channel="sms")
     assert statuses(campaign) == {"queued": 2}
