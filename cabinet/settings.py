@@ -373,6 +373,12 @@ CELERY_BEAT_SCHEDULE["sweep-unconfirmed"] = {
     "task": "messaging.tasks.sweep_unconfirmed",
     "schedule": float(os.environ.get("SWEEP_INTERVAL", "300")),
 }
+# Hand-overs to a carrier link (SMPP) settled long ago are dropped daily; their
+# carrier ids stay on the messages.
+CELERY_BEAT_SCHEDULE["purge-handovers"] = {
+    "task": "messaging.tasks.purge_handovers",
+    "schedule": 86400.0,
+}
 CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
     "task": "integrations.tasks.webhooks_deliver_due",
     "schedule": float(os.environ.get("WEBHOOK_INTERVAL", "5")),

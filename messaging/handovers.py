@@ -240,18 +240,35 @@ def _flag_resubmitted(ids: list[int]) -> None:
 # --- reports -------------------------------------------------------------
 
 
-def ids_by_gateway(gateway_ids: list[str]) -> dict[str, int]:
+def ids_by_gateway(channel: str, gateway_ids: list[str]) -> dict[str, int]:
     """carrier id → our message id, from the hand-overs (written as the
     carrier answers, so a report arriving before the batch is done finds its
-    message)."""
+    message), else from the messages (a hand-over purged already)."""
     found: dict[str, int] = {}
     for chunk in chunks(sorted(set(gateway_ids)), 5000):
         found.update(
-            Handover.objects.filter(gateway_id__in=chunk).values_list(
-                "gateway_id", "message_id"
-            )
+            Handover.objects.filter(gateway_id__any=chunk)
+            .exclude(gateway_id="")
+            .values_list("gateway_id", "message_id")
+        )
+    missing = sorted(set(gateway_ids) - set(found))
+    for chunk in chunks(missing, 5000):
+        found.update(
+            Message.objects.filter(channel=channel, gateway_id__any=chunk)
+            .exclude(gateway_id="")
+            .values_list("gateway_id", "id")
         )
     return found
+
+
+def purge(days: int = 7) -> int:
+    """Drop settled hand-overs (accepted, rejected) older than ``days``: the
+    carrier id is on the message by then.  Open ones stay."""
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = Handover.objects.filter(
+        state__in=[H.ACCEPTED, H.REJECTED], updated_at__lt=cutoff
+    ).delete()
+    return deleted
 
 
 def settle_by_address(channel: str, reports: list[tuple[str, str]]) -> dict[str, int]:

@@ -1102,7 +1102,9 @@ class SmppGateway(BaseGateway):
                     }
                 )
         pending = receipts + waiting
-        mapping = handovers.ids_by_gateway([r.gateway_id for _t, r, _a, _k in pending])
+        mapping = handovers.ids_by_gateway(
+            self.channel, [r.gateway_id for _t, r, _a, _k in pending]
+        )
         # Reports nobody recorded an id for yet: an answer not flushed yet
         # (wait a moment), an unconfirmed hand-over (matched by address), a
         # later part of a long text, or a carrier id we never saw.

@@ -358,3 +358,21 @@ def test_transmitter_and_receiver_binds_several_and_enquire_link(smsc, use_smpp)
     # An idle link keeps itself alive.
     assert wait(lambda: smsc.stats()["enquire_links"] >= 4, timeout=5)
     assert gateway.health()["status"] == "ok"
+
+
+def test_settled_hand_overs_are_purged_and_reports_still_find_their_message(user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    campaign = launch(user, ["+79030000017", "+79030000018"])
+    first, second = Message.objects.filter(campaign=campaign).order_by("id")
+    Message.objects.filter(pk=first.pk).update(gateway_id="C1")
+    handovers.begin(
+        "sms", [(first.pk, "79030000017", 1), (second.pk, "79030000018", 1)]
+    )
+    handovers.answer([(first.pk, "accepted", "C1")])
+    Handover.objects.update(updated_at=timezone.now() - timedelta(days=8))
+    assert handovers.purge() == 1
+    assert list(Handover.objects.values_list("message_id", flat=True)) == [second.pk]
+    assert handovers.ids_by_gateway("sms", ["C1", "C2"]) == {"C1": first.pk}
