@@ -126,11 +126,15 @@ def recover_stale_claims(channel: str) -> int:
         channel=channel, status=S.SENDING, status_at__lt=cutoff
     )
     gateway = registry.get_gateway(channel)
-    if type(gateway).recover_claims is not BaseGateway.recover_claims:
-        ids = list(stale.order_by("id").values_list("id", flat=True)[:100000])
-        if ids:
-            gateway.recover_claims(ids)
-    return stale.update(status=S.QUEUED)
+    if type(gateway).recover_claims is BaseGateway.recover_claims:
+        return stale.update(status=S.QUEUED)
+    requeued = 0
+    while ids := list(stale.order_by("id").values_list("id", flat=True)[:10000]):
+        gateway.recover_claims(ids)
+        requeued += Message.objects.filter(id__any=ids, status=S.SENDING).update(
+            status=S.QUEUED
+        )
+    return requeued
 
 
 def dispatch_batch(*, channel: str, limit: int | None = None) -> int:
