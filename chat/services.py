@@ -559,7 +559,7 @@ def channel_replies(*, channel: str, replies: list[dict]) -> int:
     }
     for r in replies:
         campaign = wanted.get(r.get("campaign_id"))
-        phone = str(r.get("phone") or "")[:20]
+        phone = str(r.get("phone") or "").lstrip("+")[:20]
         text = str(r.get("text") or "").strip()[:MAX_TEXT]
         external_id = str(r.get("external_id") or "")[:100]
         if campaign is None or not phone or not text:

@@ -163,10 +163,12 @@
     ev.preventDefault();
     var text = input.value.trim();
     if (!text || !current) return;
-    if (send({ type: "message", conversation: current, text: text, client_id: uid() })) input.value = "";
+    if (send({ type: "message", conversation: current, text: text, client_id: uid() })) { input.value = ""; lastTyping = 0; }
   });
   input.addEventListener("keydown", function (ev) {
-    if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); return; }
+    if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
+  });
+  input.addEventListener("input", function () {
     var now = Date.now();
     if (current && now - lastTyping > 2000) { lastTyping = now; send({ type: "typing", conversation: current }); }
   });

@@ -170,13 +170,15 @@
       outbox.push(m); saveOutbox();
       var li = el("li", "visitor pending", text); li.setAttribute("data-client", m.client_id);
       log.appendChild(li); log.scrollTop = log.scrollHeight;
-      input.value = "";
+      input.value = ""; lastTyping = 0;
       send({ type: "message", text: text, client_id: m.client_id });
     });
     input.addEventListener("keydown", function (ev) {
-      if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit ? form.requestSubmit() : sendBtn.click(); return; }
+      if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); if (form.requestSubmit) form.requestSubmit(); else sendBtn.click(); }
+    });
+    input.addEventListener("input", function () {
       var now = Date.now();
-      if (now - lastTyping > 2000) { lastTyping = now; send({ type: "typing" }); }
+      if (input.value && now - lastTyping > 2000) { lastTyping = now; send({ type: "typing" }); }
     });
     leave.addEventListener("submit", function (ev) {
       ev.preventDefault();
