@@ -34,7 +34,7 @@
     mock.style.setProperty("--wm-scale", SIZES[val("size")] || 1);
     mock.dataset.position = val("position");
     document.getElementById("wm-greeting").textContent = val("greeting");
-    document.getElementById("wm-button").textContent = "💬 " + (val("language") === "en" ? mock.dataset.langEn : mock.dataset.langRu);
+    document.getElementById("wm-button").textContent = (val("language") === "en" ? mock.dataset.langEn : mock.dataset.langRu);
   }
   form.addEventListener("input", render);
   form.addEventListener("change", render);

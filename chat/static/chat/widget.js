@@ -59,7 +59,7 @@
     var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
     var side = cfg.position === "left" ? "left" : "right";
     var width = SIZES[cfg.size] || 340;
-    var css = ":host{all:initial}*{box-sizing:border-box;font-family:" + (FONTS[cfg.font] || FONTS.sans) + "}" +
+    var css = ":host{all:initial}[hidden]{display:none!important}*{box-sizing:border-box;font-family:" + (FONTS[cfg.font] || FONTS.sans) + "}" +
       ".btn{position:fixed;bottom:20px;" + side + ":20px;z-index:2147483000;background:" + cfg.color + ";color:#fff;border:0;border-radius:24px;padding:12px 18px;font-size:15px;cursor:pointer;box-shadow:0 2px 10px rgba(0,0,0,.25)}" +
       ".panel{position:fixed;bottom:76px;" + side + ":20px;z-index:2147483000;width:" + width + "px;max-width:calc(100vw - 40px);height:440px;max-height:calc(100vh - 100px);background:#fff;border-radius:10px;box-shadow:0 4px 24px rgba(0,0,0,.25);display:flex;flex-direction:column;overflow:hidden;font-size:14px;color:#222}" +
       ".panel[hidden]{display:none}.head{background:" + cfg.color + ";color:#fff;padding:10px 14px;font-weight:bold;display:flex;justify-content:space-between}" +
