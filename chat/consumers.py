@@ -139,9 +139,7 @@ class VisitorConsumer(_Json):
     async def _write(self, func, data, **kwargs):
         with override(self.site.language):
             try:
-                msg = await database_sync_to_async(func)(
-                    visitor=self.visitor, **kwargs
-                )
+                msg = await database_sync_to_async(func)(visitor=self.visitor, **kwargs)
             except services.ChatError as exc:
                 await self.send_json(
                     {

@@ -81,11 +81,12 @@ class Plan(models.Model):
     """The account's chat plan: free, or the full version paid up to
     ``full_until`` (bought by the month through the ledger)."""
 
-    account = models.OneToOneField(
-        Account, on_delete=models.CASCADE, related_name="+"
-    )
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="+")
     full_until = models.DateTimeField(null=True, blank=True)
     purchases = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"chat plan of account {self.account_id}"
 
     def is_full(self, now=None) -> bool:
         return bool(self.full_until and self.full_until > (now or timezone.now()))
@@ -145,6 +146,9 @@ class Visitor(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return self.label()
+
     def label(self) -> str:
         if self.name:
             return self.name
@@ -172,9 +176,7 @@ class Conversation(models.Model):
     operator = models.ForeignKey(
         Operator, on_delete=models.SET_NULL, null=True, blank=True
     )
-    status = models.CharField(
-        max_length=8, choices=Status.choices, default=Status.OPEN
-    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     unread = models.PositiveIntegerField(default=0)
     # The visitor left a message while no operator was online.
     left_message = models.BooleanField(default=False)
@@ -184,6 +186,9 @@ class Conversation(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["account", "-last_message_at"])]
+
+    def __str__(self):
+        return f"conversation #{self.pk}"
 
 
 class ChatMessage(models.Model):
@@ -220,6 +225,9 @@ class ChatMessage(models.Model):
         indexes = [models.Index(fields=["conversation", "id"])]
         ordering = ["id"]
 
+    def __str__(self):
+        return self.text[:50]
+
 
 class ChannelReply(models.Model):
     """A channel's reply already taken into a conversation (carriers repeat
@@ -236,6 +244,9 @@ class ChannelReply(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.channel}:{self.external_id}"
+
 
 class CannedReply(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
@@ -244,3 +255,6 @@ class CannedReply(models.Model):
 
     class Meta:
         ordering = ["title", "pk"]
+
+    def __str__(self):
+        return self.title

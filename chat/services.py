@@ -125,9 +125,7 @@ def plan_buy(*, account: Account, user=None) -> Plan:
     month), charged through the ledger."""
     price = Decimal(settings.CHAT_FULL_PLAN_PRICE)
     with transaction.atomic():
-        plan, _created = Plan.objects.select_for_update().get_or_create(
-            account=account
-        )
+        plan, _created = Plan.objects.select_for_update().get_or_create(account=account)
         now = timezone.now()
         start = plan.full_until if plan.is_full(now) else now
         try:
@@ -284,7 +282,9 @@ def _inbound(
     """Store a visitor's message in their open conversation (or a new one) and
     tell the operators.  Returns (message, created)."""
     with transaction.atomic():
-        conv, new = _open_conversation(visitor, channel=channel, campaign_id=campaign_id)
+        conv, new = _open_conversation(
+            visitor, channel=channel, campaign_id=campaign_id
+        )
         if client_id:
             old = ChatMessage.objects.filter(
                 conversation=conv, author="visitor", client_id=client_id
@@ -564,9 +564,12 @@ def channel_replies(*, channel: str, replies: list[dict]) -> int:
         external_id = str(r.get("external_id") or "")[:100]
         if campaign is None or not phone or not text:
             continue
-        if external_id and ChannelReply.objects.filter(
-            channel=channel, external_id=external_id
-        ).exists():
+        if (
+            external_id
+            and ChannelReply.objects.filter(
+                channel=channel, external_id=external_id
+            ).exists()
+        ):
             continue
         try:
             with transaction.atomic():

@@ -322,6 +322,9 @@ def conversation(request, pk):
     )
 
 
+ACTIONS = ("transfer", "block", "unblock", "close", "read", "transcript")
+
+
 @require_POST
 @cabinet_view()
 def conversation_action(request, pk, action):
@@ -342,12 +345,10 @@ def conversation_action(request, pk, action):
             services.close(conversation=conv)
         elif action == "read":
             services.mark_read(conversation=conv)
-        elif action == "transcript":
+        else:
             services.transcript_send(
                 conversation=conv, email=request.POST.get("email", "")
             )
-        else:
-            raise Http404
     except services.ChatError as exc:
         return JsonResponse({"error": exc.message}, status=400)
     return JsonResponse({"ok": True})

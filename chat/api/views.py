@@ -16,7 +16,9 @@ from ..models import MAX_TEXT, ChatMessage, Conversation
 
 
 class HasChatScope(BasePermission):
-    message = _("Этот токен не даёт доступа к API Online-чата: нужна область «Online-чат».")
+    message = _(
+        "Этот токен не даёт доступа к API Online-чата: нужна область «Online-чат»."
+    )
 
     def has_permission(self, request, view):
         token = getattr(request.user, "token", None)
@@ -28,8 +30,15 @@ class MessageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ChatMessage
-        fields = ["id", "conversation", "author", "operator", "channel", "text",
-                  "created_at"]
+        fields = [
+            "id",
+            "conversation",
+            "author",
+            "operator",
+            "channel",
+            "text",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_operator(self, obj) -> str:
@@ -44,8 +53,19 @@ class ConversationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Conversation
-        fields = ["id", "visitor", "phone", "site", "channel", "campaign", "status",
-                  "unread", "operator", "created_at", "last_message_at"]
+        fields = [
+            "id",
+            "visitor",
+            "phone",
+            "site",
+            "channel",
+            "campaign",
+            "status",
+            "unread",
+            "operator",
+            "created_at",
+            "last_message_at",
+        ]
         read_only_fields = fields
 
     def get_visitor(self, obj) -> str:

@@ -38,12 +38,12 @@ def shot(page, name):
 def test_visitor_and_operator_live_then_an_sms_reply(
     chromium, asgi_server, static_site, user
 ):
+    from playwright.sync_api import expect
+
     from billing.models import LedgerEntry
     from chat.models import ChatMessage, Conversation
     from messaging import services as messaging
     from messaging.models import Campaign
-
-    from playwright.sync_api import expect
 
     # The operator signs in and connects the site.
     op_ctx = chromium.new_context(base_url=asgi_server.url, locale="ru-RU")

@@ -21,7 +21,7 @@ def visitor_of(site, key=KEY):
     return services.visitor_connect(site=site, key=key, page="https://shop.example/")
 
 
-# --- sites ----------------------------------------------------------------------
+# --- sites ---
 
 
 def test_a_site_is_added_with_its_address_and_language(client_for, user):
@@ -45,7 +45,8 @@ def test_a_site_is_added_with_its_address_and_language(client_for, user):
 
 
 @pytest.mark.parametrize(
-    "address", ["", "not a site", "ftp://shop.example", "javascript:alert(1)", "x" * 300]
+    "address",
+    ["", "not a site", "ftp://shop.example", "javascript:alert(1)", "x" * 300],
 )
 def test_a_bad_address_is_refused(client_for, user, address):
     resp = client_for(user).post("/chat/sites/", {"address": address, "language": "ru"})
@@ -93,7 +94,7 @@ def test_another_accounts_site_is_404(client_for, other_user, chat_site):
     assert Site.objects.filter(pk=chat_site.pk).exists()
 
 
-# --- operators and the plan ----------------------------------------------------------
+# --- operators and the plan ---
 
 
 def test_three_operators_on_the_free_plan_more_on_the_full_one(
@@ -145,7 +146,7 @@ def test_the_full_plan_needs_the_money(client_for, make_user):
     assert not Plan.objects.filter(full_until__isnull=False).exists()
 
 
-# --- the widget's endpoints -------------------------------------------------------------
+# --- the widget's endpoints ---
 
 
 def test_the_widget_script_and_its_config_for_the_registered_origin_only(
@@ -153,12 +154,14 @@ def test_the_widget_script_and_its_config_for_the_registered_origin_only(
 ):
     js = client.get("/chat/widget.js")
     assert js.status_code == 200 and js["Content-Type"] == "text/javascript"
-    assert b"textContent" in js.content and b"innerHTML = \"<style>" in js.content
+    assert b"textContent" in js.content and b'innerHTML = "<style>' in js.content
     url = f"/chat/widget/{chat_site.key}/config/"
     ok = client.get(url, HTTP_ORIGIN="https://shop.example")
     assert ok.status_code == 200
     assert ok["Access-Control-Allow-Origin"] == "https://shop.example"
-    assert ok.json()["online"] is False and ok.json()["ws"].endswith("/ws/chat/visitor/")
+    assert ok.json()["online"] is False and ok.json()["ws"].endswith(
+        "/ws/chat/visitor/"
+    )
     wrong = client.get(url, HTTP_ORIGIN="https://evil.example")
     assert wrong.status_code == 403 and "shop.example" in wrong.json()["error"]
     unknown = client.get("/chat/widget/nosuchkey/config/", HTTP_ORIGIN="https://a.ru")
@@ -167,7 +170,7 @@ def test_the_widget_script_and_its_config_for_the_registered_origin_only(
     assert client.get("/chat/widget/%3Cscript%3E/config/").status_code == 404
 
 
-# --- leave a message, console actions ----------------------------------------------------
+# --- leave a message, console actions ---
 
 
 def test_a_message_left_offline_reaches_the_operators(user, chat_site):
@@ -199,21 +202,22 @@ def test_console_reads_and_actions(client_for, make_user, user, other_user, chat
     assert detail["messages"][0]["text"] == "<script>alert(1)</script>"
     assert "<script>" not in client.get("/chat/console/").content.decode().split(
         "</head>"
-    )[1].replace('<script src', "")
+    )[1].replace("<script src", "")
 
     # Another account sees none of it.
     foreign = client_for(other_user)
     assert foreign.get(f"/chat/console/conversations/{conv.pk}/").status_code == 404
     assert (
-        foreign.post(f"/chat/console/conversations/{conv.pk}/close/").status_code
-        == 404
+        foreign.post(f"/chat/console/conversations/{conv.pk}/close/").status_code == 404
     )
     client = client_for(user)
 
     colleague = make_user(account=user.account)
     second = services.operator_add(account=user.account, user_id=colleague.pk)
     url = f"/chat/console/conversations/{conv.pk}/"
-    assert client.post(url + "transfer/", {"operator": second.pk}).json() == {"ok": True}
+    assert client.post(url + "transfer/", {"operator": second.pk}).json() == {
+        "ok": True
+    }
     conv.refresh_from_db()
     assert conv.operator == second
     bad = client.post(url + "transfer/", {"operator": 999999})
@@ -224,21 +228,20 @@ def test_console_reads_and_actions(client_for, make_user, user, other_user, chat
     assert client.post(url + "transcript/", {"email": "x"}).status_code == 400
     assert client.post(url + "block/").json()["ok"]
     with pytest.raises(services.ChatError) as refused:
-        services.visitor_message(
-            visitor=Visitor.objects.get(pk=visitor.pk), text="ещё"
-        )
+        services.visitor_message(visitor=Visitor.objects.get(pk=visitor.pk), text="ещё")
     assert refused.value.code == "blocked"
     assert client.post(url + "close/").json()["ok"]
     conv.refresh_from_db()
     assert conv.status == "closed"
     assert client.post(url + "nonsense/").status_code == 404
+    assert client.get(url + "close/").status_code == 405
 
     resp = client.post("/chat/console/canned/", {"title": "Цены", "text": "См. прайс"})
     assert resp.status_code == 302
     assert "См. прайс" in client.get("/chat/console/").content.decode()
 
 
-# --- replies from channels (H3, S14) ---------------------------------------------------
+# --- replies from channels (H3, S14) ---
 
 
 def _viber(user, phone, **options):
@@ -309,13 +312,25 @@ def test_one_thread_per_contact_across_sms_and_viber(user):
     viber = _viber(user, "+79161234567", replies=True)
     services.channel_replies(
         channel="sms",
-        replies=[{"campaign_id": sms.pk, "phone": "+79161234567", "text": "смс",
-                  "external_id": "s1"}],
+        replies=[
+            {
+                "campaign_id": sms.pk,
+                "phone": "+79161234567",
+                "text": "смс",
+                "external_id": "s1",
+            }
+        ],
     )
     services.channel_replies(
         channel="viber",
-        replies=[{"campaign_id": viber.pk, "phone": "+79161234567", "text": "вайбер",
-                  "external_id": "v1"}],
+        replies=[
+            {
+                "campaign_id": viber.pk,
+                "phone": "+79161234567",
+                "text": "вайбер",
+                "external_id": "v1",
+            }
+        ],
     )
     conv = Conversation.objects.get()
     assert [m.channel for m in conv.messages.all()] == ["sms", "viber"]
@@ -325,13 +340,23 @@ def test_one_thread_per_contact_across_sms_and_viber(user):
 def test_an_answer_the_account_cannot_pay_is_refused_and_not_stored(make_user):
     poor = make_user("poor@example.com", balance=Decimal("0"))
     sms = messaging.campaign_launch(
-        account=poor.account, channel="sms", text="Привет", phones=["+79161234567"],
-        options={"chat_link": True}, charge=False,
+        account=poor.account,
+        channel="sms",
+        text="Привет",
+        phones=["+79161234567"],
+        options={"chat_link": True},
+        charge=False,
     )
     services.channel_replies(
         channel="sms",
-        replies=[{"campaign_id": sms.pk, "phone": "79161234567", "text": "да",
-                  "external_id": "p1"}],
+        replies=[
+            {
+                "campaign_id": sms.pk,
+                "phone": "79161234567",
+                "text": "да",
+                "external_id": "p1",
+            }
+        ],
     )
     conv = Conversation.objects.get()
     op = Operator.objects.create(account=poor.account, user=poor, name="Я")
@@ -341,10 +366,12 @@ def test_an_answer_the_account_cannot_pay_is_refused_and_not_stored(make_user):
     assert not ChatMessage.objects.filter(author="operator").exists()
 
 
-# --- the chat API ------------------------------------------------------------------------
+# --- the chat API ---
 
 
-def test_the_chat_api_with_an_online_chat_token(api_client_for, user, other_user, chat_site):
+def test_the_chat_api_with_an_online_chat_token(
+    api_client_for, user, other_user, chat_site
+):
     services.visitor_message(visitor=visitor_of(chat_site), text="Где заказ?")
     conv = Conversation.objects.get()
     api = api_client_for(user, scopes=["chat"])
@@ -371,7 +398,8 @@ def test_the_chat_api_with_an_online_chat_token(api_client_for, user, other_user
     msgs = api.get(f"/api/v1/chat/conversations/{conv.pk}/messages/?after={after}")
     assert [m["text"] for m in msgs.json()] == ["В пути"]
     too_long = api.post(
-        f"/api/v1/chat/conversations/{conv.pk}/messages/", {"text": "я" * 2001},
+        f"/api/v1/chat/conversations/{conv.pk}/messages/",
+        {"text": "я" * 2001},
         format="json",
     )
     assert too_long.status_code == 400
@@ -382,14 +410,18 @@ def test_the_chat_api_with_an_online_chat_token(api_client_for, user, other_user
     assert foreign.get(f"/api/v1/chat/conversations/{conv.pk}/").status_code == 404
     assert (
         foreign.post(
-            f"/api/v1/chat/conversations/{conv.pk}/messages/", {"text": "x"},
+            f"/api/v1/chat/conversations/{conv.pk}/messages/",
+            {"text": "x"},
             format="json",
         ).status_code
         == 404
     )
     messaging_token = api_client_for(user, scopes=["messaging"])
     refused = messaging_token.get("/api/v1/chat/conversations/")
-    assert refused.status_code == 403 and "Online-чат" in refused.json()["error"]["message"]
+    assert (
+        refused.status_code == 403
+        and "Online-чат" in refused.json()["error"]["message"]
+    )
     assert ChatMessage.objects.filter(author="operator").count() == 1
 
 

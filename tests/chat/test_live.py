@@ -113,7 +113,9 @@ def test_a_page_of_another_origin_or_an_unknown_site_is_refused(
     v.close()
 
 
-def test_an_operator_needs_a_session_of_an_operator(asgi_server, chat_site, other_user, client):
+def test_an_operator_needs_a_session_of_an_operator(
+    asgi_server, chat_site, other_user, client
+):
     with pytest.raises(InvalidStatus):
         connect(
             ws_url(asgi_server, "/ws/chat/operator/"),
