@@ -4,12 +4,13 @@ does).  Another account's id is a 404."""
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cabinet.api.errors import ApiError
+from cabinet.api.pagination import ApiCursorPagination
 
 from .. import selectors, services
 from ..models import MAX_TEXT, ChatMessage, Conversation
@@ -80,7 +81,12 @@ class ConversationSerializer(serializers.ModelSerializer):
 
 class SendSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=MAX_TEXT, trim_whitespace=True)
-    client_id = serializers.CharField(max_length=64, required=False, default="")
+    client_id = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="Your id of the answer: a repeat returns the first message",
+    )
 
 
 class _ChatView(APIView):
@@ -97,21 +103,26 @@ class _ChatView(APIView):
             ) from None
 
 
-class ConversationsView(_ChatView):
-    @extend_schema(
-        summary="Диалоги Online-чата",
-        description="The account's conversations, latest first (up to 200). "
-        "`?status=open|closed`.",
-        responses={200: ConversationSerializer(many=True)},
-    )
-    def get(self, request):
-        status_ = request.query_params.get("status", "")
+class ConversationsView(_ChatView, generics.ListAPIView):
+    serializer_class = ConversationSerializer
+    pagination_class = ApiCursorPagination
+
+    def get_queryset(self):
+        status_ = self.request.query_params.get("status", "")
         if status_ not in ("", "open", "closed"):
             raise ApiError("status: open или closed.", code="invalid")
-        rows = selectors.conversations_of(
-            account_id=request.user.account_id, status=status_
-        )
-        return Response(ConversationSerializer(rows, many=True).data)
+        qs = Conversation.objects.filter(
+            account_id=self.request.user.account_id
+        ).select_related("visitor", "site", "operator")
+        return qs.filter(status=status_) if status_ else qs
+
+    @extend_schema(
+        summary="Диалоги Online-чата",
+        description="The account's conversations, newest first. "
+        "`?status=open|closed`.",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class ConversationDetailView(_ChatView):
@@ -120,19 +131,29 @@ class ConversationDetailView(_ChatView):
         return Response(ConversationSerializer(self.conversation(request, pk)).data)
 
 
-class MessagesView(_ChatView):
-    @extend_schema(
-        summary="Сообщения диалога",
-        description="`?after=<id>`: only messages after that id.",
-        responses={200: MessageSerializer(many=True)},
-    )
-    def get(self, request, pk: int):
-        conv = self.conversation(request, pk)
-        after = request.query_params.get("after", "0")
+class MessagesPagination(ApiCursorPagination):
+    ordering = "id"
+
+
+class MessagesView(_ChatView, generics.ListAPIView):
+    serializer_class = MessageSerializer
+    pagination_class = MessagesPagination
+
+    def get_queryset(self):
+        conv = self.conversation(self.request, self.kwargs["pk"])
+        after = self.request.query_params.get("after", "0")
         if not after.isdigit():
             raise ApiError("after: номер сообщения.", code="invalid")
-        rows = selectors.messages_of(conversation_id=conv.pk, after=int(after))
-        return Response(MessageSerializer(rows, many=True).data)
+        return ChatMessage.objects.filter(
+            conversation=conv, pk__gt=int(after)
+        ).select_related("operator")
+
+    @extend_schema(
+        summary="Сообщения диалога",
+        description="Oldest first; `?after=<id>`: only messages after that id.",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         summary="Ответить в диалоге",
@@ -142,7 +163,7 @@ class MessagesView(_ChatView):
         request=SendSerializer,
         responses={201: MessageSerializer},
     )
-    def post(self, request, pk: int):
+    def post(self, request, pk: int, **kwargs):
         conv = self.conversation(request, pk)
         ser = SendSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
@@ -150,7 +171,7 @@ class MessagesView(_ChatView):
             msg = services.operator_message(
                 conversation=conv,
                 text=ser.validated_data["text"],
-                client_id=ser.validated_data["client_id"],
+                client_id=ser.validated_data.get("client_id", ""),
             )
         except services.ChatError as exc:
             raise ApiError(exc.message, code=exc.code) from exc

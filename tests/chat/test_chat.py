@@ -375,12 +375,13 @@ def test_the_chat_api_with_an_online_chat_token(
     services.visitor_message(visitor=visitor_of(chat_site), text="Где заказ?")
     conv = Conversation.objects.get()
     api = api_client_for(user, scopes=["chat"])
-    rows = api.get("/api/v1/chat/conversations/").json()
+    rows = api.get("/api/v1/chat/conversations/").json()["results"]
     assert rows[0]["id"] == conv.pk and rows[0]["unread"] == 1
     assert api.get(f"/api/v1/chat/conversations/{conv.pk}/").json()["site"] == (
         "https://shop.example"
     )
     msgs = api.get(f"/api/v1/chat/conversations/{conv.pk}/messages/").json()
+    msgs = msgs["results"]
     assert [m["text"] for m in msgs] == ["Где заказ?"]
     sent = api.post(
         f"/api/v1/chat/conversations/{conv.pk}/messages/",
@@ -396,7 +397,7 @@ def test_the_chat_api_with_an_online_chat_token(
     assert again.json()["id"] == sent.json()["id"]
     after = msgs[0]["id"]
     msgs = api.get(f"/api/v1/chat/conversations/{conv.pk}/messages/?after={after}")
-    assert [m["text"] for m in msgs.json()] == ["В пути"]
+    assert [m["text"] for m in msgs.json()["results"]] == ["В пути"]
     too_long = api.post(
         f"/api/v1/chat/conversations/{conv.pk}/messages/",
         {"text": "я" * 2001},
