@@ -240,7 +240,17 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # Hundreds of sockets join and leave their groups at once (a
+                # restart reconnects every widget): redis-py's default pool of
+                # 100 connections refused the rest.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": int(
+                            os.environ.get("CHAT_REDIS_CONNECTIONS", 1000)
+                        ),
+                    }
+                ],
                 "prefix": os.environ.get("CACHE_PREFIX", "cabinet") + ":asgi",
                 "capacity": 500,
                 "expiry": 30,

@@ -3,11 +3,12 @@ operator's console (``/ws/chat/operator/``).  Frames are JSON objects with a
 ``type``; every write goes through ``services`` (in a thread, as Django's ORM
 is synchronous) and reaches the other side through the channel layer."""
 
+import asyncio
 import json
 import re
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -16,6 +17,15 @@ from cabinet.models import Account
 
 from . import live, selectors, services
 from .models import Conversation, Visitor
+
+
+def database_sync_to_async(func):
+    """The ORM in a thread of the pool, not the one shared sync thread: one
+    server process writes several conversations' messages at once (each thread
+    keeps its own database connection; a conversation's writes are serialised
+    by its row lock)."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
+
 
 MAX_FRAME = 16 * 1024  # characters of one incoming frame
 VISITOR_KEY = re.compile(r"[0-9a-f]{32}")
@@ -192,12 +202,11 @@ class VisitorConsumer(_Json):
     async def on_ping(self, data):
         await self.send_json({"type": "pong"})
 
-    @database_sync_to_async
     def _reload(self):
         self.visitor.refresh_from_db(fields=["blocked_at", "name", "email"])
 
     async def visitor_refresh(self):
-        await self._reload()
+        await database_sync_to_async(self._reload)()
 
 
 class OperatorConsumer(_Json):
@@ -216,6 +225,10 @@ class OperatorConsumer(_Json):
             await self.close(code=4403)
             return
         self.user = user
+        # Answers are written one after another by a task of their own, so
+        # the events of other conversations keep arriving meanwhile.
+        self.outgoing = asyncio.Queue()
+        self.writer = asyncio.create_task(self._write_answers())
         self.group = live.account_group(self.operator.account_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -225,6 +238,8 @@ class OperatorConsumer(_Json):
         await self.send_json({"type": "ready", "operator": self.operator.pk})
 
     async def disconnect(self, code):
+        if getattr(self, "writer", None):
+            self.writer.cancel()
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await database_sync_to_async(services.operator_seen)(
@@ -237,8 +252,10 @@ class OperatorConsumer(_Json):
         )
         await self.send_json({"type": "pong"})
 
-    @database_sync_to_async
-    def _conversation(self, conversation_id):
+    async def _conversation(self, conversation_id):
+        return await database_sync_to_async(self._conversation_get)(conversation_id)
+
+    def _conversation_get(self, conversation_id):
         try:
             return selectors.conversation_get(
                 account_id=self.operator.account_id,
@@ -248,6 +265,14 @@ class OperatorConsumer(_Json):
             return None
 
     async def on_message(self, data):
+        await self.outgoing.put(data)
+
+    async def _write_answers(self):
+        while True:
+            data = await self.outgoing.get()
+            await self._answer(data)
+
+    async def _answer(self, data):
         conv = await self._conversation(data.get("conversation"))
         if conv is None:
             await self.send_json(
