@@ -236,24 +236,15 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # REDIS_URL is set; the embedded default keeps them in the one web process.
 ASGI_APPLICATION = "cabinet.asgi.application"
 if REDIS_URL:
+    # Redis pub/sub: each process keeps its sockets' groups itself and holds one
+    # subscription connection.  The list-based RedisChannelLayer blocked a Redis
+    # read per waiting socket and dropped sockets under 500 widgets (bench chat).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                # Hundreds of sockets join and leave their groups at once (a
-                # restart reconnects every widget): redis-py's default pool of
-                # 100 connections refused the rest.
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "max_connections": int(
-                            os.environ.get("CHAT_REDIS_CONNECTIONS", 1000)
-                        ),
-                    }
-                ],
+                "hosts": [REDIS_URL],
                 "prefix": os.environ.get("CACHE_PREFIX", "cabinet") + ":asgi",
-                "capacity": 500,
-                "expiry": 30,
             },
         }
     }

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -65,7 +66,7 @@ class _Json(AsyncWebsocketConsumer):
         await handler(data)
 
     def t(self, code: str) -> str:
-        return code
+        return _("Сообщение слишком длинное.") if code == "too_long" else code
 
 
 class VisitorConsumer(_Json):
@@ -117,6 +118,14 @@ class VisitorConsumer(_Json):
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def chat_event(self, event):
+        data = event["data"]
+        if data.get("type") == "error" and data.get("code") == "blocked":
+            # The operator blocked this visitor: refuse at once from now on.
+            self.visitor.blocked_at = timezone.now()
+            data = {**data, "text": self.t("blocked")}
+        await self.send_json(data)
+
     def t(self, code: str) -> str:
         with override(self.site.language if getattr(self, "site", None) else "ru"):
             return {
@@ -166,7 +175,7 @@ class VisitorConsumer(_Json):
         return msg
 
     async def on_message(self, data):
-        await self.visitor_refresh()
+        # A block since the socket opened is checked in the write itself.
         await self._write(
             services.visitor_message,
             data,

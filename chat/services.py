@@ -259,11 +259,23 @@ def visitor_connect(
 
 def _open_conversation(visitor: Visitor, *, channel: str, campaign_id=None):
     conv = (
-        Conversation.objects.select_for_update()
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("visitor")
         .filter(visitor=visitor, status=Conversation.Status.OPEN)
         .order_by("-pk")
         .first()
     )
+    # Blocked since the socket opened?  Read with the conversation (or alone
+    # for a first message): refused before anything is written.
+    blocked = (
+        conv.visitor.blocked_at
+        if conv is not None
+        else Visitor.objects.filter(pk=visitor.pk)
+        .values_list("blocked_at", flat=True)
+        .first()
+    )
+    if blocked:
+        raise ChatError(_("Оператор ограничил переписку с вами."), code="blocked")
     if conv is None:
         conv = Conversation.objects.create(
             account_id=visitor.account_id,
@@ -306,9 +318,14 @@ def _inbound(
             updates["campaign_id"] = campaign_id
         Conversation.objects.filter(pk=conv.pk).update(**updates)
         event = {"type": "message", "message": message_json(msg)}
-        live.publish(live.visitor_group(visitor.pk), event)
-        live.publish(
-            live.account_group(visitor.account_id), {**event, "new_conversation": new}
+        live.publish_many(
+            [
+                (live.visitor_group(visitor.pk), event),
+                (
+                    live.account_group(visitor.account_id),
+                    {**event, "new_conversation": new},
+                ),
+            ]
         )
     return msg, True
 
@@ -399,7 +416,11 @@ def operator_message(
         raise ChatError(_("Диалог не найден."), code="not_found")
     name = operator.name if operator else "API"
     with transaction.atomic():
-        conv = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        conv = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("visitor")
+            .get(pk=conversation.pk)
+        )
         if client_id:
             old = ChatMessage.objects.filter(
                 conversation=conv, author="operator", client_id=client_id
@@ -427,8 +448,12 @@ def operator_message(
             updates["operator"] = operator
         Conversation.objects.filter(pk=conv.pk).update(**updates)
         event = {"type": "message", "message": message_json(msg, name)}
-        live.publish(live.visitor_group(visitor.pk), event)
-        live.publish(live.account_group(conv.account_id), event)
+        live.publish_many(
+            [
+                (live.visitor_group(visitor.pk), event),
+                (live.account_group(conv.account_id), event),
+            ]
+        )
     return msg
 
 
