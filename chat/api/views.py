@@ -26,7 +26,7 @@ class HasChatScope(BasePermission):
         return token is not None and "chat" in (token.scopes or [])
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class ChatMessageSerializer(serializers.ModelSerializer):
     operator = serializers.SerializerMethodField()
 
     class Meta:
@@ -46,7 +46,7 @@ class MessageSerializer(serializers.ModelSerializer):
         return obj.operator.name if obj.operator_id else ""
 
 
-class ConversationSerializer(serializers.ModelSerializer):
+class ChatConversationSerializer(serializers.ModelSerializer):
     visitor = serializers.SerializerMethodField()
     phone = serializers.CharField(source="visitor.phone")
     site = serializers.SerializerMethodField()
@@ -79,7 +79,7 @@ class ConversationSerializer(serializers.ModelSerializer):
         return obj.operator.name if obj.operator_id else ""
 
 
-class SendSerializer(serializers.Serializer):
+class ChatSendSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=MAX_TEXT, trim_whitespace=True)
     client_id = serializers.CharField(
         max_length=64,
@@ -104,7 +104,7 @@ class _ChatView(APIView):
 
 
 class ConversationsView(_ChatView, generics.ListAPIView):
-    serializer_class = ConversationSerializer
+    serializer_class = ChatConversationSerializer
     pagination_class = ApiCursorPagination
 
     def get_queryset(self):
@@ -126,9 +126,9 @@ class ConversationsView(_ChatView, generics.ListAPIView):
 
 
 class ConversationDetailView(_ChatView):
-    @extend_schema(summary="Диалог", responses={200: ConversationSerializer})
+    @extend_schema(summary="Диалог", responses={200: ChatConversationSerializer})
     def get(self, request, pk: int):
-        return Response(ConversationSerializer(self.conversation(request, pk)).data)
+        return Response(ChatConversationSerializer(self.conversation(request, pk)).data)
 
 
 class MessagesPagination(ApiCursorPagination):
@@ -136,7 +136,7 @@ class MessagesPagination(ApiCursorPagination):
 
 
 class MessagesView(_ChatView, generics.ListAPIView):
-    serializer_class = MessageSerializer
+    serializer_class = ChatMessageSerializer
     pagination_class = MessagesPagination
 
     def get_queryset(self):
@@ -160,12 +160,12 @@ class MessagesView(_ChatView, generics.ListAPIView):
         description="Sent to the visitor live, or — for a conversation started by "
         "an SMS or Viber reply — through that channel (charged like any message). "
         "A repeated `client_id` returns the first message.",
-        request=SendSerializer,
-        responses={201: MessageSerializer},
+        request=ChatSendSerializer,
+        responses={201: ChatMessageSerializer},
     )
     def post(self, request, pk: int, **kwargs):
         conv = self.conversation(request, pk)
-        ser = SendSerializer(data=request.data)
+        ser = ChatSendSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         try:
             msg = services.operator_message(
@@ -175,4 +175,4 @@ class MessagesView(_ChatView, generics.ListAPIView):
             )
         except services.ChatError as exc:
             raise ApiError(exc.message, code=exc.code) from exc
-        return Response(MessageSerializer(msg).data, status=status.HTTP_201_CREATED)
+        return Response(ChatMessageSerializer(msg).data, status=status.HTTP_201_CREATED)
