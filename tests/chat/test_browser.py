@@ -57,6 +57,7 @@ def test_visitor_and_operator_live_then_an_sms_reply(
     op.goto("/chat/sites/")
     expect(op.get_by_text("До 3 операторов")).to_be_visible()
     expect(op.get_by_text("Шаблонные ответы")).to_be_visible()
+    shot(op, "sites")
     op.get_by_role("button", name="Подключить новый сайт").click()
     op.get_by_label("Адрес сайта").fill(static_site.url)
     op.get_by_label("Язык виджета").select_option("ru")

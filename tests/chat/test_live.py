@@ -162,3 +162,22 @@ def test_size_flood_html_and_blocked(asgi_server, chat_site, user):
     v = visitor_ws(asgi_server, chat_site)
     assert recv(v, "error")["code"] == "blocked"
     v.close()
+
+
+def test_with_no_operator_online_the_visitor_leaves_a_message(asgi_server, chat_site):
+    from django.core import mail
+
+    v = visitor_ws(asgi_server, chat_site)
+    assert recv(v, "ready")["online"] is False
+    v.send(json.dumps({"type": "leave", "name": "Ира", "email": "x", "text": "Ау"}))
+    assert recv(v, "error")["code"] == "email"
+    v.send(
+        json.dumps(
+            {"type": "leave", "name": "Ира", "email": "ira@example.com", "text": "Ау"}
+        )
+    )
+    recv(v, "left")
+    v.close()
+    conv = Conversation.objects.get()
+    assert conv.left_message and conv.visitor.email == "ira@example.com"
+    assert "ira@example.com" in mail.outbox[0].body
