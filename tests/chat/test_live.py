@@ -181,3 +181,27 @@ def test_with_no_operator_online_the_visitor_leaves_a_message(asgi_server, chat_
     conv = Conversation.objects.get()
     assert conv.left_message and conv.visitor.email == "ira@example.com"
     assert "ira@example.com" in mail.outbox[0].body
+
+
+def test_an_operator_cannot_reach_another_accounts_conversation(
+    asgi_server, chat_site, user, other_user, client
+):
+    from chat import services
+
+    theirs = services.site_add(
+        account=other_user.account, address="https://other.example", language="ru"
+    )
+    msg = services.visitor_message(
+        visitor=services.visitor_connect(site=theirs, key=VISITOR), text="Привет"
+    )
+    op = operator_ws(asgi_server, client, user)
+    recv(op, "ready")
+    conv = msg.conversation_id
+    op.send(json.dumps({"type": "message", "conversation": conv, "text": "Взлом"}))
+    assert recv(op, "error")["code"] == "not_found"
+    op.send(json.dumps({"type": "read", "conversation": conv}))
+    op.send(json.dumps({"type": "resume", "after": 0}))
+    assert recv(op, "history")["messages"] == []
+    op.close()
+    assert not ChatMessage.objects.filter(author="operator").exists()
+    assert Conversation.objects.get(pk=conv).unread == 1
