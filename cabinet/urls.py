@@ -25,6 +25,8 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("billing/", include("billing.urls")),
     path("promo/", include("promo.urls")),
+    path("chat/", include("chat.urls")),
+    path("api/v1/chat/", include("chat.api.urls")),
     # API tokens and webhooks pages, the compatible JSON API v1.0 (/json/v1.0/…,
     # /lcabApi/…) — integrations.urls mounts its own absolute paths.
     path("", include("integrations.urls")),
