@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0012_message_client_key'),
+        ('messaging', '0013_carrier_link'),
     ]
 
     operations = [
