@@ -25,6 +25,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("billing/", include("billing.urls")),
     path("promo/", include("promo.urls")),
+    path("events/", include("events.urls")),
     # API tokens and webhooks pages, the compatible JSON API v1.0 (/json/v1.0/…,
     # /lcabApi/…) — integrations.urls mounts its own absolute paths.
     path("", include("integrations.urls")),

@@ -164,6 +164,9 @@ class ActionCampaign(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="campaigns")
     depth = models.PositiveSmallIntegerField(default=1)
 
+    def __str__(self):
+        return f"campaign {self.campaign_id} (depth {self.depth})"
+
 
 class WebhookCall(models.Model):
     class State(models.TextChoices):
@@ -195,3 +198,6 @@ class WebhookCall(models.Model):
                 name="events_webhook_due_idx",
             )
         ]
+
+    def __str__(self):
+        return f"{self.url} ({self.state})"

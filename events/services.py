@@ -489,7 +489,7 @@ def on_ledger(*, entry, balance_before) -> None:
         )
 
 
-# -- sweeps (dates, finished campaigns) --------------------------------------------------
+# -- sweeps (dates, finished campaigns) ----------------------------------------
 
 
 def dates_due(*, now: dt.datetime | None = None) -> int:
@@ -895,7 +895,7 @@ def _act(handler: Handler, spec, live: list) -> None:
         )
 
 
-# -- webhooks -----------------------------------------------------------------------------
+# -- webhooks -------------------------------------------------------------------
 
 
 def webhook_call_deliver(*, call_id: int) -> bool | None:
