@@ -354,7 +354,9 @@ def event_record(
     """Write one event in the current transaction.  Returns False when the
     same (kind, key) was already recorded."""
     depth = _depth.get() if depth is None else depth
-    rows = Event.objects.bulk_create(
+    if key and Event.objects.filter(account_id=account_id, kind=kind, key=key).exists():
+        return False
+    Event.objects.bulk_create(
         [
             Event(
                 account_id=account_id,
@@ -364,10 +366,10 @@ def event_record(
                 depth=depth,
             )
         ],
-        ignore_conflicts=bool(key),
+        ignore_conflicts=bool(key),  # a concurrent twin
     )
     _kick()
-    return bool(rows)
+    return True
 
 
 def on_contacts_added(*, account_id, group_id, source, **which) -> None:
