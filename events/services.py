@@ -22,7 +22,9 @@ run and the history says so.  A handler that runs more than
 
 import contextvars
 import datetime as dt
+import json
 import logging
+import time
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -38,6 +40,7 @@ from django.utils.translation import gettext as _
 from cabinet.formats import money_ru
 from cabinet.notifications import notify
 from contacts.models import Contact, CustomField, Group
+from integrations import services as integrations
 from messaging import registry
 from messaging.greetings import days_celebrated, parse_day
 from messaging.models import Campaign, Message
@@ -904,11 +907,6 @@ def webhook_call_deliver(*, call_id: int) -> bool | None:
     """POST one webhook call, signed with its action's secret (the
     integrations webhooks' signing, SSRF guard, timeout and backoff).  Returns
     True on success, False on a failure (retried later), None if not due."""
-    import json
-    import time
-
-    from integrations.services import backoff, http_post, sign
-
     now = timezone.now()
     with transaction.atomic():
         qs = WebhookCall.objects.filter(
@@ -936,16 +934,21 @@ def webhook_call_deliver(*, call_id: int) -> bool | None:
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": "cabinet-events/1.0",
         "X-Timestamp": stamp,
-        "X-Signature": sign(secret, stamp, body),
+        "X-Signature": integrations.sign(secret, stamp, body),
     }
-    result = http_post(call.url, body, headers, dj_settings.WEBHOOK_TIMEOUT)
+    result = integrations.http_post(
+        call.url, body, headers, dj_settings.WEBHOOK_TIMEOUT
+    )
     attempt = call.attempts + 1
     if result.ok:
         state, retry = WebhookCall.State.DELIVERED, None
     elif attempt >= dj_settings.WEBHOOK_MAX_ATTEMPTS:
         state, retry = WebhookCall.State.FAILED, None
     else:
-        state, retry = WebhookCall.State.PENDING, timezone.now() + backoff(attempt)
+        state, retry = (
+            WebhookCall.State.PENDING,
+            timezone.now() + integrations.backoff(attempt),
+        )
     WebhookCall.objects.filter(pk=call.pk).update(
         state=state,
         attempts=attempt,
