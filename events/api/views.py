@@ -69,7 +69,6 @@ class HandlersView(ListAPIView):
                 actions=[dict(a) for a in d.get("actions") or []],
                 is_active=d.get("is_active", True),
                 max_runs_per_hour=d.get("max_runs_per_hour"),
-                user=request.user,
             )
         except services.HandlerError as exc:
             raise ApiError(exc.message, code=exc.code, fields=exc.errors) from exc
