@@ -47,7 +47,7 @@ from messaging.models import Campaign, Message
 from messaging.scheduling import zone
 
 from . import actions as act
-from .kinds import KINDS, OPS, STATUS_KINDS, kind_fields, matches
+from .kinds import CONTACT_VALUES, KINDS, OPS, STATUS_KINDS, kind_fields, matches
 from .models import Action, ActionCampaign, Event, Handler, Run, WebhookCall
 
 log = logging.getLogger(__name__)
@@ -610,9 +610,10 @@ def campaigns_finished(*, now: dt.datetime | None = None) -> int:
 # -- processing -----------------------------------------------------------------------
 
 
-def _contact_subjects(event: Event) -> list[dict]:
-    from .kinds import CONTACT_VALUES
-
+def _contact_subjects(event: Event, *, extra: bool = True) -> list[dict]:
+    """The event's contacts as flat dicts; ``extra`` (custom fields, a JSON
+    decode per row — a third of the time for 100,000 contacts) only when a
+    condition reads it."""
     p = event.payload
     qs = Contact.objects.filter(account_id=event.account_id)
     if p.get("group_id"):
@@ -626,7 +627,8 @@ def _contact_subjects(event: Event) -> list[dict]:
     else:
         return []
     out = []
-    for row in qs.order_by("id").values(*CONTACT_VALUES).iterator(chunk_size=20000):
+    values = CONTACT_VALUES if extra else [v for v in CONTACT_VALUES if v != "extra"]
+    for row in qs.order_by("id").values(*values).iterator(chunk_size=20000):
         row["contact_id"] = row.pop("id")
         row["source"] = p.get("source", "")
         out.append(row)
@@ -650,9 +652,10 @@ def _message_subjects(event: Event) -> list[dict]:
     return rows
 
 
-def subjects_of(event: Event) -> list[dict]:
+def subjects_of(event: Event, conditions=()) -> list[dict]:
     if event.kind in ("contact_added", "contact_date"):
-        return _contact_subjects(event)
+        extra = any(c["field"].startswith("extra.") for c in conditions)
+        return _contact_subjects(event, extra=extra)
     if event.kind.startswith("message_"):
         return _message_subjects(event)
     return [dict(event.payload)]
@@ -787,7 +790,11 @@ def _run_handler(handler: Handler, events: list[Event], now) -> None:
     allowed = max(handler.max_runs_per_hour - recent, 0)
     tripped = False
     for e in events:
-        subjects = [s for s in subjects_of(e) if matches(handler.conditions, s)]
+        subjects = [
+            s
+            for s in subjects_of(e, handler.conditions)
+            if matches(handler.conditions, s)
+        ]
         if not subjects:
             continue
         run = Run(
