@@ -97,9 +97,30 @@ def active_kinds(account_id: int) -> dict:
     return found
 
 
+STATUS_LISTENERS_KEY = "events:status-listeners"
+
+
+def status_listeners() -> dict:
+    """{account_id: {kinds}} of active message-status handlers, cached: the
+    statuses of accounts without one cost a cache read, not a query."""
+    found = cache.get(STATUS_LISTENERS_KEY)
+    if found is None:
+        found = defaultdict(set)
+        for account_id, kind in Handler.objects.filter(
+            is_active=True, kind__in=set(STATUS_KINDS.values())
+        ).values_list("account_id", "kind"):
+            found[account_id].add(kind)
+        found = dict(found)
+        cache.set(STATUS_LISTENERS_KEY, found, 300)
+    return found
+
+
 def _forget_kinds(account_id: int) -> None:
-    cache.delete(_kinds_key(account_id))
-    transaction.on_commit(lambda: cache.delete(_kinds_key(account_id)))
+    def forget():
+        cache.delete_many([_kinds_key(account_id), STATUS_LISTENERS_KEY])
+
+    forget()
+    transaction.on_commit(forget)
 
 
 # -- handlers ------------------------------------------------------------------------
@@ -400,20 +421,21 @@ def on_statuses_changed(*, channel: str, changes: list) -> int:
             wanted[kind].append((mid, cid))
     if not wanted:
         return 0
+    kinds_of = {
+        account_id: kinds
+        for account_id, kinds in status_listeners().items()
+        if kinds & set(wanted)
+    }
+    if not kinds_of:
+        return 0
     cids = {cid for pairs in wanted.values() for _m, cid in pairs}
-    listening = Handler.objects.filter(
-        is_active=True, kind__in=list(wanted)
-    ).values_list("account_id", "kind")
     by_campaign = dict(
-        Campaign.objects.filter(
-            pk__in=cids, account_id__in=[a for a, _k in listening]
-        ).values_list("id", "account_id")
+        Campaign.objects.filter(pk__in=cids, account_id__in=list(kinds_of)).values_list(
+            "id", "account_id"
+        )
     )
     if not by_campaign:
         return 0
-    kinds_of = defaultdict(set)
-    for account_id, kind in listening:
-        kinds_of[account_id].add(kind)
     depths = dict(
         ActionCampaign.objects.filter(campaign_id__in=list(by_campaign)).values_list(
             "campaign_id", "depth"
@@ -423,7 +445,7 @@ def on_statuses_changed(*, channel: str, changes: list) -> int:
     for kind, pairs in wanted.items():
         for mid, cid in pairs:
             account_id = by_campaign.get(cid)
-            if account_id and kind in kinds_of[account_id]:
+            if account_id and kind in kinds_of.get(account_id, ()):
                 groups[(account_id, kind, depths.get(cid, 0))].append(mid)
     with transaction.atomic():
         for (account_id, kind, depth), mids in groups.items():
