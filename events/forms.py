@@ -20,6 +20,14 @@ class HandlerForm(forms.Form):
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     is_active = forms.BooleanField(label=_("Активно"), required=False, initial=True)
+    max_runs_per_hour = forms.IntegerField(
+        label=_("Ограничитель: запусков в час, не более"),
+        min_value=1,
+        max_value=100000,
+        initial=1000,
+        required=False,
+        help_text=_("Больше запусков за час — обработчик выключится сам."),
+    )
 
     def __init__(self, *args, kind, groups=(), date_fields=(), fields=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,7 +93,11 @@ class HandlerForm(forms.Form):
 
     @staticmethod
     def initial_for(handler) -> dict:
-        initial = {"name": handler.name, "is_active": handler.is_active}
+        initial = {
+            "name": handler.name,
+            "is_active": handler.is_active,
+            "max_runs_per_hour": handler.max_runs_per_hour,
+        }
         rows = []
         for c in handler.conditions or []:
             if c["field"] == "group" and c["op"] == "eq" and "group" not in initial:

@@ -34,7 +34,7 @@ class Handler(models.Model):
     settings = models.JSONField(default=dict, blank=True)
     # The rate breaker: more runs than this within an hour switch it off.
     max_runs_per_hour = models.PositiveIntegerField(
-        _("запусков в час, не более"), default=100
+        _("запусков в час, не более"), default=1000
     )
     created_by = models.ForeignKey(
         dj_settings.AUTH_USER_MODEL,

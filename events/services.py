@@ -693,19 +693,23 @@ def _settings_match(handler: Handler, event: Event) -> bool:
     return True
 
 
-def trigger_text(event: Event, subjects: list[dict]) -> str:
+def trigger_text(event: Event, subjects: list[dict], names=None) -> str:
+    """«What happened», for the history; ``names`` caches group names over a
+    batch."""
     spec = KINDS[event.kind]
     p = event.payload
     n = len(subjects)
     first = subjects[0] if subjects else {}
     if event.kind == "contact_added":
         source = dict(_sources()).get(p.get("source"), p.get("source", ""))
-        group = (
-            Group.objects.filter(pk=p.get("group_id"))
-            .values_list("name", flat=True)
-            .first()
-            or ""
-        )
+        names = {} if names is None else names
+        gid = p.get("group_id")
+        if gid not in names:
+            names[gid] = (
+                Group.objects.filter(pk=gid).values_list("name", flat=True).first()
+                or ""
+            )
+        group = names[gid]
         if n == 1:
             return _("Контакт %(phone)s добавлен (%(how)s) в группу «%(g)s»") % {
                 "phone": first.get("phone"),
@@ -811,6 +815,7 @@ def _run_handler(handler: Handler, events: list[Event], now) -> None:
     )
     allowed = max(handler.max_runs_per_hour - recent, 0)
     tripped = False
+    names: dict = {}
     for e in events:
         subjects = [
             s
@@ -824,7 +829,7 @@ def _run_handler(handler: Handler, events: list[Event], now) -> None:
             handler=handler,
             event=e,
             created_at=now,
-            trigger=trigger_text(e, subjects)[:300],
+            trigger=trigger_text(e, subjects, names)[:300],
             subjects=len(subjects),
         )
         if e.depth >= MAX_DEPTH:

@@ -177,6 +177,7 @@ def handler_edit(request, kind=None, pk=None):
                     conditions=form.conditions(),
                     settings=form.settings(),
                     is_active=bool(form.cleaned_data.get("is_active")),
+                    max_runs_per_hour=form.cleaned_data.get("max_runs_per_hour"),
                     actions=[
                         {
                             "kind": b.kind,

@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('is_active', models.BooleanField(default=True, verbose_name='активно')),
                 ('conditions', models.JSONField(blank=True, default=list)),
                 ('settings', models.JSONField(blank=True, default=dict)),
-                ('max_runs_per_hour', models.PositiveIntegerField(default=100, verbose_name='запусков в час, не более')),
+                ('max_runs_per_hour', models.PositiveIntegerField(default=1000, verbose_name='запусков в час, не более')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('runs_count', models.PositiveIntegerField(default=0)),

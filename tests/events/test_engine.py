@@ -447,3 +447,30 @@ def test_campaign_finished(user):
     services.events_process()
     run = Run.objects.get(handler=handler)
     assert f"№{campaign.pk}" in run.trigger
+
+
+def test_viber_message_to_the_contact(user):
+    account = user.account
+    group = Group.objects.create(account=account, name="Клиенты")
+    handler = services.handler_save(
+        account=account,
+        kind="contact_added",
+        actions=[
+            {
+                "kind": "viber_contact",
+                "config": {
+                    "format": "text_button",
+                    "text": "Привет, [Имя]!",
+                    "button_text": "Каталог",
+                    "button_url": "https://example.com/catalog",
+                },
+            }
+        ],
+    )
+    add_contact(account, group)
+    run = Run.objects.get(handler=handler)
+    assert run.outcome == Run.Outcome.OK, run.results
+    campaign = Campaign.objects.get(source="event")
+    assert campaign.channel == "viber"
+    assert campaign.content["button_text"] == "Каталог"
+    assert Message.objects.get(campaign=campaign).text == "Привет, Иван!"

@@ -50,6 +50,7 @@ def _create(client, group, text="Привет, [Имя]!"):
             "name": "Приветствие",
             "group": str(group.pk),
             "is_active": "on",
+            "max_runs_per_hour": "500",
             "save": "1",
         },
     )
@@ -66,6 +67,7 @@ def test_create_toggle_edit_delete(user, client_for):
         {"field": "group", "op": "eq", "value": str(group.pk)}
     ]
     assert handler.actions.get().config["text"] == "Привет, [Имя]!"
+    assert handler.max_runs_per_hour == 500
     page = client.get("/events/").content.decode()
     assert "Рассылка смс контакту: «Привет, [Имя]!»" in page
     assert "«Клиенты»" in page
