@@ -993,6 +993,16 @@ def webhook_call_deliver(*, call_id: int) -> bool | None:
     return result.ok
 
 
+def events_purge(*, days: int = 30) -> int:
+    """Drop processed events older than ``days`` that no handler ran for (the
+    ones with runs stay: they are the history).  Returns rows deleted."""
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = Event.objects.filter(
+        state=Event.State.DONE, processed_at__lt=cutoff, runs__isnull=True
+    ).delete()
+    return deleted
+
+
 def webhooks_due(limit: int = 200) -> list[int]:
     return list(
         WebhookCall.objects.filter(

@@ -16,8 +16,12 @@ def events_process() -> int:
 def events_sweep() -> int:
     """Beat: today's contact dates, finished campaigns, due webhook retries,
     then whatever is pending (a worker that died mid-batch left it there)."""
+    from django.core.cache import cache
+
     services.dates_due()
     services.campaigns_finished()
+    if cache.add("events:purge", 1, timeout=3600):  # hourly is plenty
+        services.events_purge(days=30)
     for call_id in services.webhooks_due():
         events_webhook_deliver.delay(call_id)
     return services.events_process()

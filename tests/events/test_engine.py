@@ -474,3 +474,19 @@ def test_viber_message_to_the_contact(user):
     assert campaign.channel == "viber"
     assert campaign.content["button_text"] == "Каталог"
     assert Message.objects.get(campaign=campaign).text == "Привет, Иван!"
+
+
+def test_old_events_without_runs_are_purged(user):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    account = user.account
+    group = Group.objects.create(account=account, name="Клиенты")
+    other = Group.objects.create(account=account, name="Партнёры")
+    welcome(account, group=group)
+    add_contact(account, group, "+79160000001")
+    add_contact(account, other, "+79160000002")  # no run: conditions
+    Event.objects.update(processed_at=timezone.now() - dt.timedelta(days=31))
+    assert services.events_purge(days=30) == 1
+    assert Event.objects.count() == 1 and Run.objects.count() == 1
