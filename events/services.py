@@ -33,7 +33,7 @@ from celery import current_app
 from django.conf import settings as dj_settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -530,12 +530,7 @@ def dates_due(*, now: dt.datetime | None = None) -> int:
     for h in handlers:
         field = (h.settings or {}).get("date_field") or "birth_date"
         at = dt.time.fromisoformat((h.settings or {}).get("at") or "10:00")
-        zones = (
-            Contact.objects.filter(account_id=h.account_id)
-            .values_list("timezone", flat=True)
-            .distinct()
-        )
-        for tz_name in set(zones):
+        for tz_name in _zones(h.account_id):
             tz = tz_name or DEFAULT_TZ
             local = now.astimezone(zone(tz))
             if local.time() < at:
@@ -565,6 +560,23 @@ def dates_due(*, now: dt.datetime | None = None) -> int:
                     depth=0,
                 )
     return written
+
+
+def _zones(account_id: int) -> list[str]:
+    """The time zones of the account's contacts ("" = unknown), cached for an
+    hour: the sweep runs every 30 s, the scan of a big phonebook should not."""
+    key = f"events:zones:{account_id}"
+    zones = cache.get(key)
+    if zones is None:
+        zones = sorted(
+            set(
+                Contact.objects.filter(account_id=account_id)
+                .values_list("timezone", flat=True)
+                .distinct()
+            )
+        )
+        cache.set(key, zones, 3600)
+    return zones
 
 
 def _contacts_on_day(account_id: int, field: str, tz_name: str, day) -> list[int]:
@@ -597,13 +609,30 @@ def campaigns_finished(*, now: dt.datetime | None = None) -> int:
     )
     written = 0
     for account_id, since in listening.items():
+        # Since the last sweep (a minute's overlap), at most a day back.
+        mark = f"events:finished-since:{account_id}"
+        since = max(since, cache.get(mark) or now - timedelta(days=1))
         done = list(
             Campaign.objects.filter(
                 account_id=account_id,
                 status=Campaign.Status.DONE,
-                finished_at__gte=max(since, now - timedelta(days=1)),
-            ).values("id", "channel", "tags", "cost", "recipients")
+                finished_at__gte=since,
+            )
+            .order_by("finished_at")
+            .values("id", "channel", "tags", "cost", "recipients", "finished_at")[:5000]
         )
+        if len(done) < 5000:
+            cache.set(mark, now - timedelta(minutes=1), 86400)
+        elif done:
+            cache.set(mark, done[-1]["finished_at"], 86400)
+        seen = set(
+            Event.objects.filter(
+                account_id=account_id,
+                kind="campaign_finished",
+                key__in=[f"campaign:{c['id']}" for c in done],
+            ).values_list("key", flat=True)
+        )
+        done = [c for c in done if f"campaign:{c['id']}" not in seen]
         if not done:
             continue
         depths = dict(
@@ -862,7 +891,7 @@ def _run_handler(handler: Handler, events: list[Event], now) -> None:
     if live:
         _act(handler, spec, live)
     Handler.objects.filter(pk=handler.pk).update(
-        runs_count=handler.runs_count + len(live), last_run_at=now
+        runs_count=F("runs_count") + len(live), last_run_at=now
     )
     if tripped:
         reason = runs[-1].results[0]
