@@ -34,7 +34,7 @@ WEBHOOK_SUBJECTS = 1000
 LABELS = {
     "sms_contact": gettext_lazy("Рассылка смс контакту"),
     "viber_contact": gettext_lazy("Сообщение Viber контакту"),
-    "sms_staff": gettext_lazy("Смс сотрудникам"),
+    "sms_staff": gettext_lazy("Рассылка смс сотрудникам"),
     "webhook": gettext_lazy("Вебхук (HTTP-запрос)"),
     "group_add": gettext_lazy("Добавить контакт в группу"),
     "group_move": gettext_lazy("Перенести контакт в группу"),
@@ -88,7 +88,7 @@ class ViberActionForm(ViberComposeForm):
 
 
 class StaffSmsForm(ComposeForm):
-    """«Смс сотрудникам»: the SMS send form to the numbers typed in."""
+    """«Рассылка смс сотрудникам»: the SMS send form to the numbers typed in."""
 
     send_timing = False
 
