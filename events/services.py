@@ -206,7 +206,8 @@ def _validate_conditions(account, kind, raw) -> list[dict]:
                     code="not_found",
                 )
         elif f.type == "channel":
-            if value not in {k.code for k in registry.all_channels()}:
+            # The online chat answers too (its replies come as "chat").
+            if value not in {k.code for k in registry.all_channels()} | {"chat"}:
                 raise HandlerError(
                     _("Неизвестный канал «%(c)s».") % {"c": value},
                     errors={f"{where}.value": [_("Неизвестный канал.")]},
