@@ -490,3 +490,44 @@ def test_old_events_without_runs_are_purged(user):
     Event.objects.update(processed_at=timezone.now() - dt.timedelta(days=31))
     assert services.events_purge(days=30) == 1
     assert Event.objects.count() == 1 and Run.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_worker_skips_claimed_events(user, monkeypatch):
+    """Two workers at once: the events one holds (FOR UPDATE) are skipped by
+    the other (SKIP LOCKED), which neither waits nor runs them."""
+    import threading
+
+    from django.db import connection
+
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("SKIP LOCKED needs PostgreSQL")
+    account = user.account
+    group = Group.objects.create(account=account, name="Клиенты")
+    welcome(account)
+    monkeypatch.setattr(services, "_kick", lambda: None)
+    add_contact(account, group)
+    locked, release = threading.Event(), threading.Event()
+
+    def first_worker():
+        from django.db import connection as own
+
+        try:
+            with transaction.atomic():
+                list(Event.objects.select_for_update().filter(state="pending"))
+                locked.set()
+                release.wait(20)
+        finally:
+            own.close()
+
+    thread = threading.Thread(target=first_worker)
+    thread.start()
+    assert locked.wait(20)
+    try:
+        assert services.events_process() == 0
+    finally:
+        release.set()
+        thread.join()
+    assert not Run.objects.exists()
+    assert services.events_process() == 1
+    assert Run.objects.count() == 1
