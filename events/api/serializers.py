@@ -99,3 +99,18 @@ class RunSerializer(serializers.ModelSerializer):
             "subjects",
             "cost",
         ]
+
+
+class EventFieldSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()
+    type = serializers.CharField()
+
+
+class EventTypeSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    description = serializers.CharField()
+    fields = EventFieldSerializer(many=True)
+    actions = serializers.ListField(child=serializers.CharField())
+    settings = serializers.ListField(child=serializers.CharField())

@@ -11,7 +11,12 @@ from cabinet.api.errors import ApiError
 
 from .. import selectors, services
 from ..kinds import KINDS, kind_fields
-from .serializers import HandlerSerializer, HandlerWriteSerializer, RunSerializer
+from .serializers import (
+    EventTypeSerializer,
+    HandlerSerializer,
+    HandlerWriteSerializer,
+    RunSerializer,
+)
 
 TAGS = ["events"]
 EXAMPLE = {
@@ -122,7 +127,7 @@ class EventTypesView(APIView):
         summary="Типы событий",
         description="Коды событий, поля для условий и доступные действия.",
         tags=TAGS,
-        responses={200: dict},
+        responses={200: EventTypeSerializer(many=True)},
     )
     def get(self, request):
         custom = selectors.custom_fields(account_id=request.user.account_id)
