@@ -56,8 +56,20 @@ class HandlerForm(forms.Form):
                 label=_("Сравнение"), choices=list(OPS.items()), required=False
             )
             self.fields[f"c{i}_value"] = forms.CharField(
-                label=_("Значение"), max_length=200, required=False
+                label=_("Значение"),
+                max_length=200,
+                required=False,
+                widget=forms.TextInput(attrs={"list": "condition-values"}),
             )
+        # Suggestions for the value: every choice field's labels.
+        self.value_suggestions = sorted(
+            {
+                str(label)
+                for f in fields
+                if f.type == "choice"
+                for _c, label in f.choices
+            }
+        )
 
     def condition_rows(self):
         return [

@@ -213,6 +213,9 @@ def _validate_conditions(account, kind, raw) -> list[dict]:
                     errors={f"{where}.value": [_("Неизвестный канал.")]},
                 )
         elif f.type == "choice":
+            # A label typed in («вручную», «женский») means its code.
+            by_label = {str(label).lower(): str(code) for code, label in f.choices}
+            value = by_label.get(value.lower(), value)
             if value not in {str(c[0]) for c in f.choices}:
                 raise HandlerError(
                     _("Недопустимое значение «%(v)s» для поля «%(f)s».")

@@ -531,3 +531,20 @@ def test_a_second_worker_skips_claimed_events(user, monkeypatch):
     assert not Run.objects.exists()
     assert services.events_process() == 1
     assert Run.objects.count() == 1
+
+
+def test_a_condition_on_how_the_contact_came(user):
+    account = user.account
+    group = Group.objects.create(account=account, name="Клиенты")
+    handler = services.handler_save(
+        account=account,
+        kind="contact_added",
+        # The label as a person types it: «через API» means "api".
+        conditions=[{"field": "source", "op": "eq", "value": "через API"}],
+        actions=[{"kind": "sms_contact", "config": {"text": "Привет"}}],
+    )
+    assert handler.conditions[0]["value"] == "api"
+    add_contact(account, group, "+79160000001", source="manual")
+    add_contact(account, group, "+79160000002", source="api")
+    run = Run.objects.get(handler=handler)
+    assert "+79160000002" in run.trigger
