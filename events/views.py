@@ -97,10 +97,32 @@ def _prefixed(post, prefix: str) -> dict:
     return out
 
 
+# Fields shown only while their switch is on (as on the send form).
+DEPENDENTS = {
+    "window": ("window_from", "window_to", "window_weekdays"),
+    "ttl_on": ("ttl",),
+}
+
+
 class _Block:
     def __init__(self, index, kind, form):
         self.index, self.kind, self.form = index, kind, form
         self.label = act.LABELS.get(kind, kind)
+
+    def rows(self):
+        """(field, [fields shown while it is on]) in the form's order."""
+        hidden = {d for deps in DEPENDENTS.values() for d in deps}
+        out = []
+        for field in self.form.visible_fields():
+            if field.name in hidden:
+                continue
+            deps = [
+                self.form[d]
+                for d in DEPENDENTS.get(field.name, ())
+                if d in self.form.fields
+            ]
+            out.append((field, deps))
+        return out
 
 
 def _blocks_from_post(request, spec) -> list[_Block]:
