@@ -80,10 +80,21 @@ def _kinds_key(account_id: int) -> str:
     return f"events:kinds:{account_id}"
 
 
+# A per-process copy for a couple of seconds in front of the shared cache: the
+# JSON API's one-message sends announce a ledger entry each (hundreds a
+# second), and most accounts have no handler at all.
+LOCAL_SECONDS = 2.0
+_local: dict[int, tuple[float, dict]] = {}
+
+
 def active_kinds(account_id: int) -> dict:
     """{kind: [handler settings…]} of the account's active handlers — cached,
     so a ledger entry or an added contact of an account without handlers
-    costs one cache read."""
+    costs a dictionary look-up (or one cache read)."""
+    now = time.monotonic()
+    hit = _local.get(account_id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
     key = _kinds_key(account_id)
     found = cache.get(key)
     if found is None:
@@ -94,6 +105,9 @@ def active_kinds(account_id: int) -> dict:
             found[kind].append(sett or {})
         found = dict(found)
         cache.set(key, found, 300)
+    if len(_local) > 10000:
+        _local.clear()
+    _local[account_id] = (now + LOCAL_SECONDS, found)
     return found
 
 
@@ -117,6 +131,7 @@ def status_listeners() -> dict:
 
 def _forget_kinds(account_id: int) -> None:
     def forget():
+        _local.pop(account_id, None)
         cache.delete_many([_kinds_key(account_id), STATUS_LISTENERS_KEY])
 
     forget()
