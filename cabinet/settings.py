@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "reports",
     "integrations",
     "promo",
+    "staff",
+    "channels",
+    "chat",
 ]
 
 MIDDLEWARE = [
@@ -227,6 +230,32 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Online chat (chat/, docs/CHAT.md) --------------------------------------
+# The widget and the operator console talk over WebSockets (Django Channels under
+# uvicorn, cabinet/asgi.py).  Processes share chat events through Redis when
+# REDIS_URL is set; the embedded default keeps them in the one web process.
+ASGI_APPLICATION = "cabinet.asgi.application"
+if REDIS_URL:
+    # Redis pub/sub: each process keeps its sockets' groups itself and holds one
+    # subscription connection.  The list-based RedisChannelLayer blocked a Redis
+    # read per waiting socket and dropped sockets under 500 widgets (bench chat).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": os.environ.get("CACHE_PREFIX", "cabinet") + ":asgi",
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Where browsers open the chat's WebSockets: empty means the page's own server
+# (make run, one uvicorn process); docker-compose points it at the realtime service.
+CHAT_WS_URL = os.environ.get("CHAT_WS_URL", "").strip().rstrip("/")
+# The full version of the online chat, bought by the month (roubles).
+CHAT_FULL_PLAN_PRICE = os.environ.get("CHAT_FULL_PLAN_PRICE", "990.00")
 
 # --- E-mail -----------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(

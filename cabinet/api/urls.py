@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("integrations.api.urls")),
     path("", include("promo.api.urls")),
     path("", include("events.api.urls")),
+    path("", include("partners.api.urls")),
 ]
