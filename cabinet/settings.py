@@ -276,6 +276,23 @@ MESSAGING_GATEWAYS = {
             "mode": os.environ.get("FAKE_GATEWAY_MODE", "async"),
             "receipt_delay_seconds": float(os.environ.get("FAKE_RECEIPT_DELAY", "2")),
             "rate_per_second": int(os.environ.get("FAKE_GATEWAY_RATE", "0")),
+            # SMS_GATEWAY=messaging.gateways.smpp.SmppGateway: a real carrier
+            # over SMPP 3.4 (README «SMPP»; each option may also be a query
+            # parameter of SMPP_URL).
+            "url": os.environ.get("SMPP_URL", ""),
+            "system_type": os.environ.get("SMPP_SYSTEM_TYPE", ""),
+            "bind": os.environ.get("SMPP_BIND", ""),
+            "source_ton": os.environ.get("SMPP_SOURCE_TON", ""),
+            "source_npi": os.environ.get("SMPP_SOURCE_NPI", ""),
+            "throughput": os.environ.get("SMPP_THROUGHPUT", ""),
+            "window": os.environ.get("SMPP_WINDOW", ""),
+            "binds": os.environ.get("SMPP_BINDS", ""),
+            "long_texts": os.environ.get("SMPP_LONG_TEXTS", ""),
+            "enquire_link_seconds": os.environ.get("SMPP_ENQUIRE_LINK_SECONDS", ""),
+            "unknown_resolve_seconds": os.environ.get(
+                "SMPP_UNKNOWN_RESOLVE_SECONDS", ""
+            ),
+            "unknown_rule": os.environ.get("SMPP_UNKNOWN_RULE", ""),
         },
     },
     # Viber (viber/): the fake carrier's share of numbers without Viber, of
@@ -299,6 +316,8 @@ MESSAGING_GATEWAYS = {
         "SHARED_SENDERS": ["SMSinfo", "Akcii", "Servis-Info"],
     },
 }
+# /healthz reports these too (carrier links: messaging.health).
+HEALTH_CHECKS = ["messaging.health.gateways"]
 # A claim (status "sending") older than this is taken as lost with its worker and
 # re-submitted; the gateway de-duplicates by message id.
 MESSAGING_STALE_CLAIM_SECONDS = int(
@@ -382,6 +401,12 @@ MIDDLEWARE.append("cabinet.api.middleware.ApiErrorMiddleware")
 CELERY_BEAT_SCHEDULE["sweep-unconfirmed"] = {
     "task": "messaging.tasks.sweep_unconfirmed",
     "schedule": float(os.environ.get("SWEEP_INTERVAL", "300")),
+}
+# Hand-overs to a carrier link (SMPP) settled long ago are dropped daily; their
+# carrier ids stay on the messages.
+CELERY_BEAT_SCHEDULE["purge-handovers"] = {
+    "task": "messaging.tasks.purge_handovers",
+    "schedule": 86400.0,
 }
 CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
     "task": "integrations.tasks.webhooks_deliver_due",
