@@ -631,3 +631,10 @@ MESSENGER_BOT_LINKS = {
     "ok": os.environ.get("OK_BOT_LINK", "https://ok.ru/group/cabinet_notify"),
 }
 MESSENGER_CODE_TTL = int(os.environ.get("MESSENGER_CODE_TTL", 600))
+
+# --- events (issue #20, docs/EVENTS.md) ----------------------------------------------
+# Contact dates, finished campaigns, webhook retries and any event left pending.
+CELERY_BEAT_SCHEDULE["events-sweep"] = {
+    "task": "events.tasks.events_sweep",
+    "schedule": float(os.environ.get("EVENTS_SWEEP_INTERVAL", "30")),
+}

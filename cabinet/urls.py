@@ -25,6 +25,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("billing/", include("billing.urls")),
     path("promo/", include("promo.urls")),
+    path("events/", include("events.urls")),
     path("chat/", include("chat.urls")),
     path("api/v1/chat/", include("chat.api.urls")),
     # API tokens and webhooks pages, the compatible JSON API v1.0 (/json/v1.0/…,
