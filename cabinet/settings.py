@@ -318,6 +318,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.dispatch_all",
         "schedule": float(os.environ.get("DISPATCH_INTERVAL", "5")),
     },
+    # Scenario hops whose decision time came (scenarios/engine.py): the
+    # interval bounds how late a fallback goes after its decision time.
+    "scenarios-sweep": {
+        "task": "scenarios.tasks.sweep",
+        "schedule": float(os.environ.get("SCENARIO_SWEEP_INTERVAL", "2")),
+    },
 }
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 
