@@ -50,6 +50,8 @@ RECIPIENT_KEYS = (
     "timezone",
     "contact_id",
     "client_ref",
+    # A recipient's own text (JSON API ``schemeId``): every step sends it.
+    "text",
 )
 
 

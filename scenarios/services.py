@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cabinet.formats import money_ru
+from contacts.phones import InvalidPhone, normalize_phone
 from contacts.selectors import audience_iter, groups_owned
 from messaging.models import Source
 from messaging.planning import LaunchError, normalise_phones
@@ -133,10 +134,18 @@ def estimate(*, account, steps: list[dict], group_ids=None, filters=None, phones
     )
 
 
-def _recipients(account, *, group_ids, filters, phones) -> list[dict]:
-    """The run's recipients, one per number: pasted numbers, then groups."""
+def _recipients(account, *, group_ids, filters, phones, direct=None) -> list[dict]:
+    """The run's recipients, one per number: given directly (a phone with,
+    maybe, its own text and the integrator's id), pasted numbers, then
+    groups."""
     good, bad = normalise_phones(phones or [])
     seen: dict[str, dict] = {}
+    for r in direct or []:
+        known = {k: v for k, v in r.items() if k in ("text", "client_ref") and v}
+        try:
+            seen.setdefault(normalize_phone(r["phone"]), known)
+        except InvalidPhone as exc:
+            bad.append((r["phone"], exc.reason))
     for phone in good:
         seen.setdefault(phone, {})
     if group_ids:
@@ -177,6 +186,7 @@ def run_launch(
     group_ids=None,
     filters=None,
     phones=None,
+    recipients=None,
     send_at=None,
     user=None,
     source: str = Source.CABINET,
@@ -200,15 +210,16 @@ def run_launch(
             raise LaunchError(
                 "Группа не найдена.", code="not_found", field="group_ids"
             ) from exc
+    given = recipients
     recipients = _recipients(
-        account, group_ids=group_ids, filters=filters, phones=phones
+        account, group_ids=group_ids, filters=filters, phones=phones, direct=given
     )
     cost = estimate(
         account=account,
         steps=steps,
         group_ids=group_ids,
         filters=filters,
-        phones=phones,
+        phones=list(phones or []) + [r["phone"] for r in given or []],
     )
     account.refresh_from_db(fields=["balance", "credit_limit"])
     available = account.balance + account.credit_limit
@@ -232,7 +243,7 @@ def run_launch(
             audience={
                 "group_ids": [int(g) for g in group_ids or []],
                 "filters": filters or {},
-                "phones": len(phones or []),
+                "phones": len(phones or []) + len(given or []),
             },
             source=source,
             status=Run.Status.SCHEDULED if later else Run.Status.RUNNING,
