@@ -40,6 +40,8 @@ OBJECT_FOR_ROUTE = {
     "promo/": "promo_action",
     "reports/<channel:channel>/filters/": "saved_filter",
     "reports/campaigns/": "campaign",
+    "scenarios/runs/": "scenario_run",
+    "scenarios/": "scenario",
     "settings/users/": "member",
     "sms/greetings/": "greeting",
     "sms/moderation-templates/": "moderation_template",
@@ -118,6 +120,9 @@ def _make_objects(owner, make_user, tmp_path) -> dict:
     )
     from promo.services import action_create, manager_create
     from reports.models import SavedFilter
+    from scenarios.models import Run, Scenario
+
+    chain = [{"channel": "sms", "text": "Привет", "decision": 600, "options": {}}]
     from tests.billing.conftest import VALID_REQUISITES
     from voice.services import audio_synthesize
 
@@ -198,6 +203,12 @@ def _make_objects(owner, make_user, tmp_path) -> dict:
         ),
         "audio": audio_synthesize(
             account=account, text=f"Запись {tag}", voice="espeak:ru"
+        ),
+        "scenario": Scenario.objects.create(
+            account=account, name=f"Сценарий {tag}", steps=chain
+        ),
+        "scenario_run": Run.objects.create(
+            account=account, name=f"Сценарий {tag}", steps=chain
         ),
     }
 
