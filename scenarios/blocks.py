@@ -33,6 +33,16 @@ EXPECTED_SUCCESS = {
     "sms": 0.95,
 }
 DEFAULT_SUCCESS = 0.5
+# Labels of the channels' content fields in the builder (else the field's
+# description from the channel's ``Content``).
+FIELD_LABELS = {
+    "image": gettext_lazy("Изображение: id загрузки (раздел «Рассылка Viber»)"),
+    "button_text": gettext_lazy("Текст кнопки"),
+    "button_url": gettext_lazy("Ссылка кнопки"),
+    "code": gettext_lazy("Код (четыре цифры)"),
+    "audio_id": gettext_lazy("Аудиозапись (id)"),
+    "ivr": gettext_lazy("Меню IVR (JSON)"),
+}
 # Content fields the service fills itself (never asked in a form).
 _SERVICE_FILLED = "Заполняется сервисом"
 
@@ -75,7 +85,7 @@ def content_fields(kind) -> list[ContentField]:
         out.append(
             ContentField(
                 f.name,
-                description or f.name,
+                str(FIELD_LABELS.get(f.name) or description or f.name),
                 {"int": "number", "dict": "json"}.get(name, "text"),
             )
         )
