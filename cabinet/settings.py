@@ -259,7 +259,7 @@ MESSAGING_GATEWAYS = {
             "receipt_delay_seconds": float(os.environ.get("FAKE_RECEIPT_DELAY", "2")),
             "rate_per_second": int(os.environ.get("FAKE_GATEWAY_RATE", "0")),
             "rates": {
-                "not_viber_user": 0.1,
+                "not_viber_user": float(os.environ.get("FAKE_VIBER_NOT_USER", "0.1")),
                 "spam": 0.005,
                 "seen": 0.7,
                 "unsubscribed": 0.01,

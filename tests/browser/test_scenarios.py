@@ -16,7 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Delivered on Viber (the fake carrier's fixed patterns); the last one is not a
 # Viber user and gets the SMS.
-VIBER_USERS = [f"+7916{i:03d}{tail}" for i in range(3) for tail in ("3333", "4444", "5555")]
+VIBER_USERS = [
+    f"+7916{i:03d}{tail}" for i in range(3) for tail in ("3333", "4444", "5555")
+]
 NOT_VIBER = "+79161230005"
 
 
@@ -66,7 +68,9 @@ def test_build_viber_then_sms_by_drag_and_drop_launch_and_see_money_saved(
     user = make_user("owner@example.com")
     group = Group.objects.create(account=user.account, name="Покупатели")
     for phone in [*VIBER_USERS, NOT_VIBER]:
-        Contact.objects.create(account=user.account, group=group, phone=phone, country="RU")
+        Contact.objects.create(
+            account=user.account, group=group, phone=phone, country="RU"
+        )
 
     # Tall enough for the palette and the whole chain to be on screen while
     # dragging.
