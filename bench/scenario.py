@@ -66,7 +66,7 @@ def run(*, recipients, missed, undelivered, decision, batch, **_):
     from messaging.models import Message
     from messaging.statuses import receipts_apply
     from scenarios import engine, tasks
-    from scenarios.models import Hop, Run
+    from scenarios.models import Hop
     from scenarios.services import run_launch, scenario_save
     from viber.services import callbacks_apply
 
