@@ -202,3 +202,23 @@ def test_another_accounts_scenario_and_run_are_404(
         assert getattr(client, method)(reverse(name, args=[pk])).status_code == 404
     assert Scenario.objects.filter(pk=viber_sms.pk).exists()
     assert "Viber → SMS" not in client.get(reverse("scenarios:list")).content.decode()
+
+
+def test_runs_appear_in_the_channels_reports_as_sending_method_scenario(
+    client_for, user, viber_sms
+):
+    from scenarios.services import run_launch
+
+    run_launch(
+        account=user.account, scenario=viber_sms, phones=["+79161230005"]
+    )
+    client = client_for(user)
+    for channel in ("viber", "sms"):
+        campaign = Campaign.objects.get(channel=channel)
+        assert campaign.source == "scenario"
+        page = client.get(
+            reverse("reports:channel_campaigns", args=[channel]),
+            {"source": "scenario"},
+        ).content.decode()
+        assert "Сценарий" in page
+        assert f"/{campaign.pk}/" in page
