@@ -17,7 +17,7 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from messaging import registry
@@ -53,6 +53,37 @@ RECIPIENT_KEYS = (
     # A recipient's own text (JSON API ``schemeId``): every step sends it.
     "text",
 )
+
+
+_SQL_TYPES = {
+    "state": "text",
+    "reason": "text",
+    "decide_at": "timestamptz",
+    "decided_at": "timestamptz",
+    "started_at": "timestamptz",
+    "message_id": "bigint",
+    "campaign_id": "bigint",
+}
+
+
+def _save(hops: list[Hop], fields: list[str]) -> None:
+    """Write these fields of these hops in one set-based UPDATE (Django's
+    ``bulk_update`` builds a CASE per row and field: 80 % of a sweep's time
+    for 2,000 hops)."""
+    if not hops:
+        return
+    if connection.vendor != "postgresql":
+        Hop.objects.bulk_update(hops, fields, batch_size=500)
+        return
+    sets = ", ".join(f"{f} = v.{f}" for f in fields)
+    arrays = ", ".join(f"%s::{_SQL_TYPES[f]}[]" for f in fields)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {Hop._meta.db_table} AS h SET {sets} "
+            f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {', '.join(fields)}) "
+            "WHERE h.id = v.id",
+            [[h.pk for h in hops], *[[getattr(h, f) for h in hops] for f in fields]],
+        )
 
 
 def _recipient(hop: Hop) -> Recipient:
@@ -148,7 +179,7 @@ def _decide(hops: list[Hop], runs: dict, now) -> None:
             )[:200]
             if not last:
                 onward.append(h)
-    Hop.objects.bulk_update(hops, ["state", "decided_at", "decide_at", "reason"])
+    _save(hops, ["state", "decided_at", "decide_at", "reason"])
     _onward(onward, now)
 
 
@@ -199,7 +230,7 @@ def _start(run: Run, step: int, hops: list[Hop], now) -> None:
             return
         for h in hops:
             h.state, h.decided_at, h.reason = H.FAILED, now, exc.message[:200]
-        Hop.objects.bulk_update(hops, ["state", "decided_at", "reason"])
+        _save(hops, ["state", "decided_at", "reason"])
         log.info("scenario run %s step %s refused: %s", run.pk, step, exc.message)
         return
     sent = {
@@ -220,9 +251,7 @@ def _start(run: Run, step: int, hops: list[Hop], now) -> None:
         h.started_at = now
         h.decide_at = max(send_at, now) + decision
         waiting.append(h)
-    Hop.objects.bulk_update(
-        waiting, ["state", "message_id", "campaign_id", "started_at", "decide_at"]
-    )
+    _save(waiting, ["state", "message_id", "campaign_id", "started_at", "decide_at"])
     if missing:
         _excluded(missing, now, last, "Номер в стоп-листе или отписался")
 
@@ -232,7 +261,7 @@ def _excluded(hops: list[Hop], now, last: bool, reason: str) -> None:
     this channel): they go on to the next step at once."""
     for h in hops:
         h.state, h.decided_at, h.reason = H.EXCLUDED, now, reason[:200]
-    Hop.objects.bulk_update(hops, ["state", "decided_at", "reason"])
+    _save(hops, ["state", "decided_at", "reason"])
     if not last:
         _onward(hops, now)
 
