@@ -96,6 +96,9 @@ def _block_views(account, steps: list[dict], palette: list[dict]) -> list[dict]:
                     for f in channel["fields"]
                 },
                 "ttl": (int(options["ttl"]) // 60) if options.get("ttl") else "",
+                "window_from": (options.get("window") or {}).get("from", ""),
+                "window_to": (options.get("window") or {}).get("to", ""),
+                "transliterate": bool(options.get("transliterate")),
                 "decision": int(block.get("decision") or blocks.DEFAULT_DECISION) // 60,
             }
         )

@@ -112,7 +112,14 @@
           content[el.getAttribute("data-name")] = v;
         }
       });
+      var options = {};
+      var from = b.querySelector(".f-window-from").value;
+      var to = b.querySelector(".f-window-to").value;
+      if (from || to) options.window = { from: from || "00:00", to: to || "23:59" };
+      var translit = b.querySelector(".f-transliterate");
+      if (translit && translit.checked) options.transliterate = true;
       return {
+        options: options,
         channel: b.getAttribute("data-channel"),
         sender: b.querySelector(".f-sender").value,
         text: b.querySelector(".f-text").value,

@@ -164,10 +164,10 @@ def _make_objects(owner) -> dict:
     from messaging import compose, moderation, senders
     from messaging import services as messaging
     from promo.services import action_create
+    from scenarios import services as scenario_services
     from tests.billing.conftest import VALID_REQUISITES
     from tests.viber.conftest import picture
     from viber.images import image_upload
-    from scenarios import services as scenario_services
     from voice.services import callpassword_send
 
     account = owner.account

@@ -156,3 +156,31 @@ def test_costs_before_launch(user, viber_sms):
     assert est.worst == sum((q.total for _l, q in est.steps), Decimal("0"))
     assert est.expected < est.worst
     assert est.sms_only > 0
+
+
+def test_a_steps_window_defers_it_and_the_decision_time_starts_then(user):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from scenarios.services import scenario_save
+
+    local = datetime.now(ZoneInfo("Europe/Moscow"))
+    start = (local + timedelta(hours=2)).strftime("%H:%M")
+    end = (local + timedelta(hours=3)).strftime("%H:%M")
+    steps = [
+        {
+            "channel": "viber",
+            "text": "Скидка",
+            "decision": 600,
+            "options": {"window": {"from": start, "to": end}},
+        },
+        {"channel": "sms", "text": "Скидка", "decision": 600},
+    ]
+    scenario = scenario_save(account=user.account, name="Окно", steps=steps)
+    run = run_launch(account=user.account, scenario=scenario, phones=[VIBER_OK])
+    hop = Hop.objects.get(run=run, step=0)
+    message = Message.objects.get(pk=hop.message_id)
+    assert message.status == S.DEFERRED
+    assert message.send_at > timezone.now() + timedelta(minutes=90)
+    assert hop.decide_at == message.send_at + timedelta(seconds=600)
+    assert not GatewaySubmission.objects.exists()

@@ -209,9 +209,7 @@ def test_runs_appear_in_the_channels_reports_as_sending_method_scenario(
 ):
     from scenarios.services import run_launch
 
-    run_launch(
-        account=user.account, scenario=viber_sms, phones=["+79161230005"]
-    )
+    run_launch(account=user.account, scenario=viber_sms, phones=["+79161230005"])
     client = client_for(user)
     for channel in ("viber", "sms"):
         campaign = Campaign.objects.get(channel=channel)
