@@ -119,7 +119,9 @@ def run(*, recipients, missed, undelivered, decision, batch, **_):
     held: list[dict] = []  # silent Viber reports, released after the fallback
     idle_rounds = 0
     while True:
-        work = engine.sweep()
+        # Sweeper and dispatchers take turns, as separate workers would run
+        # side by side.
+        work = engine.sweep(max_batches=5)
         work += dispatch.dispatch_channel(channel="viber", limit=batch)
         work += dispatch.dispatch_channel(channel="sms", limit=batch)
         events, viber.pending_receipts = viber.pending_receipts, []
