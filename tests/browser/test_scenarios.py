@@ -88,6 +88,28 @@ def test_build_viber_then_sms_by_drag_and_drop_launch_and_see_money_saved(
     page.wait_for_selector('#scenario-chain .scenario-block[data-channel="sms"]')
     blocks = chain.locator(".scenario-block")
     assert blocks.count() == 2
+    # Without a mouse: «Добавить» appends a block, «Выше» moves it up, and
+    # «Копировать блок» / «Удалить блок» work on it.
+    page.locator('#scenario-palette [data-add="callpassword"]').focus()
+    page.keyboard.press("Enter")
+    assert blocks.count() == 3
+    assert blocks.nth(2).get_attribute("data-channel") == "callpassword"
+    blocks.nth(2).locator('[data-move="up"]').focus()
+    page.keyboard.press("Enter")
+    assert [blocks.nth(i).get_attribute("data-channel") for i in range(3)] == [
+        "viber",
+        "callpassword",
+        "sms",
+    ]
+    assert blocks.nth(1).locator(".block-number").inner_text().startswith("2.")
+    blocks.nth(1).locator("[data-copy]").click()
+    assert blocks.count() == 4
+    for _ in range(2):
+        blocks.nth(1).locator("[data-remove]").click()
+    assert [blocks.nth(i).get_attribute("data-channel") for i in range(2)] == [
+        "viber",
+        "sms",
+    ]
     assert blocks.nth(0).get_attribute("data-channel") == "viber"
     page.locator("#scenario-name").fill("Акция: Viber, потом SMS")
     blocks.nth(0).locator(".f-text").fill("Скидка 20% до воскресенья")
