@@ -141,3 +141,17 @@
   }
   renumber();
 })();
+
+/* The launch form: «Отправить позже» shows its date and time. */
+(function () {
+  "use strict";
+  var form = document.getElementById("launch-form");
+  if (!form) return;
+  form.querySelectorAll(".sub[data-when]").forEach(function (panel) {
+    var box = document.getElementById(panel.dataset.when);
+    if (!box) return;
+    var sync = function () { panel.hidden = !box.checked; };
+    box.addEventListener("change", sync);
+    sync();
+  });
+})();

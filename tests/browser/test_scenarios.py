@@ -123,6 +123,8 @@ def test_build_viber_then_sms_by_drag_and_drop_launch_and_see_money_saved(
     assert scenario.steps[0]["decision"] == 300
 
     page.get_by_role("link", name="Запустить").first.click()
+    # «Отправить позже» shows the date and time only when switched on.
+    assert not page.locator("#id_send_date").is_visible()
     page.locator("#id_groups").select_option(str(group.pk))
     page.get_by_role("button", name="Рассчитать стоимость").click()
     estimate = page.locator("#scenario-estimate")
