@@ -150,7 +150,7 @@
   form.querySelectorAll(".sub[data-when]").forEach(function (panel) {
     var box = document.getElementById(panel.dataset.when);
     if (!box) return;
-    var sync = function () { panel.hidden = !box.checked; };
+    var sync = function () { panel.style.display = box.checked ? "" : "none"; };
     box.addEventListener("change", sync);
     sync();
   });
