@@ -27,6 +27,11 @@ IN_PROGRESS = StatusColumn(
     "queued", _("П"), _("В процессе отправки"), (S.QUEUED, S.SENDING)
 )
 DEFERRED = StatusColumn("deferred", _("Отл"), _("Отложено"), (S.DEFERRED,))
+# Not a column of SMS's report: channels whose recipients can unsubscribe
+# (Viber, voice's digit, VK/OK) share it.
+UNSUBSCRIBED = StatusColumn(
+    "unsubscribed", _("От"), _("Абонент отписался"), (S.UNSUBSCRIBED,)
+)
 
 SMS = register(
     ChannelKind(

@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -120,6 +121,18 @@ def _one_unit(text: str, content: Content) -> int:
 
 
 @dataclass(frozen=True)
+class LaunchCharge:
+    """What a launch charges beside its messages, once: the core posts it in
+    the launch's transaction with the campaign's hold (so every way of
+    launching — the form, REST, scenarios, events — charges it), and a
+    ``reference`` already in the ledger is not charged again."""
+
+    amount: Decimal
+    reason: str
+    reference: str
+
+
+@dataclass(frozen=True)
 class ChannelKind:
     code: str
     label: str
@@ -168,6 +181,9 @@ class ChannelKind:
     report_facts: Callable[[object], list[tuple[str, str]]] | None = None
     report_breakdown: Callable[[object], list[tuple[str, int, object]]] | None = None
     message_facts: Callable[[dict], str] | None = None
+    # (account, content) → the ``LaunchCharge``s a launch of this content owes
+    # beside its messages (voice: speaking the text, once per audio).
+    launch_charges: Callable[[object, "Content"], list[LaunchCharge]] | None = None
     # Groups charges in billing documents and partner rewards (``billing.catalog``).
     service_code: str = ""
     # URL name of the channel's send page.

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import LedgerKind
-from billing.services import InsufficientFunds, ledger_post
+from billing.services import DuplicateEntry, InsufficientFunds, ledger_post
 from cabinet.formats import money_ru
 from cabinet.models import Account
 from contacts.models import Group
@@ -42,6 +42,7 @@ from .planning import (  # noqa: F401  (LaunchError is public here)
     set_based,
 )
 from .prepare import STATIC_FIELDS, Preparer, campaign_settle, write_messages
+from .registry import LaunchCharge
 from .rendering import build_renderer, preview_renderer
 from .statuses import (  # noqa: F401  (public)
     campaign_counters,
@@ -361,8 +362,15 @@ def _charge_reason(policy: Policy, campaign: Campaign) -> str:
     )
 
 
-def _hold(policy: Policy, campaign: Campaign, amount: Decimal, created_by) -> None:
-    """Charge the campaign's price (call inside the launch transaction)."""
+def _hold(
+    policy: Policy,
+    campaign: Campaign,
+    amount: Decimal,
+    created_by,
+    extras: list[LaunchCharge],
+) -> None:
+    """Charge the campaign's price and what its channel charges beside the
+    messages (call inside the launch transaction)."""
     if amount > 0:
         ledger_post(
             account_id=policy.account.pk,
@@ -373,6 +381,31 @@ def _hold(policy: Policy, campaign: Campaign, amount: Decimal, created_by) -> No
             created_by=created_by,
             service=policy.kind.service,
         )
+    for extra in extras:
+        try:
+            with transaction.atomic():
+                ledger_post(
+                    account_id=policy.account.pk,
+                    amount=-extra.amount,
+                    kind=LedgerKind.CHARGE,
+                    reason=f"{extra.reason} (рассылка #{campaign.pk})",
+                    reference=extra.reference,
+                    created_by=created_by,
+                    service=policy.kind.service,
+                )
+        except DuplicateEntry:
+            pass  # paid by a launch that committed first
+
+
+def _launch_charges(policy: Policy) -> list[LaunchCharge]:
+    """What the channel charges at launch beside the messages (if any)."""
+    if policy.kind.launch_charges is None or not policy.charge:
+        return []
+    return [
+        c
+        for c in policy.kind.launch_charges(policy.account, policy.content)
+        if c.amount > 0
+    ]
 
 
 def _insufficient(exc: InsufficientFunds) -> LaunchError:
@@ -405,7 +438,8 @@ def _launch_held(
             account=policy.account, text=policy.text, options=policy.options
         ),
     )
-    _check_quoted(planned.total, quoted_total)
+    extras = _launch_charges(policy)
+    _check_quoted(planned.total + sum(c.amount for c in extras), quoted_total)
     campaign = _campaign(policy, audience, meta)
     campaign.options = {
         **campaign.options,
@@ -423,7 +457,7 @@ def _launch_held(
         with transaction.atomic():
             campaign.save(force_insert=True)
             counters_init(campaign_id=campaign.pk)
-            _hold(policy, campaign, planned.total, meta.created_by)
+            _hold(policy, campaign, planned.total, meta.created_by, extras)
             if audience.inline:
                 _prepare_inline(campaign, policy)
             else:
@@ -475,7 +509,8 @@ def _launch_small(
     planner.timing.total = len(recipients)
     messages = planner.plan(recipients, now=now)
     planned = planner.planned
-    _check_quoted(planned.total, quoted_total)
+    extras = _launch_charges(policy)
+    _check_quoted(planned.total + sum(c.amount for c in extras), quoted_total)
     campaign.status = (
         Campaign.Status.MODERATION
         if policy.moderation
@@ -512,7 +547,7 @@ def _launch_small(
                 ]
             )
             write_messages(campaign, messages, now)
-            _hold(policy, campaign, planned.total, meta.created_by)
+            _hold(policy, campaign, planned.total, meta.created_by, extras)
             if not policy.moderation:
                 channel = policy.channel
                 transaction.on_commit(lambda: preparation.enqueue_dispatch(channel))

@@ -1,20 +1,23 @@
-import uuid
-from datetime import timedelta
-
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from cabinet.permissions import SEND, cabinet_view
 
-from . import compose, greetings, links, moderation, scheduling, selectors, senders
+from . import (
+    compose,
+    compose_views,
+    greetings,
+    links,
+    moderation,
+    scheduling,
+    selectors,
+    senders,
+)
 from .forms import (
     AdvertisingForm,
     ComposeForm,
@@ -26,7 +29,6 @@ from .forms import (
     TemplateSaveForm,
 )
 from .models import (
-    Campaign,
     CampaignLink,
     Greeting,
     MessageTemplate,
@@ -44,36 +46,6 @@ def _partial(request, template: str, name: str) -> str:
 
 
 # --- compose (S1–S4, S6, R5) --------------------------------------------------
-
-
-def _compose_initial(request) -> dict:
-    """Prefill from ?template=, ?repeat= or ?group=&filters= (404 for ids of
-    another account)."""
-    account_id = request.account.pk
-    if request.GET.get("repeat"):
-        try:
-            campaign = selectors.campaign_get(
-                account_id=account_id, campaign_id=int(request.GET["repeat"])
-            )
-        except (Campaign.DoesNotExist, ValueError):
-            raise Http404 from None
-        return compose.form_initial(compose.payload_from_campaign(campaign))
-    if request.GET.get("template"):
-        try:
-            template = compose.template_get(
-                account_id=account_id, template_id=request.GET["template"]
-            )
-        except MessageTemplate.DoesNotExist:
-            raise Http404 from None
-        return compose.form_initial(compose.template_payload(template))
-    initial = {}
-    if request.GET.get("group"):
-        initial["groups"] = request.GET.getlist("group")
-    if request.GET.get("filters"):
-        initial["filters"] = request.GET["filters"]
-    if request.GET.get("phone"):
-        initial["phones"] = "\n".join(request.GET.getlist("phone"))
-    return initial
 
 
 def _compose_context(request, form, **extra) -> dict:
@@ -96,20 +68,26 @@ def _compose_context(request, form, **extra) -> dict:
 def sms_send(request):
     kwargs = compose.form_kwargs(account=request.account)
     if request.method != "POST":
-        soon = timezone.localtime() + timedelta(hours=1)
-        initial = {
-            "send_date": soon.date(),
-            "send_time": soon.time().replace(minute=0, second=0, microsecond=0),
-            **_compose_initial(request),
-            "submit_token": uuid.uuid4().hex,
-        }
+        initial = compose_views.blank_initial(
+            **compose_views.prefill(request, compose=compose)
+        )
         form = ComposeForm(initial=initial, **kwargs)
         return render(
             request, "messaging/sms_send.html", _compose_context(request, form)
         )
     form = ComposeForm(request.POST, **kwargs)
     if request.POST.get("action") == "save_template":
-        return _save_template(request, form)
+        return compose_views.save_template(
+            request,
+            form,
+            compose=compose,
+            url_name="messaging:sms_send",
+            render_page=lambda form, **extra: render(
+                request,
+                "messaging/sms_send.html",
+                _compose_context(request, form, **extra),
+            ),
+        )
     if form.is_valid():
         try:
             campaign = compose.compose_launch(
@@ -119,8 +97,7 @@ def sms_send(request):
                 quote_token=request.POST.get("quote_token", ""),
             )
         except LaunchError as exc:
-            field = {"group_ids": "groups", "options": None}.get(exc.field, exc.field)
-            form.add_error(field if field in form.fields else None, exc.message)
+            compose_views.refuse_on_form(form, exc)
         else:
             _flash_launched(request, campaign)
             if form.cleaned_data.get("clear_form"):
@@ -132,68 +109,16 @@ def sms_send(request):
 
 
 def _flash_launched(request, campaign):
-    if campaign.status == Campaign.Status.MODERATION:
-        flash.warning(
-            request,
-            _(
-                "Рассылка #%(id)s отправлена на модерацию. Мы сообщим о "
-                "решении в уведомлениях."
-            )
-            % {"id": campaign.pk},
-        )
-    elif campaign.status == Campaign.Status.SCHEDULED:
-        flash.success(
-            request,
-            _("Рассылка #%(id)s запланирована. Стоимость: %(cost)s ₽")
-            % {"id": campaign.pk, "cost": number_format(campaign.cost, 2)},
-        )
-    elif campaign.recipients and campaign.prepared >= campaign.recipients:
-        flash.success(
-            request,
-            _("Сообщение принято к отправке. Стоимость: %(cost)s ₽")
-            % {"cost": number_format(campaign.cost, 2)},
-        )
+    if campaign.recipients and campaign.prepared >= campaign.recipients:
+        accepted = _("Сообщение принято к отправке. Стоимость: %(cost)s ₽")
     else:
         # A large audience is prepared in the background: the sum held now is
         # an estimate, settled against the real cost once every text is built.
-        flash.success(
-            request,
-            _(
-                "Рассылка #%(id)s принята к отправке. Предварительная стоимость: "
-                "%(cost)s ₽; точная будет в отчёте после подготовки сообщений."
-            )
-            % {"id": campaign.pk, "cost": number_format(campaign.cost, 2)},
+        accepted = _(
+            "Рассылка #%(id)s принята к отправке. Предварительная стоимость: "
+            "%(cost)s ₽; точная будет в отчёте после подготовки сообщений."
         )
-
-
-def _save_template(request, form):
-    """ "Шаблоны" → "Сохранить текущую форму в шаблон" → Продолжить."""
-    templates = list(compose.template_list(account_id=request.account.pk))
-    tform = TemplateSaveForm(request.POST, templates=templates)
-    form.needs_recipients = False
-    if form.is_valid() and tform.is_valid():
-        payload = compose.payload_from_form(form)
-        target = None
-        if tform.cleaned_data["mode"] == "update":
-            try:
-                target = compose.template_get(
-                    account_id=request.account.pk,
-                    template_id=tform.cleaned_data["template_id"],
-                )
-            except MessageTemplate.DoesNotExist:
-                raise Http404 from None
-        template = compose.template_save(
-            account=request.account,
-            payload=payload,
-            name=tform.cleaned_data.get("template_name") or "",
-            template=target,
-        )
-        flash.success(
-            request, _("Шаблон «%(name)s» сохранен.") % {"name": template.name}
-        )
-        return redirect(f"{reverse('messaging:sms_send')}?template={template.pk}")
-    context = _compose_context(request, form, template_form=tform, open_templates=True)
-    return render(request, "messaging/sms_send.html", context)
+    compose_views.flash_launched(request, campaign, accepted=accepted)
 
 
 @cabinet_view(SEND, write_methods_only=False)

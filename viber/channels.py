@@ -15,7 +15,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from messaging import registry
-from messaging.channels import CANCELLED, DEFERRED, IN_PROGRESS, MODERATION
+from messaging.channels import (
+    CANCELLED,
+    DEFERRED,
+    IN_PROGRESS,
+    MODERATION,
+    UNSUBSCRIBED,
+)
 from messaging.models import MessageStatus as S
 from messaging.moderation import matches_template
 from messaging.registry import ChannelKind, ContentError, RetryPolicy, StatusColumn
@@ -258,12 +264,6 @@ CLICKED = StatusColumn(
     gettext_lazy("Кл"),
     gettext_lazy("Клик по кнопке или ссылке"),
     (S.CLICKED,),
-)
-UNSUBSCRIBED = StatusColumn(
-    "unsubscribed",
-    gettext_lazy("От"),
-    gettext_lazy("Абонент отписался"),
-    (S.UNSUBSCRIBED,),
 )
 UNDELIVERED = StatusColumn(
     "undelivered",

@@ -2,26 +2,22 @@
 templates, tariffs, and the image the carrier fetches.  Views are thin: a
 form, one service or selector, render or redirect."""
 
-import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib import messages as flash
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from cabinet.permissions import SEND, cabinet_view
-from messaging import moderation
+from messaging import compose_views, moderation
 from messaging import senders as core_senders
 from messaging.forms import ModerationTemplateForm, TemplateSaveForm
-from messaging.models import Campaign, MessageTemplate, ModerationTemplate, SenderName
-from messaging.selectors import campaign_get
+from messaging.models import ModerationTemplate, SenderName
 from messaging.services import LaunchError
 
 from . import compose, selectors, services
@@ -41,37 +37,6 @@ def reports(request):
 
 
 # --- send (5.1–5.2) -------------------------------------------------------------------
-
-
-def _initial(request) -> dict:
-    """Prefill from ?repeat=, ?template=, ?group= (404 for another account's)."""
-    account_id = request.account.pk
-    if request.GET.get("repeat"):
-        try:
-            campaign = campaign_get(
-                account_id=account_id, campaign_id=int(request.GET["repeat"])
-            )
-        except (Campaign.DoesNotExist, ValueError):
-            raise Http404 from None
-        if campaign.channel != CHANNEL:
-            raise Http404
-        return compose.form_initial(compose.payload_from_campaign(campaign))
-    if request.GET.get("template"):
-        try:
-            template = compose.template_get(
-                account_id=account_id, template_id=request.GET["template"]
-            )
-        except MessageTemplate.DoesNotExist:
-            raise Http404 from None
-        return compose.form_initial({**(template.form or {}), "text": template.text})
-    initial = {}
-    if request.GET.get("group"):
-        initial["groups"] = request.GET.getlist("group")
-    if request.GET.get("filters"):
-        initial["filters"] = request.GET["filters"]
-    if request.GET.get("phone"):
-        initial["phones"] = "\n".join(request.GET.getlist("phone"))
-    return initial
 
 
 def _context(request, form, **extra) -> dict:
@@ -104,18 +69,25 @@ def _context(request, form, **extra) -> dict:
 def send(request):
     kwargs = compose.form_kwargs(account=request.account)
     if request.method != "POST":
-        soon = timezone.localtime() + timedelta(hours=1)
-        initial = {
-            "send_date": soon.date(),
-            "send_time": soon.time().replace(minute=0, second=0, microsecond=0),
-            **_initial(request),
-            "submit_token": uuid.uuid4().hex,
-        }
+        initial = compose_views.blank_initial(
+            **compose_views.prefill(request, compose=compose, channel=CHANNEL)
+        )
         form = ViberComposeForm(initial=initial, **kwargs)
         return render(request, "viber/send.html", _context(request, form))
     form = ViberComposeForm(request.POST, request.FILES, **kwargs)
     if request.POST.get("action") == "save_template":
-        return _save_template(request, form)
+        return compose_views.save_template(
+            request,
+            form,
+            compose=compose,
+            url_name="viber:send",
+            render_page=lambda form, **extra: render(
+                request, "viber/send.html", _context(request, form, **extra)
+            ),
+            before_save=lambda form: compose.attach_upload(
+                account=request.account, form=form
+            ),
+        )
     if form.is_valid():
         compose.attach_upload(account=request.account, form=form)
     if form.is_valid():
@@ -129,71 +101,13 @@ def send(request):
                 quote_token=request.POST.get("quote_token", ""),
             )
         except LaunchError as exc:
-            field = {"group_ids": "groups", "options": None, "image": "image"}.get(
-                exc.field, exc.field
-            )
-            form.add_error(field if field in form.fields else None, exc.message)
+            compose_views.refuse_on_form(form, exc, {"image": "image"})
         else:
-            _flash_launched(request, campaign)
+            compose_views.flash_launched(request, campaign)
             if form.cleaned_data.get("clear_form"):
                 return redirect("viber:send")
             return redirect("reports:campaign", campaign.pk)
     return render(request, "viber/send.html", _context(request, form))
-
-
-def _flash_launched(request, campaign: Campaign) -> None:
-    if campaign.status == Campaign.Status.MODERATION:
-        flash.warning(
-            request,
-            _(
-                "Рассылка #%(id)s отправлена на модерацию. Мы сообщим о решении "
-                "в уведомлениях."
-            )
-            % {"id": campaign.pk},
-        )
-    elif campaign.status == Campaign.Status.SCHEDULED:
-        flash.success(
-            request,
-            _("Рассылка #%(id)s запланирована. Стоимость: %(cost)s ₽")
-            % {"id": campaign.pk, "cost": number_format(campaign.cost, 2)},
-        )
-    else:
-        flash.success(
-            request,
-            _("Рассылка #%(id)s принята к отправке. Стоимость: %(cost)s ₽")
-            % {"id": campaign.pk, "cost": number_format(campaign.cost, 2)},
-        )
-
-
-def _save_template(request, form):
-    templates = list(compose.template_list(account_id=request.account.pk))
-    tform = TemplateSaveForm(request.POST, templates=templates)
-    form.needs_recipients = False
-    if form.is_valid():
-        compose.attach_upload(account=request.account, form=form)
-    if form.is_valid() and tform.is_valid():
-        payload = compose.payload_from_form(form)
-        target = None
-        if tform.cleaned_data["mode"] == "update":
-            try:
-                target = compose.template_get(
-                    account_id=request.account.pk,
-                    template_id=tform.cleaned_data["template_id"],
-                )
-            except MessageTemplate.DoesNotExist:
-                raise Http404 from None
-        template = compose.template_save(
-            account=request.account,
-            payload=payload,
-            name=tform.cleaned_data.get("template_name") or "",
-            template=target,
-        )
-        flash.success(
-            request, _("Шаблон «%(name)s» сохранен.") % {"name": template.name}
-        )
-        return redirect(f"{reverse('viber:send')}?template={template.pk}")
-    context = _context(request, form, template_form=tform, open_templates=True)
-    return render(request, "viber/send.html", context)
 
 
 @cabinet_view(SEND, write_methods_only=False)

@@ -13,10 +13,13 @@ free, after the last one.  Every attempt is kept on the message
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from messaging.gateways.base import OutgoingMessage, Receipt
+from messaging.models import Message
 from messaging.models import MessageStatus as S
+from messaging.statuses import locked
 
 ANSWERED = "answered"
 BUSY = "busy"
@@ -111,3 +114,41 @@ def receipt_for(
         else None,
         extra=extra,
     )
+
+
+def placement_key(attempt: int) -> str:
+    """Where a message records that its call ``attempt`` was dialled."""
+    return f"placed_{attempt}"
+
+
+def calls_claim(wanted: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Exactly once at the carrier: of the ``(message id, attempt)`` calls a
+    task was given, the ones it may dial.  Each is marked placed on its
+    message (``extra.placed_<attempt>``) in a committed transaction *before*
+    it is dialled; a call already marked is never dialled again — it is a
+    task redelivered after its worker died mid-call, and whether that call
+    rang is unknown.  Such a message stays «Отправлено» and the sweep of
+    unconfirmed messages settles it after the channel's receipt timeout
+    (docs/DECISIONS.md, "A call is dialled at most once")."""
+    if not wanted:
+        return set()
+    ids = sorted({mid for mid, _attempt in wanted})
+    now = timezone.now().isoformat()
+    claimed: set[tuple[int, int]] = set()
+    with transaction.atomic():
+        rows = {
+            m.pk: m
+            for m in locked(Message.objects.filter(pk__in=ids).only("id", "extra"))
+        }
+        changed = []
+        for mid, attempt in wanted:
+            row = rows.get(mid)
+            key = placement_key(attempt)
+            if row is None or (row.extra or {}).get(key):
+                continue
+            row.extra = {**(row.extra or {}), key: now}
+            claimed.add((mid, attempt))
+            changed.append(row)
+        if changed:
+            Message.objects.bulk_update(changed, ["extra"])
+    return claimed

@@ -11,12 +11,14 @@ from django.utils.translation import gettext_lazy
 
 from cabinet.moderation import Decision
 from cabinet.urlcheck import UnsafeUrl, public_url_check
+from messaging.channels import CANCELLED, MODERATION, UNSUBSCRIBED
 from messaging.models import MessageStatus as S
 from messaging.moderation import needs_moderation
 from messaging.registry import (
     ChannelKind,
     Content,
     ContentError,
+    LaunchCharge,
     RetryPolicy,
     StatusColumn,
     Unit,
@@ -219,6 +221,26 @@ def voice_moderate(account, text: str, content: Content) -> bool:
     return needs_moderation(account=account, channel="voice", text=text)
 
 
+def speech_charges(account, content: Content) -> list[LaunchCharge]:
+    """A spoken text is paid per 100 characters, once per audio: at the first
+    launch that plays it, whichever way it is launched."""
+    audio = selectors.audio_for_send(
+        account_id=account.pk, audio_id=getattr(content, "audio_id", 0)
+    )
+    if audio is None:
+        return []
+    price = selectors.tts_price(account=account, audio=audio)
+    if not price:
+        return []
+    return [
+        LaunchCharge(
+            amount=price,
+            reason=f"Синтез речи: {len(audio.text)} символов",
+            reference=selectors.tts_reference(audio),
+        )
+    ]
+
+
 SUCCESS = StatusColumn(
     "success", gettext_lazy("Усп"), gettext_lazy("Успешный вызов"), (S.SUCCESS,)
 )
@@ -228,23 +250,11 @@ IVR = StatusColumn(
     gettext_lazy("Клиент воспользовался кнопками набора в тоновом режиме"),
     (S.IVR,),
 )
-UNSUBSCRIBED = StatusColumn(
-    "unsubscribed",
-    gettext_lazy("От"),
-    gettext_lazy("Абонент отписался"),
-    (S.UNSUBSCRIBED,),
-)
 UNDELIVERED = StatusColumn(
     "undelivered",
     gettext_lazy("Н"),
     gettext_lazy("Не доставлено: не ответил, занято или недоступен"),
     (S.UNDELIVERED, S.FAILED, S.EXPIRED),
-)
-MODERATION = StatusColumn(
-    "moderation", gettext_lazy("М"), gettext_lazy("На модерации"), (S.MODERATION,)
-)
-CANCELLED = StatusColumn(
-    "cancelled", gettext_lazy("Отм"), gettext_lazy("Отменено"), (S.CANCELLED,)
 )
 SENT = StatusColumn(
     "sent",
@@ -278,6 +288,7 @@ VOICE = register(
         unit=Unit.SECONDS,
         count_units=call_units,
         bill_units=bill_seconds,
+        launch_charges=speech_charges,
         default_sender=lambda: FEDERAL,
         shared_senders=lambda: (FEDERAL,),
         tariff_variant=call_variant,

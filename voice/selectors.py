@@ -1,5 +1,6 @@
 """Reads of the voice app."""
 
+import math
 from decimal import Decimal
 
 from django.db.models import Avg, Count, FloatField, IntegerField, Q, Sum
@@ -7,6 +8,8 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
+from billing.models import LedgerEntry, LedgerKind
+from billing.selectors import PriceList
 from cabinet.formats import money
 from cabinet.moderation import Decision
 from messaging.models import Message
@@ -174,3 +177,28 @@ def call_facts(extra: dict) -> str:
 
 def price_line(price: Decimal) -> str:
     return money(price)
+
+
+# --- speech synthesis is paid once per audio -------------------------------------
+
+
+def tts_price(*, account, audio: AudioFile) -> Decimal:
+    """What speaking the audio's text costs (per 100 characters, the tariff's
+    «tts» line), or 0 for an upload or a synthesis already paid."""
+    if audio.source != AudioFile.Source.TTS or tts_paid(audio):
+        return Decimal("0")
+    hundreds = math.ceil(len(audio.text) / 100)
+    unit = PriceList(account=account, channel="voice", variant="tts").price("RU")
+    return (unit * hundreds).quantize(Decimal("0.01"))
+
+
+def tts_reference(audio: AudioFile) -> str:
+    return f"voice-tts:{audio.pk}"
+
+
+def tts_paid(audio: AudioFile) -> bool:
+    return LedgerEntry.objects.filter(
+        account_id=audio.account_id,
+        kind=LedgerKind.CHARGE,
+        reference=tts_reference(audio),
+    ).exists()

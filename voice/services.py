@@ -2,7 +2,6 @@
 pipeline (``messaging.services.campaign_launch``/``campaign_quote``) and
 CallPassword."""
 
-import math
 import random
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,16 +12,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import LedgerEntry, LedgerKind
 from billing.selectors import PriceList
-from billing.services import DuplicateEntry, InsufficientFunds, ledger_post
-from cabinet.formats import money_ru
 from contacts.phones import InvalidPhone, normalize_phone
 from contacts.selectors import blocked_phones
 from messaging.models import Campaign, Message, Source
 from messaging.services import LaunchError, Recipient, campaign_launch, campaign_quote
 
 from . import audio as audio_lib
+from . import selectors
 from .channels import FEDERAL
 from .models import AudioFile, CallPassword, VoiceNumber
 
@@ -90,28 +87,6 @@ def audio_synthesize(*, account, text: str, voice: str) -> AudioFile:
         text=clean,
         voice=voice,
     )
-
-
-def tts_price(*, account, audio: AudioFile) -> Decimal:
-    """What speaking the audio's text costs (per 100 characters, the tariff's
-    «tts» line), or 0 for an upload or a synthesis already paid."""
-    if audio.source != AudioFile.Source.TTS or tts_paid(audio):
-        return Decimal("0")
-    hundreds = math.ceil(len(audio.text) / 100)
-    unit = PriceList(account=account, channel="voice", variant="tts").price("RU")
-    return (unit * hundreds).quantize(Decimal("0.01"))
-
-
-def tts_reference(audio: AudioFile) -> str:
-    return f"voice-tts:{audio.pk}"
-
-
-def tts_paid(audio: AudioFile) -> bool:
-    return LedgerEntry.objects.filter(
-        account_id=audio.account_id,
-        kind=LedgerKind.CHARGE,
-        reference=tts_reference(audio),
-    ).exists()
 
 
 # --- campaigns ------------------------------------------------------------------------
@@ -187,7 +162,9 @@ def voice_quote(
         quote.messages,
         quote.units,
         quote.total,
-        tts_price(account=account, audio=audio) if quote.messages else Decimal("0"),
+        selectors.tts_price(account=account, audio=audio)
+        if quote.messages
+        else Decimal("0"),
         quote.excluded,
         quote.tier,
     )
@@ -211,55 +188,31 @@ def voice_launch(
     tier: int | None = None,
     quoted_total: Decimal | None = None,
 ) -> Campaign:
-    """Launch a voice campaign through the one pipeline, and charge the
-    synthesis of its text once (in the same transaction: no campaign, no
-    charge).  ``LaunchError`` with nothing changed on bad input or short
-    funds."""
+    """Launch a voice campaign through the one pipeline: the text of the
+    campaign is the audio's; the core charges the synthesis of a spoken text
+    once, with the hold (``voice.channels.speech_charges``).  ``LaunchError``
+    with nothing changed on bad input or short funds."""
     audio = _audio_of(account, content)
-    speech = tts_price(account=account, audio=audio)
-    try:
-        with transaction.atomic():
-            campaign = campaign_launch(
-                account=account,
-                channel="voice",
-                text=campaign_text(audio),
-                sender=FEDERAL,
-                group_ids=group_ids,
-                filters=filters,
-                phones=phones,
-                recipients=recipients,
-                content=content,
-                options=options,
-                tags=tags,
-                description=description,
-                source=source,
-                created_by=user,
-                send_at=send_at,
-                client_id=client_id,
-                tier=tier,
-                quoted_total=None if quoted_total is None else quoted_total - speech,
-            )
-            if speech > 0:
-                try:
-                    ledger_post(
-                        account_id=account.pk,
-                        amount=-speech,
-                        kind=LedgerKind.CHARGE,
-                        reason=f"Синтез речи: {len(audio.text)} символов "
-                        f"(рассылка #{campaign.pk})",
-                        reference=tts_reference(audio),
-                        created_by=user,
-                        service="voice",
-                    )
-                except DuplicateEntry:
-                    pass  # paid by a parallel launch of the same text
-    except InsufficientFunds as exc:
-        raise LaunchError(
-            f"Недостаточно средств: синтез речи стоит {money_ru(speech)}, "
-            f"доступно {money_ru(exc.available)}. Пополните баланс.",
-            code="insufficient_funds",
-        ) from None
-    return campaign
+    return campaign_launch(
+        account=account,
+        channel="voice",
+        text=campaign_text(audio),
+        sender=FEDERAL,
+        group_ids=group_ids,
+        filters=filters,
+        phones=phones,
+        recipients=recipients,
+        content=content,
+        options=options,
+        tags=tags,
+        description=description,
+        source=source,
+        created_by=user,
+        send_at=send_at,
+        client_id=client_id,
+        tier=tier,
+        quoted_total=quoted_total,
+    )
 
 
 # --- CallPassword ---------------------------------------------------------------------

@@ -413,7 +413,12 @@ class SipVoiceGateway(BaseGateway):
         return list(await asyncio.gather(*(one(s) for s in specs)))
 
     def run_and_report(self, payload: list[dict]) -> int:
-        receipts = self.run([CallSpec(**d) for d in payload])
+        """The async task's work: dial the calls not dialled yet (a task
+        redelivered after its worker died dials none twice), then apply
+        their results."""
+        specs = [CallSpec(**d) for d in payload]
+        mine = calls.calls_claim([(s.message_id, s.attempt) for s in specs])
+        receipts = self.run([s for s in specs if (s.message_id, s.attempt) in mine])
         return receipts_apply(channel=self.channel, receipts=receipts)
 
 

@@ -1,22 +1,19 @@
 """Voice pages: send (audio upload or speech, listen, IVR, redials), sender
 numbers, tariffs, CallPassword; the audio itself for the page's player."""
 
-import uuid
-from datetime import timedelta
 from pathlib import Path
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing.selectors import PriceList, tiers
 from cabinet.formats import money
 from cabinet.permissions import SEND, cabinet_view
-from messaging import compose
+from messaging import compose, compose_views
 from messaging.models import Campaign
 from messaging.services import LaunchError
 
@@ -53,7 +50,7 @@ def _context(request, form, audio=None, **extra) -> dict:
         "audio": audio,
         "ivr_keys": IVR_KEYS,
         "recent": selectors.audio_list(account_id=request.account.pk, limit=8),
-        "tts_price": services.tts_price(account=request.account, audio=audio)
+        "tts_price": selectors.tts_price(account=request.account, audio=audio)
         if audio
         else None,
         **extra,
@@ -91,13 +88,7 @@ def _initial_from_campaign(request, pk) -> dict:
 def send(request):
     kwargs = _form_kwargs(request)
     if request.method != "POST":
-        soon = timezone.localtime() + timedelta(hours=1)
-        initial = {
-            "send_date": soon.date(),
-            "send_time": soon.time().replace(minute=0, second=0, microsecond=0),
-            "submit_token": uuid.uuid4().hex,
-            "voice": "espeak:ru",
-        }
+        initial = compose_views.blank_initial(voice="espeak:ru")
         if request.GET.get("repeat"):
             initial.update(_initial_from_campaign(request, request.GET["repeat"]))
         if request.GET.get("audio"):
@@ -120,10 +111,7 @@ def send(request):
         try:
             campaign = _launch(request, form)
         except LaunchError as exc:
-            field = {"group_ids": "groups", "options": None, "audio_id": None}.get(
-                exc.field, exc.field
-            )
-            form.add_error(field if field in form.fields else None, exc.message)
+            compose_views.refuse_on_form(form, exc, {"audio_id": None})
         else:
             _flash_launched(request, campaign)
             if form.cleaned_data.get("clear_form"):
@@ -224,24 +212,18 @@ def _launch(request, form) -> Campaign:
 
 
 def _flash_launched(request, campaign):
-    if campaign.status == Campaign.Status.MODERATION:
-        flash.warning(
-            request,
-            _(
-                "Рассылка #%(id)s ждёт модерации аудиозаписи. Мы сообщим о "
-                "решении в уведомлениях."
-            )
-            % {"id": campaign.pk},
-        )
-    else:
-        flash.success(
-            request,
-            _(
-                "Рассылка #%(id)s принята. Удержано %(cost)s — после звонков "
-                "спишется только время разговоров."
-            )
-            % {"id": campaign.pk, "cost": money(campaign.cost)},
-        )
+    compose_views.flash_launched(
+        request,
+        campaign,
+        moderation=_(
+            "Рассылка #%(id)s ждёт модерации аудиозаписи. Мы сообщим о "
+            "решении в уведомлениях."
+        ),
+        accepted=_(
+            "Рассылка #%(id)s принята. Удержано %(cost)s ₽ — после звонков "
+            "спишется только время разговоров."
+        ),
+    )
 
 
 @cabinet_view(SEND)

@@ -151,11 +151,11 @@ def test_rejected_audio_rejects_the_waiting_campaign_and_refunds_it(
 
 
 def test_speech_is_charged_once_per_text(user, approved):
-    price = services.tts_price(account=user.account, audio=approved)
+    price = selectors.tts_price(account=user.account, audio=approved)
     # 70-odd characters: one hundred, at the tariff's 0.30 ₽.
     assert price == Decimal("0.30")
     first = launch(user, approved, ["+79161234567"])
-    assert services.tts_price(account=user.account, audio=approved) == 0
+    assert selectors.tts_price(account=user.account, audio=approved) == 0
     second = launch(user, approved, ["+79161234568"])
     account = Account.objects.get(pk=user.account_id)
     assert account.balance == Decimal("1000") - first.cost - second.cost - price
@@ -231,3 +231,33 @@ def test_the_menus_url_digit_posts_to_the_client_signed_like_webhooks(
         hashlib.sha256,
     ).hexdigest()
     assert headers["X-Signature"] == expected
+
+
+def test_a_campaign_launched_through_rest_pays_the_speech_once(
+    api_client_for, user, approved
+):
+    """The synthesis is charged by the core with the hold, whichever way the
+    campaign is launched: the REST API's generic campaigns endpoint too."""
+    from billing.models import LedgerEntry
+
+    price = selectors.tts_price(account=user.account, audio=approved)
+    assert price > 0
+    api = api_client_for(user)
+    body = {
+        "channel": "voice",
+        "phones": ["+79161234567"],
+        "content": {"audio_id": approved.pk},
+    }
+    first = api.post("/api/v1/campaigns/", body, format="json")
+    assert first.status_code == 201, first.json()
+    second = api.post("/api/v1/campaigns/", body, format="json")
+    assert second.status_code == 201, second.json()
+    speech = LedgerEntry.objects.filter(
+        account_id=user.account_id, reference=selectors.tts_reference(approved)
+    )
+    assert [e.amount for e in speech] == [-price]
+    assert str(first.json()["id"]) in speech.get().reason
+    cost = sum(Campaign.objects.get(pk=r.json()["id"]).cost for r in (first, second))
+    account = Account.objects.get(pk=user.account_id)
+    assert account.balance == Decimal("1000") - cost - price
+    assert account.balance == ledger_sum(account_id=account.pk)

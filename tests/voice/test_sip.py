@@ -175,3 +175,47 @@ def test_callpassword_rings_from_the_number_that_carries_the_code(user, sipp):
     message.refresh_from_db()
     assert message.status == S.SUCCESS
     assert message.price == Decimal("0.45")
+
+
+def test_a_redelivered_call_task_dials_nobody_twice(
+    user,
+    approved,
+    sipp,
+    settings,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+    caplog,
+):
+    """Async mode: dispatch hands the calls to ``place_calls``; a task
+    redelivered after its worker died (Redis re-delivers unacknowledged
+    tasks) must not ring the recipient again."""
+    from voice import tasks
+
+    caplog.set_level("INFO", logger="aiosipua")
+    callee = sipp("answer_digit")
+    settings.MESSAGING_GATEWAYS["voice"]["OPTIONS"]["mode"] = "async"
+    registry.reset_gateways()
+    handed = []
+    monkeypatch.setattr(
+        tasks.place_calls, "delay", lambda ch, calls: handed.append(calls)
+    )
+    campaign = services.voice_launch(
+        account=user.account,
+        content=services.content_of(audio_id=approved.pk, ivr={"1": {"action": "end"}}),
+        phones=["+79161234567"],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch_batch(channel="voice") == 1
+    [payload] = handed
+    gateway = registry.get_gateway("voice")
+    assert gateway.run_and_report(payload) == 1
+    callee.finish()
+    message = campaign.messages.get()
+    assert message.status == S.IVR
+    # The same task again (its worker died before acknowledging it): the call
+    # is marked placed, so nothing is dialled and nothing changes.
+    assert gateway.run_and_report(payload) == 0
+    invites = [r for r in caplog.records if r.getMessage().startswith("Sent INVITE")]
+    assert len(invites) == 1
+    message.refresh_from_db()
+    assert message.status == S.IVR and message.extra["placed_1"]
