@@ -157,6 +157,8 @@ def run(*, recipients, missed, undelivered, decision, batch, **_):
             connection.close()
 
     roles = [
+        # Two sweepers (a worker's concurrency): SKIP LOCKED splits the hops.
+        lambda: engine.sweep_batch(),
         lambda: engine.sweep_batch(),
         lambda: dispatch.dispatch_batch(channel="viber", limit=batch) + viber_reports(),
         lambda: dispatch.dispatch_batch(channel="sms", limit=batch) + sms_reports(),

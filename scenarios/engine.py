@@ -17,7 +17,7 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from messaging import registry
@@ -180,28 +180,40 @@ def _decide(hops: list[Hop], runs: dict, now) -> None:
             if not last:
                 onward.append(h)
     _save(hops, ["state", "decided_at", "decide_at", "reason"])
-    _onward(onward, now)
+    _onward(onward, now, runs)
 
 
-def _onward(hops: list[Hop], now) -> None:
-    """The next step's hops for recipients moved on, due at once (the sweep
-    that wrote them starts them in its next batch)."""
-    if hops:
-        Hop.objects.bulk_create(
-            [
-                Hop(
-                    run_id=h.run_id,
-                    account_id=h.account_id,
-                    step=h.step + 1,
-                    phone=h.phone,
-                    recipient=h.recipient,
-                    state=H.PENDING,
-                    decide_at=now,
-                )
-                for h in hops
-            ],
-            ignore_conflicts=True,
+def _onward(hops: list[Hop], now, runs: dict) -> None:
+    """The next step for recipients moved on, at once: its hops are written
+    and started in this transaction.  (Should a hop of that step exist already
+    — it cannot, the step before moves once — the rest are written due now and
+    started by the next batch.)"""
+    if not hops:
+        return
+    fresh = [
+        Hop(
+            run_id=h.run_id,
+            account_id=h.account_id,
+            step=h.step + 1,
+            phone=h.phone,
+            recipient=h.recipient,
+            state=H.PENDING,
+            decide_at=now,
         )
+        for h in hops
+    ]
+    try:
+        with transaction.atomic():
+            created = Hop.objects.bulk_create(fresh)
+    except IntegrityError:
+        Hop.objects.bulk_create(fresh, ignore_conflicts=True)
+        return
+    starting = defaultdict(list)
+    for h in created:
+        starting[(h.run_id, h.step)].append(h)
+    for (run_id, step), group in starting.items():
+        for i in range(0, len(group), BATCH):
+            _start(runs[run_id], step, group[i : i + BATCH], now)
 
 
 def _start(run: Run, step: int, hops: list[Hop], now) -> None:
@@ -226,7 +238,7 @@ def _start(run: Run, step: int, hops: list[Hop], now) -> None:
             )
     except LaunchError as exc:
         if exc.code == "no_recipients":
-            _excluded(hops, now, last, exc.message)
+            _excluded(run, hops, now, last, exc.message)
             return
         for h in hops:
             h.state, h.decided_at, h.reason = H.FAILED, now, exc.message[:200]
@@ -253,17 +265,17 @@ def _start(run: Run, step: int, hops: list[Hop], now) -> None:
         waiting.append(h)
     _save(waiting, ["state", "message_id", "campaign_id", "started_at", "decide_at"])
     if missing:
-        _excluded(missing, now, last, "Номер в стоп-листе или отписался")
+        _excluded(run, missing, now, last, "Номер в стоп-листе или отписался")
 
 
-def _excluded(hops: list[Hop], now, last: bool, reason: str) -> None:
+def _excluded(run: Run, hops: list[Hop], now, last: bool, reason: str) -> None:
     """Recipients the step's planner left out (stop-list, unsubscribed from
     this channel): they go on to the next step at once."""
     for h in hops:
         h.state, h.decided_at, h.reason = H.EXCLUDED, now, reason[:200]
     _save(hops, ["state", "decided_at", "reason"])
     if not last:
-        _onward(hops, now)
+        _onward(hops, now, {run.pk: run})
 
 
 def _finish_if_done(run_id: int, now) -> None:
