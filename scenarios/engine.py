@@ -17,6 +17,7 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -245,6 +246,7 @@ def _start(run: Run, step: int, hops: list[Hop], now) -> None:
         _save(hops, ["state", "decided_at", "reason"])
         log.info("scenario run %s step %s refused: %s", run.pk, step, exc.message)
         return
+    _mark(campaign.pk)
     sent = {
         phone: (mid, status, send_at)
         for mid, phone, status, send_at in Message.objects.filter(
@@ -287,6 +289,34 @@ def _finish_if_done(run_id: int, now) -> None:
 
 # --- receipts -----------------------------------------------------------------
 
+# A step's campaign is marked in the cache, so the receiver of every status
+# change in the service answers "not a scenario's" without a query.  Longer
+# than a message can wait for its report (lifetime ≤ decision time ≤ 48 h).
+# Should a mark be lost, nothing breaks: the sweeper reads the message's
+# status at the decision time; only the immediate fallback after a failure
+# and the «доставлено после перехода» mark depend on it.
+MARK_SECONDS = 4 * 24 * 3600
+
+
+def _mark_key(campaign_id: int) -> str:
+    return f"scenarios:campaign:{campaign_id}"
+
+
+def _mark(campaign_id: int) -> None:
+    try:
+        cache.set(_mark_key(campaign_id), 1, timeout=MARK_SECONDS)
+    except Exception:  # the cache is an optimisation; the sweeper decides anyway
+        log.warning("scenario campaign %s not marked in the cache", campaign_id)
+
+
+def _any_marked(campaign_ids: set[int]) -> bool:
+    try:
+        return bool(cache.get_many([_mark_key(c) for c in campaign_ids]))
+    except Exception:  # no cache: ask the database
+        return Campaign.objects.filter(
+            pk__in=campaign_ids, source=Source.SCENARIO
+        ).exists()
+
 
 def statuses_apply(channel: str, changes: list[tuple]) -> int:
     """Status changes of messages (``messaging.signals.statuses_changed``):
@@ -303,7 +333,7 @@ def statuses_apply(channel: str, changes: list[tuple]) -> int:
     if not success and not failed:
         return 0
     campaigns = {c[1] for c in changes if c[3] in kind.success or c[3] in FINAL_FAILURE}
-    if not Campaign.objects.filter(pk__in=campaigns, source=Source.SCENARIO).exists():
+    if not _any_marked(campaigns):
         return 0
     now = timezone.now()
     if success:
