@@ -2,10 +2,11 @@
 expected case, SMS only); launch a run.  The engine (``engine.py``) does the
 sending."""
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -256,11 +257,21 @@ def run_launch(
             client_id=client_id,
         )
         due = send_at if later else now
+        _write_first_hops(run, recipients, due)
+        if not later:
+            transaction.on_commit(_nudge)
+    return run
+
+
+def _write_first_hops(run: Run, recipients: list[dict], due) -> None:
+    """Step 1's hops, one per recipient: set-based on PostgreSQL (one INSERT
+    from arrays per 20,000; ``bulk_create`` took 26 s for 100,000)."""
+    if connection.vendor != "postgresql":
         Hop.objects.bulk_create(
             [
                 Hop(
                     run=run,
-                    account_id=account.pk,
+                    account_id=run.account_id,
                     step=0,
                     phone=r["phone"],
                     recipient={k: v for k, v in r.items() if k != "phone"},
@@ -271,9 +282,31 @@ def run_launch(
             ],
             batch_size=5000,
         )
-        if not later:
-            transaction.on_commit(_nudge)
-    return run
+        return
+    table = Hop._meta.db_table
+    with connection.cursor() as cur:
+        for i in range(0, len(recipients), 20000):
+            part = recipients[i : i + 20000]
+            cur.execute(
+                f"INSERT INTO {table} (run_id, account_id, step, phone, recipient, "
+                "state, decide_at, late, reason) "
+                "SELECT %s, %s, 0, r.phone, r.rec::jsonb, %s, %s, false, '' "
+                "FROM unnest(%s::text[], %s::text[]) AS r(phone, rec)",
+                [
+                    run.pk,
+                    run.account_id,
+                    Hop.State.PENDING,
+                    due,
+                    [r["phone"] for r in part],
+                    [
+                        json.dumps(
+                            {k: v for k, v in r.items() if k != "phone"},
+                            ensure_ascii=False,
+                        )
+                        for r in part
+                    ],
+                ],
+            )
 
 
 def _nudge() -> None:
