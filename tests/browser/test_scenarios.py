@@ -6,6 +6,7 @@ import importlib
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from contacts.models import Contact, Group
 from messaging import registry
@@ -124,7 +125,7 @@ def test_build_viber_then_sms_by_drag_and_drop_launch_and_see_money_saved(
 
     page.get_by_role("link", name="Запустить").first.click()
     # «Отправить позже» shows the date and time only when switched on.
-    assert not page.locator("#id_send_date").is_visible()
+    expect(page.locator("#id_send_date")).to_be_hidden()
     page.locator("#id_groups").select_option(str(group.pk))
     page.get_by_role("button", name="Рассчитать стоимость").click()
     estimate = page.locator("#scenario-estimate")
