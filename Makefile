@@ -31,6 +31,7 @@ migrate: install
 run: export DEVELOPMENT ?= 1
 run: migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_staff
 	PORT=$(PORT) PY=$(PY) bash scripts/run.sh
 
 ## make test — install and run the whole suite (PostgreSQL with DATABASE_URL, else SQLite).

@@ -12,3 +12,19 @@ class CabinetConfig(AppConfig):
         # E-mail is the one delivery transport the cabinet brings itself; the
         # apps above register theirs (messaging: SMS) in their own ready().
         notifications.register(notifications.EmailTransport())
+
+        from django.urls import reverse
+
+        from . import moderation
+        from .models import Ticket
+
+        # Support tickets waiting for an answer (``support.ticket_staff_reply``):
+        # a staff console queue.
+        moderation.register_queue(
+            model=Ticket,
+            label=_("Обращения в техподдержку"),
+            pending=lambda: Ticket.objects.filter(status=Ticket.Status.OPEN),
+            admin_url=lambda: (
+                reverse("admin:cabinet_ticket_changelist") + "?status__exact=open"
+            ),
+        )

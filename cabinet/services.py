@@ -33,8 +33,11 @@ def account_create(
     full_name: str = "",
     phone: str = "",
     balance: Decimal | None = None,
+    request=None,
 ) -> User:
     """Create an account and its owner, then announce it (``account_created``).
+    ``request`` is the sign-up's request when a person registers (the apps
+    above read what they need from it, e.g. partners their referral cookie).
     A starting balance is credited by billing's receiver through the ledger,
     never written here; with nobody to take it the whole creation fails."""
     with transaction.atomic():
@@ -48,7 +51,11 @@ def account_create(
             phone=phone,
         )
         responses = account_created.send(
-            sender=Account, account=account, user=user, opening_balance=balance
+            sender=Account,
+            account=account,
+            user=user,
+            opening_balance=balance,
+            request=request,
         )
         if balance and not any(response for _receiver, response in responses):
             raise ImproperlyConfigured(

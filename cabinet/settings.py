@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "reports",
     "integrations",
     "promo",
+    "staff",
+    "channels",
+    "chat",
 ]
 
 MIDDLEWARE = [
@@ -228,6 +231,32 @@ UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- Online chat (chat/, docs/CHAT.md) --------------------------------------
+# The widget and the operator console talk over WebSockets (Django Channels under
+# uvicorn, cabinet/asgi.py).  Processes share chat events through Redis when
+# REDIS_URL is set; the embedded default keeps them in the one web process.
+ASGI_APPLICATION = "cabinet.asgi.application"
+if REDIS_URL:
+    # Redis pub/sub: each process keeps its sockets' groups itself and holds one
+    # subscription connection.  The list-based RedisChannelLayer blocked a Redis
+    # read per waiting socket and dropped sockets under 500 widgets (bench chat).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": os.environ.get("CACHE_PREFIX", "cabinet") + ":asgi",
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Where browsers open the chat's WebSockets: empty means the page's own server
+# (make run, one uvicorn process); docker-compose points it at the realtime service.
+CHAT_WS_URL = os.environ.get("CHAT_WS_URL", "").strip().rstrip("/")
+# The full version of the online chat, bought by the month (roubles).
+CHAT_FULL_PLAN_PRICE = os.environ.get("CHAT_FULL_PLAN_PRICE", "990.00")
+
 # --- E-mail -----------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
@@ -247,6 +276,23 @@ MESSAGING_GATEWAYS = {
             "mode": os.environ.get("FAKE_GATEWAY_MODE", "async"),
             "receipt_delay_seconds": float(os.environ.get("FAKE_RECEIPT_DELAY", "2")),
             "rate_per_second": int(os.environ.get("FAKE_GATEWAY_RATE", "0")),
+            # SMS_GATEWAY=messaging.gateways.smpp.SmppGateway: a real carrier
+            # over SMPP 3.4 (README «SMPP»; each option may also be a query
+            # parameter of SMPP_URL).
+            "url": os.environ.get("SMPP_URL", ""),
+            "system_type": os.environ.get("SMPP_SYSTEM_TYPE", ""),
+            "bind": os.environ.get("SMPP_BIND", ""),
+            "source_ton": os.environ.get("SMPP_SOURCE_TON", ""),
+            "source_npi": os.environ.get("SMPP_SOURCE_NPI", ""),
+            "throughput": os.environ.get("SMPP_THROUGHPUT", ""),
+            "window": os.environ.get("SMPP_WINDOW", ""),
+            "binds": os.environ.get("SMPP_BINDS", ""),
+            "long_texts": os.environ.get("SMPP_LONG_TEXTS", ""),
+            "enquire_link_seconds": os.environ.get("SMPP_ENQUIRE_LINK_SECONDS", ""),
+            "unknown_resolve_seconds": os.environ.get(
+                "SMPP_UNKNOWN_RESOLVE_SECONDS", ""
+            ),
+            "unknown_rule": os.environ.get("SMPP_UNKNOWN_RULE", ""),
         },
     },
     # Viber (viber/): the fake carrier's share of numbers without Viber, of
@@ -270,6 +316,8 @@ MESSAGING_GATEWAYS = {
         "SHARED_SENDERS": ["SMSinfo", "Akcii", "Servis-Info"],
     },
 }
+# /healthz reports these too (carrier links: messaging.health).
+HEALTH_CHECKS = ["messaging.health.gateways"]
 # A claim (status "sending") older than this is taken as lost with its worker and
 # re-submitted; the gateway de-duplicates by message id.
 MESSAGING_STALE_CLAIM_SECONDS = int(
@@ -359,6 +407,12 @@ MIDDLEWARE.append("cabinet.api.middleware.ApiErrorMiddleware")
 CELERY_BEAT_SCHEDULE["sweep-unconfirmed"] = {
     "task": "messaging.tasks.sweep_unconfirmed",
     "schedule": float(os.environ.get("SWEEP_INTERVAL", "300")),
+}
+# Hand-overs to a carrier link (SMPP) settled long ago are dropped daily; their
+# carrier ids stay on the messages.
+CELERY_BEAT_SCHEDULE["purge-handovers"] = {
+    "task": "messaging.tasks.purge_handovers",
+    "schedule": 86400.0,
 }
 CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
     "task": "integrations.tasks.webhooks_deliver_due",

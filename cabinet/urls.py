@@ -27,10 +27,16 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("promo/", include("promo.urls")),
     path("scenarios/", include("scenarios.urls")),
+    path("chat/", include("chat.urls")),
+    path("api/v1/chat/", include("chat.api.urls")),
     # API tokens and webhooks pages, the compatible JSON API v1.0 (/json/v1.0/…,
     # /lcabApi/…) — integrations.urls mounts its own absolute paths.
     path("", include("integrations.urls")),
     path("", include("messaging.urls")),
+    # The partnership pages and the referral link (/partners/…, /ref/<code>/).
+    path("", include("partners.urls")),
+    # The staff console, outside the cabinet.
+    path("staff/", include("staff.urls")),
     # Every channel registered with URLs of its own (viber/, voice/, …): adding a
     # channel needs nothing here.
     *[

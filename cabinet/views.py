@@ -157,6 +157,7 @@ def register(request):
             name=d["organisation"],
             full_name=d["full_name"],
             phone=d["phone"],
+            request=request,
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Добро пожаловать! Аккаунт создан."))

@@ -10,11 +10,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from cabinet.models import Notification
 from cabinet.moderation_admin import DECISION_READONLY, DecisionAdmin
-from cabinet.notifications import notify
 
 from . import moderation
+from .compose import advertising_answer
 from .models import (
     AdvertisingRequest,
     Campaign,
@@ -204,18 +203,15 @@ class AdvertisingRequestAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and (
-            "status" in form.changed_data or "staff_comment" in form.changed_data
-        ):
-            notify(
-                account_id=obj.account_id,
-                title=_("Заявка на SMS-рекламу #%(id)s: %(s)s")
-                % {"id": obj.pk, "s": obj.get_status_display()},
-                body=obj.staff_comment,
-                kind=Notification.Kind.INFO,
-                url="/sms/advertising/",
-            )
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # The same answer as the staff console's: saved and the client notified.
+        advertising_answer(
+            request_id=obj.pk,
+            status=obj.status,
+            comment=obj.staff_comment,
+            staff_user=request.user,
+        )
 
 
 @admin.register(MessageTemplate)

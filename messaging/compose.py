@@ -16,7 +16,10 @@ from decimal import Decimal
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from cabinet.models import Notification
+from cabinet.notifications import notify
 from contacts.models import Group
 from contacts.selectors import audience_iter, audience_missing, custom_fields
 from contacts.translit import counting_table
@@ -533,10 +536,31 @@ def owned_delete(obj) -> None:
     obj.delete()
 
 
+# The manual's price tiers (section 10): from N SMS, the price of one SMS.
+ADVERTISING_TIERS = [
+    (50_000, Decimal("5.5")),
+    (20_000, Decimal("5.9")),
+    (10_000, Decimal("6.1")),
+    (5_000, Decimal("6.3")),
+    (2_500, Decimal("6.5")),
+]
+
+
+def advertising_estimate(volume: int) -> Decimal | None:
+    """The application's cost by the manual's tiers (None under 2,500 SMS)."""
+    for threshold, price in ADVERTISING_TIERS:
+        if volume >= threshold:
+            return price * volume
+    return None
+
+
 def advertising_list(*, account_id: int, limit: int = 20):
     from .models import AdvertisingRequest
 
-    return list(AdvertisingRequest.objects.filter(account_id=account_id)[:limit])
+    rows = list(AdvertisingRequest.objects.filter(account_id=account_id)[:limit])
+    for row in rows:
+        row.estimate = advertising_estimate(row.volume)
+    return rows
 
 
 def advertising_request_create(*, account, user, data: dict):
@@ -547,6 +571,39 @@ def advertising_request_create(*, account, user, data: dict):
     return AdvertisingRequest.objects.create(
         account_id=account.pk, created_by=user, **{k: data[k] for k in fields}
     )
+
+
+class AdvertisingAnswerError(ValueError):
+    """A staff answer on an SMS-ad application that cannot be given."""
+
+
+def advertising_answer(*, request_id: int, status: str, comment: str, staff_user=None):
+    """Staff answer an SMS-ad application: its status and a comment the client
+    reads; the client is notified.  Under the application's row lock; nothing
+    changes (and nobody is notified) when neither is new."""
+    from .models import AdvertisingRequest
+
+    if status not in AdvertisingRequest.Status.values:
+        raise AdvertisingAnswerError(_("Неизвестный статус заявки."))
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise AdvertisingAnswerError(_("Ответ — не длиннее 2000 символов."))
+    with transaction.atomic():
+        row = AdvertisingRequest.objects.select_for_update().get(pk=request_id)
+        if row.status == status and row.staff_comment == comment:
+            return row, False
+        row.status = status
+        row.staff_comment = comment
+        row.save(update_fields=["status", "staff_comment"])
+        notify(
+            account_id=row.account_id,
+            title=_("Заявка на SMS-рекламу #%(id)s: %(s)s")
+            % {"id": row.pk, "s": row.get_status_display()},
+            body=comment,
+            kind=Notification.Kind.INFO,
+            url="/sms/advertising/",
+        )
+    return row, True
 
 
 def translit_table() -> dict[str, str]:

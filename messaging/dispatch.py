@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import registry
-from .gateways.base import GatewayError, OutgoingMessage
+from .gateways.base import BaseGateway, GatewayError, OutgoingMessage
 from .models import Campaign, Message, MessageStatus
 from .statuses import (
     announce,
@@ -118,17 +118,32 @@ def campaign_contents(kind, campaign_ids: set[int]) -> dict[int, object]:
 
 def recover_stale_claims(channel: str) -> int:
     """Messages left in ``sending`` by a worker that died go back to the queue;
-    the gateway's idempotency key makes a re-submission harmless."""
+    the gateway's idempotency key makes a re-submission harmless.  A carrier
+    link that records hand-overs settles first the ones it knows were (or may
+    have been) handed over (``BaseGateway.recover_claims``)."""
     cutoff = timezone.now() - timedelta(seconds=settings.MESSAGING_STALE_CLAIM_SECONDS)
-    return Message.objects.filter(
+    stale = Message.objects.filter(
         channel=channel, status=S.SENDING, status_at__lt=cutoff
-    ).update(status=S.QUEUED)
+    )
+    gateway = registry.get_gateway(channel)
+    if type(gateway).recover_claims is BaseGateway.recover_claims:
+        return stale.update(status=S.QUEUED)
+    requeued = 0
+    while ids := list(stale.order_by("id").values_list("id", flat=True)[:10000]):
+        gateway.recover_claims(ids)
+        requeued += Message.objects.filter(id__any=ids, status=S.SENDING).update(
+            status=S.QUEUED
+        )
+    return requeued
 
 
 def dispatch_batch(*, channel: str, limit: int | None = None) -> int:
     """Claim one batch and hand it to the gateway.  Returns how many messages
     were claimed (0 = nothing due)."""
     limit = limit or settings.MESSAGING_DISPATCH_BATCH
+    gateway = registry.get_gateway(channel)
+    if not gateway.available():
+        return 0  # the carrier link is down: nothing is claimed, messages wait
     batch = _claim(channel, limit)
     if not batch:
         return 0
@@ -137,7 +152,6 @@ def dispatch_batch(*, channel: str, limit: int | None = None) -> int:
     for row in batch:
         (expired if row[6] and row[6] < now else live).append(row)
     kind = registry.get_channel(channel)
-    gateway = registry.get_gateway(channel)
     contents = campaign_contents(kind, {r[1] for r in live})
     outgoing = [
         OutgoingMessage(
@@ -162,7 +176,7 @@ def dispatch_batch(*, channel: str, limit: int | None = None) -> int:
                 "gateway %s failed a batch of %d: %s", channel, len(outgoing), exc
             )
             batch_error = exc
-    sent, failed, retry = [], defaultdict(list), []
+    sent, failed, retry, wait = [], defaultdict(list), [], []
     for r in live:
         result = results_by_id.get(r[0])
         error = batch_error or (
@@ -172,6 +186,8 @@ def dispatch_batch(*, channel: str, limit: int | None = None) -> int:
         )
         if result is not None and result.error is None and batch_error is None:
             sent.append((r[0], result.gateway_id))
+        elif error.wait:
+            wait.append(r[0])
         elif error.permanent or r[7] >= kind.retry.attempts:
             failed[error.message].append((r[0], r[1], S.SENDING))
         else:
@@ -189,6 +205,10 @@ def dispatch_batch(*, channel: str, limit: int | None = None) -> int:
         for chunk in chunks(retry, 5000):
             Message.objects.filter(id__any=chunk, status=S.SENDING).update(
                 status=S.QUEUED, send_at=now + kind.retry.interval
+            )
+        for chunk in chunks(wait, 5000):
+            Message.objects.filter(id__any=chunk, status=S.SENDING).update(
+                status=S.QUEUED, attempts=F("attempts") - 1
             )
     receipts = gateway.drain_receipts()
     if receipts:

@@ -12,17 +12,20 @@ import base64
 import hashlib
 import hmac
 import re
+import secrets
 from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from cabinet import ratelimit
 from cabinet.models import Notification
 from cabinet.notifications import notify
 
 from .models import CampaignLink
+from .signals import replies_received
 
 # Bytes of MAC in a token: a 2^-48 chance to guess a valid one.
 MAC_BYTES = 6
@@ -197,6 +200,25 @@ def chat_reply(*, link: CampaignLink, message_id: int, text: str) -> None:
         kind=Notification.Kind.INFO,
         url=f"/reports/campaigns/{link.campaign_id}/",
     )
+    if message is not None:
+        # Announced like a carrier's reply (the online chat takes it into the
+        # contact's conversation); each post through the link is a reply of its own.
+        reply = {
+            "account_id": link.campaign.account_id,
+            "campaign_id": link.campaign_id,
+            "message_id": message.pk,
+            "phone": phone,
+            "contact_id": message.contact_id,
+            "sender": link.campaign.sender,
+            "text": text[:MAX_REPLY],
+            "external_id": f"link:{link.pk}:{message.pk}:{secrets.token_hex(8)}",
+            "received_at": timezone.now(),
+        }
+        transaction.on_commit(
+            lambda: replies_received.send(
+                sender=CampaignLink, channel=link.campaign.channel, replies=[reply]
+            )
+        )
 
 
 def target_url(link: CampaignLink) -> str:

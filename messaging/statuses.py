@@ -240,47 +240,63 @@ def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
     changed status."""
     by_message = [r for r in receipts if r.message_id is not None]
     by_gateway = [r for r in receipts if r.message_id is None and r.gateway_id]
-    if by_gateway:
-        mapping = dict(
-            Message.objects.filter(
-                channel=channel, gateway_id__in=[r.gateway_id for r in by_gateway]
-            ).values_list("gateway_id", "id")
-        )
-        by_message += [
-            replace(r, message_id=mapping[r.gateway_id])
-            for r in by_gateway
-            if r.gateway_id in mapping
-        ]
-    if not by_message:
+    if not by_message and not by_gateway:
         return 0
     changed = 0
     with transaction.atomic():
-        ids = sorted({r.message_id for r in by_message})
         state: dict[int, tuple[int, str]] = {}
         # Channels billed after the fact read what settles a price with the
         # lock: (campaign, account, price, parts) of the rows not settled yet.
         billing: dict[int, tuple] | None = (
             {} if registry.get_channel(channel).settles_after else None
         )
-        for chunk in chunks(ids, 5000):
-            qs = locked(
-                Message.objects.filter(id__any=chunk, channel=channel).order_by("id")
-            )
+
+        def load(qs) -> list[tuple]:
+            """Lock the rows and note their state; returns (id, gateway id)."""
+            qs = locked(qs.order_by("id"))
             if billing is None:
-                rows = qs.values_list("id", "campaign_id", "status")
-                state.update({mid: (cid, st) for mid, cid, st in rows})
-                continue
+                rows = qs.values_list("id", "campaign_id", "status", "gateway_id")
+                state.update({mid: (cid, st) for mid, cid, st, _g in rows})
+                return [(mid, gid) for mid, _c, _s, gid in rows]
             rows = qs.annotate(
                 settled=ExpressionWrapper(
                     Q(extra__has_key="settled"), output_field=BooleanField()
                 )
             ).values_list(
-                "id", "campaign_id", "status", "account_id", "price", "parts", "settled"
+                "id",
+                "campaign_id",
+                "status",
+                "account_id",
+                "price",
+                "parts",
+                "settled",
+                "gateway_id",
             )
-            for mid, cid, st, account_id, price, parts, settled in rows:
+            for mid, cid, st, account_id, price, parts, settled, _g in rows:
                 state[mid] = (cid, st)
                 if not settled:
                     billing[mid] = (cid, account_id, price, parts)
+            return [(row[0], row[-1]) for row in rows]
+
+        if by_gateway:
+            # Reports by the carrier's id read and lock their rows by that id
+            # in one statement (as fast as by ours): one array parameter per
+            # chunk, and the partial index's own predicate spelled out (the
+            # planner cannot prove ``<> ''`` from a long array).
+            mapping: dict[str, int] = {}
+            for chunk in chunks(sorted({r.gateway_id for r in by_gateway}), 5000):
+                qs = Message.objects.filter(
+                    channel=channel, gateway_id__any=chunk
+                ).exclude(gateway_id="")
+                mapping.update((gid, mid) for mid, gid in load(qs))
+            by_message += [
+                replace(r, message_id=mapping[r.gateway_id])
+                for r in by_gateway
+                if r.gateway_id in mapping
+            ]
+        ids = sorted({r.message_id for r in by_message} - set(state))
+        for chunk in chunks(ids, 5000):
+            load(Message.objects.filter(id__any=chunk, channel=channel))
         # Apply in rank order so "delivered" then "clicked" in one batch both land.
         groups: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
         retries: dict[tuple, list[tuple[int, int, str]]] = defaultdict(list)

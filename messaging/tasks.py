@@ -58,6 +58,15 @@ def sweep_unconfirmed() -> int:
     return sum(sweep(channel=kind.code) for kind in registry.all_channels())
 
 
+@shared_task(ignore_result=True)
+def purge_handovers() -> int:
+    """Periodic (beat, daily): settled hand-overs older than a week go
+    (``messaging.handovers.purge``)."""
+    from .handovers import purge
+
+    return purge()
+
+
 @shared_task(acks_late=True, ignore_result=True)
 def apply_fake_receipts(channel: str, payload: list[list]) -> int:
     from .statuses import receipts_apply

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts web, a Celery worker and beat; one Ctrl-C (or SIGTERM) stops all three
-# within a few seconds, even while the worker is busy.
+# Starts web (uvicorn: pages and the chat's WebSockets), a Celery worker and beat;
+# one Ctrl-C (or SIGTERM) stops all three within a few seconds, even while the
+# worker is busy.
 set -euo pipefail
 # Each service in a process group of its own: a Ctrl-C in the terminal reaches
 # this script only, which stops them in order (a worker that got the terminal's
@@ -56,6 +57,8 @@ pids+=($!)
 "$PY" -m celery -A cabinet beat --loglevel=INFO &
 pids+=($!)
 echo "Cabinet: http://127.0.0.1:${PORT}/  (demo@example.com / demo12345)"
-"$PY" manage.py runserver "127.0.0.1:${PORT}" --noreload &
+# One ASGI server for the pages and the online chat's WebSockets (docs/CHAT.md).
+"$PY" -m uvicorn cabinet.asgi:application --host 127.0.0.1 --port "$PORT" \
+  --lifespan off --ws-max-size 65536 --timeout-graceful-shutdown 1 &
 pids+=($!)
 wait -n

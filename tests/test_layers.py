@@ -24,6 +24,8 @@ LAYERS = {
     "partners": 4,
     "integrations": 4,
     "reports": 4,
+    "staff": 5,
+    "chat": 4,
 }
 SKIP = {"migrations", "templates", "static", "__pycache__"}
 # The project package's glue wires every app together.

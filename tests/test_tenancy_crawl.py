@@ -22,14 +22,19 @@ from tests.test_junk_queries import _fill, _routes
 pytestmark = pytest.mark.django_db
 
 # Machine routes, not cabinet pages (as in test_junk_queries); the admin is
-# staff-only and skipped by ``_fill``.
-SKIP_PREFIXES = ("api/", "json/", "lcabApi/", "admin/")
+# staff-only and skipped by ``_fill``; so is the staff console (403 for every
+# cabinet user: tests/staff/test_console.py).
+SKIP_PREFIXES = ("api/", "json/", "lcabApi/", "admin/", "staff/")
 
 # Route pattern (its longest matching prefix) → the kind of object its int
 # parameter names.  Every crawled route must match one.
 OBJECT_FOR_ROUTE = {
     "api-settings/tokens/": "token",
     "billing/invoices/": "invoice",
+    "chat/sites/": "chat_site",
+    "chat/operators/": "chat_operator",
+    "chat/console/conversations/": "chat_conversation",
+    "chat/console/canned/": "chat_canned",
     "contacts/contact/": "contact",
     # Restoring takes a group from the trash: a deleted group.
     "contacts/groups/<int:group_id>/restore/": "trashed_group",
@@ -149,7 +154,21 @@ def _make_objects(owner, make_user, tmp_path) -> dict:
         errors_path=str(errors),
     )
     Requisites.objects.create(account=account, **VALID_REQUISITES)
+    from chat import services as chat_services
+    from chat.models import CannedReply, Operator
+
+    chat_site = chat_services.site_add(
+        account=account, address=f"https://{tag}.example", language="ru", user=owner
+    )
+    chat_visitor = chat_services.visitor_connect(site=chat_site, key="0" * 32)
+    chat_message = chat_services.visitor_message(visitor=chat_visitor, text="Привет")
     return {
+        "chat_site": chat_site,
+        "chat_operator": Operator.objects.get(account=account),
+        "chat_conversation": chat_message.conversation,
+        "chat_canned": CannedReply.objects.create(
+            account=account, title=f"Ответ {tag}", text="Текст"
+        ),
         "token": token_create(account=account, scopes=["messaging"]).token,
         "invoice": invoice_create(account=account, amount=Decimal("100")),
         "contact": contact,

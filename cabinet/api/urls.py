@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("billing.api.urls")),
     path("", include("integrations.api.urls")),
     path("", include("promo.api.urls")),
+    path("", include("partners.api.urls")),
 ]

@@ -24,3 +24,25 @@ def staff_queues(context) -> list[dict]:
             continue
         rows.append({"label": queue.label, "count": queue.count(), "url": queue.url()})
     return rows
+
+
+@register.simple_tag(takes_context=True)
+def outside_services(context) -> list[dict]:
+    """The state of outside services (``settings.HEALTH_CHECKS``: carrier
+    links) for the staff's start page, as ``/healthz`` reports them: name,
+    ok, detail."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    user = context["request"].user
+    if not (user.is_active and user.is_staff):
+        return []
+    rows = []
+    for path in getattr(settings, "HEALTH_CHECKS", []):
+        try:
+            checks = import_string(path)()
+        except Exception as exc:  # noqa: BLE001 - shown, never raised
+            checks = {path: f"error: {exc.__class__.__name__}"}
+        for name, value in sorted(checks.items()):
+            rows.append({"name": name, "ok": value == "ok", "detail": value})
+    return rows

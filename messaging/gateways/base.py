@@ -4,12 +4,15 @@ from datetime import datetime
 
 class GatewayError(Exception):
     """The one error a gateway raises.  ``permanent`` errors fail the message
-    for good (and refund it); others are retried by the core."""
+    for good (and refund it); others are retried by the core.  ``wait``: the
+    message never left (the carrier link is down): it waits in the queue
+    without using up an attempt."""
 
-    def __init__(self, message: str, *, permanent: bool = False):
+    def __init__(self, message: str, *, permanent: bool = False, wait: bool = False):
         super().__init__(message)
         self.message = message
         self.permanent = permanent
+        self.wait = wait
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,17 @@ class BaseGateway:
         """Hand a batch to the carrier.  Returns one result per message; raises
         ``GatewayError`` when the whole batch could not be handed over."""
         raise NotImplementedError
+
+    def available(self) -> bool:
+        """Whether the carrier can take messages now (a link-based carrier
+        whose bind is down says no: dispatch claims nothing, messages wait)."""
+        return True
+
+    def recover_claims(self, ids: list[int]) -> set[int]:
+        """Claims of a worker that died (ids still «sending»): the ones this
+        carrier settles itself (handed over, or unknown) — the rest are queued
+        again.  Carriers that de-duplicate by our id settle none."""
+        return set()
 
     def drain_receipts(self) -> list["Receipt"]:
         """Receipts the carrier has ready to be pulled (for carriers polled by

@@ -5,6 +5,7 @@
   greetings and short links (composing).
 """
 
+from .carrier import *  # noqa: F403
 from .content import *  # noqa: F403
 from .core import *  # noqa: F403
 from .core import (  # noqa: F401  (names used by other modules)

@@ -29,6 +29,7 @@ API_PREFIX = "/api/v1/"
 # parameter names.  Every crawled path must match one.
 OBJECT_FOR_PATH = {
     "/api/v1/campaigns/": "campaign",
+    "/api/v1/chat/conversations/": "chat_conversation",
     # Resuming needs a paused campaign, or even an unscoped view would refuse.
     "/api/v1/campaigns/{id}/resume/": "paused_campaign",
     "/api/v1/contact-fields/": "custom_field",
@@ -214,7 +215,16 @@ def _make_objects(owner) -> dict:
     paused.refresh_from_db()
     job.refresh_from_db()
     assert job.status == "done", (job.status, job.message)
+    from chat import services as chat
+
+    chat_site = chat.site_add(
+        account=account, address=f"https://{tag}.example", language="ru", user=owner
+    )
+    chat_message = chat.visitor_message(
+        visitor=chat.visitor_connect(site=chat_site, key="0" * 32), text="Привет"
+    )
     return {
+        "chat_conversation": chat_message.conversation,
         "group": group,
         "contact": contact,
         "import_job": job,

@@ -15,7 +15,7 @@ from billing.selectors import ledger_sum
 from cabinet.models import Account
 from contacts.models import Contact, Group
 from messaging import services
-from messaging.models import Campaign, GatewaySubmission, Message
+from messaging.models import Campaign, GatewaySubmission, Handover, Message
 from tests.conftest import start_celery_worker
 
 pytestmark = [
@@ -145,3 +145,96 @@ def test_a_killed_worker_never_causes_a_double_send(user, real_broker):
     counters = services.campaign_counters(campaign_id=campaign.pk)
     assert {k: v for k, v in counters.items() if v} == statuses
     assert Campaign.objects.get(pk=campaign.pk).status == "done"
+
+
+# --- over SMPP ------------------------------------------------------------------
+
+SMPP_N = int(os.environ.get("SMPP_FAULT_MESSAGES", 20000))
+
+
+def test_killing_smpp_workers_twice_submits_each_message_once_at_the_smsc(
+    user, real_broker
+):
+    """The same campaign through the SMPP gateway against the test SMSC
+    (tests/smsc): a worker is SIGKILLed twice with submits in its window;
+    the SMSC's own log must hold exactly one accepted submit_sm per message
+    (0 lost, 0 duplicated), and every message ends delivered (reports the dead
+    links left unacknowledged are delivered again on the next bind)."""
+    from tests import smsc as smsc_lib
+
+    if not smsc_lib.available():
+        pytest.skip("needs node and tests/smsc/node_modules")
+    smsc = smsc_lib.Smsc()
+    Account.objects.filter(pk=user.account_id).update(is_trusted=True)
+    account = Account.objects.get(pk=user.account_id)
+    from billing.services import account_credit
+
+    account_credit(account_id=account.pk, amount=Decimal("100000"), reason="bench")
+    phones = list(_phones(SMPP_N))
+
+    def worker():
+        return start_celery_worker(
+            real_broker,
+            SMS_GATEWAY="messaging.gateways.smpp.SmppGateway",
+            SMPP_URL=smsc.url(window=100),
+            SMPP_UNKNOWN_RESOLVE_SECONDS=5,
+            MESSAGING_DISPATCH_BATCH=500,
+            MESSAGING_STALE_CLAIM_SECONDS=2,
+        )
+
+    from messaging.tasks import dispatch_channel
+
+    workers = []
+    try:
+        workers.append(worker())
+        campaign = services.campaign_launch(
+            account=account, channel="sms", text="Проверка", phones=phones
+        )
+        for share in (4, 2):
+            target = SMPP_N // share
+            assert _wait(lambda t=target: smsc.stats()["accepted"] > t, 180, 0.05), (
+                "the worker did not send"
+            )
+            os.killpg(workers[-1].pid, signal.SIGKILL)
+            workers[-1].wait(10)
+            assert smsc.stats()["accepted"] < SMPP_N, "finished before the kill"
+            time.sleep(2.5)  # the dead worker's claims become stale
+            workers.append(worker())
+            dispatch_channel.delay("sms")
+
+        def finished():
+            dispatch_channel.delay("sms")  # what beat does every few seconds
+            return not Message.objects.filter(
+                campaign=campaign, status__in=["queued", "sending", "deferred", "sent"]
+            ).exists()
+
+        assert _wait(finished, 300, 1.0), dict(
+            Message.objects.filter(campaign=campaign)
+            .values_list("status")
+            .annotate(n=Count("id"))
+        )
+        assert _wait(lambda: Campaign.objects.get(pk=campaign.pk).status == "done", 30)
+        accepted = smsc.accepted_per_destination()
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                os.killpg(w.pid, signal.SIGKILL)
+                w.wait(10)
+        smsc.stop()
+
+    assert len(accepted) == SMPP_N, "lost"
+    duplicated = sorted(d for d, n in accepted.items() if n > 1)
+    assert not duplicated, (len(duplicated), duplicated[:5])
+    assert {p[1:] for p in phones} == set(accepted)
+    statuses = dict(
+        Message.objects.filter(campaign=campaign)
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    assert statuses == {"delivered": SMPP_N}
+    counters = services.campaign_counters(campaign_id=campaign.pk)
+    assert {k: v for k, v in counters.items() if v} == statuses
+    account.refresh_from_db()
+    assert ledger_sum(account_id=account.pk) == account.balance
+    # The kills left hand-overs in flight, settled by the carrier's reports.
+    assert Handover.objects.filter(state="accepted").count() == SMPP_N
