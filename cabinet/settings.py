@@ -582,3 +582,10 @@ VOICE_TTS_MAX_CHARS = int(os.environ.get("VOICE_TTS_MAX_CHARS", 2000))
 CALLPASSWORD_CODE_TTL = int(os.environ.get("CALLPASSWORD_CODE_TTL", 300))
 CALLPASSWORD_PER_NUMBER = int(os.environ.get("CALLPASSWORD_PER_NUMBER", 3))
 CALLPASSWORD_PER_ACCOUNT = int(os.environ.get("CALLPASSWORD_PER_ACCOUNT", 600))
+
+# --- events (issue #20, docs/EVENTS.md) ----------------------------------------------
+# Contact dates, finished campaigns, webhook retries and any event left pending.
+CELERY_BEAT_SCHEDULE["events-sweep"] = {
+    "task": "events.tasks.events_sweep",
+    "schedule": float(os.environ.get("EVENTS_SWEEP_INTERVAL", "30")),
+}

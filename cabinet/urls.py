@@ -27,6 +27,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("promo/", include("promo.urls")),
     path("scenarios/", include("scenarios.urls")),
+    path("events/", include("events.urls")),
     path("chat/", include("chat.urls")),
     path("api/v1/chat/", include("chat.api.urls")),
     # API tokens and webhooks pages, the compatible JSON API v1.0 (/json/v1.0/…,

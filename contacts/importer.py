@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from cabinet.spreadsheets import csv_writer
 
 from . import phones as ph
+from .signals import contacts_added
 
 MAX_COLUMNS = 60
 PREVIEW_ROWS = 8
@@ -942,6 +943,14 @@ def run(job, *, progress=None) -> ImportStats:
                     if progress is not None:
                         progress(stats.total)
             stats.created = writer.count
+            if stats.created:
+                contacts_added.send(
+                    sender=Contact,
+                    account_id=job.account_id,
+                    group_id=group.pk,
+                    source="import",
+                    created_at=now,
+                )
             if updates:
                 stats.updated = _apply_updates(group.pk, updates, mapped)
             Group.objects.filter(pk=group.pk).update(size=len(existing) + stats.created)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from . import phones as ph
 from . import selectors
 from .models import Contact, CustomField, Group, ImportJob, StopNumber, Unsubscribe
+from .signals import contacts_added
 from .translit import transliterate
 
 CONTACT_FIELDS = (
@@ -174,8 +175,11 @@ def _normalize(phone) -> str:
         raise ContactError(exc.reason, code="invalid_phone", field="phone") from exc
 
 
-def contact_create(*, account, group: Group, data: dict) -> Contact:
-    """Add one contact (C3).  ``data`` has CONTACT_FIELDS (+ ``extra``)."""
+def contact_create(
+    *, account, group: Group, data: dict, source: str = "manual"
+) -> Contact:
+    """Add one contact (C3).  ``data`` has CONTACT_FIELDS (+ ``extra``);
+    ``source`` says how (``"manual"``, ``"api"``) for ``contacts_added``."""
     phone = _normalize(data.get("phone"))
     values = {k: data.get(k) for k in CONTACT_FIELDS if k != "phone" and k in data}
     values = {
@@ -194,6 +198,13 @@ def contact_create(*, account, group: Group, data: dict) -> Contact:
     try:
         with transaction.atomic():
             contact.save()
+            contacts_added.send(
+                sender=Contact,
+                account_id=account.pk,
+                group_id=group.pk,
+                source=source,
+                contact_ids=[contact.pk],
+            )
     except IntegrityError:
         raise ContactError(
             _("Номер %(phone)s уже есть в этой группе.") % {"phone": phone},
@@ -289,6 +300,14 @@ def contacts_copy(
             ],
             batch_size=2000,
         )
+        if fresh:
+            contacts_added.send(
+                sender=Contact,
+                account_id=account_id,
+                group_id=target.pk,
+                source="copy",
+                phones=[c.phone for c in fresh],
+            )
         touched = {target.pk}
         if move:
             moved = [c for c in source if c.group_id != target.pk]
@@ -298,7 +317,9 @@ def contacts_copy(
     return len(fresh), len(source) - len(fresh)
 
 
-def _insert_phones(*, account_id: int, group: Group, phones: list[str]) -> int:
+def _insert_phones(
+    *, account_id: int, group: Group, phones: list[str], source: str
+) -> int:
     existing = (
         set(
             Contact.objects.filter(group_id=group.pk, phone__in=phones).values_list(
@@ -319,6 +340,14 @@ def _insert_phones(*, account_id: int, group: Group, phones: list[str]) -> int:
         batch_size=2000,
         ignore_conflicts=True,
     )
+    if fresh:
+        contacts_added.send(
+            sender=Contact,
+            account_id=account_id,
+            group_id=group.pk,
+            source=source,
+            phones=fresh,
+        )
     return len(fresh)
 
 
@@ -343,7 +372,9 @@ def group_add_phones(
             if not name:
                 raise ContactError(_("Укажите название группы."), field="name")
             group = Group.objects.create(account_id=account_id, name=name[:200])
-        _insert_phones(account_id=account_id, group=group, phones=phones)
+        _insert_phones(
+            account_id=account_id, group=group, phones=phones, source="report"
+        )
         touched = {group.pk}
         if remove_from_other_groups and phones:
             # By group ids: the unique (group, phone) index finds the rows.
@@ -376,7 +407,9 @@ def contacts_quick_add(*, account_id: int, group: Group, text: str) -> QuickAddR
     if not found:
         return result
     with transaction.atomic():
-        result.added = _insert_phones(account_id=account_id, group=group, phones=found)
+        result.added = _insert_phones(
+            account_id=account_id, group=group, phones=found, source="quick"
+        )
         refresh_sizes([group.pk])
     result.already = len(found) - result.added
     return result

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class EventsConfig(AppConfig):
     name = "events"
     verbose_name = _("События")
+
+    def ready(self):
+        from . import receivers  # noqa: F401

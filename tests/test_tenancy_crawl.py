@@ -40,6 +40,7 @@ OBJECT_FOR_ROUTE = {
     "contacts/groups/<int:group_id>/restore/": "trashed_group",
     "contacts/groups/": "group",
     "contacts/imports/": "import_job",
+    "events/": "event_handler",
     "notifications/": "notification",
     "promo/managers/": "promo_manager",
     "promo/": "promo_action",
@@ -115,6 +116,7 @@ def _make_objects(owner, make_user, tmp_path) -> dict:
     from cabinet.services import notification_create, token_create
     from cabinet.support import ticket_create
     from contacts.models import Contact, Group, ImportJob
+    from events.services import handler_save
     from messaging import services as messaging_services
     from messaging.models import (
         Greeting,
@@ -219,6 +221,12 @@ def _make_objects(owner, make_user, tmp_path) -> dict:
         ),
         "ticket": ticket_create(
             account=account, author=owner, subject=f"Вопрос {tag}", body="Текст"
+        ),
+        "event_handler": handler_save(
+            account=account,
+            kind="contact_added",
+            name=f"Приветствие {tag}",
+            actions=[{"kind": "sms_contact", "config": {"text": f"Привет {tag}"}}],
         ),
         "audio": audio_synthesize(
             account=account, text=f"Запись {tag}", voice="espeak:ru"

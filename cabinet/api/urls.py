@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include("billing.api.urls")),
     path("", include("integrations.api.urls")),
     path("", include("promo.api.urls")),
+    path("", include("events.api.urls")),
     path("", include("partners.api.urls")),
 ]

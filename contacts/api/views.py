@@ -231,7 +231,10 @@ class GroupContactsView(ListAPIView):
         ser.is_valid(raise_exception=True)
         try:
             contact = services.contact_create(
-                account=request.user.account, group=group, data=ser.validated_data
+                account=request.user.account,
+                group=group,
+                data=ser.validated_data,
+                source="api",
             )
         except services.ContactError as exc:
             raise ApiError(

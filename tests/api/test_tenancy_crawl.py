@@ -34,6 +34,7 @@ OBJECT_FOR_PATH = {
     "/api/v1/campaigns/{id}/resume/": "paused_campaign",
     "/api/v1/contact-fields/": "custom_field",
     "/api/v1/contacts/": "contact",
+    "/api/v1/events/handlers/": "event_handler",
     "/api/v1/groups/": "group",
     "/api/v1/imports/": "import_job",
     "/api/v1/invoices/": "invoice",
@@ -162,6 +163,7 @@ def _make_objects(owner) -> dict:
     from billing.services import invoice_create, requisites_save
     from contacts import services as contacts
     from contacts.models import StopNumber
+    from events.services import handler_save
     from messaging import compose, moderation, senders
     from messaging import services as messaging
     from promo.services import action_create
@@ -247,6 +249,12 @@ def _make_objects(owner) -> dict:
         ),
         "moderation_template": moderation.template_create(
             account=account, text=f"Код {tag}: [любая фраза]"
+        ),
+        "event_handler": handler_save(
+            account=account,
+            kind="contact_added",
+            name=f"Приветствие {tag}",
+            actions=[{"kind": "sms_contact", "config": {"text": f"Привет {tag}"}}],
         ),
         "viber_image": image_upload(
             account=account,
@@ -376,6 +384,7 @@ def test_another_accounts_objects_are_404_on_every_id_path(
     assert theirs["custom_field"].name.startswith("Карта")
     assert theirs["message_template"].name.startswith("Шаблон")
     assert theirs["sender_name"].status == "pending"
+    assert theirs["event_handler"].is_active
     assert len(known) == len(KNOWN_LEAKS), (
         "A known leak is no longer seen — remove it from KNOWN_LEAKS:\n"
         + "\n".join(known)
