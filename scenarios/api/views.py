@@ -16,7 +16,7 @@ from ..blocks import MAX_BLOCKS, BlockError, chain_clean
 from ..models import Run, Scenario
 
 
-class BlockSerializer(serializers.Serializer):
+class ScenarioBlockSerializer(serializers.Serializer):
     channel = serializers.CharField(help_text="Канал: sms, viber, voice, callpassword…")
     sender = serializers.CharField(required=False, allow_blank=True, default="")
     text = serializers.CharField(required=False, allow_blank=True, default="")
@@ -34,7 +34,7 @@ class BlockSerializer(serializers.Serializer):
 
 
 class ScenarioSerializer(serializers.ModelSerializer):
-    steps = BlockSerializer(many=True)
+    steps = ScenarioBlockSerializer(many=True)
 
     class Meta:
         model = Scenario
@@ -49,7 +49,7 @@ class ScenarioCreateSerializer(serializers.Serializer):
     )
 
 
-class LaunchSerializer(serializers.Serializer):
+class ScenarioLaunchSerializer(serializers.Serializer):
     group_ids = serializers.ListField(
         child=serializers.IntegerField(), required=False, default=list
     )
@@ -66,7 +66,7 @@ class LaunchSerializer(serializers.Serializer):
     )
 
 
-class StepStatusSerializer(serializers.Serializer):
+class ScenarioStepSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     channel = serializers.CharField()
     sent = serializers.IntegerField()
@@ -79,7 +79,7 @@ class StepStatusSerializer(serializers.Serializer):
     cost = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
-class RunSerializer(serializers.Serializer):
+class ScenarioRunSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     scenario_id = serializers.IntegerField(allow_null=True)
     status = serializers.CharField()
@@ -95,7 +95,7 @@ class RunSerializer(serializers.Serializer):
     saved = serializers.DecimalField(max_digits=14, decimal_places=2)
     worst_cost = serializers.DecimalField(max_digits=14, decimal_places=2)
     expected_cost = serializers.DecimalField(max_digits=14, decimal_places=2)
-    steps = StepStatusSerializer(many=True)
+    steps = ScenarioStepSerializer(many=True)
 
 
 def run_data(run: Run) -> dict:
@@ -203,12 +203,12 @@ class ScenarioLaunchView(APIView):
         description="Группы, отфильтрованная группа или номера; сейчас или в "
         "send_at. С validate=true — только стоимость (худший случай, ожидаемая, "
         "только SMS).",
-        request=LaunchSerializer,
-        responses={201: RunSerializer},
+        request=ScenarioLaunchSerializer,
+        responses={201: ScenarioRunSerializer},
     )
     def post(self, request, pk):
         scenario = _scenario(request, pk)
-        ser = LaunchSerializer(data=request.data)
+        ser = ScenarioLaunchSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
         if not d["group_ids"] and not d["phones"]:
@@ -249,12 +249,12 @@ class ScenarioLaunchView(APIView):
         except LaunchError as exc:
             raise _launch_error(exc) from exc
         return Response(
-            RunSerializer(run_data(run)).data, status=status.HTTP_201_CREATED
+            ScenarioRunSerializer(run_data(run)).data, status=status.HTTP_201_CREATED
         )
 
 
 class RunDetailView(APIView):
-    @extend_schema(summary="Статус запуска сценария", responses=RunSerializer)
+    @extend_schema(summary="Статус запуска сценария", responses=ScenarioRunSerializer)
     def get(self, request, pk):
         try:
             run = selectors.run_get(account_id=request.user.account_id, pk=pk)
@@ -262,4 +262,4 @@ class RunDetailView(APIView):
             raise ApiError(
                 "Запуск сценария не найден.", code="not_found", status_code=404
             ) from None
-        return Response(RunSerializer(run_data(run)).data)
+        return Response(ScenarioRunSerializer(run_data(run)).data)
