@@ -305,7 +305,7 @@ MESSAGING_GATEWAYS = {
             "receipt_delay_seconds": float(os.environ.get("FAKE_RECEIPT_DELAY", "2")),
             "rate_per_second": int(os.environ.get("FAKE_GATEWAY_RATE", "0")),
             "rates": {
-                "not_viber_user": 0.1,
+                "not_viber_user": float(os.environ.get("FAKE_VIBER_NOT_USER", "0.1")),
                 "spam": 0.005,
                 "seen": 0.7,
                 "unsubscribed": 0.01,
@@ -365,6 +365,12 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-messages": {
         "task": "messaging.tasks.dispatch_all",
         "schedule": float(os.environ.get("DISPATCH_INTERVAL", "5")),
+    },
+    # Scenario hops whose decision time came (scenarios/engine.py): the
+    # interval bounds how late a fallback goes after its decision time.
+    "scenarios-sweep": {
+        "task": "scenarios.tasks.sweep",
+        "schedule": float(os.environ.get("SCENARIO_SWEEP_INTERVAL", "2")),
     },
 }
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("cabinet.api.urls")),
+    path("api/v1/", include("scenarios.api.urls")),
     # Every registered channel's own REST API (viber/images/…).
     *[
         path("api/v1/", include(kind.api_urls))
@@ -25,6 +26,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("billing/", include("billing.urls")),
     path("promo/", include("promo.urls")),
+    path("scenarios/", include("scenarios.urls")),
     path("events/", include("events.urls")),
     path("chat/", include("chat.urls")),
     path("api/v1/chat/", include("chat.api.urls")),

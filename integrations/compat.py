@@ -37,7 +37,12 @@ from contacts.selectors import blocked_phones
 from contacts.translit import transliterate as transliterate_text
 from messaging import registry, services
 from messaging.models import Campaign, Message, MessageStatus, Source
+from messaging.planning import LaunchError
 from messaging.services import Recipient
+from scenarios import selectors as scenario_selectors
+from scenarios import services as scenario_services
+from scenarios.blocks import BlockError, chain_clean
+from scenarios.models import Scenario
 from voice.services import VoiceError, callpassword_send
 
 # The provider's JSON API sends SMS.
@@ -150,7 +155,7 @@ ERROR_CODES = [
     (
         Code.NOT_AVAILABLE,
         "200",
-        "Возможность пока недоступна (schemeId, CallPassword).",
+        "Возможность пока недоступна.",
     ),
     (Code.INVALID_RECIPIENT, "200", "Неверный номер получателя."),
     (Code.EMPTY_TEXT, "200", "Пустой текст."),
@@ -262,6 +267,8 @@ class SendRequest:
     transliterate: bool = False
     options: dict = field(default_factory=dict)
     description: str = "JSON API v1.0"  # the campaigns' description
+    # ``schemeId``: run this scenario for the recipients (``scenarios``).
+    scheme_id: int | None = None
 
 
 def _bool(data: dict, key: str) -> bool:
@@ -461,11 +468,15 @@ def parse_send(data, *, now: datetime) -> SendRequest:
             f"{len(messages)}, допускается не более {cap}. Разбейте отправку "
             f"на несколько запросов.",
         )
-    if data.get("schemeId") not in (None, "", 0):
-        raise CompatError(
-            Code.NOT_AVAILABLE,
-            "Запуск сценариев (schemeId) через JSON API пока недоступен.",
-        )
+    scheme_id = data.get("schemeId")
+    if scheme_id in ("", 0):
+        scheme_id = None
+    if scheme_id is not None:
+        if isinstance(scheme_id, bool) or not str(scheme_id).strip().isdigit():
+            raise CompatError(
+                Code.BAD_REQUEST, "Поле «schemeId» должно быть id сценария (число)."
+            )
+        scheme_id = int(str(scheme_id).strip())
     channel = data.get("channel")
     if channel not in (None, "") and (
         isinstance(channel, bool) or not isinstance(channel, int)
@@ -483,6 +494,7 @@ def parse_send(data, *, now: datetime) -> SendRequest:
         opsos_allowed={operator_key(o) for o in _str_list(data, "opsosAllowed")},
         opsos_disallowed={operator_key(o) for o in _str_list(data, "opsosDisallowed")},
         transliterate=_bool(data, "transliterate"),
+        scheme_id=scheme_id,
     )
     window = parse_time_range(data.get("timeRange"))
     smooth = parse_smooth(data.get("smooth"))
@@ -1064,6 +1076,8 @@ def compat_send(*, account, data, now: datetime | None = None) -> dict:
 def send_parsed(*, account, req: SendRequest) -> dict:
     """``compat_send`` of a request already parsed (the XML API and the legacy
     calls build theirs from their own wire formats)."""
+    if req.scheme_id is not None:
+        return _send_scheme(account, req)
     to_send = _screen(account, req)
     total = Decimal("0")
     for item in req.items:
@@ -1232,3 +1246,111 @@ def compat_callpassword(*, account, data) -> dict:
     if validate:
         body["validate"] = True
     return {"success": True, "result": body}
+
+
+# --- schemeId: a scenario for the request's recipients ----------------------------
+
+
+def _send_scheme(account, req: SendRequest) -> dict:
+    """``schemeId``: the account's scenario runs for the request's numbers and
+    groups (``scenarios.services.run_launch``: every step through the one
+    pipeline).  Each message's ``text`` is that recipient's text in every
+    step; its ``id`` finds the recipient's latest step in ``sms/status``.
+    Nothing is sent when the scenario is not found or cannot be paid."""
+    try:
+        scenario = scenario_selectors.scenario_get(
+            account_id=account.pk, pk=req.scheme_id
+        )
+    except Scenario.DoesNotExist:
+        raise CompatError(
+            Code.NOT_FOUND, f"Сценарий schemeId={req.scheme_id} не найден."
+        ) from None
+    direct: dict[str, dict] = {}
+    groups: list[int] = []
+    for item in req.items:
+        if item.error:
+            continue
+        if item.group_id is not None:
+            groups.append(item.group_id)
+            continue
+        try:
+            item.phone = normalize_phone(item.recipient)
+        except InvalidPhone as exc:
+            item.error = (
+                Code.INVALID_RECIPIENT,
+                f"Неверный номер «{item.recipient}»: {exc.reason}.",
+            )
+            continue
+        if item.phone in direct and not req.allow_duplicates:
+            item.error = (Code.DUPLICATE_RECIPIENT, "Повторный номер в запросе.")
+            continue
+        direct.setdefault(
+            item.phone,
+            {"phone": item.phone, "text": item.text, "client_ref": item.client_id},
+        )
+    ok = [i for i in req.items if not i.error]
+    if ok:
+        key = hashlib.sha256(
+            "\x1f".join(
+                [str(req.scheme_id)] + [f"{i.client_id}:{i.recipient}" for i in ok]
+            ).encode()
+        ).hexdigest()[:32]
+        try:
+            if req.validate:
+                estimate = scenario_services.estimate(
+                    account=account,
+                    steps=chain_clean(account, scenario.steps),
+                    group_ids=groups,
+                    phones=list(direct),
+                )
+                run, total = None, estimate.worst
+            else:
+                run = scenario_services.run_launch(
+                    account=account,
+                    scenario=scenario,
+                    group_ids=groups,
+                    recipients=list(direct.values()),
+                    send_at=req.send_at,
+                    source=Source.COMPAT,
+                    client_id=f"compat:{key}" if all(i.given_id for i in ok) else "",
+                )
+                total = run.worst_cost
+        except BlockError as exc:
+            raise CompatError(Code.NOT_SENT, exc.as_text()) from exc
+        except LaunchError as exc:
+            code = (
+                Code.INSUFFICIENT_FUNDS
+                if exc.code == "insufficient_funds"
+                else Code.NOT_SENT
+            )
+            raise CompatError(code, exc.message) from exc
+    else:
+        run, total = None, Decimal("0")
+    messages = []
+    for item in req.items:
+        if item.error:
+            messages.append(_error(item, *item.error))
+            continue
+        result = {"id": item.client_id, "success": True, "schemeId": req.scheme_id}
+        if item.phone:
+            result["recipient"] = item.phone
+        if run is not None:
+            result["runId"] = run.pk
+        messages.append(result)
+    accepted = sum(1 for m in messages if m["success"])
+    answer = {
+        "success": accepted > 0,
+        "result": {
+            "messages": messages,
+            # The most the run may cost (every step to everyone).
+            "price": {"sum": float(total), "currency": "RUB"},
+            "validate": req.validate,
+            "accepted": accepted,
+            "rejected": len(messages) - accepted,
+            "schemeId": req.scheme_id,
+            "runId": run.pk if run is not None else None,
+        },
+    }
+    if not accepted:
+        answer["error"] = messages[0]["error"]
+    return answer

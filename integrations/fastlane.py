@@ -204,6 +204,7 @@ def _plan(environ, body: bytes) -> "_Plan | None":
         or req.options
         or req.opsos_allowed
         or req.opsos_disallowed
+        or req.scheme_id is not None
     ):
         return None
     item = req.items[0]

@@ -47,6 +47,8 @@ OBJECT_FOR_ROUTE = {
     "promo/": "promo_action",
     "reports/<channel:channel>/filters/": "saved_filter",
     "reports/campaigns/": "campaign",
+    "scenarios/runs/": "scenario_run",
+    "scenarios/": "scenario",
     "settings/users/": "member",
     "sms/greetings/": "greeting",
     "sms/moderation-templates/": "moderation_template",
@@ -128,8 +130,11 @@ def _make_objects(owner, make_user, tmp_path) -> dict:
     )
     from promo.services import action_create, manager_create
     from reports.models import SavedFilter
+    from scenarios.models import Run, Scenario
     from social.models import MessengerBinding
     from social.services import name_request_create
+
+    chain = [{"channel": "sms", "text": "Привет", "decision": 600, "options": {}}]
     from tests.billing.conftest import VALID_REQUISITES
     from voice.services import audio_synthesize
 
@@ -240,6 +245,12 @@ def _make_objects(owner, make_user, tmp_path) -> dict:
             letter=SimpleUploadedFile(
                 "letter.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"
             ),
+        ),
+        "scenario": Scenario.objects.create(
+            account=account, name=f"Сценарий {tag}", steps=chain
+        ),
+        "scenario_run": Run.objects.create(
+            account=account, name=f"Сценарий {tag}", steps=chain
         ),
     }
 

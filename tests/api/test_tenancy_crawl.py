@@ -44,6 +44,8 @@ OBJECT_FOR_PATH = {
     "/api/v1/sms/templates/": "message_template",
     "/api/v1/stoplist/": "stop_number",
     "/api/v1/callpassword/": "callpassword",
+    "/api/v1/scenarios/": "scenario",
+    "/api/v1/scenarios/runs/": "scenario_run",
     "/api/v1/viber/images/": "viber_image",
 }
 
@@ -60,6 +62,8 @@ JSON_BODY = {
     "name": "Взлом",
     "text": "Взлом",
     "phone": "+79169999999",
+    # A scenario's launch.
+    "phones": ["+79169999999"],
     "first_name": "Взлом",
     "is_hidden": True,
     "everywhere": True,
@@ -163,6 +167,7 @@ def _make_objects(owner) -> dict:
     from messaging import compose, moderation, senders
     from messaging import services as messaging
     from promo.services import action_create
+    from scenarios import services as scenario_services
     from tests.billing.conftest import VALID_REQUISITES
     from tests.viber.conftest import picture
     from viber.images import image_upload
@@ -203,6 +208,11 @@ def _make_objects(owner) -> dict:
         send_at=send_at,
     )
     assert campaign.status == paused.status == "scheduled", campaign.status
+    scenario = scenario_services.scenario_save(
+        account=account,
+        name=f"Сценарий {tag}",
+        steps=[{"channel": "sms", "text": "Привет", "decision": 600}],
+    )
     assert messaging.campaign_pause(campaign=paused)
     paused.refresh_from_db()
     job.refresh_from_db()
@@ -249,6 +259,10 @@ def _make_objects(owner) -> dict:
         "viber_image": image_upload(
             account=account,
             upload=SimpleUploadedFile("sale.png", picture(), content_type="image/png"),
+        ),
+        "scenario": scenario,
+        "scenario_run": scenario_services.run_launch(
+            account=account, scenario=scenario, phones=["+79161234570"]
         ),
     }
 

@@ -417,7 +417,9 @@ def test_insufficient_funds_is_reported_per_message_and_changes_nothing(
         (json.dumps({"messages": [one()], "timeRange": "late"}), 400),
         (json.dumps({"messages": [one()], "smooth": {"portions": 1}}), 400),
         (json.dumps({"messages": [one()], "channel": "fast"}), 400),
-        (json.dumps({"messages": [one()], "schemeId": 5}), 501),
+        # A scenario that does not exist (or is another account's): 404.
+        (json.dumps({"messages": [one()], "schemeId": 5}), 404),
+        (json.dumps({"messages": [one()], "schemeId": "five"}), 400),
         (json.dumps({"messages": [one()], "tags": ["a\x00b"]}), 400),
     ],
 )
