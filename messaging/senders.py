@@ -87,7 +87,8 @@ def sender_choices(*, account_id: int, channel: str = "sms") -> list[str]:
     default = default_sender(channel)
     if default in shared:
         shared.remove(default)
-    shared.insert(0, default)
+    if default:  # a channel without shared names (VK, OK) offers only its own
+        shared.insert(0, default)
     return shared + [name for name in names if name not in shared]
 
 

@@ -34,8 +34,8 @@ def test_list_new_and_templates(client_for, user):
     assert "Создать свой сценарий" in page
     assert "Использовать готовый шаблон" in page
     assert "Viber → SMS" in page and "CallPassword → SMS" in page
-    # VK/OK templates appear only when their channels are registered.
-    assert "VK → SMS" not in page
+    # VK/OK templates appear only when their channels are registered (social/).
+    assert "VK → SMS" in page and "OK → SMS" in page
     builder = client.get(reverse("scenarios:build") + "?template=viber-sms")
     html = builder.content.decode()
     assert html.count('class="scenario-block card"') == 2 + len(
