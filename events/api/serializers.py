@@ -114,3 +114,10 @@ class EventTypeSerializer(serializers.Serializer):
     fields = EventFieldSerializer(many=True)
     actions = serializers.ListField(child=serializers.CharField())
     settings = serializers.ListField(child=serializers.CharField())
+
+
+class EventTypeCatalogueSerializer(serializers.Serializer):
+    """The catalogue of event types: an object, not a bare array (every list of
+    the API is an object; this one is short and fixed, so it is not paged)."""
+
+    types = EventTypeSerializer(many=True)

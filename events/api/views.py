@@ -12,7 +12,7 @@ from cabinet.api.errors import ApiError
 from .. import selectors, services
 from ..kinds import KINDS, kind_fields
 from .serializers import (
-    EventTypeSerializer,
+    EventTypeCatalogueSerializer,
     HandlerSerializer,
     HandlerWriteSerializer,
     RunSerializer,
@@ -127,23 +127,25 @@ class EventTypesView(APIView):
         summary="Типы событий",
         description="Коды событий, поля для условий и доступные действия.",
         tags=TAGS,
-        responses={200: EventTypeSerializer(many=True)},
+        responses={200: EventTypeCatalogueSerializer},
     )
     def get(self, request):
         custom = selectors.custom_fields(account_id=request.user.account_id)
         return Response(
-            [
-                {
-                    "kind": k.code,
-                    "label": str(k.label),
-                    "description": str(k.description),
-                    "fields": [
-                        {"field": f.key, "label": str(f.label), "type": f.type}
-                        for f in kind_fields(k, custom)
-                    ],
-                    "actions": list(k.actions),
-                    "settings": list(k.settings),
-                }
-                for k in KINDS.values()
-            ]
+            {
+                "types": [
+                    {
+                        "kind": k.code,
+                        "label": str(k.label),
+                        "description": str(k.description),
+                        "fields": [
+                            {"field": f.key, "label": str(f.label), "type": f.type}
+                            for f in kind_fields(k, custom)
+                        ],
+                        "actions": list(k.actions),
+                        "settings": list(k.settings),
+                    }
+                    for k in KINDS.values()
+                ]
+            }
         )

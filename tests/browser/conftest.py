@@ -1,32 +1,9 @@
-import os
-
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls
-    # made by the test itself are still synchronous and safe.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+# The one Playwright (its session fixture ``browser``) is in tests/conftest.py:
+# a second ``sync_playwright`` in the same worker process cannot start while the
+# first runs, so every browser test — in this folder or an app's — shares it.
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402,F401
 
 
 @pytest.fixture

@@ -10,24 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.helpers import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp/chat-shots"))
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+@pytest.fixture
+def chromium(browser):
+    """The worker's one Playwright browser (tests/conftest.py)."""
+    return browser
 
 
 def shot(page, name):

@@ -55,7 +55,7 @@ def test_create_list_switch_history(user, api_client_for):
 
 
 def test_event_types(user, api_client_for):
-    types = api_client_for(user).get("/api/v1/events/types/").json()
+    types = api_client_for(user).get("/api/v1/events/types/").json()["types"]
     kinds = {t["kind"] for t in types}
     assert {
         "contact_added",
