@@ -37,9 +37,18 @@ class PartnerAdmin(admin.ModelAdmin):
 
 @admin.register(Referral)
 class ReferralAdmin(admin.ModelAdmin):
+    """View and delete only: a referral is made at sign-up through the
+    partner's link (``partners.services.referral_of`` relies on it)."""
+
     list_display = ("client", "partner", "created_at")
     search_fields = ("client__name", "partner__name")
     raw_id_fields = ("client", "partner")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Reward)

@@ -101,20 +101,39 @@ def _referral_key(account_id: int) -> str:
     return f"partners:referred:{account_id}"
 
 
+# "Not referred" is for good: a referral is made at sign-up only (``attribute``;
+# the admin may view and delete referrals, never add or move one), so this
+# process remembers it and every later charge of the account answers without
+# a round trip (the JSON API's one-statement send pays for each one).
+_NOT_REFERRED: set[int] = set()
+_NOT_REFERRED_MAX = 200_000
+
+
 def remember_referral(*, account_id: int, partner_id: int | None) -> None:
     cache.set(_referral_key(account_id), partner_id or 0, REFERRAL_CACHE_SECONDS)
 
 
 def forget_referral(*, account_id: int) -> None:
+    _NOT_REFERRED.discard(account_id)
     cache.delete(_referral_key(account_id))
+
+
+def _not_referred(account_id: int) -> None:
+    if len(_NOT_REFERRED) >= _NOT_REFERRED_MAX:
+        _NOT_REFERRED.clear()
+    _NOT_REFERRED.add(account_id)
 
 
 def referral_of(account_id: int):
     """(partner id, the client's registration time) of a referred account, or
-    None.  A cached "not referred" answers without a query."""
+    None.  "Not referred" answers from this process's memory, else from the
+    cache, without a query."""
+    if account_id in _NOT_REFERRED:
+        return None
     key = _referral_key(account_id)
     cached = cache.get(key)
     if cached == 0:
+        _not_referred(account_id)
         return None
     ref = (
         Referral.objects.filter(client_id=account_id)
@@ -123,6 +142,8 @@ def referral_of(account_id: int):
     )
     if cached is None:
         cache.set(key, ref[0] if ref else 0, REFERRAL_CACHE_SECONDS)
+    if ref is None:
+        _not_referred(account_id)
     return ref
 
 

@@ -175,3 +175,28 @@ def test_a_charge_costs_no_extra_query_for_an_unreferred_account(
             reason="x",
             service="sms",
         )
+
+
+def test_not_referred_is_answered_from_memory_and_a_new_referral_still_counts(
+    make_user, rates, monkeypatch
+):
+    """Every charge asks whether its account was referred: "no" is for good, so
+    the process answers it without the cache's round trip — and a referral
+    made in this process (the sign-up's ``attribute``) forgets it at once."""
+    partner = make_user("partner2@example.com", balance=Decimal("0"))
+    client = make_user("client2@example.com", balance=Decimal("1000"))
+    charge(client.account_id, "-10")
+    assert services.referral_of(client.account_id) is None
+
+    def no_cache(*args, **kwargs):
+        raise AssertionError("asked the cache for a known non-referred account")
+
+    monkeypatch.setattr(services.cache, "get", no_cache)
+    assert services.referral_of(client.account_id) is None
+    charge(client.account_id, "-10")
+    assert not Reward.objects.exists()
+    monkeypatch.undo()
+    code = services.partner_for(account=partner.account).code
+    assert services.attribute(client=client.account, code=code)
+    charge(client.account_id, "-10")
+    assert Reward.objects.filter(client=client.account).count() == 1
