@@ -13,14 +13,16 @@ from datetime import timedelta
 
 from django.contrib import messages as flash
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from .forms import TemplateSaveForm
-from .models import Campaign, MessageTemplate
+from . import compose as core
+from . import moderation
+from .forms import ModerationTemplateForm, TemplateSaveForm
+from .models import Campaign, MessageTemplate, ModerationTemplate
 from .selectors import campaign_get
 
 
@@ -147,3 +149,43 @@ def save_template(
         )
         return redirect(f"{reverse(url_name)}?template={template.pk}")
     return render_page(form, template_form=tform, open_templates=True)
+
+
+# --- moderation templates: edit and delete one of the account's ----------------
+
+
+def own_moderation_template(request, pk, *, channel: str | None = None):
+    """One of the account's moderation templates (404 for another account's,
+    and for another channel's when ``channel`` is given)."""
+    try:
+        row = core.moderation_template_get(account_id=request.account.pk, pk=pk)
+    except ModerationTemplate.DoesNotExist:
+        raise Http404 from None
+    if channel is not None and row.channel != channel:
+        raise Http404
+    return row
+
+
+def moderation_template_edit(
+    request, pk, *, list_url: str, page: str, channel: str | None = None
+):
+    """Change a template's text: it goes back to moderation."""
+    row = own_moderation_template(request, pk, channel=channel)
+    form = ModerationTemplateForm(request.POST or None, initial={"text": row.text})
+    if request.method == "POST" and form.is_valid():
+        try:
+            moderation.template_update(template=row, text=form.cleaned_data["text"])
+        except moderation.InvalidTemplate as exc:
+            form.add_error("text", exc.message)
+        else:
+            flash.success(request, _("Шаблон изменен и отправлен на модерацию."))
+            return redirect(list_url)
+    return render(
+        request, page, {"form": form, "row": row, "any_phrase": moderation.ANY_PHRASE}
+    )
+
+
+def moderation_template_delete(request, pk, *, list_url: str, channel=None):
+    core.owned_delete(own_moderation_template(request, pk, channel=channel))
+    flash.success(request, _("Шаблон удален."))
+    return redirect(list_url)

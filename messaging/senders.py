@@ -102,10 +102,7 @@ def sender_validate(*, account, channel: str, sender: str) -> str:
             # A channel without shared names (VK, OK) sends only from the
             # account's own approved ones.
             raise SenderNotAllowed(
-                _(
-                    "Перед созданием рассылки необходимо заказать имя "
-                    "отправителя."
-                )
+                _("Перед созданием рассылки необходимо заказать имя отправителя.")
             )
         return default_sender(channel)
     if sender in shared_senders(channel):

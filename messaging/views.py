@@ -32,7 +32,6 @@ from .models import (
     CampaignLink,
     Greeting,
     MessageTemplate,
-    ModerationTemplate,
     Schedule,
     SenderName,
 )
@@ -281,38 +280,22 @@ def moderation_templates(request):
     )
 
 
-def _own_moderation_template(request, pk) -> ModerationTemplate:
-    try:
-        return compose.moderation_template_get(account_id=request.account.pk, pk=pk)
-    except ModerationTemplate.DoesNotExist:
-        raise Http404 from None
-
-
 @cabinet_view(SEND)
 def moderation_template_edit(request, pk):
-    row = _own_moderation_template(request, pk)
-    form = ModerationTemplateForm(request.POST or None, initial={"text": row.text})
-    if request.method == "POST" and form.is_valid():
-        try:
-            moderation.template_update(template=row, text=form.cleaned_data["text"])
-        except moderation.InvalidTemplate as exc:
-            form.add_error("text", exc.message)
-        else:
-            flash.success(request, _("Шаблон изменен и отправлен на модерацию."))
-            return redirect("messaging:moderation_templates")
-    return render(
+    return compose_views.moderation_template_edit(
         request,
-        "messaging/moderation_template_edit.html",
-        {"form": form, "row": row, "any_phrase": moderation.ANY_PHRASE},
+        pk,
+        list_url="messaging:moderation_templates",
+        page="messaging/moderation_template_edit.html",
     )
 
 
 @cabinet_view(SEND)
 @require_POST
 def moderation_template_delete(request, pk):
-    compose.owned_delete(_own_moderation_template(request, pk))
-    flash.success(request, _("Шаблон удален."))
-    return redirect("messaging:moderation_templates")
+    return compose_views.moderation_template_delete(
+        request, pk, list_url="messaging:moderation_templates"
+    )
 
 
 # --- scheduler (S10) and greetings (S9) ---------------------------------------

@@ -17,7 +17,7 @@ from cabinet.permissions import SEND, cabinet_view
 from messaging import compose_views, moderation
 from messaging import senders as core_senders
 from messaging.forms import ModerationTemplateForm, TemplateSaveForm
-from messaging.models import ModerationTemplate, SenderName
+from messaging.models import SenderName
 from messaging.services import LaunchError
 
 from . import compose, selectors, services
@@ -301,41 +301,23 @@ def moderation_templates(request):
     )
 
 
-def _own_template(request, pk: int) -> ModerationTemplate:
-    try:
-        row = compose.core.moderation_template_get(account_id=request.account.pk, pk=pk)
-    except ModerationTemplate.DoesNotExist:
-        raise Http404 from None
-    if row.channel != CHANNEL:
-        raise Http404
-    return row
-
-
 @cabinet_view(SEND)
 def moderation_template_edit(request, pk: int):
-    row = _own_template(request, pk)
-    form = ModerationTemplateForm(request.POST or None, initial={"text": row.text})
-    if request.method == "POST" and form.is_valid():
-        try:
-            moderation.template_update(template=row, text=form.cleaned_data["text"])
-        except moderation.InvalidTemplate as exc:
-            form.add_error("text", exc.message)
-        else:
-            flash.success(request, _("Шаблон изменен и отправлен на модерацию."))
-            return redirect("viber:moderation_templates")
-    return render(
+    return compose_views.moderation_template_edit(
         request,
-        "viber/moderation_template_edit.html",
-        {"form": form, "row": row, "any_phrase": moderation.ANY_PHRASE},
+        pk,
+        channel=CHANNEL,
+        list_url="viber:moderation_templates",
+        page="viber/moderation_template_edit.html",
     )
 
 
 @cabinet_view(SEND)
 @require_POST
 def moderation_template_delete(request, pk: int):
-    compose.core.owned_delete(_own_template(request, pk))
-    flash.success(request, _("Шаблон удален."))
-    return redirect("viber:moderation_templates")
+    return compose_views.moderation_template_delete(
+        request, pk, channel=CHANNEL, list_url="viber:moderation_templates"
+    )
 
 
 # --- tariffs (5.5) -------------------------------------------------------------------
