@@ -24,6 +24,7 @@ from . import moderation
 from .forms import ModerationTemplateForm, TemplateSaveForm
 from .models import Campaign, MessageTemplate, ModerationTemplate
 from .selectors import campaign_get
+from .services import LaunchError
 
 
 def blank_initial(**initial) -> dict:
@@ -149,6 +150,28 @@ def save_template(
         )
         return redirect(f"{reverse(url_name)}?template={template.pk}")
     return render_page(form, template_form=tform, open_templates=True)
+
+
+def estimate_context(request, form, *, compose, preview: Callable) -> dict:
+    """htmx «Рассчитать стоимость» for a channel whose quote carries the core's
+    ``quote`` (Viber, VK/OK): the price, the signed quote the send checks
+    against, and ``preview(payload, result)`` → the channel's own preview."""
+    context = {"form": form}
+    if not form.is_valid():
+        context["errors"] = [e for errs in form.errors.values() for e in errs]
+        return context
+    payload = compose.payload_from_form(form)
+    try:
+        result = compose.compose_quote(account=request.account, payload=payload)
+    except LaunchError as exc:
+        context["error"] = exc.message
+        return context
+    context["estimate"] = result
+    context["quote_token"] = core.quote_token(
+        account=request.account, payload=payload, quote=result.quote
+    )
+    context.update(preview(payload, result))
+    return context
 
 
 # --- moderation templates: edit and delete one of the account's ----------------

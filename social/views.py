@@ -129,23 +129,14 @@ def estimate(request):
     form = SocialComposeForm(
         request.POST, **compose.form_kwargs(account=request.account)
     )
-    context = {"form": form}
-    if form.is_valid():
-        payload = compose.payload_from_form(form)
-        try:
-            result = compose.compose_quote(account=request.account, payload=payload)
-        except LaunchError as exc:
-            context["error"] = exc.message
-        else:
-            context["estimate"] = result
-            context["quote_token"] = compose.core.quote_token(
-                account=request.account, payload=payload, quote=result.quote
-            )
-            context["rows"] = compose.compose_preview(
-                account=request.account, payload=payload
-            )
-    else:
-        context["errors"] = [e for errs in form.errors.values() for e in errs]
+    context = compose_views.estimate_context(
+        request,
+        form,
+        compose=compose,
+        preview=lambda payload, result: {
+            "rows": compose.compose_preview(account=request.account, payload=payload)
+        },
+    )
     return render(request, "social/_estimate.html", context)
 
 

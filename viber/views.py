@@ -118,23 +118,16 @@ def estimate(request):
         request.POST, **compose.form_kwargs(account=request.account)
     )
     form.fields["image"].required = False
-    context = {"form": form}
-    if form.is_valid():
-        payload = compose.payload_from_form(form)
-        try:
-            result = compose.compose_quote(account=request.account, payload=payload)
-        except LaunchError as exc:
-            context["error"] = exc.message
-        else:
-            context["estimate"] = result
-            context["quote_token"] = compose.core.quote_token(
-                account=request.account, payload=payload, quote=result.quote
-            )
-            context["bubbles"] = compose.compose_preview(
+    context = compose_views.estimate_context(
+        request,
+        form,
+        compose=compose,
+        preview=lambda payload, result: {
+            "bubbles": compose.compose_preview(
                 account=request.account, payload=payload, sender=result.sender
             )
-    else:
-        context["errors"] = [e for errs in form.errors.values() for e in errs]
+        },
+    )
     return render(request, "viber/_estimate.html", context)
 
 
