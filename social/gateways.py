@@ -30,13 +30,10 @@ Modes as the SMS fake: ``async`` (callbacks through a Celery task after
 ``manual`` (kept in ``pending_events`` until ``flush()``).
 """
 
-import hashlib
-
-from django.db import transaction
 from django.utils import timezone
 
-from messaging.gateways.base import GatewayError, OutgoingMessage, SubmitResult
-from messaging.gateways.fake import FakeGateway, clickable
+from messaging.gateways.base import OutgoingMessage, SubmitResult
+from messaging.gateways.fake import FakeCallbackGateway, clickable
 
 from .channels import MAX_TEXT
 from .services import callbacks_apply
@@ -45,43 +42,22 @@ from .tasks import social_callbacks
 RATES = ("not_user", "inactive", "seen", "unsubscribed", "clicked")
 
 
-class FakeSocialGateway(FakeGateway):
+class FakeSocialGateway(FakeCallbackGateway):
     prefix = "social"
     network = ""
+    rate_names = RATES
+    max_text = MAX_TEXT
+    callback_task = social_callbacks
 
-    def __init__(self, *, channel: str, **options):
-        super().__init__(channel=channel, **options)
-        rates = options.get("rates") or {}
-        self.rates = {k: float(rates.get(k, 0) or 0) for k in RATES}
-        self.seed = str(options.get("seed", channel))
+    def apply_callbacks(self, events: list[dict]) -> int:
+        return callbacks_apply(channel=self.channel, events=events)
 
-    @property
-    def pending_events(self) -> list[dict]:
-        return self.pending_receipts
+    def callback_args(self, events: list[dict]) -> list:
+        return [self.channel, events]
 
     def submit(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
-        too_long, ok = [], []
-        for m in messages:
-            if len(m.text or "") > MAX_TEXT:
-                too_long.append(
-                    SubmitResult(
-                        m.id,
-                        error=GatewayError(
-                            f"Текст длиннее {MAX_TEXT} символов", permanent=True
-                        ),
-                    )
-                )
-            else:
-                ok.append(m)
+        ok, too_long = self.too_long(messages)
         return (super().submit(ok) if ok else []) + too_long
-
-    def _draws(self, message_id: int) -> list[float]:
-        digest = hashlib.blake2b(
-            f"{self.seed}:{message_id}".encode(), digest_size=20
-        ).digest()
-        return [
-            int.from_bytes(digest[i : i + 4], "big") / 2**32 for i in range(0, 20, 4)
-        ]
 
     def _outcome(self, m: OutgoingMessage) -> tuple[str, ...]:
         fixed = {
@@ -127,33 +103,6 @@ class FakeSocialGateway(FakeGateway):
             else:
                 events.append(_event(kind, m, at))
         return events
-
-    def _deliver(self, receipts: list[dict]) -> None:
-        if not receipts:
-            return
-        if self.mode in ("manual", "instant"):
-            with self._lock:
-                self.pending_receipts.extend(receipts)
-            return
-        channel = self.channel
-        transaction.on_commit(
-            lambda: social_callbacks.apply_async(
-                args=[channel, receipts], countdown=self.receipt_delay
-            )
-        )
-
-    def drain_receipts(self) -> list:
-        """Instant mode: the callbacks are applied right after the batch;
-        nothing is left for the core."""
-        if self.mode == "instant":
-            self.flush()
-        return []
-
-    def flush(self) -> int:
-        """Apply every pending callback (manual and instant modes)."""
-        with self._lock:
-            events, self.pending_receipts = self.pending_receipts, []
-        return callbacks_apply(channel=self.channel, events=events) if events else 0
 
 
 class FakeVkGateway(FakeSocialGateway):

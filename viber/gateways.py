@@ -36,14 +36,11 @@ Modes as the SMS fake: ``async`` (callbacks through a Celery task after
 ``manual`` (kept in ``pending_events`` until ``flush()``).
 """
 
-import hashlib
-
-from django.db import transaction
 from django.utils import timezone
 
 from messaging import links
-from messaging.gateways.base import GatewayError, OutgoingMessage, SubmitResult
-from messaging.gateways.fake import FakeGateway, clickable
+from messaging.gateways.base import OutgoingMessage, SubmitResult
+from messaging.gateways.fake import FakeCallbackGateway, clickable
 
 from .channels import ViberContent
 from .services import ButtonLinks, callbacks_apply
@@ -61,59 +58,37 @@ REPLIES = (
 NOT_VIBER = "Номер не зарегистрирован в Viber"
 
 
-class FakeViberGateway(FakeGateway):
+class FakeViberGateway(FakeCallbackGateway):
     prefix = "viber"
+    rate_names = RATES
+    max_text = MAX_TEXT
+    callback_task = viber_callbacks
 
     def __init__(self, *, channel: str, **options):
         super().__init__(channel=channel, **options)
-        rates = options.get("rates") or {}
-        self.rates = {k: float(rates.get(k, 0) or 0) for k in RATES}
-        self.seed = str(options.get("seed", "viber"))
         self.buttons = ButtonLinks()
 
-    @property
-    def pending_events(self) -> list[dict]:
-        return self.pending_receipts
+    def apply_callbacks(self, events: list[dict]) -> int:
+        return callbacks_apply(events=events)
 
     def submit(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
         tracked = self.buttons.for_batch(messages)
-        too_long, ok = [], []
-        for m in messages:
-            if len(m.text or "") > MAX_TEXT:
-                too_long.append(
-                    SubmitResult(
-                        m.id,
-                        error=GatewayError(
-                            f"Текст длиннее {MAX_TEXT} символов", permanent=True
-                        ),
-                    )
-                )
-            elif m.id in tracked:
+        ok, too_long = self.too_long(messages)
+        for i, m in enumerate(ok):
+            if m.id in tracked:
                 c = m.content
-                ok.append(
-                    OutgoingMessage(
-                        m.id,
-                        m.phone,
-                        m.sender,
-                        m.text,
-                        ViberContent(c.image, c.button_text, tracked[m.id]),
-                        m.expires_at,
-                        m.parts,
-                    )
+                ok[i] = OutgoingMessage(
+                    m.id,
+                    m.phone,
+                    m.sender,
+                    m.text,
+                    ViberContent(c.image, c.button_text, tracked[m.id]),
+                    m.expires_at,
+                    m.parts,
                 )
-            else:
-                ok.append(m)
         return (super().submit(ok) if ok else []) + too_long
 
     # -- outcomes ------------------------------------------------------------------
-
-    def _draws(self, message_id: int) -> list[float]:
-        digest = hashlib.blake2b(
-            f"{self.seed}:{message_id}".encode(), digest_size=24
-        ).digest()
-        return [
-            int.from_bytes(digest[i : i + 4], "big") / 2**32 for i in range(0, 24, 4)
-        ]
 
     def _outcome(self, m: OutgoingMessage) -> tuple[str, ...]:
         tail = m.phone[-4:]
@@ -172,32 +147,6 @@ class FakeViberGateway(FakeGateway):
             else:
                 events.append(_event(kind, m, at))
         return events
-
-    def _deliver(self, receipts: list[dict]) -> None:
-        if not receipts:
-            return
-        if self.mode in ("manual", "instant"):
-            with self._lock:
-                self.pending_receipts.extend(receipts)
-            return
-        transaction.on_commit(
-            lambda: viber_callbacks.apply_async(
-                args=[receipts], countdown=self.receipt_delay
-            )
-        )
-
-    def drain_receipts(self) -> list:
-        """Instant mode: the callbacks are applied right after the batch (as
-        Viber's webhooks would arrive); nothing is left for the core."""
-        if self.mode == "instant":
-            self.flush()
-        return []
-
-    def flush(self) -> int:
-        """Apply every pending callback (manual and instant modes)."""
-        with self._lock:
-            events, self.pending_receipts = self.pending_receipts, []
-        return callbacks_apply(events=events) if events else 0
 
 
 def _event(kind: str, m: OutgoingMessage, at: str, reason: str = "") -> dict:

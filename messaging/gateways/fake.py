@@ -26,11 +26,13 @@ a polled carrier would; benchmarks and unit tests); ``manual`` leaves them to
 the caller (``FakeGateway.pending_receipts``).
 """
 
+import hashlib
 import json
 import re
 import threading
 import time
 
+from django.db import transaction
 from django.utils import timezone
 
 from .base import BaseGateway, GatewayError, OutgoingMessage, Receipt, SubmitResult
@@ -233,3 +235,85 @@ class FakeGateway(BaseGateway):
 
 class FakeSmsGateway(FakeGateway):
     prefix = "sms"
+
+
+class FakeCallbackGateway(FakeGateway):
+    """A fake carrier that reports through callbacks (Viber, VK, OK): what
+    each such fake shares — rates drawn deterministically from the message id,
+    texts over the network's limit refused for good, and callbacks kept
+    (``manual``/``instant``) or sent through the channel's task (``async``).
+    A subclass names ``rate_names`` (the keys of its ``rates`` option),
+    ``max_text``, ``callback_task`` and ``apply_callbacks(events)``."""
+
+    rate_names: tuple[str, ...] = ()
+    max_text = 0
+
+    def __init__(self, *, channel: str, **options):
+        super().__init__(channel=channel, **options)
+        given = options.get("rates") or {}
+        self.rates = {k: float(given.get(k, 0) or 0) for k in self.rate_names}
+        self.seed = str(options.get("seed", channel))
+
+    @property
+    def pending_events(self) -> list[dict]:
+        return self.pending_receipts
+
+    def too_long(self, messages: list[OutgoingMessage]):
+        """(the messages the network takes, refusals of those over its limit)."""
+        ok, refused = [], []
+        for m in messages:
+            if self.max_text and len(m.text or "") > self.max_text:
+                refused.append(
+                    SubmitResult(
+                        m.id,
+                        error=GatewayError(
+                            f"Текст длиннее {self.max_text} символов", permanent=True
+                        ),
+                    )
+                )
+            else:
+                ok.append(m)
+        return ok, refused
+
+    def _draws(self, message_id: int) -> list[float]:
+        """One uniform number per rate, the same for a message every time."""
+        n = len(self.rates)
+        digest = hashlib.blake2b(
+            f"{self.seed}:{message_id}".encode(), digest_size=4 * n
+        ).digest()
+        return [
+            int.from_bytes(digest[i : i + 4], "big") / 2**32 for i in range(0, 4 * n, 4)
+        ]
+
+    def callback_args(self, events: list[dict]) -> list:
+        return [events]
+
+    def apply_callbacks(self, events: list[dict]) -> int:
+        raise NotImplementedError
+
+    def _deliver(self, receipts: list[dict]) -> None:
+        if not receipts:
+            return
+        if self.mode in ("manual", "instant"):
+            with self._lock:
+                self.pending_receipts.extend(receipts)
+            return
+        args = self.callback_args(receipts)
+        transaction.on_commit(
+            lambda: self.callback_task.apply_async(
+                args=args, countdown=self.receipt_delay
+            )
+        )
+
+    def drain_receipts(self) -> list:
+        """Instant mode: the callbacks are applied right after the batch (as
+        the network's webhooks would arrive); nothing is left for the core."""
+        if self.mode == "instant":
+            self.flush()
+        return []
+
+    def flush(self) -> int:
+        """Apply every pending callback (manual and instant modes)."""
+        with self._lock:
+            events, self.pending_receipts = self.pending_receipts, []
+        return self.apply_callbacks(events) if events else 0
