@@ -126,9 +126,14 @@ def broker(url: str, queue: str):
 def _reset_producer_pool():
     """The app's connection and producer pools keep connections to the broker
     they were made for: close them and start afresh, as Celery does in a
-    forked child, so the next publish connects to the broker configured now."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    forked child, so the next publish connects to the broker configured now.
+    The pools live in kombu's process-wide registry (``kombu.pools``), keyed by
+    the broker: closing only the app's left that closed pool registered, and
+    a later test publishing to the same broker got «Acquire on closed pool» —
+    ``kombu.pools.reset`` closes and forgets them all."""
+    from kombu import pools
+
+    pools.reset()
     celery_app._after_fork()
 
 
