@@ -19,6 +19,7 @@ to a carrier»):
   failed and refunded.
 """
 
+import json
 import logging
 from collections import defaultdict
 from datetime import timedelta
@@ -64,8 +65,8 @@ def begin(
             cur.execute(
                 "INSERT INTO messaging_handover "
                 "(message_id, channel, state, gateway_id, address, attempt, "
-                "updated_at) "
-                "SELECT v.id, %s, 'pending', '', v.addr, v.att, %s "
+                "parts, updated_at) "
+                "SELECT v.id, %s, 'pending', '', v.addr, v.att, '{}'::jsonb, %s "
                 "FROM unnest(%s::bigint[], %s::text[], %s::int[]) AS v(id, addr, att) "
                 "ON CONFLICT (message_id) DO UPDATE SET state = 'pending', "
                 "gateway_id = '', address = excluded.address, "
@@ -98,8 +99,10 @@ def begin(
     )
 
 
-def answer(rows: list[tuple[int, str, str]]) -> None:
-    """Record the carrier's answers: (message id, state, carrier id)."""
+def answer(rows: list[tuple]) -> None:
+    """Record the carrier's answers: (message id, state, carrier id) or
+    (message id, state, carrier id, parts) — ``parts``: a long text's parts
+    the carrier accepted so far, part index → carrier id (None: unchanged)."""
     if not rows:
         return
     now = timezone.now()
@@ -107,20 +110,48 @@ def answer(rows: list[tuple[int, str, str]]) -> None:
         with connection.cursor() as cur:
             cur.execute(*_answer_sql(rows, now))
         return
-    for mid, state, gid in rows:
-        Handover.objects.filter(message_id=mid).update(
-            state=state, gateway_id=gid, updated_at=now
-        )
+    for row in rows:
+        mid, state, gid = row[:3]
+        fields = {"state": state, "gateway_id": gid, "updated_at": now}
+        if len(row) > 3 and row[3] is not None:
+            fields["parts"] = row[3]
+        Handover.objects.filter(message_id=mid).update(**fields)
 
 
 def _answer_sql(rows, now) -> tuple[str, list]:
     return (
         "UPDATE messaging_handover AS h SET state = v.st, "
-        "gateway_id = v.gid, updated_at = %s "
-        "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, st, gid) "
+        "gateway_id = v.gid, parts = COALESCE(v.parts::jsonb, h.parts), "
+        "updated_at = %s "
+        "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
+        "AS v(id, st, gid, parts) "
         "WHERE h.message_id = v.id",
-        [now, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
+        [
+            now,
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+            [
+                json.dumps(r[3]) if len(r) > 3 and r[3] is not None else None
+                for r in rows
+            ],
+        ],
     )
+
+
+def accepted_parts(ids: list[int]) -> dict[int, dict[int, str]]:
+    """The parts of these (long) messages the carrier accepted at an earlier
+    attempt: message id → {part index: carrier id}.  Only those are skipped
+    when a message is sent again."""
+    found: dict[int, dict[int, str]] = {}
+    for chunk in chunks(sorted(set(ids)), 5000):
+        for mid, parts in (
+            Handover.objects.filter(message_id__in=chunk)
+            .exclude(parts={})
+            .values_list("message_id", "parts")
+        ):
+            found[mid] = {int(k): v for k, v in (parts or {}).items()}
+    return found
 
 
 def recover_claims(channel: str, ids: list[int]) -> set[int]:

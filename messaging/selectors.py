@@ -1,5 +1,6 @@
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 
 from .models import Campaign, Message
 
@@ -55,3 +56,14 @@ def phones_undelivered(*, account_id: int, phones: QuerySet, last_n: int) -> lis
     return [
         p for p, (total, failed) in stats.items() if total >= last_n and failed == total
     ]
+
+
+def messages_waiting(*, channel: str) -> int:
+    """Messages of the channel whose send time came and that wait for the
+    carrier (queued or deferred): what a carrier link that is down holds up
+    (read from the claims' partial index)."""
+    return Message.objects.filter(
+        channel=channel,
+        status__in=["queued", "deferred"],
+        send_at__lte=timezone.now(),
+    ).count()

@@ -13,4 +13,5 @@ urlpatterns = [
     path("accounts/<int:pk>/", views.account, name="account"),
     path("rates/", views.rates, name="rates"),
     path("audit/", views.audit_log, name="audit"),
+    path("health/", views.health, name="health"),
 ]

@@ -1,6 +1,7 @@
 """The staff console (/staff/): a queue per kind of item waiting for staff
 (the ``cabinet.moderation`` registry), an account page, the partner reward
-rates and the audit log.  Active staff only: anybody else gets 403."""
+rates, the audit log and the carrier links' health.  Active staff only: anybody
+else gets 403."""
 
 from datetime import datetime
 from functools import wraps
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 from billing.models import TariffTier
 from cabinet import moderation
 from cabinet.models import Account
+from messaging import health as carrier_health
 from partners.models import RewardRate
 
 from . import selectors, services
@@ -318,3 +320,13 @@ def rates(request):
 @staff_view
 def audit_log(request):
     return render(request, "staff/audit.html", {"rows": selectors.audit()})
+
+
+@staff_view
+def health(request):
+    """«Связь с операторами»: each carrier link and bind as ``/healthz``
+    reads it (``messaging.health``) — state, a refused bind's status in words,
+    the last error and since when, the messages waiting for it."""
+    return render(
+        request, "staff/health.html", {"gateways": carrier_health.carrier_links()}
+    )

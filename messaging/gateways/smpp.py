@@ -35,6 +35,7 @@ carrier on the next bind); incoming messages are stored and announced.
 
 import hashlib
 import logging
+import os
 import queue
 import re
 import select
@@ -359,10 +360,22 @@ class _Job:
     message: OutgoingMessage
     pdus: list[dict]
     address: str
-    answers: dict = field(default_factory=dict)  # part index → (status, carrier id)
+    # part index → (0, carrier id): accepted, now or at an earlier attempt
+    answers: dict = field(default_factory=dict)
+    todo: list = field(default_factory=list)  # parts to send this time
+    refused: dict = field(default_factory=dict)  # part index → command status
+    lost: set = field(default_factory=set)  # parts whose answer the link lost
     error: GatewayError | None = None
     unknown: bool = False
     done: bool = False
+    begun: bool = False  # its hand-over recorded, parts written this attempt
+
+    def parts_record(self) -> dict | None:
+        """The accepted parts of a long text for its hand-over (None for a
+        one-PDU message: nothing to record)."""
+        if len(self.pdus) < 2:
+            return None
+        return {str(p): cid for p, (_s, cid) in sorted(self.answers.items())}
 
 
 @dataclass
@@ -374,7 +387,9 @@ class _InFlight:
 
 
 class BindRefused(Exception):
-    pass
+    def __init__(self, message: str, code: int = 0):
+        super().__init__(message)
+        self.code = code
 
 
 class _Link:
@@ -388,6 +403,10 @@ class _Link:
         self.mode = mode  # bind_transceiver | bind_transmitter | bind_receiver
         self.state = "connecting"
         self.detail = ""
+        self.since = time.time()  # when the state last changed
+        self.last_error = ""  # the last refusal or failure, kept once bound
+        self.last_error_at = 0.0
+        self.code: int | None = None  # the refused bind's command status
         self.client: Client | None = None
         self.sock: socket.socket | None = None
         self.lock = threading.Lock()
@@ -423,7 +442,7 @@ class _Link:
                 delay = 0.5
                 self._read_loop()
             except BindRefused as exc:
-                self._set_state("refused", str(exc))
+                self._set_state("refused", str(exc), code=exc.code)
             except (OSError, exceptions.ConnectionError, exceptions.PDUError) as exc:
                 self._set_state("down", f"{exc.__class__.__name__}: {exc}")
             except Exception as exc:  # noqa: BLE001 - the link must survive anything
@@ -437,8 +456,14 @@ class _Link:
             time.sleep(delay)
             delay = min(delay * 2, self.conf.reconnect_max_seconds)
 
-    def _set_state(self, state: str, detail: str = "") -> None:
+    def _set_state(self, state: str, detail: str = "", code: int | None = None) -> None:
         changed = (state, detail) != (self.state, self.detail)
+        if state != self.state:
+            self.since = time.time()
+        if state in ("refused", "down"):
+            self.last_error, self.last_error_at, self.code = detail, time.time(), code
+        elif state == "bound":
+            self.code = None
         self.state, self.detail = state, detail
         if changed:
             (log.info if state == "bound" else log.warning)(
@@ -467,7 +492,7 @@ class _Link:
             )
         except exceptions.PDUError as exc:
             code = exc.args[1] if len(exc.args) > 1 else 0
-            raise BindRefused(f"bind refused: {status_text(code)}") from exc
+            raise BindRefused(f"bind refused: {status_text(code)}", code) from exc
         self.sock.settimeout(None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.last_seen = time.monotonic()
@@ -744,6 +769,10 @@ class SmppGateway(BaseGateway):
                 "index": link.index,
                 "state": link.state,
                 "detail": link.detail,
+                "code": link.code,
+                "since": link.since,
+                "last_error": link.last_error,
+                "last_error_at": link.last_error_at,
             }
             for link in self.links
         ]
@@ -769,6 +798,7 @@ class SmppGateway(BaseGateway):
             "carrier": f"{self.conf.host}:{self.conf.port}",
             "system_id": self.conf.system_id,
             "links": links,
+            "worker": f"{socket.gethostname()}:{os.getpid()}",
             "at": time.time(),
         }
 
@@ -800,12 +830,20 @@ class SmppGateway(BaseGateway):
                     error=GatewayError(f"Текст не кодируется: {exc}", permanent=True),
                 )
                 continue
-            jobs.append(_Job(m, pdus, pdus[0]["destination_addr"]))
-        fresh = deque(jobs)  # not begun
+            jobs.append(
+                _Job(m, pdus, pdus[0]["destination_addr"], todo=list(range(len(pdus))))
+            )
+        answers: list[tuple] = []
+        self._skip_accepted_parts(jobs)
+        for job in [j for j in jobs if not j.todo]:  # every part accepted already
+            job.done = True
+            answers.append(
+                (job.message.id, "accepted", job.answers[0][1], job.parts_record())
+            )
+        fresh = deque(j for j in jobs if j.todo)  # not begun
         resend: deque[tuple[_Job, int]] = deque()  # throttled parts
         inbox: queue.Queue = queue.Queue()
         outstanding = 0
-        answers: list[tuple[int, str, str]] = []
         last_flush = time.monotonic()
         links = [link for link in self.links if link.transmits]
         turn = 0
@@ -834,7 +872,7 @@ class SmppGateway(BaseGateway):
             """One PDU out; a long text's later parts may go past the window."""
             nonlocal outstanding
             while True:
-                link = pick(any_bound=part > 0)
+                link = pick(any_bound=part != job.todo[0])
                 if link is None:
                     return False
                 self.rate.wait(send_all)
@@ -863,13 +901,14 @@ class SmppGateway(BaseGateway):
             send_all()
             half = max(1, self.conf.window * len(links) // 2)
             if fresh and capacity >= min(
-                half, sum(len(j.pdus) for j in islice(fresh, half))
+                half, sum(len(j.todo) for j in islice(fresh, half))
             ):
                 take, room = [], capacity
                 while fresh and room > 0:
                     job = fresh.popleft()
+                    job.begun = True
                     take.append(job)
-                    room -= len(job.pdus)
+                    room -= len(job.todo)
                 # The answers so far and these hand-overs: one round trip.
                 handovers.begin(
                     self.channel,
@@ -897,6 +936,11 @@ class SmppGateway(BaseGateway):
                 or time.monotonic() - last_flush > self.FLUSH_SECONDS
             ):
                 flush()
+        answers.extend(
+            (j.message.id, "rejected", "", j.parts_record())
+            for j in jobs
+            if j.begun and not j.done and j.answers and j.error is None
+        )
         flush()
         for job in jobs:
             m = job.message
@@ -909,6 +953,17 @@ class SmppGateway(BaseGateway):
                 results[m.id] = SubmitResult(m.id, gateway_id="", error=None)
             elif job.done:
                 results[m.id] = SubmitResult(m.id, gateway_id=job.answers[0][1])
+            elif job.begun and job.answers:
+                # Some parts of a long text are accepted, the others could not
+                # be sent (every link went down while they were throttled):
+                # another attempt sends only the others.
+                results[m.id] = SubmitResult(
+                    m.id,
+                    error=GatewayError(
+                        "Нет связи с оператором (SMPP): части сообщения ждут",
+                        permanent=False,
+                    ),
+                )
             else:
                 results[m.id] = SubmitResult(
                     m.id,
@@ -929,14 +984,16 @@ class SmppGateway(BaseGateway):
         no link takes a PDU: a message with parts already out is unknown; the
         others did not leave — back to the queue, their hand-over undone."""
         for i, job in enumerate(take):
-            for part in range(len(job.pdus)):
+            for n, part in enumerate(job.todo):
                 if write(job, part):
                     continue
-                if part:
+                if n:
                     job.done = job.unknown = True
-                    answers.append((job.message.id, "unknown", ""))
-                rest = take[i + (1 if part else 0) :]
+                    answers.append((job.message.id, "unknown", "", job.parts_record()))
+                rest = take[i + (1 if n else 0) :]
                 answers.extend((j.message.id, "rejected", "") for j in rest)
+                for j in rest:
+                    j.begun = False
                 fresh.extendleft(reversed(rest))
                 return
 
@@ -953,7 +1010,30 @@ class SmppGateway(BaseGateway):
             handovers.answer([(mid, "unknown", "") for mid in ids])
             handovers.mark_unconfirmed(self.channel, ids, timezone.now())
 
+    def _skip_accepted_parts(self, jobs: list[_Job]) -> None:
+        """A long text sent again (a part was refused temporarily, or an
+        unconfirmed hand-over queued again): the parts the carrier accepted
+        at an earlier attempt are not sent again — only the others, with the
+        same reference number, so the handset still joins them."""
+        from messaging import handovers
+
+        again = [j for j in jobs if len(j.pdus) > 1 and j.message.attempt > 1]
+        if not again:
+            return
+        accepted = handovers.accepted_parts([j.message.id for j in again])
+        for job in again:
+            for part, carrier_id in accepted.get(job.message.id, {}).items():
+                if part < len(job.pdus):
+                    job.answers[part] = (0, carrier_id)
+                    if part:
+                        self._remember_secondary(carrier_id)
+            job.todo = [p for p in range(len(job.pdus)) if p not in job.answers]
+
     def _answer(self, item, resend, answers) -> None:
+        """One part's answer.  A message is settled once every part of this
+        attempt is: accepted (all parts), unknown (an answer lost with a
+        link), or refused — temporarily (sent again later: only the parts
+        not accepted) or for good (failed and refunded by the core)."""
         entry, status, carrier_id = item
         job, part = entry.job, entry.part
         if job.done:
@@ -963,24 +1043,37 @@ class SmppGateway(BaseGateway):
             job.answers[part] = (0, carrier_id)
             if part:
                 self._remember_secondary(carrier_id)
-            if len(job.answers) == len(job.pdus):
-                job.done = True
-                answers.append((job.message.id, "accepted", job.answers[0][1]))
-            return
-        if status == THROTTLED:
+        elif status == THROTTLED:
             self.rate.throttled()
             resend.append((job, part))
             return
-        if status == LOST:
-            job.done = job.unknown = True
-            answers.append((job.message.id, "unknown", ""))
-            return
+        elif status == LOST:
+            job.lost.add(part)
+        else:
+            job.refused[part] = status
+        if len(job.answers) + len(job.refused) + len(job.lost) < len(job.pdus):
+            return  # parts still in flight
         job.done = True
-        permanent = status not in TEMPORARY
-        job.error = GatewayError(
-            f"Оператор не принял сообщение: {status_text(status)}", permanent=permanent
-        )
-        answers.append((job.message.id, "rejected", ""))
+        mid, parts = job.message.id, job.parts_record()
+        if job.lost:
+            job.unknown = True
+            answers.append((mid, "unknown", "", parts))
+        elif job.refused:
+            permanent = sorted(
+                p for p, st in job.refused.items() if st not in TEMPORARY
+            )
+            first = permanent[0] if permanent else min(job.refused)
+            where = (
+                f" (часть {first + 1} из {len(job.pdus)})" if len(job.pdus) > 1 else ""
+            )
+            job.error = GatewayError(
+                f"Оператор не принял сообщение: {status_text(job.refused[first])}"
+                + where,
+                permanent=bool(permanent),
+            )
+            answers.append((mid, "rejected", "", parts))
+        else:
+            answers.append((mid, "accepted", job.answers[0][1], parts))
 
     def _remember_secondary(self, carrier_id: str) -> None:
         self.secondary[carrier_id] = None

@@ -32,6 +32,10 @@ class Handover(models.Model):
     # hand-overs are matched by it.
     address = models.CharField(max_length=21)
     attempt = models.PositiveSmallIntegerField(default=1)
+    # A long text's parts the carrier accepted, by part index ("0", "1"…) →
+    # the carrier's id of that part: a part refused temporarily is sent again
+    # alone, never the parts already accepted.
+    parts = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(default=now)
 
     class Meta:

@@ -5,11 +5,14 @@ dropped mid-window, malformed reports, incoming messages.  Needs node with
 ``npm ci`` done in tests/smsc (``.ci/run``)."""
 
 import time
+from collections import Counter, defaultdict
 from decimal import Decimal
 
 import pytest
 from django.db.models import Count
+from django.utils import timezone
 
+from billing.models import LedgerEntry, LedgerKind
 from cabinet.models import Account
 from messaging import handovers, registry, services
 from messaging.dispatch import dispatch_channel
@@ -260,6 +263,32 @@ def test_a_refused_bind_is_a_clear_status_and_messages_wait(
         Message.objects.filter(campaign=campaign).values_list("attempts", flat=True)
     ) == {0}
     assert smsc.stats()["submits"] == 0
+    # The staff console's page: the bind refused in words, the messages waiting.
+    client.force_login(admin_user)
+    page = client.get("/staff/health/").content.decode()
+    assert "Связь с операторами" in page and 'href="/staff/health/"' in page
+    assert "привязка отклонена" in page and "неверный пароль (0x0E)" in page
+    assert "bind refused: " in page  # the last error as the link said it
+    assert "<td data-waiting>2</td>" in page
+    client.logout()
+    # Customers do not see it.
+    client.force_login(user)
+    assert client.get("/staff/health/").status_code == 403
+    # The carrier takes that password now: the link binds on its own, the
+    # waiting messages go, the page says so and keeps the last error.
+    smsc.command("set", password="wrong")
+
+    def sent():
+        dispatch_channel(channel="sms")
+        return statuses(campaign) == {"delivered": 2}
+
+    assert wait(sent, timeout=30, step=0.3), statuses(campaign)
+    client.force_login(admin_user)
+    page = client.get("/staff/health/").content.decode()
+    assert 'data-link-state="bound"' in page and "подключено" in page
+    assert "неверный пароль" not in page and "bind refused: " in page
+    assert "<td data-waiting>0</td>" in page
+    assert client.get("/healthz").json()["sms_gateway"] == "ok"
 
 
 def test_a_link_dropped_mid_window_sends_nothing_twice(user, smsc, use_smpp):
@@ -376,3 +405,72 @@ def test_settled_hand_overs_are_purged_and_reports_still_find_their_message(user
     assert handovers.purge() == 1
     assert list(Handover.objects.values_list("message_id", flat=True)) == [second.pk]
     assert handovers.ids_by_gateway("sms", ["C1", "C2"]) == {"C1": first.pk}
+
+
+LONG_TEXT = "Скидка 20% на всё до воскресенья, приходите! " * 3  # 3 parts (UCS-2)
+
+
+def parts_per_destination(smsc) -> dict[str, Counter]:
+    """(destination → Counter(part number → accepted submit_sm)) and the
+    refused ones, as the SMSC logged them."""
+    accepted, refused = defaultdict(Counter), defaultdict(Counter)
+    for s in smsc.submits():
+        (accepted if s["status"] == 0 else refused)[s["dest"]][s.get("part", 1)] += 1
+    return accepted, refused
+
+
+def test_a_part_refused_for_a_while_is_sent_again_alone(user, smsc, use_smpp):
+    """A long text whose second part the carrier refuses temporarily: the
+    message is retried with that part alone — parts 1 and 3 are never sent
+    twice, and the handset gets one of each with one reference."""
+    assert count_sms(LONG_TEXT).parts == 3
+    smsc.command("set", part_error={"part": 2, "status": 0x14, "times": 1})
+    use_smpp(smsc.url())
+    phones = ["+79030004441", "+79030004442"]
+    campaign = launch(user, phones, text=LONG_TEXT)
+    assert wait(lambda: statuses(campaign).get("queued") == 1), statuses(campaign)
+    retried = Message.objects.get(campaign=campaign, status="queued")
+    assert retried.attempts == 1
+    handover = Handover.objects.get(message_id=retried.pk)
+    assert handover.state == "rejected" and sorted(handover.parts) == ["0", "2"]
+    # Its time to try again comes.
+    Message.objects.filter(pk=retried.pk).update(send_at=timezone.now())
+    dispatch_channel(channel="sms")
+    assert wait(lambda: statuses(campaign) == {"delivered": 2}), statuses(campaign)
+    accepted, refused = parts_per_destination(smsc)
+    for phone in phones:
+        assert accepted[phone[1:]] == {1: 1, 2: 1, 3: 1}  # 0 lost, 0 twice
+    assert refused == {retried.phone[1:]: {2: 1}}
+    # The message is known by its first part's id, which the first attempt got.
+    first_part = next(
+        s["id"]
+        for s in smsc.submits()
+        if s["dest"] == retried.phone[1:] and s.get("part") == 1
+    )
+    retried.refresh_from_db()
+    assert retried.gateway_id == first_part and retried.attempts == 2
+    assert not retried.refunded
+    assert smsc.stats()["dlr_acked"] == 6  # every part's report, none unknown
+
+
+def test_a_part_refused_for_good_fails_the_message_refunded_once(user, smsc, use_smpp):
+    smsc.command(
+        "set", part_error={"part": 3, "status": 0x0B, "dest": "4443"}
+    )  # ESME_RINVDSTADR: permanent
+    use_smpp(smsc.url())
+    campaign = launch(user, ["+79030004443", "+79030004444"], text=LONG_TEXT)
+    assert wait(lambda: statuses(campaign) == {"failed": 1, "delivered": 1}), statuses(
+        campaign
+    )
+    failed = Message.objects.get(campaign=campaign, status="failed")
+    assert failed.refunded and "0x0B" in failed.reason
+    assert "(часть 3 из 3)" in failed.reason
+    dispatch_channel(channel="sms")  # nothing more to send, nothing refunded again
+    refunds = LedgerEntry.objects.filter(
+        account_id=user.account_id, kind=LedgerKind.REFUND
+    )
+    assert [e.amount for e in refunds] == [failed.price]
+    accepted, refused = parts_per_destination(smsc)
+    assert accepted["79030004443"] == {1: 1, 2: 1}
+    assert refused == {"79030004443": {3: 1}}
+    assert accepted["79030004444"] == {1: 1, 2: 1, 3: 1}

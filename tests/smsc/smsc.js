@@ -7,7 +7,10 @@
 //   and unbind;
 // - submit_sm: answered with a message id, or an error by the recipient's last
 //   digits ("1111" permanent ESME_RINVDSTADR, "2222" temporary
-//   ESME_RMSGQFUL), or ESME_RTHROTTLED above `throttle_per_second`;
+//   ESME_RMSGQFUL), or ESME_RTHROTTLED above `throttle_per_second`; one part
+//   of concatenated texts refused with `part_error` ({"part": N, "status": S,
+//   "times": K, "dest": suffix}: part N — counted from 1 — of texts to numbers
+//   ending in `dest`, K times, or every time without `times`);
 // - delivery reports (deliver_sm, esm_class 0x04, "id:… stat:…" text plus the
 //   receipted_message_id and message_state TLVs) are queued per system_id and
 //   handed to any bound receiver; reports not acknowledged when a link closes
@@ -148,6 +151,16 @@ function bytesOf(v) {
   return Buffer.alloc(0);
 }
 
+function partRefused(pdu, record) {
+  const rule = config.part_error;
+  if (!rule || record.part !== rule.part) return false;
+  if (rule.dest && !String(pdu.destination_addr).endsWith(rule.dest)) return false;
+  if (rule.times === undefined) return true;
+  if (rule.times <= 0) return false;
+  rule.times--;
+  return true;
+}
+
 function onSubmit(session, pdu) {
   stats.submits++;
   const raw = pdu.rawShortMessage || bytesOf(pdu.short_message);
@@ -165,6 +178,12 @@ function onSubmit(session, pdu) {
     hex: body.toString("hex"),
     seq: pdu.sequence_number,
   };
+  const udh = (pdu.esm_class & 0x40) && raw.length >= 6 && raw[0] === 5;
+  if (udh) {
+    record.ref = raw[3];
+    record.total = raw[4];
+    record.part = raw[5];
+  }
   if (dropAfter === 0) {
     // The link goes down with this submit taken but unanswered: the SMSC
     // keeps it (a carrier may well have accepted what it did not answer).
@@ -200,6 +219,9 @@ function onSubmit(session, pdu) {
     stats.rejected++;
   } else if (tail === "2222") {
     status = 0x14; // ESME_RMSGQFUL: temporary
+    stats.rejected++;
+  } else if (partRefused(pdu, record)) {
+    status = config.part_error.status;
     stats.rejected++;
   }
   if (status === 0) windowCount++;

@@ -75,6 +75,7 @@ def test_non_staff_get_403_and_strangers_the_login(make_user, staff):
         "/staff/accounts/",
         "/staff/rates/",
         "/staff/audit/",
+        "/staff/health/",
     ]
     balance = Account.objects.get(pk=user.account_id).balance
     c = _as(user)
