@@ -5,7 +5,6 @@ rows in the same transaction and announces itself after commit
 
 import json
 from collections import defaultdict
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -242,6 +241,12 @@ def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
     by_gateway = [r for r in receipts if r.message_id is None and r.gateway_id]
     if not by_message and not by_gateway:
         return 0
+    # Our message id of each receipt in ``by_message``, side by side: a receipt
+    # by the carrier's id joins it with the id the locking read found, and is
+    # applied from then on exactly as one by ours — not copied
+    # (``dataclasses.replace`` cost 0.3 s of CPU per 100,000 receipts, most of
+    # what the carrier-id path took more than ours; a list of ints costs ~0).
+    mids = [r.message_id for r in by_message]
     changed = 0
     with transaction.atomic():
         state: dict[int, tuple[int, str]] = {}
@@ -289,40 +294,45 @@ def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
                     channel=channel, gateway_id__any=chunk
                 ).exclude(gateway_id="")
                 mapping.update((gid, mid) for mid, gid in load(qs))
-            by_message += [
-                replace(r, message_id=mapping[r.gateway_id])
-                for r in by_gateway
-                if r.gateway_id in mapping
-            ]
-        ids = sorted({r.message_id for r in by_message} - set(state))
+            for r in by_gateway:
+                mid = mapping.get(r.gateway_id)
+                if mid is not None:
+                    by_message.append(r)
+                    mids.append(mid)
+        ids = sorted(set(mids) - set(state))
         for chunk in chunks(ids, 5000):
             load(Message.objects.filter(id__any=chunk, channel=channel))
         # Apply in rank order so "delivered" then "clicked" in one batch both land.
         groups: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
         retries: dict[tuple, list[tuple[int, int, str]]] = defaultdict(list)
-        for r in sorted(by_message, key=lambda r: STATUS_RANK.get(r.status, 0)):
-            if r.message_id not in state or r.status not in STATUS_RANK:
+        order = sorted(
+            range(len(by_message)),
+            key=lambda i: STATUS_RANK.get(by_message[i].status, 0),
+        )
+        for i in order:
+            r, mid = by_message[i], mids[i]
+            if mid not in state or r.status not in STATUS_RANK:
                 continue
-            cid, old = state[r.message_id]
+            cid, old = state[mid]
             if r.retry_at is not None:
                 # Another attempt later (a redial): back to «deferred» with
                 # that send time, from the carrier's statuses only.
                 if old in (S.SENDING, S.SENT):
-                    retries[(r.retry_at, r.reason)].append((r.message_id, cid, old))
-                    state[r.message_id] = (cid, S.DEFERRED)
+                    retries[(r.retry_at, r.reason)].append((mid, cid, old))
+                    state[mid] = (cid, S.DEFERRED)
                 continue
             if not receipt_may_move(old, r.status):
                 continue
-            groups[(r.status, r.reason)].append((r.message_id, cid, old))
-            state[r.message_id] = (cid, r.status)
+            groups[(r.status, r.reason)].append((mid, cid, old))
+            state[mid] = (cid, r.status)
         extras: dict[int, dict] = defaultdict(dict)
-        for r in by_message:
-            if r.extra and r.message_id in state:
-                extras[r.message_id].update(r.extra)
+        for r, mid in zip(by_message, mids, strict=True):
+            if r.extra and mid in state:
+                extras[mid].update(r.extra)
         measured = {
-            r.message_id: r.units
-            for r in by_message
-            if r.units is not None and r.message_id in state
+            mid: r.units
+            for r, mid in zip(by_message, mids, strict=True)
+            if r.units is not None and mid in state
         }
         prices = (
             _settle_units(channel, measured, extras, billing or {}) if measured else {}

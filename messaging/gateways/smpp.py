@@ -403,7 +403,7 @@ class _Link:
         self.mode = mode  # bind_transceiver | bind_transmitter | bind_receiver
         self.state = "connecting"
         self.detail = ""
-        self.since = time.time()  # when the state last changed
+        self.since = time.time()  # when it last bound, or lost its bind
         self.last_error = ""  # the last refusal or failure, kept once bound
         self.last_error_at = 0.0
         self.code: int | None = None  # the refused bind's command status
@@ -458,8 +458,8 @@ class _Link:
 
     def _set_state(self, state: str, detail: str = "", code: int | None = None) -> None:
         changed = (state, detail) != (self.state, self.detail)
-        if state != self.state:
-            self.since = time.time()
+        if (state == "bound") != (self.state == "bound"):
+            self.since = time.time()  # bound since, or without a bind since
         if state in ("refused", "down"):
             self.last_error, self.last_error_at, self.code = detail, time.time(), code
         elif state == "bound":
