@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0014_sendername_name_64'),
+        ('messaging', '0015_drop_redundant_fk_indexes'),
     ]
 
     operations = [
