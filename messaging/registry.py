@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from billing import catalog
+from billing.selectors import PriceList
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,20 @@ class ChannelKind:
         if self.tariff_variant is None:
             return ""
         return self.tariff_variant(account, sender, text, content)
+
+    def prices(
+        self, account, *, sender: str, text: str, content: "Content", tier
+    ) -> PriceList:
+        """The prices a send pays: the channel's price line for this sender
+        and content, at ``tier`` (None: the account's tier now).  The launch
+        holds at them and the settlement of measured units reads them again
+        at the campaign's tier."""
+        return PriceList(
+            account=account,
+            channel=self.code,
+            tier=tier,
+            variant=self.variant(account, sender, text, content),
+        )
 
     @property
     def statuses(self) -> tuple[str, ...]:

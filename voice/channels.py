@@ -31,8 +31,6 @@ from . import selectors
 # 4.4: «Отправка на данный момент доступна только от случайных федеральных
 # номеров»).  The number each call came from is on the message (extra.caller).
 FEDERAL = "Федеральный номер"
-# The tariff: the first 20 seconds are billed whole, then every second.
-FIRST_SECONDS = 20
 MAX_REDIALS = 5
 MAX_REDIAL_INTERVAL = 24 * 60  # minutes
 IVR_ACTIONS = {
@@ -193,19 +191,14 @@ def parse_ivr(menu) -> dict:
 
 def call_units(text: str, content: Content) -> int:
     """Seconds held at launch: the whole audio (twice when a digit repeats
-    it), at least the first 20 seconds; settled on the real seconds."""
-    seconds = getattr(content, "duration", 0) or 0
+    it).  The call is settled on the seconds it really lasted (the receipt's
+    units; none for an unanswered call), priced by the tariff's rule
+    (``billing.selectors.Rate.cost``: the first 20 seconds at their own price
+    whatever of them was used, then each second)."""
+    seconds = max(1, getattr(content, "duration", 0) or 0)
     if getattr(content, "repeats", False):
         seconds *= 2
-    return max(FIRST_SECONDS, seconds)
-
-
-def bill_seconds(seconds: int) -> int:
-    """Seconds billed for a call of ``seconds``: nothing for an unanswered
-    call, the first 20 seconds whole, then each second."""
-    if seconds <= 0:
-        return 0
-    return max(FIRST_SECONDS, seconds)
+    return seconds
 
 
 def call_variant(account, sender: str, text: str, content: Content) -> str:
@@ -287,7 +280,6 @@ VOICE = register(
         content=VoiceContent,
         unit=Unit.SECONDS,
         count_units=call_units,
-        bill_units=bill_seconds,
         launch_charges=speech_charges,
         default_sender=lambda: FEDERAL,
         shared_senders=lambda: (FEDERAL,),

@@ -12,9 +12,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.selectors import PriceList
+from billing.selectors import PriceList, Rate
 from contacts.phones import InvalidPhone, normalize_phone
 from contacts.selectors import blocked_phones
+from messaging import registry
 from messaging.models import Campaign, Message, Source
 from messaging.services import LaunchError, Recipient, campaign_launch, campaign_quote
 
@@ -128,6 +129,9 @@ class VoiceQuote:
     tts_total: Decimal
     excluded: dict
     tier: int
+    # The call's price rule at that tier and line (the first 20 seconds,
+    # then each second).
+    rate: Rate | None = None
 
     @property
     def total(self) -> Decimal:
@@ -147,10 +151,11 @@ def voice_quote(
     settled on the seconds really listened) plus the synthesis of the text if
     not paid yet.  ``LaunchError`` on bad input."""
     audio = _audio_of(account, content)
+    text = campaign_text(audio)
     quote = campaign_quote(
         account=account,
         channel="voice",
-        text=campaign_text(audio),
+        text=text,
         sender=FEDERAL,
         group_ids=group_ids,
         filters=filters,
@@ -158,6 +163,14 @@ def voice_quote(
         options=options,
         content=content,
     )
+    kind = registry.get_channel("voice")
+    rate = kind.prices(
+        account,
+        sender=FEDERAL,
+        text=text,
+        content=kind.content.load(content),
+        tier=quote.tier,
+    ).rate("RU")
     return VoiceQuote(
         quote.messages,
         quote.units,
@@ -167,6 +180,7 @@ def voice_quote(
         else Decimal("0"),
         quote.excluded,
         quote.tier,
+        rate,
     )
 
 

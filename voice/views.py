@@ -19,7 +19,7 @@ from messaging.services import LaunchError
 
 from . import audio as audio_lib
 from . import selectors, services
-from .channels import FEDERAL, FIRST_SECONDS
+from .channels import FEDERAL
 from .forms import IVR_KEYS, CallPasswordTestForm, VoiceSendForm
 from .models import AudioFile
 
@@ -288,27 +288,29 @@ def numbers(request):
 @cabinet_view()
 def tariffs(request):
     """Manual 4.5: the price by balance (the slider's tiers), own vs federal
-    number, the first 20 seconds and each second after; speech synthesis per
-    100 characters."""
+    number, the first 20 seconds (their own price) and each second after;
+    speech synthesis per 100 characters; CallPassword per call."""
     rows = []
+    first_seconds = 0
     for tier in tiers() or [None]:
         number = tier.tier if tier else 0
-        own = PriceList(
-            account=request.account, channel="voice", tier=number, variant="own"
+        own, fed = (
+            PriceList(
+                account=request.account, channel="voice", tier=number, variant=line
+            ).rate("RU")
+            for line in ("own", "federal")
         )
-        fed = PriceList(
-            account=request.account, channel="voice", tier=number, variant="federal"
-        )
+        first_seconds = first_seconds or fed.first_units or own.first_units
         tts = PriceList(
             account=request.account, channel="voice", tier=number, variant="tts"
         )
         rows.append(
             {
                 "from": tier.min_balance if tier else 0,
-                "own_second": own.price("RU"),
-                "own_first": own.price("RU") * FIRST_SECONDS,
-                "fed_second": fed.price("RU"),
-                "fed_first": fed.price("RU") * FIRST_SECONDS,
+                "own_first": own.first_price if own.has_block else None,
+                "own_second": own.price,
+                "fed_first": fed.first_price if fed.has_block else None,
+                "fed_second": fed.price,
                 "tts": tts.price("RU"),
                 "callpassword": PriceList(
                     account=request.account, channel="callpassword", tier=number
@@ -320,7 +322,7 @@ def tariffs(request):
         "voice/tariffs.html",
         {
             "rows": rows,
-            "first_seconds": FIRST_SECONDS,
+            "first_seconds": first_seconds,
             "balance": request.account.balance,
         },
     )
