@@ -174,6 +174,13 @@ class Policy:
                 self._prices[key] = price
         return price
 
+    def message_text(self, text: str) -> str:
+        """What each message carries of the send's text (``ChannelKind.
+        message_text``; the text itself for most channels)."""
+        if self.kind.message_text is None:
+            return text
+        return self.kind.message_text(text, self.content)
+
     def units(self, text: str) -> int:
         units = self._units.get(text)
         if units is None:
@@ -325,6 +332,7 @@ class Planner:
         )
         self.seen: set[str] = set(seen)
         self.index = index
+        self._static_text: str | None = None
         self.excluded = {"invalid": 0, "blocked": 0, "duplicates": 0}
         self.planned = Planned()
         # (entry, reason) of every excluded entry, when a caller answers per
@@ -371,8 +379,14 @@ class Planner:
         if recipient.get("text") is not None:  # given with its own text
             return recipient["text"]
         if self.renderer.static:
-            return self.renderer.render({}, None)
-        return self.renderer.render({**recipient, "message_id": message_id}, message_id)
+            if self._static_text is None:
+                self._static_text = self.policy.message_text(
+                    self.renderer.render({}, None)
+                )
+            return self._static_text
+        return self.policy.message_text(
+            self.renderer.render({**recipient, "message_id": message_id}, message_id)
+        )
 
     def plan(
         self,

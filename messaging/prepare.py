@@ -312,7 +312,7 @@ def prepare_in_database(preparer: "Preparer") -> bool:
         return False
     policy = preparer.policy
     audience = campaign.audience
-    text = preparer.renderer.render({}, None)
+    text = policy.message_text(preparer.renderer.render({}, None))
     units = policy.units(text)
     now = timezone.now()
     send_at = planner.timing.send_at(0, "")

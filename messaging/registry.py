@@ -198,6 +198,11 @@ class ChannelKind:
     report_facts: Callable[[object], list[tuple[str, str]]] | None = None
     report_breakdown: Callable[[object], list[tuple[str, int, object]]] | None = None
     message_facts: Callable[[dict], str] | None = None
+    # (campaign text, content) → the text each message of the send carries,
+    # when it is not the campaign's own (voice: a call plays its audio; the
+    # spoken text — up to 2,000 characters — stays on the campaign and the
+    # audio, and each call carries a short label, not a copy of it).
+    message_text: Callable[[str, "Content"], str] | None = None
     # (account, content) → the ``LaunchCharge``s a launch of this content owes
     # beside its messages (voice: speaking the text, once per audio).
     launch_charges: Callable[[object, "Content"], list[LaunchCharge]] | None = None

@@ -206,6 +206,23 @@ def call_variant(account, sender: str, text: str, content: Content) -> str:
     return "federal" if sender == FEDERAL else "own"
 
 
+# What a call's message carries of the campaign's text (reports' «Сообщение»).
+CALL_TEXT_MAX = 60
+
+
+def call_text(text: str, content: Content) -> str:
+    """A call plays its audio: its message carries a label of it — the
+    campaign's text when short, else the audio's name (a spoken text's first
+    words) — not a copy of a spoken text of up to 2,000 characters on each of
+    a campaign's calls.  The whole text stays on the campaign and the audio."""
+    if len(text) <= CALL_TEXT_MAX:
+        return text
+    name = getattr(content, "audio_name", "") or ""
+    if name and len(name) <= CALL_TEXT_MAX:
+        return name
+    return text[: CALL_TEXT_MAX - 1].rstrip() + "…"
+
+
 def voice_moderate(account, text: str, content: Content) -> bool:
     """A campaign waits for staff while its audio is not approved yet, or for
     the text rules of every channel (new accounts, risky texts)."""
@@ -280,6 +297,7 @@ VOICE = register(
         content=VoiceContent,
         unit=Unit.SECONDS,
         count_units=call_units,
+        message_text=call_text,
         launch_charges=speech_charges,
         default_sender=lambda: FEDERAL,
         shared_senders=lambda: (FEDERAL,),
