@@ -154,6 +154,15 @@ class ChannelKind:
     # No shared sender: a send names one of the account's approved names
     # (VK/OK groups); without one it is refused, «заказать имя отправителя».
     own_sender_required: bool = False
+    # (requested name) → the cleaned name, or raise
+    # ``messaging.senders.InvalidSenderName``: the channel's own rule for the
+    # senders an account requests (voice: its own phone number); None = the
+    # SMS rule for names (``messaging.senders.name_check``).
+    sender_name_rule: Callable[[str], str] | None = None
+    # (sender name row) → the client's ``cabinet.moderation.Notice`` about
+    # the decision on it, in the channel's words (voice: «Номер отправителя»);
+    # None = the sender names' own wording.
+    sender_notice: Callable[[object], object] | None = None
     # (account, sender) → None, or raise ``messaging.senders.SenderNotAllowed``:
     # the channel's own rule on an approved name (Viber: a paid monthly package).
     check_sender: Callable[[object, str], None] | None = None

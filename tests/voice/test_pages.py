@@ -197,7 +197,8 @@ def test_staff_listen_to_audio_in_the_admin(client, staff, speech):
 
 def test_numbers_and_tariffs_pages(page):
     numbers = page.get("/voice/numbers/").content.decode()
-    assert "случайных федеральных номеров" in numbers and "+7495" in numbers
+    assert "Случайный федеральный номер" in numbers and "+7495" in numbers
+    assert "Свои номера" in numbers
     tariffs = page.get("/voice/tariffs/").content.decode()
     assert "Звонок от федерального номера" in tariffs
     # Manual 4.5: the first 20 seconds at their own price (1.10 from an own
