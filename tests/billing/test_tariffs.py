@@ -187,10 +187,13 @@ def test_the_compiled_price_is_the_rate(user, sms_tiers):
 
 def test_a_first_block_needs_its_length_and_its_price(db):
     from django.core.exceptions import ValidationError
+    from django.utils import translation
 
     row = Tariff(channel="voice", variant="own", tier=7, price=Decimal("0.09"))
     row.first_units = 20
-    with pytest.raises(ValidationError, match="длину первого блока"):
+    with translation.override("ru"), pytest.raises(
+        ValidationError, match="длину первого блока"
+    ):
         row.full_clean()
     row.first_price = Decimal("1.10")
     row.full_clean()
