@@ -21,8 +21,14 @@ class LedgerEntry(models.Model):
     """One movement of money.  Append-only; the account's balance is the sum of
     its entries and is updated in the same transaction (billing.services)."""
 
+    # No index of its own: (account, -created_at) below and the unique
+    # (account, kind, reference) lead with it — one index fewer to write per
+    # charge on the send path.
     account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="ledger_entries"
+        Account,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        db_index=False,
     )
     amount = models.DecimalField(_("сумма"), max_digits=14, decimal_places=2)
     kind = models.CharField(_("тип"), max_length=16, choices=LedgerKind.choices)

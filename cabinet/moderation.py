@@ -188,6 +188,15 @@ class Queue:
     def url(self) -> str:
         return self.admin_url()
 
+    def allowed(self, user) -> bool:
+        """Whether this staff member works the queue: an active superuser, or
+        active staff holding the model's «change» permission (given per user
+        or group in the admin) — a support agent need not mark invoices paid."""
+        opts = self.model._meta
+        return bool(user.is_active and user.is_staff) and user.has_perm(
+            f"{opts.app_label}.change_{opts.model_name}"
+        )
+
 
 _queues: dict[str, Queue] = {}
 

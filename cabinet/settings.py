@@ -391,7 +391,7 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "20000/m")
 # Messages (or ids) in one JSON API v1.0 request.
 COMPAT_MAX_MESSAGES = int(os.environ.get("COMPAT_MAX_MESSAGES", 10000))
-# One-message sends of the JSON API v1.0 served in one SQL statement in front of
+# One-message sends of the JSON API v1.0 served in one round trip in front of
 # Django (integrations/fastlane.py); PostgreSQL only, "0" turns it off.
 COMPAT_FAST_LANE = os.environ.get("COMPAT_FAST_LANE", "1") != "0"
 # Dispatch tasks per channel per process at most once per this many seconds

@@ -7,8 +7,9 @@ second.  Through Django that request runs a dozen middleware and
 ``campaign_launch``'s ~13 ORM statements: ~7 ms of CPU on a good day.  Here it
 is parsed with the same code (``compat.parse_send``), the number normalised and
 looked up with the same code, and written by ``messaging.instant.instant_send``
-in one SQL statement that also re-checks the token, the account, the sender,
-the stop-list, the tariff and the balance from fresh rows.
+in one round trip (two pipelined statements, one transaction) that also
+re-checks the token, the account, the sender, the stop-list, the tariff and
+the balance from fresh rows.
 
 Anything else — another shape of request, a validation error, an unknown or
 restricted token, a blocked number, too little money, a text for moderation, a
@@ -145,7 +146,7 @@ class _Meta:
 
 def serve(environ, body: bytes):
     """``(status, payload)`` for a request the lane sends, or ``None`` for Django.
-    Nothing is written before the one statement; after it commits, only the
+    Nothing is written before the one round trip; after it commits, only the
     answer and the follow-ups (notification, dispatch) remain."""
     try:
         plan = _plan(environ, body)

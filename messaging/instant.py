@@ -1,4 +1,4 @@
-"""One message, one SQL statement: the hot path of API sends on PostgreSQL.
+"""One message, one round trip: the hot path of API sends on PostgreSQL.
 
 ``campaign_launch`` is the one way to send, and it stays the reference.  For the
 commonest API call — one message to one number, sent now — it costs about 13
@@ -6,11 +6,15 @@ statements and most of a millisecond of ORM work per statement; an integrator
 sending a code per request pays that on every request.  ``instant_send`` writes
 the rows ``campaign_launch`` writes for such a call (the campaign, the message,
 the charge in the ledger and the balance — and of the counters only the
-non-zero one, a missing counter row being zero) in **one** prepared statement
-of data-modifying CTEs, i.e. one round trip and one atomic transaction.  The
-account row is taken last, so it stays locked only for the ledger entry and
-the commit.  Everything the reference path decides inside the database is
-decided here inside the same statement, from fresh rows:
+non-zero one, a missing counter row being zero) in **two** prepared statements
+sent in one pipeline: one round trip and one atomic transaction.  The first
+(data-modifying CTEs) decides and writes the campaign and the message; the
+second takes the account row and charges through the ledger's entry point, so
+the row stays locked only for the charge and the commit, and the wait for a
+concurrent charge re-checks a few lines rather than the whole send (PostgreSQL's
+EvalPlanQual re-initialises every sub-plan of the statement that waited).
+Everything the reference path decides inside the database is decided here
+from fresh rows:
 
 * the token is not revoked and the account is not blocked;
 * the account skips moderation (trusted, or enough finished campaigns);
@@ -24,15 +28,16 @@ decided here inside the same statement, from fresh rows:
 * a replay (the caller's ``client_key`` digest already used by the account)
   answers the message already sent.
 
-When any of these says no, the statement writes nothing and returns no row, and
+When any of these says no, nothing is written and no row comes back, and
 the caller hands the request to the reference path, which gives the precise
 answer (an error, moderation, a repeat).  A concurrent replay (same
-``client_key``) makes the statement fail on the unique index: nothing is
+``client_key``) makes the send fail on the unique index: nothing is
 written and the reference path answers "repeated".
 ``tests/integrations/test_fastlane.py`` proves the rows are the same as
 ``campaign_launch``'s, field by field.
 """
 
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -60,6 +65,10 @@ from .planning import Recipient
 from .senders import sender_allowed_sql
 
 S = MessageStatus
+
+# Names the campaign the send statement wrote, for the charge statement; local
+# to the transaction.
+CHARGE_SETTING = "cabinet.instant_campaign"
 
 
 # Each rule comes from the module that owns it, compiled beside its Python
@@ -147,30 +156,54 @@ WITH tok AS (
            %(client_key)s
     FROM go, camp
     RETURNING id, campaign_id
-), {
-    ledger_charge_sql(
-        requires="msg camp",
-        reason="%(reason_head)s || camp.id || %(reason_tail)s",
-        reference="'campaign:' || camp.id",
-        service="%(service)s",
-        now="%(now)s",
-    )
-}, touched AS (
+), touched AS (
     UPDATE cabinet_apitoken t SET last_used_at = %(now)s
     FROM tok
     WHERE t.id = tok.id
       AND (t.last_used_at IS NULL OR t.last_used_at < %(now)s - interval '60 seconds')
 )
 SELECT FALSE, msg.id, msg.campaign_id, %(message_status)s, round(go.cost, 2),
-       %(parts)s, %(phone)s, %(campaign_status)s, charged.new_balance,
-       charged.low_balance_threshold,
-       1 / (charged.id IS NOT NULL)::int AS funds_still_there,
-       ledger.id, ledger.reason, ledger.created_at
-FROM msg CROSS JOIN go LEFT JOIN charged ON TRUE LEFT JOIN ledger ON TRUE
+       %(parts)s, %(phone)s, %(campaign_status)s,
+       set_config('{CHARGE_SETTING}', msg.campaign_id || ':' || %(nonce)s, TRUE)
+FROM msg CROSS JOIN go
 UNION ALL
 SELECT TRUE, e.id, e.campaign_id, e.status, e.price, e.parts, e.phone,
-       e.campaign_status, NULL, NULL, 1, NULL, NULL, NULL
+       e.campaign_status, NULL
 FROM existing e, acct
+"""
+
+# The charge, the second statement of the same transaction: the campaign the
+# first one wrote — named by a transaction-local setting with this request's
+# nonce, so a request that wrote nothing charges nothing, even inside a caller's
+# transaction — is charged through the ledger's entry point.
+# Taking the account row in a statement of its own keeps the wait for a
+# concurrent charge — and PostgreSQL's re-check of the row after it
+# (EvalPlanQual re-initialises every sub-plan of the waiting statement) — to
+# these few lines; the last column divides by zero when the funds are gone
+# under the row lock, which aborts the whole transaction.
+CHARGE_SQL = f"""
+WITH camp AS (
+    SELECT c.id, c.account_id, c.cost FROM messaging_campaign c
+    WHERE c.id = (
+        SELECT CASE WHEN split_part(named.v, ':', 2) = %(nonce)s
+                    THEN split_part(named.v, ':', 1)::bigint END
+        FROM (SELECT current_setting('{CHARGE_SETTING}', TRUE) AS v) named
+    )
+), go AS (
+    SELECT camp.account_id AS id, camp.cost FROM camp
+), {
+    ledger_charge_sql(
+        requires="camp",
+        reason="%(reason_head)s || camp.id || %(reason_tail)s",
+        reference="'campaign:' || camp.id",
+        service="%(service)s",
+        now="%(now)s",
+    )
+}
+SELECT charged.new_balance, charged.low_balance_threshold,
+       1 / (charged.id IS NOT NULL)::int AS funds_still_there,
+       ledger.id, ledger.reason, ledger.created_at
+FROM go LEFT JOIN charged ON TRUE LEFT JOIN ledger ON TRUE
 """
 
 
@@ -204,14 +237,16 @@ TYPES = {
     "expires_at": "timestamptz",
     "reason_head": "text",
     "reason_tail": "text",
+    "nonce": "text",
 }
-STATEMENT = "messaging_instant_send_v6"
-# The statement's last column divides by zero when the charge found too little
-# money under the row lock: that aborts (and undoes) the whole statement.
+STATEMENT = "messaging_instant_send_v7"
+CHARGE_STATEMENT = "messaging_instant_charge_v1"
+# The charge's last column divides by zero when it found too little money
+# under the row lock: that aborts (and undoes) the whole transaction.
 DIVISION_BY_ZERO = "22012"
 
 
-def _compile(sql: str) -> tuple[list[str], str]:
+def _compile(sql: str, name: str) -> tuple[list[str], str]:
     order: list[str] = []
 
     def number(match):
@@ -222,10 +257,11 @@ def _compile(sql: str) -> tuple[list[str], str]:
 
     body = re.sub(r"%\((\w+)\)s", number, sql)
     types = ", ".join(TYPES[name] for name in order)
-    return order, f"PREPARE {STATEMENT} ({types}) AS {body}"
+    return order, f"PREPARE {name} ({types}) AS {body}"
 
 
-PARAMETERS, PREPARE = _compile(SQL)
+PARAMETERS, PREPARE = _compile(SQL, STATEMENT)
+CHARGE_PARAMETERS, PREPARE_CHARGE = _compile(CHARGE_SQL, CHARGE_STATEMENT)
 
 
 @dataclass
@@ -247,11 +283,15 @@ class InstantSend:
 
 
 def available() -> bool:
-    """The one-statement path needs PostgreSQL (data-modifying CTEs, jsonb)."""
+    """The one-round-trip path needs PostgreSQL (data-modifying CTEs, jsonb,
+    libpq's pipeline mode)."""
     return connection.vendor == "postgresql" and settings.COMPAT_FAST_LANE
 
 
 _reason_parts: dict[str, tuple[str, str]] = {}
+# Names a request's campaign for its charge statement: unique per process, so
+# unique on its connection (a caller's transaction may hold several sends).
+_nonces = itertools.count(1)
 
 
 def _reason(kind) -> tuple[str, str]:
@@ -284,7 +324,7 @@ def instant_send(
     tags: list[str],
     now: datetime,
 ) -> InstantSend | None:
-    """Send one SMS-like message now, in one statement; ``None`` when the
+    """Send one SMS-like message now, in one round trip; ``None`` when the
     reference path must decide (see the module's docstring).  Raises the
     database's ``IntegrityError`` when a concurrent request wrote the same
     ``client_key`` (nothing written).  ``client_key`` is the caller's replay
@@ -307,11 +347,14 @@ def instant_send(
         tags=tags,
         now=now,
     )
-    row = _execute(params)
-    if row is None:
+    rows = _execute(params)
+    if rows is None:
         return None
-    repeated, mid, cid, status, price, parts, ph, cstatus, balance, threshold = row[:10]
-    entry_id, reason, created_at = row[11:14]
+    row, charge = rows
+    repeated, mid, cid, status, price, parts, ph, cstatus = row[:8]
+    balance = threshold = entry_id = None
+    if charge is not None:
+        balance, threshold, _funds, entry_id, reason, created_at = charge
     entry = None
     if entry_id is not None:
         charged = Decimal(price.decode())
@@ -343,7 +386,7 @@ def instant_send(
 
 
 def instant_after_commit(sent: "InstantSend") -> None:
-    """What follows a committed one-statement send: the ledger entry's side
+    """What follows a committed one-round-trip send: the ledger entry's side
     effects, exactly as ``ledger_post`` fires them, and a dispatch nudge."""
     if sent.repeated:
         return
@@ -356,10 +399,14 @@ def instant_after_commit(sent: "InstantSend") -> None:
     prepare.nudge_dispatch(sent.channel)  # by module: tests replace the nudge
 
 
-def _execute(params: list) -> list | None:
-    """Run the prepared statement on this thread's Django connection through
-    libpq directly (text parameters, no query rewriting): the statement is
-    prepared once per connection — its plan costs more than running it."""
+def _execute(params: dict) -> tuple[list, list | None] | None:
+    """Run the two prepared statements — the send, then the charge — on this
+    thread's Django connection through libpq directly (text parameters, no
+    query rewriting), pipelined: one round trip, one implicit transaction
+    (everything up to the pipeline's sync), each statement with its own
+    snapshot.  They are prepared once per connection — their plans cost more
+    than running them.  Returns the send's row and the charge's (``None`` for
+    a replay), or ``None`` when nothing was written."""
     from psycopg import errors, pq
 
     connection.ensure_connection()
@@ -367,24 +414,66 @@ def _execute(params: list) -> list | None:
     if getattr(raw, "_instant_prepared", None) != STATEMENT:
         with connection.cursor() as cursor:
             cursor.execute(PREPARE)
+            cursor.execute(PREPARE_CHARGE)
         raw._instant_prepared = STATEMENT
-    result = raw.pgconn.exec_prepared(
-        STATEMENT.encode(), [_text(value) for value in params]
-    )
-    if result.status != pq.ExecStatus.TUPLES_OK:
+    try:
+        send, charge = _pipelined(
+            raw.pgconn,
+            (STATEMENT, [_text(params[name]) for name in PARAMETERS]),
+            (CHARGE_STATEMENT, [_text(params[name]) for name in CHARGE_PARAMETERS]),
+        )
+    except BaseException:
+        # The connection's state is unknown (a broken pipeline): never reuse it.
+        connection.close()
+        raise
+    for result in (send, charge):
+        if result.status in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.PIPELINE_ABORTED):
+            continue
         state = (result.error_field(pq.DiagnosticField.SQLSTATE) or b"").decode()
         if state == DIVISION_BY_ZERO:
-            # The balance was enough in the statement's snapshot but not once
-            # the row was locked (concurrent charges): everything rolled back.
+            # The balance was enough in the send's snapshot but not once the
+            # row was locked (concurrent charges): everything rolled back.
             return None
         message = result.error_message.decode(errors="replace")
         error = errors.lookup(state) if state else errors.DatabaseError
         if issubclass(error, errors.IntegrityError):
             raise IntegrityError(message)
         raise DatabaseError(message)
-    if result.ntuples == 0:
+    if send.ntuples == 0:
         return None
-    return [result.get_value(0, col) for col in range(result.nfields)]
+    row = [send.get_value(0, col) for col in range(send.nfields)]
+    if charge.ntuples == 0:
+        return row, None
+    return row, [charge.get_value(0, col) for col in range(charge.nfields)]
+
+
+def _pipelined(pgconn, *statements):
+    """Each ``(name, parameters)`` prepared statement's result, sent in one
+    pipeline closed by one sync (libpq pipeline mode)."""
+    import select
+
+    from psycopg import pq
+
+    pgconn.enter_pipeline_mode()
+    try:
+        for name, values in statements:
+            pgconn.send_query_prepared(name.encode(), values)
+        pgconn.pipeline_sync()
+        while pgconn.flush():  # a non-blocking connection: wait to write
+            select.select([pgconn.socket], [pgconn.socket], [])
+            pgconn.consume_input()
+        results = []
+        for _ in statements:
+            result = pgconn.get_result()
+            while pgconn.get_result() is not None:  # one result per statement
+                pass
+            results.append(result)
+        sync = pgconn.get_result()
+        if sync is None or sync.status != pq.ExecStatus.PIPELINE_SYNC:
+            raise DatabaseError("the send pipeline ended out of order")
+    finally:
+        pgconn.exit_pipeline_mode()
+    return results
 
 
 def _decimal(value: bytes | None) -> Decimal | None:
@@ -425,7 +514,8 @@ def statement_params(
     tags,
     now,
 ) -> list:
-    """The statement's parameters, in ``PARAMETERS`` order."""
+    """The statements' parameters by name (``PARAMETERS`` and
+    ``CHARGE_PARAMETERS`` give each statement's order)."""
     options = {"audience_estimate": 1, "invalid_phones": 0}
     if ttl:
         options["ttl"] = ttl
@@ -477,5 +567,6 @@ def statement_params(
         "expires_at": now + timedelta(seconds=ttl) if ttl else None,
         "reason_head": head,
         "reason_tail": tail,
+        "nonce": str(next(_nonces)),
     }
-    return [params[name] for name in PARAMETERS]
+    return params

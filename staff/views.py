@@ -1,6 +1,12 @@
 """The staff console (/staff/): a queue per kind of item waiting for staff
 (the ``cabinet.moderation`` registry), an account page, the partner reward
-rates and the audit log.  Active staff only: anybody else gets 403."""
+rates and the audit log.  Active staff only: anybody else gets 403.  Within
+the console each part asks for its Django permission (a superuser has all):
+a queue the «change» permission of its model (``Queue.allowed``), the accounts
+``cabinet.view_account`` (and per action: ``billing.add_ledgerentry`` to adjust
+the balance, ``cabinet.change_account`` for the tier and blocking,
+``cabinet.change_apitoken`` to revoke a token), the rates
+``partners.change_rewardrate``; the audit log any staff member."""
 
 from datetime import datetime
 from functools import wraps
@@ -23,23 +29,47 @@ from partners.models import RewardRate
 from . import selectors, services
 
 
-def staff_view(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        user = request.user
-        if not user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-        if not (user.is_active and user.is_staff):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
+def staff_view(view=None, *, perm: str = ""):
+    """Active staff only (403 for anybody else signed in), holding ``perm``
+    when one is given."""
 
-    return wrapped
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(
+                    request.get_full_path(), reverse("admin:login")
+                )
+            if not (user.is_active and user.is_staff):
+                raise PermissionDenied
+            if perm and not user.has_perm(perm):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate(view) if view is not None else decorate
 
 
-def _queue_or_404(key):
+# What each action of the account page needs.
+ACCOUNT_ACTION_PERMS = {
+    "adjust": "billing.add_ledgerentry",
+    "tier": "cabinet.change_account",
+    "block": "cabinet.change_account",
+    "unblock": "cabinet.change_account",
+    "revoke": "cabinet.change_apitoken",
+}
+
+
+def _queue_or_404(key, user):
+    """The queue, 404 when there is none, 403 when this staff member may not
+    work it."""
     q = selectors.queue(key)
     if q is None:
         raise Http404
+    if not q.allowed(user):
+        raise PermissionDenied
     return q
 
 
@@ -51,13 +81,17 @@ def _kind(q) -> str:
 
 @staff_view
 def index(request):
-    rows = [{"q": q, "count": q.count()} for q in moderation.queues()]
+    rows = [
+        {"q": q, "count": q.count()}
+        for q in moderation.queues()
+        if q.allowed(request.user)
+    ]
     return render(request, "staff/index.html", {"queues": rows})
 
 
 @staff_view
 def queue_view(request, key):
-    q = _queue_or_404(key)
+    q = _queue_or_404(key, request.user)
     items = selectors.pending(q)
     held = services.claims(queue=q, ids=[i.pk for i in items])
     rows = [{"item": i, "holder": held.get(i.pk)} for i in items]
@@ -69,7 +103,7 @@ def queue_view(request, key):
 @require_POST
 @staff_view
 def queue_next(request, key):
-    q = _queue_or_404(key)
+    q = _queue_or_404(key, request.user)
     item = services.claim_next(queue=q, staff=request.user)
     if item is None:
         messages.info(request, _("В очереди нет свободных записей."))
@@ -141,7 +175,7 @@ def _audio_url(q, item) -> str:
 
 @staff_view
 def item(request, key, pk):
-    q = _queue_or_404(key)
+    q = _queue_or_404(key, request.user)
     row = q.model._default_manager.filter(pk=pk).first()
     if row is None:
         raise Http404
@@ -219,7 +253,7 @@ def item(request, key, pk):
     return render(request, "staff/item.html", ctx)
 
 
-@staff_view
+@staff_view(perm="cabinet.view_account")
 def accounts(request):
     query = request.GET.get("q", "")
     return render(
@@ -229,12 +263,15 @@ def accounts(request):
     )
 
 
-@staff_view
+@staff_view(perm="cabinet.view_account")
 def account(request, pk):
     acc = get_object_or_404(Account, pk=pk)
     if request.method == "POST":
         action = request.POST.get("action", "")
         p = request.POST
+        needed = ACCOUNT_ACTION_PERMS.get(action)
+        if needed and not request.user.has_perm(needed):
+            raise PermissionDenied
         try:
             if action == "adjust":
                 services.balance_adjust(
@@ -289,7 +326,7 @@ def account(request, pk):
     )
 
 
-@staff_view
+@staff_view(perm="partners.change_rewardrate")
 def rates(request):
     if request.method == "POST":
         raw = request.POST.get("rate", "")

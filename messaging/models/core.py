@@ -101,8 +101,9 @@ class Campaign(models.Model):
         CANCELLED = "cancelled", _("Отменена")
         REJECTED = "rejected", _("Отклонена модератором")
 
+    # Indexed by (account, -created_at) below, which leads with it.
     account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="campaigns"
+        Account, on_delete=models.CASCADE, related_name="campaigns", db_index=False
     )
     channel = models.CharField(_("канал"), max_length=16, default="sms")
     source = models.CharField(
@@ -273,8 +274,9 @@ class CampaignCounter(models.Model):
     """Messages of a campaign per status, maintained in the same transaction as
     every status change so reports never count a million rows."""
 
+    # Indexed by the unique (campaign, status), which leads with it.
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="counters"
+        Campaign, on_delete=models.CASCADE, related_name="counters", db_index=False
     )
     status = models.CharField(max_length=16, choices=MessageStatus.choices)
     count = models.BigIntegerField(default=0)

@@ -29,9 +29,7 @@ def _sign_in(page, email, password="secret-pass-123"):
 
 
 def _staff_page(browser, live_server):
-    User.objects.create_user(
-        email="staff@example.com", password=STAFF_PASSWORD, is_staff=True
-    )
+    User.objects.create_superuser(email="staff@example.com", password=STAFF_PASSWORD)
     context = browser.new_context(base_url=live_server.url, locale="ru-RU")
     page = context.new_page()
     page.set_default_timeout(15000)

@@ -184,3 +184,32 @@ def test_a_steps_window_defers_it_and_the_decision_time_starts_then(user):
     assert message.send_at > timezone.now() + timedelta(minutes=90)
     assert hop.decide_at == message.send_at + timedelta(seconds=600)
     assert not GatewaySubmission.objects.exists()
+
+
+def test_contact_substitutions_are_rendered_in_every_step(user):
+    """A run launched on a group speaks to each contact by name, as a campaign
+    to the same group does, in every step."""
+    from contacts.models import Contact, Group
+    from scenarios.services import scenario_save
+
+    group = Group.objects.create(account=user.account, name="Клиенты")
+    Contact.objects.create(
+        account=user.account, group=group, phone=NOT_VIBER, first_name="Анна"
+    )
+    Contact.objects.create(account=user.account, group=group, phone=NOBODY)
+    scenario = scenario_save(
+        account=user.account,
+        name="По имени",
+        steps=[
+            {"channel": "viber", "text": "[Имя], скидка для вас", "decision": 600},
+            {"channel": "sms", "text": "[Имя], скидка для вас", "decision": 600},
+        ],
+    )
+    run_launch(account=user.account, scenario=scenario, group_ids=[group.pk])
+    texts = set(Message.objects.values_list("channel", "phone", "text"))
+    assert texts == {
+        ("viber", NOT_VIBER, "Анна, скидка для вас"),
+        ("sms", NOT_VIBER, "Анна, скидка для вас"),
+        ("viber", NOBODY, ", скидка для вас"),
+        ("sms", NOBODY, ", скидка для вас"),
+    }

@@ -232,8 +232,8 @@ def test_the_staff_console_decides_a_request(client, user):
     row = services.name_request_create(
         account=user.account, vk="vk.com/luckyshop", letter=letter()
     )
-    staff = User.objects.create_user(
-        email="staff@example.com", password="staff-pass-123", is_staff=True
+    staff = User.objects.create_superuser(
+        email="staff@example.com", password="staff-pass-123"
     )
     client.force_login(staff)
     index = client.get("/staff/").content.decode()

@@ -399,3 +399,71 @@ def test_staff_play_an_audio_and_decide_it(make_user, staff, settings, tmp_path)
     )
     audio.refresh_from_db()
     assert audio.status == "rejected" and audio.reason_display == "Плохо слышно"
+
+
+def test_a_queue_is_worked_only_with_its_permission(make_user, make_staff):
+    """A support agent allowed sender names only: the other queues are not
+    listed and answer 403 — an invoice cannot be marked paid (no money
+    credited) — while the allowed queue works."""
+    user = make_user("payer@example.com")
+    Requisites.objects.create(account=user.account, **VALID_REQUISITES)
+    invoice = invoice_create(account=user.account, amount=Decimal("500"))
+    agent = make_staff("agent@example.com", perms=["messaging.change_sendername"])
+    c = _as(agent)
+    index = c.get("/staff/").content.decode()
+    assert 'data-queue="messaging.sendername"' in index
+    assert 'data-queue="billing.invoice"' not in index
+    url = f"/staff/q/billing.invoice/{invoice.pk}/"
+    assert c.get("/staff/q/billing.invoice/").status_code == 403
+    assert c.get(url).status_code == 403
+    assert c.post(url, {"action": "paid"}).status_code == 403
+    assert c.post("/staff/q/billing.invoice/next/").status_code == 403
+    assert Invoice.objects.get(pk=invoice.pk).status != "paid"
+    assert Account.objects.get(pk=user.account_id).balance == Decimal("1000")
+    assert not AuditEntry.objects.exists() and not Claim.objects.exists()
+    assert c.get("/staff/q/messaging.sendername/").status_code == 200
+    # Given the permission (by the admin, per user or group), the queue opens.
+    granted = make_staff("cashier@example.com", perms=["billing.change_invoice"])
+    _as(granted).post(url, {"action": "paid"})
+    assert Invoice.objects.get(pk=invoice.pk).status == "paid"
+
+
+def test_accounts_and_rates_need_their_permissions(make_user, make_staff):
+    user = make_user("acc@example.com")
+    token = token_create(account=user.account).token
+    url = f"/staff/accounts/{user.account_id}/"
+    nobody = _as(make_staff("nobody@example.com", perms=[]))
+    index = nobody.get("/staff/").content.decode()
+    assert 'id="no-queues"' in index and "/staff/accounts/" not in index
+    assert nobody.get("/staff/accounts/").status_code == 403
+    assert nobody.get(url).status_code == 403
+    assert nobody.get("/staff/rates/").status_code == 403
+    assert nobody.get("/staff/audit/").status_code == 200
+    viewer = _as(make_staff("viewer@example.com", perms=["cabinet.view_account"]))
+    page = viewer.get(url).content.decode()
+    assert "acc@example.com" in page
+    assert 'id="adjust-form"' not in page and 'value="revoke"' not in page
+    for action, data in [
+        ("adjust", {"amount": "100", "reason": "бонус"}),
+        ("tier", {"tier": "0"}),
+        ("block", {"reason": "спам"}),
+        ("revoke", {"token": str(token.pk)}),
+    ]:
+        assert viewer.post(url, {"action": action, **data}).status_code == 403
+    acc = Account.objects.get(pk=user.account_id)
+    assert (acc.balance, acc.is_blocked, acc.tariff_tier) == (
+        Decimal("1000"),
+        False,
+        None,
+    )
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is None
+    assert not AuditEntry.objects.exists()
+    cashier = _as(
+        make_staff(
+            "cashier@example.com",
+            perms=["cabinet.view_account", "billing.add_ledgerentry"],
+        )
+    )
+    assert 'id="adjust-form"' in cashier.get(url).content.decode()
+    cashier.post(url, {"action": "adjust", "amount": "100", "reason": "бонус"})
+    assert Account.objects.get(pk=user.account_id).balance == Decimal("1100")
