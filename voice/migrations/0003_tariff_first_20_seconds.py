@@ -32,6 +32,6 @@ def unseed(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("voice", "0002_default_numbers_and_tariffs"),
-        ("billing", "0008_tariff_first_block"),
+        ("billing", "0009_tariff_first_block"),
     ]
     operations = [migrations.RunPython(seed, unseed)]

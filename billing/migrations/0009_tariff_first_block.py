@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0007_refund_kind_label'),
+        ('billing', '0008_drop_redundant_fk_indexes'),
     ]
 
     operations = [
