@@ -162,20 +162,24 @@ ROWS_SQL = (
 
 def _rows_json(rows, merge: dict) -> str:
     """``rows`` (id, …, old status or None) with ``merge``'s facts and
-    settled (price, parts) by id, as the JSON ``ROWS_SQL`` reads."""
+    settled (price, parts) by id, as the JSON ``ROWS_SQL`` reads (a key left
+    out reads as NULL; prices as text, read exactly as numeric)."""
     out = []
+    append = out.append
     for r in rows:
-        x, p = merge.get(r[0], (None, None))
-        out.append(
-            {
-                "id": r[0],
-                "old": r[2],
-                "x": x or None,
-                "price": p[0] if p else None,
-                "parts": p[1] if p else None,
-            }
-        )
-    return json.dumps(out, cls=DjangoJSONEncoder, ensure_ascii=False)
+        row = {"id": r[0]}
+        if r[2] is not None:
+            row["old"] = r[2]
+        got = merge.get(r[0])
+        if got is not None:
+            x, p = got
+            if x:
+                row["x"] = x
+            if p:
+                row["price"] = str(p[0])
+                row["parts"] = p[1]
+        append(row)
+    return json.dumps(out, cls=DjangoJSONEncoder)
 
 
 def _update_from(
