@@ -165,7 +165,16 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 @admin.register(Tariff)
 class TariffAdmin(admin.ModelAdmin):
-    list_display = ("channel", "country", "operator", "tier", "price")
+    list_display = (
+        "channel",
+        "variant",
+        "country",
+        "operator",
+        "tier",
+        "first_units",
+        "first_price",
+        "price",
+    )
     list_filter = ("channel", "country", "tier")
     list_editable = ("price",)
 

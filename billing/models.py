@@ -83,6 +83,16 @@ class Tariff(models.Model):
     operator = models.CharField(max_length=64, blank=True, default="")
     tier = models.PositiveSmallIntegerField(default=0)
     price = models.DecimalField(max_digits=10, decimal_places=2)
+    # A first block of units priced whole (a call: «Первые 20 секунд», manual
+    # 4.5): the first ``first_units`` units cost ``first_price`` together —
+    # any call answered for 1 to 20 seconds — and ``price`` is each unit
+    # after them.  0 / empty = every unit at ``price`` (SMS parts, messages).
+    first_units = models.PositiveSmallIntegerField(
+        _("первый блок, единиц"), default=0
+    )
+    first_price = models.DecimalField(
+        _("цена первого блока"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("тариф")
@@ -91,13 +101,30 @@ class Tariff(models.Model):
             models.UniqueConstraint(
                 fields=["channel", "variant", "country", "operator", "tier"],
                 name="tariff_unique_variant",
-            )
+            ),
+            # A first block has both its length and its price, or neither.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(first_units=0, first_price__isnull=True)
+                    | models.Q(first_units__gt=0, first_price__isnull=False)
+                ),
+                name="tariff_first_block_whole",
+                violation_error_message=_(
+                    "Укажите и длину первого блока, и его цену (или ни того, ни "
+                    "другого)."
+                ),
+            ),
         ]
 
     def __str__(self):
         operator = self.operator or "*"
         line = f"{self.channel}/{self.variant}" if self.variant else self.channel
-        return f"{line} {self.country} {operator} t{self.tier}: {self.price}"
+        first = (
+            f"{self.first_price}/{self.first_units} + "
+            if self.first_units and self.first_price is not None
+            else ""
+        )
+        return f"{line} {self.country} {operator} t{self.tier}: {first}{self.price}"
 
 
 class TariffTier(models.Model):

@@ -119,6 +119,42 @@ def account_tier_sql(account: str) -> str:
         0)"""
 
 
+@dataclass(frozen=True)
+class Rate:
+    """One tariff row's price of units: ``price`` per unit, or — with a first
+    block — ``first_price`` for the first ``first_units`` units together
+    (a call answered for 1 to 20 seconds) and ``price`` for each unit after
+    them (manual 4.5: «Первые 20 секунд», «Далее, за секунду»).  ``cost`` is
+    the one rule every price of units goes through: the quote, the hold, the
+    messages written, the settlement on measured units; ``cost_sql`` is its
+    compiled form."""
+
+    price: Decimal
+    first_units: int = 0
+    first_price: Decimal | None = None
+
+    @property
+    def has_block(self) -> bool:
+        return bool(self.first_units) and self.first_price is not None
+
+    def cost(self, units: int) -> Decimal:
+        """What ``units`` cost (nothing for none: an unanswered call)."""
+        if units <= 0:
+            return Decimal("0")
+        if self.has_block:
+            return self.first_price + self.price * max(0, units - self.first_units)
+        return self.price * units
+
+
+def cost_sql(*, price: str, first_units: str, first_price: str, units: str) -> str:
+    """``Rate.cost`` compiled; the arguments are SQL expressions."""
+    return f"""(CASE
+        WHEN {units} <= 0 THEN 0
+        WHEN {first_units} > 0 AND {first_price} IS NOT NULL
+            THEN {first_price} + {price} * GREATEST({units} - {first_units}, 0)
+        ELSE {price} * {units} END)"""
+
+
 class PriceList:
     """The prices one account pays on one channel, loaded in one query so pricing
     a million messages costs one query.  The tier is staff's override
@@ -144,38 +180,66 @@ class PriceList:
                 .values("tier")[:1]
             )
             rows = rows.filter(Q(tier=0) | Q(tier=Subquery(by_balance)))
-        self._prices: dict[tuple[str, str], tuple[bool, Decimal]] = {}
-        for country, operator, row_tier, price in rows.values_list(
-            "country", "operator", "tier", "price"
+        self._rates: dict[tuple[str, str], tuple[bool, Rate]] = {}
+        for country, operator, row_tier, price, first_units, first_price in (
+            rows.values_list(
+                "country", "operator", "tier", "price", "first_units", "first_price"
+            )
         ):
             key = (country, operator)
             rank = row_tier != 0
-            current = self._prices.get(key)
+            current = self._rates.get(key)
             if current is None or rank > current[0]:
-                self._prices[key] = (rank, price)
+                self._rates[key] = (rank, Rate(price, first_units, first_price))
 
     def table(self) -> dict[tuple[str, str], Decimal]:
         """Every (country, operator) → unit price this account pays (operator
         "" = the country's other operators), for pricing inside SQL."""
-        return {key: price for key, (_rank, price) in self._prices.items()}
+        return {key: rate.price for key, (_rank, rate) in self._rates.items()}
 
-    def price(self, country: str = "RU", operator: str = "") -> Decimal:
+    def costs(self, units: int) -> dict[tuple[str, str], Decimal]:
+        """Every (country, operator) → what ``units`` cost there (``Rate.cost``),
+        for pricing a send of one text inside SQL."""
+        return {key: rate.cost(units) for key, (_rank, rate) in self._rates.items()}
+
+    def rate(self, country: str = "RU", operator: str = "") -> Rate:
         for key in ((country, operator or ""), (country, ""), ("RU", "")):
-            found = self._prices.get(key)
+            found = self._rates.get(key)
             if found is not None:
                 return found[1]
-        return FALLBACK_PRICES.get(self.channel, Decimal("1.00"))
+        return Rate(FALLBACK_PRICES.get(self.channel, Decimal("1.00")))
+
+    def price(self, country: str = "RU", operator: str = "") -> Decimal:
+        """The price of one unit (after a first block, if the row has one)."""
+        return self.rate(country, operator).price
+
+    def cost(self, units: int, country: str = "RU", operator: str = "") -> Decimal:
+        """What ``units`` cost for this account (``Rate.cost``)."""
+        return self.rate(country, operator).cost(units)
 
 
 def unit_price_sql(
-    *, channel: str, country: str, operator: str, tier: str, fallback: str
+    *,
+    channel: str,
+    country: str,
+    operator: str,
+    tier: str,
+    fallback: str,
+    units: str = "1",
 ) -> str:
-    """``PriceList.price`` compiled for one (country, operator) of the base
+    """``PriceList.cost`` compiled for one (country, operator) of the base
     price line: the most specific row (operator, then the country, then
-    Russia), the tier's price over the base tier's, else ``fallback``.  The
-    arguments are SQL expressions."""
+    Russia), the tier's over the base tier's, priced for ``units`` by its
+    rule (``cost_sql``), else ``fallback`` per unit.  The arguments are SQL
+    expressions."""
+    row_cost = cost_sql(
+        price="t.price",
+        first_units="t.first_units",
+        first_price="t.first_price",
+        units=units,
+    )
     return f"""COALESCE(
-        (SELECT t.price FROM billing_tariff t
+        (SELECT {row_cost} FROM billing_tariff t
          WHERE t.channel = {channel} AND t.variant = ''
            AND t.tier IN (0, {tier})
            AND ((t.country = {country} AND t.operator = {operator})
@@ -187,7 +251,7 @@ def unit_price_sql(
              ELSE 2 END,
              t.tier <> 0 DESC
          LIMIT 1),
-        {fallback})"""
+        {fallback} * {units})"""
 
 
 def tariff_price(

@@ -72,7 +72,7 @@ CHARGE_SETTING = "cabinet.instant_campaign"
 
 
 # Each rule comes from the module that owns it, compiled beside its Python
-# form: the tier and the unit price (billing.selectors), trust
+# form: the tier and the price of the parts (billing.selectors), trust
 # (messaging.moderation), the stop-list (contacts.selectors), the sender
 # (messaging.senders) and the charge with its ledger entry (billing.services).
 SQL = f"""
@@ -114,8 +114,9 @@ WITH tok AS (
         operator="%(operator)s",
         tier="acct.tier",
         fallback="%(fallback_price)s",
+        units="%(parts)s",
     )
-} * %(parts)s AS cost
+} AS cost
     FROM acct
     WHERE NOT EXISTS (SELECT 1 FROM existing)
       AND NOT EXISTS (SELECT 1 FROM blocked)

@@ -123,7 +123,7 @@ class Policy:
     charge: bool
     prices: PriceList = field(repr=False)
     _stop_list: set[str] | None = field(default=None, repr=False)
-    _unit_prices: dict = field(default_factory=dict, repr=False)
+    _prices: dict = field(default_factory=dict, repr=False)
     _units: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -160,14 +160,26 @@ class Policy:
             return set()
         return set(self.kind.refused(self.account.pk, self.sender, phones))
 
-    def unit_price(self, country: str, operator: str) -> Decimal:
+    def price(self, country: str, operator: str, units: int) -> Decimal:
+        """What a message of ``units`` costs to this number's country and
+        operator (``billing.selectors.Rate.cost``: per unit, or a first block
+        whole and each unit after it)."""
         if not self.charge:
             return Decimal("0")
-        key = (country or "RU", operator or "")
-        price = self._unit_prices.get(key)
+        key = (country or "RU", operator or "", units)
+        price = self._prices.get(key)
         if price is None:
-            price = self._unit_prices[key] = self.prices.price(*key)
+            price = self.prices.cost(units, key[0], key[1])
+            if len(self._prices) < 10000:
+                self._prices[key] = price
         return price
+
+    def message_text(self, text: str) -> str:
+        """What each message carries of the send's text (``ChannelKind.
+        message_text``; the text itself for most channels)."""
+        if self.kind.message_text is None:
+            return text
+        return self.kind.message_text(text, self.content)
 
     def units(self, text: str) -> int:
         units = self._units.get(text)
@@ -241,11 +253,8 @@ def policy_for(
         )
     if tier is None:
         tier = account_tier(account)
-    prices = PriceList(
-        account=account,
-        channel=channel,
-        tier=tier,
-        variant=kind.variant(account, sender, text, parsed),
+    prices = kind.prices(
+        account, sender=sender, text=text, content=parsed, tier=tier
     )
     return Policy(
         account=account,
@@ -323,6 +332,7 @@ class Planner:
         )
         self.seen: set[str] = set(seen)
         self.index = index
+        self._static_text: str | None = None
         self.excluded = {"invalid": 0, "blocked": 0, "duplicates": 0}
         self.planned = Planned()
         # (entry, reason) of every excluded entry, when a caller answers per
@@ -369,8 +379,14 @@ class Planner:
         if recipient.get("text") is not None:  # given with its own text
             return recipient["text"]
         if self.renderer.static:
-            return self.renderer.render({}, None)
-        return self.renderer.render({**recipient, "message_id": message_id}, message_id)
+            if self._static_text is None:
+                self._static_text = self.policy.message_text(
+                    self.renderer.render({}, None)
+                )
+            return self._static_text
+        return self.policy.message_text(
+            self.renderer.render({**recipient, "message_id": message_id}, message_id)
+        )
 
     def plan(
         self,
@@ -388,7 +404,7 @@ class Planner:
             message_id = ids[i] if ids else None
             text = self.text_for(r, message_id)
             units = policy.units(text)
-            price = policy.unit_price(r.get("country"), r.get("operator")) * units
+            price = policy.price(r.get("country"), r.get("operator"), units)
             if self.timing is not None:
                 send_at = self.timing.send_at(self.index, r.get("timezone") or "")
                 status = self.initial_status or (
@@ -410,20 +426,21 @@ class Planner:
 
 
 def priced_audience_sql(
-    policy: Policy, *, group_ids: list[int], filters: dict | None
+    policy: Policy, *, group_ids: list[int], filters: dict | None, units: int
 ) -> tuple[str, list]:
     """The audience of groups, priced and marked, as one SQL query of ``(id,
-    phone, operator, country, region, timezone, unit_price, blocked,
-    admitted)``: the planner's rules compiled — the same price table
-    (``PriceList.table``: operator over country over Russia, the policy's tier
-    and price line), the same stop-list, and only the first contact of each
-    number admitted (unless duplicates are allowed).  PostgreSQL only."""
+    phone, operator, country, region, timezone, price, blocked, admitted)``
+    for one text of ``units`` units: the planner's rules compiled — the same
+    prices (``PriceList.costs``: operator over country over Russia, the
+    policy's tier and price line, ``Rate.cost`` of the units), the same
+    stop-list, and only the first contact of each number admitted (unless
+    duplicates are allowed).  PostgreSQL only."""
     contacts = contacts_in_groups(
         account_id=policy.account.pk, group_ids=group_ids, filters=filters or None
     ).values("id", "phone", "operator", "country", "region", "timezone")
     inner_sql, inner_params = contacts.query.sql_with_params()
-    table = sorted(policy.prices.table().items())
-    fallback = policy.prices.price("RU", "") if policy.charge else Decimal("0")
+    table = sorted(policy.prices.costs(units).items())
+    fallback = policy.price("RU", "", units)
     price = (
         "COALESCE(po.price, pc.price, pr.price, %s)" if policy.charge else "%s::numeric"
     )
@@ -444,7 +461,7 @@ def priced_audience_sql(
             FROM audience a
         )
         SELECT f.id, f.phone, f.operator, f.country, f.region, f.timezone,
-               {price} AS unit_price, f.blocked,
+               {price} AS price, f.blocked,
                (NOT f.blocked AND f.first) AS admitted
         FROM marked f
         LEFT JOIN prices po ON po.country = f.cc
@@ -480,20 +497,22 @@ def audience_totals_sql(
 ) -> tuple[Planned, dict]:
     """What the planner would plan for a group audience with one text of
     ``units`` units, in one aggregate query: (totals, excluded by reason)."""
-    sql, params = priced_audience_sql(policy, group_ids=group_ids, filters=filters)
+    sql, params = priced_audience_sql(
+        policy, group_ids=group_ids, filters=filters, units=units
+    )
     with connection.cursor() as cur:
         cur.execute(
             "SELECT count(*) FILTER (WHERE admitted), "
-            "COALESCE(sum(unit_price) FILTER (WHERE admitted), 0), "
+            "COALESCE(sum(price) FILTER (WHERE admitted), 0), "
             "count(*) FILTER (WHERE blocked), "
             "count(*) FILTER (WHERE NOT blocked AND NOT admitted) "
             f"FROM ({sql}) priced",
             params,
         )
-        count, unit_total, blocked, duplicates = cur.fetchone()
+        count, total, blocked, duplicates = cur.fetchone()
     planned = Planned(
         messages=count,
         units=count * units,
-        total=(Decimal(unit_total) * units).quantize(Decimal("0.01")),
+        total=Decimal(total).quantize(Decimal("0.01")),
     )
     return planned, {"invalid": 0, "blocked": blocked, "duplicates": duplicates}

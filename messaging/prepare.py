@@ -312,14 +312,17 @@ def prepare_in_database(preparer: "Preparer") -> bool:
         return False
     policy = preparer.policy
     audience = campaign.audience
-    text = preparer.renderer.render({}, None)
+    text = policy.message_text(preparer.renderer.render({}, None))
     units = policy.units(text)
     now = timezone.now()
     send_at = planner.timing.send_at(0, "")
     status = planner.initial_status or (S.QUEUED if send_at <= now else S.DEFERRED)
     expires_at = send_at + timedelta(seconds=planner.ttl) if planner.ttl else None
     priced_sql, priced_params = priced_audience_sql(
-        policy, group_ids=audience["group_ids"], filters=audience.get("filters")
+        policy,
+        group_ids=audience["group_ids"],
+        filters=audience.get("filters"),
+        units=units,
     )
     with transaction.atomic():
         current = (
@@ -335,7 +338,7 @@ def prepare_in_database(preparer: "Preparer") -> bool:
             cur.execute(
                 f"""
                 INSERT INTO messaging_message ({", ".join(MESSAGE_COLUMNS)})
-                SELECT %s, %s, %s, f.phone, %s, %s, %s, f.unit_price * %s,
+                SELECT %s, %s, %s, f.phone, %s, %s, %s, f.price,
                        %s, '', f.operator, f.country, f.region, f.timezone, f.id,
                        %s, %s, %s, '', 0, false, ''
                 FROM ({priced_sql}) f
@@ -348,7 +351,6 @@ def prepare_in_database(preparer: "Preparer") -> bool:
                     campaign.channel,
                     campaign.sender,
                     text,
-                    units,
                     units,
                     status,
                     now,

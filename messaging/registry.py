@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from billing import catalog
+from billing.selectors import PriceList
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,15 @@ class ChannelKind:
     # No shared sender: a send names one of the account's approved names
     # (VK/OK groups); without one it is refused, «заказать имя отправителя».
     own_sender_required: bool = False
+    # (requested name) → the cleaned name, or raise
+    # ``messaging.senders.InvalidSenderName``: the channel's own rule for the
+    # senders an account requests (voice: its own phone number); None = the
+    # SMS rule for names (``messaging.senders.name_check``).
+    sender_name_rule: Callable[[str], str] | None = None
+    # (sender name row) → the client's ``cabinet.moderation.Notice`` about
+    # the decision on it, in the channel's words (voice: «Номер отправителя»);
+    # None = the sender names' own wording.
+    sender_notice: Callable[[object], object] | None = None
     # (account, sender) → None, or raise ``messaging.senders.SenderNotAllowed``:
     # the channel's own rule on an approved name (Viber: a paid monthly package).
     check_sender: Callable[[object, str], None] | None = None
@@ -197,6 +207,11 @@ class ChannelKind:
     report_facts: Callable[[object], list[tuple[str, str]]] | None = None
     report_breakdown: Callable[[object], list[tuple[str, int, object]]] | None = None
     message_facts: Callable[[dict], str] | None = None
+    # (campaign text, content) → the text each message of the send carries,
+    # when it is not the campaign's own (voice: a call plays its audio; the
+    # spoken text — up to 2,000 characters — stays on the campaign and the
+    # audio, and each call carries a short label, not a copy of it).
+    message_text: Callable[[str, "Content"], str] | None = None
     # (account, content) → the ``LaunchCharge``s a launch of this content owes
     # beside its messages (voice: speaking the text, once per audio).
     launch_charges: Callable[[object, "Content"], list[LaunchCharge]] | None = None
@@ -233,6 +248,20 @@ class ChannelKind:
         if self.tariff_variant is None:
             return ""
         return self.tariff_variant(account, sender, text, content)
+
+    def prices(
+        self, account, *, sender: str, text: str, content: "Content", tier
+    ) -> PriceList:
+        """The prices a send pays: the channel's price line for this sender
+        and content, at ``tier`` (None: the account's tier now).  The launch
+        holds at them and the settlement of measured units reads them again
+        at the campaign's tier."""
+        return PriceList(
+            account=account,
+            channel=self.code,
+            tier=tier,
+            variant=self.variant(account, sender, text, content),
+        )
 
     @property
     def statuses(self) -> tuple[str, ...]:

@@ -151,8 +151,10 @@ def sender_allowed_sql(*, account: str, channel: str, sender: str, shared: str) 
 
 def sender_request(*, account, name: str, channel: str = "sms") -> SenderName:
     """Request a new name; it waits for staff.  ``InvalidSenderName`` for a name
-    that breaks the rules or is already requested/approved."""
-    name = name_check(name)
+    that breaks the rules (the channel's own, ``ChannelKind.sender_name_rule``,
+    else ``name_check``) or is already requested/approved."""
+    rule = registry.get_channel(channel).sender_name_rule or name_check
+    name = rule(name)
     if name in shared_senders(channel):
         raise InvalidSenderName(
             _("Имя «%(name)s» — общее имя отправителя, оно уже доступно.")

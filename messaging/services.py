@@ -165,7 +165,7 @@ def _plan_totals(
     text.  Returns (totals, excluded by reason, lines)."""
     excluded = {"invalid": len(audience.invalid), "blocked": 0, "duplicates": 0}
     if set_based(renderer, audience.as_json()):
-        units = policy.units(renderer.render({}, None))
+        units = policy.units(policy.message_text(renderer.render({}, None)))
         planned, found = audience_totals_sql(
             policy, group_ids=audience.group_ids, filters=audience.filters, units=units
         )

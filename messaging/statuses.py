@@ -149,6 +149,38 @@ def set_statuses(
     return moved
 
 
+# Rows of a set-based update with facts and settled prices, sent as one JSON
+# document (``_rows_json``): the facts are JSON already, and one string
+# parameter is quoted at C speed where an array of thousands of JSON texts
+# was escaped element by element in Python (most of applying call results).
+ROWS_SQL = (
+    "jsonb_to_recordset(%s::jsonb) "
+    "AS v(id bigint, old text, x jsonb, price numeric, parts int)"
+)
+
+
+def _rows_json(rows, merge: dict) -> str:
+    """``rows`` (id, …, old status or None) with ``merge``'s facts and
+    settled (price, parts) by id, as the JSON ``ROWS_SQL`` reads (a key left
+    out reads as NULL; prices as text, read exactly as numeric)."""
+    out = []
+    append = out.append
+    for r in rows:
+        row = {"id": r[0]}
+        if r[2] is not None:
+            row["old"] = r[2]
+        got = merge.get(r[0])
+        if got is not None:
+            x, p = got
+            if x:
+                row["x"] = x
+            if p:
+                row["price"] = str(p[0])
+                row["parts"] = p[1]
+        append(row)
+    return json.dumps(out, cls=DjangoJSONEncoder)
+
+
 def _update_from(
     rows: list[tuple[int, int, str]], fields: dict, merge: dict | None = None
 ) -> list[tuple[int, int, str]]:
@@ -163,28 +195,16 @@ def _update_from(
     with connection.cursor() as cur:
         if connection.vendor == "postgresql" and merge:
             for part in chunks(rows, 10000):
-                facts = [merge.get(r[0], (None, None)) for r in part]
                 cur.execute(
                     f"UPDATE {table} AS m SET {assignments}, "
                     "extra = CASE WHEN v.x IS NULL THEN m.extra "
-                    "ELSE m.extra || v.x::jsonb END, "
+                    "ELSE m.extra || v.x END, "
                     "price = COALESCE(v.price, m.price), "
                     "parts = COALESCE(v.parts, m.parts) "
-                    "FROM unnest(%s::bigint[], %s::text[], %s::text[], "
-                    "%s::numeric[], %s::int[]) AS v(id, old, x, price, parts) "
+                    f"FROM {ROWS_SQL} "
                     "WHERE m.id = v.id AND m.status = v.old "
                     "RETURNING m.id, m.campaign_id, v.old",
-                    [
-                        *values,
-                        [r[0] for r in part],
-                        [r[2] for r in part],
-                        [
-                            json.dumps(x, cls=DjangoJSONEncoder) if x else None
-                            for x, _p in facts
-                        ],
-                        [p[0] if p else None for _x, p in facts],
-                        [p[1] if p else None for _x, p in facts],
-                    ],
+                    [*values, _rows_json(part, merge)],
                 )
                 moved.extend(cur.fetchall())
             return moved
@@ -251,7 +271,8 @@ def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
     with transaction.atomic():
         state: dict[int, tuple[int, str]] = {}
         # Channels billed after the fact read what settles a price with the
-        # lock: (campaign, account, price, parts) of the rows not settled yet.
+        # lock: (campaign, price, country, operator) of the rows not settled
+        # yet.
         billing: dict[int, tuple] | None = (
             {} if registry.get_channel(channel).settles_after else None
         )
@@ -271,16 +292,16 @@ def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
                 "id",
                 "campaign_id",
                 "status",
-                "account_id",
                 "price",
-                "parts",
+                "country",
+                "operator",
                 "settled",
                 "gateway_id",
             )
-            for mid, cid, st, account_id, price, parts, settled, _g in rows:
+            for mid, cid, st, price, country, operator, settled, _g in rows:
                 state[mid] = (cid, st)
                 if not settled:
-                    billing[mid] = (cid, account_id, price, parts)
+                    billing[mid] = (cid, price, country, operator)
             return [(row[0], row[-1]) for row in rows]
 
         if by_gateway:
@@ -386,18 +407,17 @@ def _merge_extra(
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             for part in chunks(items, 10000):
-                settled = [prices.get(mid) for mid, _x in part]
                 cur.execute(
-                    f"UPDATE {table} AS m SET extra = m.extra || v.x::jsonb, "
+                    f"UPDATE {table} AS m SET "
+                    "extra = m.extra || COALESCE(v.x, '{}'::jsonb), "
                     "price = COALESCE(v.price, m.price), "
                     "parts = COALESCE(v.parts, m.parts) "
-                    "FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::int[]) "
-                    "AS v(id, x, price, parts) WHERE m.id = v.id",
+                    f"FROM {ROWS_SQL} WHERE m.id = v.id",
                     [
-                        [mid for mid, _x in part],
-                        [json.dumps(x, cls=DjangoJSONEncoder) for _mid, x in part],
-                        [p[0] if p else None for p in settled],
-                        [p[1] if p else None for p in settled],
+                        _rows_json(
+                            [(mid, None, None) for mid, _x in part],
+                            {mid: (x, prices.get(mid)) for mid, x in part},
+                        )
                     ],
                 )
             return
@@ -417,30 +437,64 @@ def _merge_extra(
 CENTS = Decimal("0.01")
 
 
+def _campaign_prices(kind, campaign_ids) -> dict[int, tuple[int, object]]:
+    """campaign id → (account id, the prices it was held at): its channel's
+    price line for its sender and content at the tier of its launch
+    (``ChannelKind.prices``, the launch's own rule)."""
+    out = {}
+    for campaign in Campaign.objects.filter(pk__in=sorted(campaign_ids)).select_related(
+        "account"
+    ):
+        options = campaign.options or {}
+        out[campaign.pk] = (
+            campaign.account_id,
+            kind.prices(
+                campaign.account,
+                sender=campaign.sender,
+                text=campaign.text,
+                content=kind.content.load(campaign.content),
+                tier=options.get("tier"),
+            ),
+        )
+    return out
+
+
 def _settle_units(
     channel: str,
     measured: dict[int, int],
     extras: dict[int, dict],
     billing: dict[int, tuple],
 ) -> dict[int, tuple[Decimal, int]]:
-    """Channels billed after the fact (calls by the second): the launch held the
-    estimated units; the receipt's measured units fix the price, never above
-    what was held, and the difference goes back once (``extra.settled``, added
-    to ``extras``).  ``billing``: message id → (campaign, account, price,
-    parts) of the locked messages not settled yet.  Returns the new (price,
-    parts) by message id for the status update to write."""
+    """Channels billed after the fact (calls by the second): the launch held
+    the price of the estimated units; the receipt's measured units are priced
+    by the same rule at the campaign's tier and price line (``Rate.cost``: a
+    call's first 20 seconds whole, then each second; nothing for an
+    unanswered call), never above what was held, and the difference goes
+    back once (``extra.settled``, added to ``extras``).  ``billing``: message
+    id → (campaign, price, country, operator) of the locked messages not
+    settled yet.  Returns the new (price, parts) by message id for the status
+    update to write."""
     kind = registry.get_channel(channel)
     if not kind.settles_after:
         return {}
+    due = sorted(mid for mid in measured if mid in billing)
+    if not due:
+        return {}
+    prices_of = _campaign_prices(kind, {billing[mid][0] for mid in due})
     refunds: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
     prices: dict[int, tuple[Decimal, int]] = {}
-    for mid in sorted(measured):
-        if mid not in billing:
-            continue
-        cid, account_id, price, parts = billing[mid]
+    costs: dict[tuple, Decimal] = {}
+    for mid in due:
+        cid, price, country, operator = billing[mid]
+        account_id, price_list = prices_of[cid]
         billed = max(0, kind.bill_units(measured[mid]))
-        unit_price = price / parts if parts else Decimal("0")
-        new_price = min(price, (unit_price * billed).quantize(CENTS))
+        key = (cid, country, operator, billed)
+        cost = costs.get(key)
+        if cost is None:
+            cost = costs[key] = price_list.cost(
+                billed, country or "RU", operator
+            ).quantize(CENTS)
+        new_price = min(price, cost)
         refunds[(account_id, cid)] += price - new_price
         prices[mid] = (new_price, min(billed, 32767))
         extras.setdefault(mid, {}).update(settled=True, billed_units=billed)

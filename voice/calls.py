@@ -10,6 +10,8 @@ last — the message goes back to «Отложено» with the redial time (the
 free, after the last one.  Every attempt is kept on the message
 (``extra.call_<n>``)."""
 
+import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +22,9 @@ from messaging.gateways.base import OutgoingMessage, Receipt
 from messaging.models import Message
 from messaging.models import MessageStatus as S
 from messaging.statuses import locked
+
+from . import selectors
+from .channels import FEDERAL
 
 ANSWERED = "answered"
 BUSY = "busy"
@@ -35,6 +40,78 @@ REASONS = {
     REJECTED: "Вызов отклонён",
     FAILED: "Номер недоступен",
 }
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """What every call of one campaign shares, worked out once per batch and
+    campaign (not per call): the audio's length, the menu, the redials, and
+    whether it is a CallPassword call."""
+
+    code: bool
+    duration: int
+    ivr: dict
+    redials: int
+    redial_interval: int
+
+    @classmethod
+    def of(cls, content) -> "CallPlan":
+        return cls(
+            code=content is not None and hasattr(content, "code"),
+            duration=max(1, getattr(content, "duration", 0) or 0),
+            ivr=dict(getattr(content, "ivr", {}) or {}),
+            redials=getattr(content, "redial_count", 0) or 0,
+            redial_interval=getattr(content, "redial_interval", 0) or 0,
+        )
+
+    def action(self, digit: str) -> str:
+        return (self.ivr.get(digit) or {}).get("action", "") if digit else ""
+
+
+def plans_for(messages: list[OutgoingMessage]) -> dict[int, CallPlan]:
+    """id(content) → its plan: one per campaign of a batch (dispatch gives
+    every message of a campaign the same content instance)."""
+    plans: dict[int, CallPlan] = {}
+    for m in messages:
+        key = id(m.content)
+        if key not in plans:
+            plans[key] = CallPlan.of(m.content)
+    return plans
+
+
+class Callers:
+    """Who a call comes from — one rule for every voice gateway: a
+    CallPassword call from its sender (the number whose last four digits are
+    the code); a campaign call from the client's own approved number when
+    that is the campaign's sender, else from a random number of the federal
+    pool («Номера отправителя»), read once a minute, not per call."""
+
+    REFRESH_SECONDS = 60
+
+    def __init__(self):
+        self._numbers: list[str] = []
+        self._at = 0.0
+        self._random = random.Random()
+
+    def pool(self) -> list[str]:
+        if not self._numbers or time.monotonic() - self._at > self.REFRESH_SECONDS:
+            self._numbers = selectors.federal_numbers() or ["+74950000000"]
+            self._at = time.monotonic()
+        return self._numbers
+
+    def for_batch(
+        self, messages: list[OutgoingMessage], plans: dict[int, CallPlan]
+    ) -> list[str]:
+        """The caller of each message, in order."""
+        federal = [
+            not plans[id(m.content)].code and m.sender == FEDERAL for m in messages
+        ]
+        count = sum(federal)
+        picks = iter(self._random.choices(self.pool(), k=count) if count else ())
+        return [
+            next(picks) if is_federal else m.sender
+            for m, is_federal in zip(messages, federal, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -55,47 +132,48 @@ def receipt_for(
     *,
     now: datetime | None = None,
     now_iso: str = "",
+    plan: CallPlan | None = None,
 ) -> Receipt:
-    """``now_iso``: ``now`` already formatted (a batch of calls formats it once)."""
+    """``now_iso``: ``now`` already formatted (a batch of calls formats it
+    once); ``plan``: the campaign's (``plans_for``), else read from the
+    message's content."""
     now = now or timezone.now()
     now_iso = now_iso or now.isoformat()
-    content = message.content
-    attempt = {
-        "at": now_iso,
-        "result": outcome.result,
-        **({"seconds": outcome.seconds} if outcome.result == ANSWERED else {}),
-        **({"digit": outcome.digit} if outcome.digit else {}),
-    }
+    plan = plan or CallPlan.of(message.content)
+    result = outcome.result
     extra = {"caller": outcome.caller}
-    redials = getattr(content, "redial_count", 0) or 0
-    if redials or message.attempt > 1:
+    if plan.redials or message.attempt > 1:
         # Each attempt of a call with redials is kept (a single call's facts
         # are the message's own).
+        attempt = {"at": now_iso, "result": result}
+        if result == ANSWERED:
+            attempt["seconds"] = outcome.seconds
+        if outcome.digit:
+            attempt["digit"] = outcome.digit
         extra[f"call_{message.attempt}"] = attempt
-    if outcome.result == RANG:
+    if result == RANG:
         return Receipt(S.SUCCESS, message_id=message.id, extra=extra)
-    if outcome.result == ANSWERED:
-        duration = max(1, getattr(content, "duration", 0) or 0)
-        percent = min(100, round(outcome.listened_ms / 10 / duration))
-        extra.update(
-            answered_at=outcome.answered_at.isoformat()
-            if outcome.answered_at
-            else now_iso,
-            seconds=outcome.seconds,
-            listened=round(outcome.listened_ms / 1000),
-            percent=percent,
+    if result == ANSWERED:
+        extra["answered_at"] = (
+            outcome.answered_at.isoformat() if outcome.answered_at else now_iso
         )
+        extra["seconds"] = outcome.seconds
+        extra["listened"] = round(outcome.listened_ms / 1000)
+        extra["percent"] = min(100, round(outcome.listened_ms / 10 / plan.duration))
         status = S.SUCCESS
         if outcome.digit:
             extra["digit"] = outcome.digit
-            action = (getattr(content, "ivr", {}) or {}).get(outcome.digit, {})
-            status = S.UNSUBSCRIBED if action.get("action") == "unsubscribe" else S.IVR
+            status = (
+                S.UNSUBSCRIBED
+                if plan.action(outcome.digit) == "unsubscribe"
+                else S.IVR
+            )
         return Receipt(
             status, message_id=message.id, units=outcome.seconds, extra=extra
         )
-    reason = outcome.detail or REASONS.get(outcome.result, REASONS[FAILED])
-    if outcome.result != FAILED and message.attempt <= redials:
-        retry_at = now + timedelta(minutes=content.redial_interval or 1)
+    reason = outcome.detail or REASONS.get(result, REASONS[FAILED])
+    if result != FAILED and message.attempt <= plan.redials:
+        retry_at = now + timedelta(minutes=plan.redial_interval or 1)
         local = timezone.localtime(retry_at).strftime("%H:%M")
         return Receipt(
             S.UNDELIVERED,
@@ -109,9 +187,7 @@ def receipt_for(
         S.UNDELIVERED,
         message_id=message.id,
         reason=reason,
-        units=0
-        if message.content is not None and hasattr(content, "duration")
-        else None,
+        units=None if plan.code or message.content is None else 0,
         extra=extra,
     )
 

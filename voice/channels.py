@@ -6,11 +6,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cabinet.moderation import Decision
+from cabinet.moderation import Decision, Notice
 from cabinet.urlcheck import UnsafeUrl, public_url_check
+from contacts.phones import InvalidPhone, normalize_phone
 from messaging.channels import CANCELLED, MODERATION, UNSUBSCRIBED
 from messaging.models import MessageStatus as S
 from messaging.moderation import needs_moderation
@@ -24,15 +26,16 @@ from messaging.registry import (
     Unit,
     register,
 )
+from messaging.senders import InvalidSenderName
 
 from . import selectors
 
 # What a campaign's sender is: a random number of the federal pool (manual
 # 4.4: «Отправка на данный момент доступна только от случайных федеральных
-# номеров»).  The number each call came from is on the message (extra.caller).
+# номеров»), or the client's own number once staff approved it (a sender name
+# of the voice channel, ``messaging.SenderName``).  The number each call came
+# from is on the message (extra.caller).
 FEDERAL = "Федеральный номер"
-# The tariff: the first 20 seconds are billed whole, then every second.
-FIRST_SECONDS = 20
 MAX_REDIALS = 5
 MAX_REDIAL_INTERVAL = 24 * 60  # minutes
 IVR_ACTIONS = {
@@ -193,24 +196,73 @@ def parse_ivr(menu) -> dict:
 
 def call_units(text: str, content: Content) -> int:
     """Seconds held at launch: the whole audio (twice when a digit repeats
-    it), at least the first 20 seconds; settled on the real seconds."""
-    seconds = getattr(content, "duration", 0) or 0
+    it).  The call is settled on the seconds it really lasted (the receipt's
+    units; none for an unanswered call), priced by the tariff's rule
+    (``billing.selectors.Rate.cost``: the first 20 seconds at their own price
+    whatever of them was used, then each second)."""
+    seconds = max(1, getattr(content, "duration", 0) or 0)
     if getattr(content, "repeats", False):
         seconds *= 2
-    return max(FIRST_SECONDS, seconds)
+    return seconds
 
 
-def bill_seconds(seconds: int) -> int:
-    """Seconds billed for a call of ``seconds``: nothing for an unanswered
-    call, the first 20 seconds whole, then each second."""
-    if seconds <= 0:
-        return 0
-    return max(FIRST_SECONDS, seconds)
+def caller_number_rule(number: str) -> str:
+    """A number a client asks to call from: a valid Russian number (E.164),
+    not one of ours (the federal or CallPassword pool).  ``InvalidSenderName``
+    in Russian otherwise."""
+    raw = (number or "").strip()
+    if not raw:
+        raise InvalidSenderName(_("Введите номер телефона."))
+    try:
+        phone = normalize_phone(raw)
+    except InvalidPhone as exc:
+        raise InvalidSenderName(
+            _("Неверный номер «%(n)s»: %(why)s") % {"n": raw, "why": exc.reason}
+        ) from None
+    if not phone.startswith("+7"):
+        raise InvalidSenderName(
+            _("Звонить можно только с российского номера (+7…).")
+        )
+    if selectors.pool_number(phone):
+        raise InvalidSenderName(
+            _("Номер %(n)s — из наших номеров отправителя, а не ваш.") % {"n": phone}
+        )
+    return phone
+
+
+def caller_number_notice(row) -> Notice:
+    """The client's notification about the decision on its number."""
+    if row.status == Decision.APPROVED:
+        title = _("Номер отправителя %(n)s одобрен") % {"n": row.name}
+        body = _("Теперь его можно выбрать в поле «От:» голосовой рассылки.")
+    else:
+        title = _("Номер отправителя %(n)s отклонён") % {"n": row.name}
+        body = row.reason_display + (f". {row.comment}" if row.comment else "")
+    return Notice(
+        title=str(title), body=str(body), kind="sender", url=reverse("voice:numbers")
+    )
 
 
 def call_variant(account, sender: str, text: str, content: Content) -> str:
     """The price line: a call from a federal number or the client's own."""
     return "federal" if sender == FEDERAL else "own"
+
+
+# What a call's message carries of the campaign's text (reports' «Сообщение»).
+CALL_TEXT_MAX = 60
+
+
+def call_text(text: str, content: Content) -> str:
+    """A call plays its audio: its message carries a label of it — the
+    campaign's text when short, else the audio's name (a spoken text's first
+    words) — not a copy of a spoken text of up to 2,000 characters on each of
+    a campaign's calls.  The whole text stays on the campaign and the audio."""
+    if len(text) <= CALL_TEXT_MAX:
+        return text
+    name = getattr(content, "audio_name", "") or ""
+    if name and len(name) <= CALL_TEXT_MAX:
+        return name
+    return text[: CALL_TEXT_MAX - 1].rstrip() + "…"
 
 
 def voice_moderate(account, text: str, content: Content) -> bool:
@@ -287,10 +339,15 @@ VOICE = register(
         content=VoiceContent,
         unit=Unit.SECONDS,
         count_units=call_units,
-        bill_units=bill_seconds,
+        message_text=call_text,
         launch_charges=speech_charges,
         default_sender=lambda: FEDERAL,
         shared_senders=lambda: (FEDERAL,),
+        # The client's own numbers: requested on «Номера отправителя» and
+        # approved by staff like sender names (``messaging.senders``).
+        sender_name_rule=caller_number_rule,
+        sender_notice=caller_number_notice,
+        sender_names_url="voice:numbers",
         tariff_variant=call_variant,
         # A trunk that refuses a call for now (congestion) is tried again.
         retry=RetryPolicy(attempts=3 + MAX_REDIALS * 2, interval=timedelta(minutes=1)),

@@ -29,6 +29,16 @@ class VoiceSendForm(ComposeForm):
     smooth sending, allowed window, tags, clear form."""
 
     audio_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    caller = forms.ChoiceField(
+        label=_("От:"),
+        required=False,
+        error_messages={
+            "invalid_choice": _(
+                "Номер %(value)s не подтверждён для вашего аккаунта: выберите "
+                "номер из списка."
+            )
+        },
+    )
     voice = forms.ChoiceField(label=_("Голос"), required=False)
     upload = forms.FileField(
         label=_("Аудиофайл (mp3, wav, ogg)"),
@@ -54,8 +64,14 @@ class VoiceSendForm(ComposeForm):
         required=False,
     )
 
-    def __init__(self, *args, groups=(), voices=(), **kwargs):
+    def __init__(self, *args, groups=(), voices=(), callers=(), **kwargs):
         super().__init__(*args, senders=(), groups=groups, promo_actions=(), **kwargs)
+        # The random federal number, or one of the account's own approved
+        # numbers (its «own» price line).
+        self.fields["caller"].choices = [
+            ("", _("Случайный федеральный номер")),
+            *((n, n) for n in callers),
+        ]
         for name in NOT_FOR_CALLS:
             self.fields.pop(name, None)
         self.fields["text"].label = _("Текст для озвучки")
@@ -124,3 +140,14 @@ class VoiceSendForm(ComposeForm):
 
 class CallPasswordTestForm(forms.Form):
     phone = forms.CharField(label=_("Номер телефона"), max_length=32)
+
+
+class CallerNumberForm(forms.Form):
+    number = forms.CharField(
+        label=_("Ваш номер телефона"),
+        max_length=32,
+        help_text=_(
+            "Российский номер, с которого будут идти звонки, например "
+            "+7 495 123-45-67. Модератор проверит, что номер ваш."
+        ),
+    )

@@ -22,8 +22,6 @@ carrier's: ``async`` through a Celery task after ``receipt_delay_seconds``,
 Every call is recorded in ``GatewaySubmission`` (exactly once per message id
 and attempt)."""
 
-import random
-import time
 import zlib
 
 from django.db import transaction
@@ -38,15 +36,18 @@ from messaging.gateways.base import (
 from messaging.gateways.fake import FakeGateway, _record, content_record
 from messaging.models import GatewaySubmission
 
-from . import calls, selectors
-from .calls import CallOutcome
+from . import calls
+from .calls import Callers, CallOutcome, CallPlan
 
 
-def fake_outcome(m: OutgoingMessage, *, caller: str, options: dict) -> CallOutcome:
+def fake_outcome(
+    m: OutgoingMessage, *, caller: str, options: dict, plan: CallPlan | None = None
+) -> CallOutcome:
     """What the fake callee does (the answer time is the batch's: the
-    receipt's)."""
+    receipt's).  ``plan``: the campaign's (``calls.plans_for``)."""
+    plan = plan or CallPlan.of(m.content)
     tail = m.phone[-4:]
-    if m.content is not None and hasattr(m.content, "code"):  # CallPassword
+    if plan.code:  # CallPassword
         if tail in ("0000", "0001"):
             return CallOutcome(
                 calls.NO_ANSWER if tail == "0000" else calls.BUSY, caller
@@ -56,29 +57,29 @@ def fake_outcome(m: OutgoingMessage, *, caller: str, options: dict) -> CallOutco
         return CallOutcome(calls.NO_ANSWER, caller)
     if tail == "0001":
         return CallOutcome(calls.BUSY, caller)
-    duration = max(1, getattr(m.content, "duration", 0) or 1)
+    duration = plan.duration
     played = duration
     digit = ""
-    hash_ = zlib.crc32(f"{m.id}:{m.attempt}".encode())
     if tail.startswith("333"):
         digit = tail[3]
         played = max(1, duration // 2)
     elif tail.startswith("55"):
         played = min(duration, int(tail[2:]) or 1)
     else:
-        percent = int(options.get("no_answer_percent") or 0)
-        if percent and hash_ % 100 < percent:
-            return CallOutcome(calls.NO_ANSWER, caller)
-        if options.get("random_listen"):
-            played = 1 + (hash_ >> 8) % duration
-    action = (getattr(m.content, "ivr", {}) or {}).get(digit, {}).get("action")
-    seconds = played + (duration if action == "repeat" else 0)
-    listened = min(seconds, duration) * 1000
+        percent = options.get("no_answer_percent")
+        random_listen = options.get("random_listen")
+        if percent or random_listen:
+            hash_ = zlib.crc32(f"{m.id}:{m.attempt}".encode())
+            if percent and hash_ % 100 < int(percent):
+                return CallOutcome(calls.NO_ANSWER, caller)
+            if random_listen:
+                played = 1 + (hash_ >> 8) % duration
+    seconds = played + (duration if plan.action(digit) == "repeat" else 0)
     return CallOutcome(
         calls.ANSWERED,
         caller,
         seconds=seconds,
-        listened_ms=listened,
+        listened_ms=min(seconds, duration) * 1000,
         digit=digit,
     )
 
@@ -88,28 +89,21 @@ class FakeVoiceGateway(FakeGateway):
 
     def __init__(self, *, channel: str, **options):
         super().__init__(channel=channel, **options)
-        self._numbers: list[str] = []
-        self._numbers_at = 0.0
-        self._random = random.Random()
-
-    def caller_for(self, m: OutgoingMessage) -> str:
-        """A random number of the federal pool (CallPassword: its sender)."""
-        if hasattr(m.content, "code"):
-            return m.sender
-        if time.monotonic() - self._numbers_at > 60 or not self._numbers:
-            self._numbers = selectors.federal_numbers() or ["+74950000000"]
-            self._numbers_at = time.monotonic()
-        return self._random.choice(self._numbers)
+        self.callers = Callers()
 
     def submit(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
         """Like the SMS fake, but a call's idempotency key is its message id
-        and attempt: a redial is a new call, a re-submitted attempt is not."""
+        and attempt: a redial is a new call, a re-submitted attempt is not.
+        What a campaign's calls share (the audio's length, the menu, the
+        redials, the content's record) is worked out once per batch, and the
+        callers of the batch are drawn together.  The record keeps what a
+        carrier gets for a call — caller, number, the audio and menu (the
+        content) — not the spoken text, which is the audio."""
         self._throttle(len(messages))
         now = timezone.now()
         now_iso = now.isoformat()
-        keys = {
-            m.id: f"{self.prefix}-{self.channel}-{m.id}-{m.attempt}" for m in messages
-        }
+        prefix = f"{self.prefix}-{self.channel}-"
+        keys = {m.id: f"{prefix}{m.id}-{m.attempt}" for m in messages}
         wanted = set(keys.values())
         seen = {
             gid
@@ -118,9 +112,15 @@ class FakeVoiceGateway(FakeGateway):
             ).values_list("gateway_id", flat=True)
             if gid in wanted
         }
-        records_of: dict[int, str] = {}  # one JSON record per campaign's content
+        plans = calls.plans_for(messages)
+        records_of = {
+            key: content_record(next(m for m in messages if id(m.content) == key))
+            for key in plans
+        }
+        callers = self.callers.for_batch(messages, plans)
+        options = self.options
         results, records, receipts = [], [], []
-        for m in messages:
+        for m, caller in zip(messages, callers, strict=True):
             tail = m.phone[-4:]
             if tail in ("1111", "2222"):
                 permanent = tail == "1111"
@@ -138,32 +138,37 @@ class FakeVoiceGateway(FakeGateway):
                 continue
             gateway_id = keys[m.id]
             duplicate = gateway_id in seen
+            key = id(m.content)
             records.append(
                 (
                     self.channel,
                     m.id,
                     gateway_id,
                     m.phone,
-                    m.sender,
-                    m.text,
-                    records_of.get(id(m.content))
-                    or records_of.setdefault(id(m.content), content_record(m)),
+                    caller,
+                    "",
+                    records_of[key],
                     now,
                     duplicate,
                 )
             )
             results.append(SubmitResult(m.id, gateway_id=gateway_id))
             if not duplicate:
-                outcome = fake_outcome(
-                    m, caller=self.caller_for(m), options=self.options
+                plan = plans[key]
+                outcome = fake_outcome(m, caller=caller, options=options, plan=plan)
+                receipts.append(
+                    calls.receipt_for(
+                        m, outcome, now=now, now_iso=now_iso, plan=plan
+                    )
                 )
-                receipts.append(calls.receipt_for(m, outcome, now=now, now_iso=now_iso))
         _record(records)
         self._deliver(receipts)
         return results
 
     def _receipts_for(self, m: OutgoingMessage) -> list[Receipt]:
-        outcome = fake_outcome(m, caller=self.caller_for(m), options=self.options)
+        plans = calls.plans_for([m])
+        caller = self.callers.for_batch([m], plans)[0]
+        outcome = fake_outcome(m, caller=caller, options=self.options)
         return [calls.receipt_for(m, outcome)]
 
     def _deliver(self, receipts: list[Receipt]) -> None:

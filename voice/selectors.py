@@ -12,7 +12,7 @@ from billing.models import LedgerEntry, LedgerKind
 from billing.selectors import PriceList
 from cabinet.formats import money
 from cabinet.moderation import Decision
-from messaging.models import Message
+from messaging.models import Message, SenderName
 from messaging.models import MessageStatus as S
 
 from .models import AudioFile, CallPassword, VoiceNumber
@@ -50,6 +50,39 @@ def federal_numbers() -> list[str]:
         VoiceNumber.objects.filter(
             purpose=VoiceNumber.Purpose.VOICE, is_active=True
         ).values_list("number", flat=True)
+    )
+
+
+def pool_number(phone: str) -> bool:
+    """Is ``phone`` one of the numbers we call from (any pool)?"""
+    return VoiceNumber.objects.filter(number=phone).exists()
+
+
+def own_numbers(*, account_id: int):
+    """The account's requests for its own caller numbers, newest first
+    (approved ones are its numbers; all together the history)."""
+    return SenderName.objects.filter(account_id=account_id, channel="voice").order_by(
+        "-created_at", "-id"
+    )
+
+
+def approved_callers(*, account_id: int) -> list[str]:
+    """The account's own numbers staff approved: the callers it may choose
+    beside the random federal number."""
+    return list(
+        own_numbers(account_id=account_id)
+        .filter(status=Decision.APPROVED)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+
+
+def number_taken_elsewhere(*, account_id: int, phone: str) -> bool:
+    """Another account already has this number approved as its own."""
+    return (
+        SenderName.objects.filter(channel="voice", name=phone, status=Decision.APPROVED)
+        .exclude(account_id=account_id)
+        .exists()
     )
 
 

@@ -12,15 +12,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.selectors import PriceList
+from billing.selectors import PriceList, Rate
 from contacts.phones import InvalidPhone, normalize_phone
 from contacts.selectors import blocked_phones
-from messaging.models import Campaign, Message, Source
+from messaging import registry, senders
+from messaging.models import Campaign, Message, SenderName, Source
 from messaging.services import LaunchError, Recipient, campaign_launch, campaign_quote
 
 from . import audio as audio_lib
 from . import selectors
-from .channels import FEDERAL
+from .channels import FEDERAL, caller_number_rule
 from .models import AudioFile, CallPassword, VoiceNumber
 
 
@@ -89,6 +90,69 @@ def audio_synthesize(*, account, text: str, voice: str) -> AudioFile:
     )
 
 
+# --- own caller numbers («Номера отправителя») ---------------------------------
+
+
+def caller_number_request(*, account, number: str) -> SenderName:
+    """Ask to call from the account's own number: it waits for staff (the
+    sender names' queue, ``cabinet.moderation``).  ``InvalidSenderName`` in
+    Russian for a number that is not valid, not Russian, one of ours, already
+    requested or approved, or already another client's."""
+    phone = caller_number_rule(number)
+    if selectors.number_taken_elsewhere(account_id=account.pk, phone=phone):
+        raise senders.InvalidSenderName(
+            _("Номер %(n)s уже подтверждён у другого клиента. Напишите в поддержку.")
+            % {"n": phone}
+        )
+    live = selectors.own_numbers(account_id=account.pk).filter(
+        name=phone,
+        status__in=[SenderName.Status.PENDING, SenderName.Status.APPROVED],
+    )
+    if live.exists():
+        raise senders.InvalidSenderName(
+            _("Номер %(n)s уже запрошен или одобрен.") % {"n": phone}
+        )
+    # The core's request (its unique index settles a double submit).
+    return senders.sender_request(account=account, name=phone, channel="voice")
+
+
+def caller_number_withdraw(*, account, number_id: int) -> None:
+    """Withdraw a request still waiting for staff.  ``SenderName.DoesNotExist``
+    for another account's id or another channel's name."""
+    selectors.own_numbers(account_id=account.pk).get(pk=number_id)
+    senders.sender_withdraw(account=account, sender_name_id=number_id)
+
+
+def caller_check(*, account, caller: str) -> str:
+    """The sender of a voice send: the random federal number (empty) or one
+    of the account's own approved numbers; ``LaunchError`` in Russian for a
+    number still waiting for staff, rejected, or not the account's.  The core
+    asks the same of every launch (``messaging.senders.sender_validate``);
+    this words it for numbers."""
+    caller = (caller or "").strip()
+    if not caller or caller == FEDERAL:
+        return FEDERAL
+    if caller in selectors.approved_callers(account_id=account.pk):
+        return caller
+    pending = (
+        selectors.own_numbers(account_id=account.pk)
+        .filter(name=caller, status=SenderName.Status.PENDING)
+        .exists()
+    )
+    raise LaunchError(
+        _("Номер %(n)s ещё на модерации: выберите другой номер или дождитесь решения.")
+        % {"n": caller}
+        if pending
+        else _(
+            "Номер %(n)s не подтверждён для вашего аккаунта. Добавьте его в разделе "
+            "«Номера отправителя»."
+        )
+        % {"n": caller},
+        code="sender_not_allowed",
+        field="caller",
+    )
+
+
 # --- campaigns ------------------------------------------------------------------------
 
 
@@ -128,6 +192,9 @@ class VoiceQuote:
     tts_total: Decimal
     excluded: dict
     tier: int
+    # The call's price rule at that tier and line (the first 20 seconds,
+    # then each second).
+    rate: Rate | None = None
 
     @property
     def total(self) -> Decimal:
@@ -138,6 +205,7 @@ def voice_quote(
     *,
     account,
     content: dict,
+    caller: str = "",
     group_ids=None,
     filters=None,
     phones=None,
@@ -147,17 +215,27 @@ def voice_quote(
     settled on the seconds really listened) plus the synthesis of the text if
     not paid yet.  ``LaunchError`` on bad input."""
     audio = _audio_of(account, content)
+    text = campaign_text(audio)
+    sender = caller_check(account=account, caller=caller)
     quote = campaign_quote(
         account=account,
         channel="voice",
-        text=campaign_text(audio),
-        sender=FEDERAL,
+        text=text,
+        sender=sender,
         group_ids=group_ids,
         filters=filters,
         phones=phones,
         options=options,
         content=content,
     )
+    kind = registry.get_channel("voice")
+    rate = kind.prices(
+        account,
+        sender=sender,
+        text=text,
+        content=kind.content.load(content),
+        tier=quote.tier,
+    ).rate("RU")
     return VoiceQuote(
         quote.messages,
         quote.units,
@@ -167,6 +245,7 @@ def voice_quote(
         else Decimal("0"),
         quote.excluded,
         quote.tier,
+        rate,
     )
 
 
@@ -174,6 +253,7 @@ def voice_launch(
     *,
     account,
     content: dict,
+    caller: str = "",
     user=None,
     group_ids=None,
     filters=None,
@@ -190,14 +270,17 @@ def voice_launch(
 ) -> Campaign:
     """Launch a voice campaign through the one pipeline: the text of the
     campaign is the audio's; the core charges the synthesis of a spoken text
-    once, with the hold (``voice.channels.speech_charges``).  ``LaunchError``
-    with nothing changed on bad input or short funds."""
+    once, with the hold (``voice.channels.speech_charges``).  ``caller``: one
+    of the account's own approved numbers (priced by the «own» line), else
+    calls come from random federal numbers.  ``LaunchError`` with nothing
+    changed on bad input, a caller number not approved for the account, or
+    short funds."""
     audio = _audio_of(account, content)
     return campaign_launch(
         account=account,
         channel="voice",
         text=campaign_text(audio),
-        sender=FEDERAL,
+        sender=caller_check(account=account, caller=caller),
         group_ids=group_ids,
         filters=filters,
         phones=phones,

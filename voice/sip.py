@@ -6,7 +6,8 @@ media is its companion aiortp (RTP with G.711 and RFC 2833 telephone events).
 Chosen over PJSUA2 (a C library whose Python wheels are unofficial and pull a
 sound device) and pyVoIP (registers as a phone; no release since 2024).
 
-A campaign call: INVITE from a federal number with a G.711 µ-law offer →
+A campaign call: INVITE from a federal number (or the client's own approved
+number, ``voice.calls.Callers``) with a G.711 µ-law offer →
 ringing → answer (or busy / no answer / rejected) → the audio is played over
 RTP in real time, 20 ms a packet; digits arrive as RFC 2833 events and act on
 the menu (repeat the message, request a URL, unsubscribe, end); the call ends
@@ -334,27 +335,16 @@ class SipVoiceGateway(BaseGateway):
         self.ring_seconds = float(options.get("ring_seconds") or 30)
         self.max_calls = int(options.get("max_calls") or 20)
         self.mode = options.get("mode") if options.get("mode") == "inline" else "async"
-        self._numbers: list[str] = []
+        self.callers = calls.Callers()
         self.pending: list[Receipt] = []
 
-    def caller_for(self, m: OutgoingMessage) -> str:
-        if hasattr(m.content, "code"):
-            return m.sender
-        import random
-
-        from .selectors import federal_numbers
-
-        if not self._numbers:
-            self._numbers = federal_numbers() or ["+74950000000"]
-        return random.choice(self._numbers)
-
-    def spec_for(self, m: OutgoingMessage) -> CallSpec:
+    def spec_for(self, m: OutgoingMessage, caller: str) -> CallSpec:
         content = m.content
         return CallSpec(
             message_id=m.id,
             attempt=m.attempt,
             phone=m.phone,
-            caller=self.caller_for(m),
+            caller=caller,
             audio=getattr(content, "audio", ""),
             duration=getattr(content, "duration", 0),
             ivr=dict(getattr(content, "ivr", {}) or {}),
@@ -364,7 +354,11 @@ class SipVoiceGateway(BaseGateway):
         )
 
     def submit(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
-        specs = [self.spec_for(m) for m in messages]
+        callers = self.callers.for_batch(messages, calls.plans_for(messages))
+        specs = [
+            self.spec_for(m, caller)
+            for m, caller in zip(messages, callers, strict=True)
+        ]
         results = [
             SubmitResult(s.message_id, gateway_id=f"sip-{s.message_id}-{s.attempt}")
             for s in specs

@@ -14,13 +14,14 @@ from billing.selectors import PriceList, tiers
 from cabinet.formats import money
 from cabinet.permissions import SEND, cabinet_view
 from messaging import compose, compose_views
-from messaging.models import Campaign
+from messaging.models import Campaign, SenderName
+from messaging.senders import InvalidSenderName
 from messaging.services import LaunchError
 
 from . import audio as audio_lib
 from . import selectors, services
-from .channels import FEDERAL, FIRST_SECONDS
-from .forms import IVR_KEYS, CallPasswordTestForm, VoiceSendForm
+from .channels import FEDERAL
+from .forms import IVR_KEYS, CallerNumberForm, CallPasswordTestForm, VoiceSendForm
 from .models import AudioFile
 
 QUOTE_KEY = "voice"
@@ -30,6 +31,7 @@ def _form_kwargs(request) -> dict:
     return {
         "groups": compose.compose_groups(account_id=request.account.pk),
         "voices": audio_lib.voices(),
+        "callers": selectors.approved_callers(account_id=request.account.pk),
     }
 
 
@@ -69,6 +71,8 @@ def _initial_from_campaign(request, pk) -> dict:
     audio = _audio(request, content.get("audio_id"))
     initial["text"] = audio.text if audio and audio.text else ""
     initial["audio_id"] = content.get("audio_id")
+    if campaign.sender != FEDERAL:
+        initial["caller"] = campaign.sender
     ivr = content.get("ivr") or {}
     if ivr:
         initial["ivr"] = True
@@ -111,7 +115,9 @@ def send(request):
         try:
             campaign = _launch(request, form)
         except LaunchError as exc:
-            compose_views.refuse_on_form(form, exc, {"audio_id": None})
+            compose_views.refuse_on_form(
+                form, exc, {"audio_id": None, "sender": "caller"}
+            )
         else:
             _flash_launched(request, campaign)
             if form.cleaned_data.get("clear_form"):
@@ -179,18 +185,22 @@ def _payload(form) -> dict:
     return payload
 
 
-def _priced(payload: dict, content: dict) -> dict:
-    """What decides the price, for the signed quote: the audience, the options
-    and the call's content."""
-    return {**payload, "options": {**payload["options"], QUOTE_KEY: content}}
+def _priced(payload: dict, content: dict, caller: str) -> dict:
+    """What decides the price, for the signed quote: the audience, the options,
+    the call's content and who calls (own number or federal)."""
+    return {
+        **payload,
+        "options": {**payload["options"], QUOTE_KEY: content, "caller": caller},
+    }
 
 
 def _launch(request, form) -> Campaign:
     payload = _payload(form)
     content = form.content()
+    caller = form.cleaned_data.get("caller") or ""
     shown = compose.shown_quote(
         account=request.account,
-        payload=_priced(payload, content),
+        payload=_priced(payload, content, caller),
         token=request.POST.get("quote_token", ""),
     )
     token = form.cleaned_data.get("submit_token") or ""
@@ -198,6 +208,7 @@ def _launch(request, form) -> Campaign:
         account=request.account,
         user=request.user,
         content=content,
+        caller=caller,
         group_ids=payload["group_ids"] or None,
         filters=payload["filters"] or None,
         phones=payload["phones"] or None,
@@ -236,10 +247,12 @@ def estimate(request):
         return render(request, "voice/_estimate.html", ctx)
     payload = _payload(form)
     content = form.content()
+    caller = form.cleaned_data.get("caller") or ""
     try:
         quote = services.voice_quote(
             account=request.account,
             content=content,
+            caller=caller,
             group_ids=payload["group_ids"] or None,
             filters=payload["filters"] or None,
             phones=payload["phones"] or None,
@@ -250,7 +263,9 @@ def estimate(request):
         return render(request, "voice/_estimate.html", ctx)
     ctx["quote"] = quote
     ctx["quote_token"] = compose.quote_token(
-        account=request.account, payload=_priced(payload, content), quote=quote
+        account=request.account,
+        payload=_priced(payload, content, caller),
+        quote=quote,
     )
     return render(request, "voice/_estimate.html", ctx)
 
@@ -276,39 +291,80 @@ def audio_play(request, pk: int):
     return response
 
 
-@cabinet_view()
+@cabinet_view(SEND)
 def numbers(request):
+    """«Номера отправителя» (4.4): the federal pool calls come from at random,
+    and the client's own numbers — requested here, approved by staff, then
+    choosable in the send form's «От:»."""
+    form = CallerNumberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.caller_number_request(
+                account=request.account, number=form.cleaned_data["number"]
+            )
+        except InvalidSenderName as exc:
+            form.add_error("number", exc.message)
+        else:
+            flash.success(
+                request,
+                _(
+                    "Номер отправлен модератору. О решении придёт уведомление; "
+                    "после одобрения его можно выбрать в поле «От:»."
+                ),
+            )
+            return redirect("voice:numbers")
     return render(
         request,
         "voice/numbers.html",
-        {"numbers": selectors.federal_numbers(), "federal": FEDERAL},
+        {
+            "numbers": selectors.federal_numbers(),
+            "federal": FEDERAL,
+            "form": form,
+            "own": list(selectors.own_numbers(account_id=request.account.pk)),
+        },
     )
+
+
+@cabinet_view(SEND)
+@require_POST
+def number_withdraw(request, pk: int):
+    try:
+        services.caller_number_withdraw(account=request.account, number_id=pk)
+    except SenderName.DoesNotExist:
+        raise Http404 from None
+    except InvalidSenderName as exc:
+        flash.error(request, exc.message)
+    else:
+        flash.success(request, _("Запрос отозван."))
+    return redirect("voice:numbers")
 
 
 @cabinet_view()
 def tariffs(request):
     """Manual 4.5: the price by balance (the slider's tiers), own vs federal
-    number, the first 20 seconds and each second after; speech synthesis per
-    100 characters."""
+    number, the first 20 seconds (their own price) and each second after;
+    speech synthesis per 100 characters; CallPassword per call."""
     rows = []
+    first_seconds = 0
     for tier in tiers() or [None]:
         number = tier.tier if tier else 0
-        own = PriceList(
-            account=request.account, channel="voice", tier=number, variant="own"
+        own, fed = (
+            PriceList(
+                account=request.account, channel="voice", tier=number, variant=line
+            ).rate("RU")
+            for line in ("own", "federal")
         )
-        fed = PriceList(
-            account=request.account, channel="voice", tier=number, variant="federal"
-        )
+        first_seconds = first_seconds or fed.first_units or own.first_units
         tts = PriceList(
             account=request.account, channel="voice", tier=number, variant="tts"
         )
         rows.append(
             {
                 "from": tier.min_balance if tier else 0,
-                "own_second": own.price("RU"),
-                "own_first": own.price("RU") * FIRST_SECONDS,
-                "fed_second": fed.price("RU"),
-                "fed_first": fed.price("RU") * FIRST_SECONDS,
+                "own_first": own.first_price if own.has_block else None,
+                "own_second": own.price,
+                "fed_first": fed.first_price if fed.has_block else None,
+                "fed_second": fed.price,
                 "tts": tts.price("RU"),
                 "callpassword": PriceList(
                     account=request.account, channel="callpassword", tier=number
@@ -320,7 +376,7 @@ def tariffs(request):
         "voice/tariffs.html",
         {
             "rows": rows,
-            "first_seconds": FIRST_SECONDS,
+            "first_seconds": first_seconds,
             "balance": request.account.balance,
         },
     )

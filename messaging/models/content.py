@@ -93,6 +93,12 @@ class SenderName(Decidable):
         return f"{self.name} ({self.get_status_display()})"
 
     def decision_notice(self) -> Notice:
+        try:
+            own = registry.get_channel(self.channel).sender_notice
+        except LookupError:
+            own = None
+        if own is not None:  # the channel's words (voice: a caller number)
+            return own(self)
         if self.status == Decision.APPROVED:
             title = _("Имя отправителя «%(name)s» одобрено") % {"name": self.name}
             body = _("Теперь его можно выбрать в поле «От:» формы отправки.")

@@ -119,3 +119,81 @@ def test_country_names_follow_the_cabinets_language(client_for, user, sms_tiers)
     client.cookies["django_language"] = "en"
     page = client.get("/billing/tariffs/").content.decode()
     assert "Russia" in page and "Россия" not in page
+
+
+# --- a first block priced whole (manual 4.5: «Первые 20 секунд») --------------
+
+
+def test_a_rate_prices_a_first_block_whole_then_each_unit():
+    from billing.selectors import Rate
+
+    call = Rate(Decimal("0.06"), 20, Decimal("1.10"))
+    assert [call.cost(n) for n in (0, 1, 19, 20, 21, 36)] == [
+        Decimal("0"),
+        Decimal("1.10"),
+        Decimal("1.10"),
+        Decimal("1.10"),
+        Decimal("1.16"),
+        Decimal("2.06"),
+    ]
+    sms = Rate(Decimal("2.77"))
+    assert [sms.cost(n) for n in (0, 1, 3)] == [
+        Decimal("0"),
+        Decimal("2.77"),
+        Decimal("8.31"),
+    ]
+
+
+def test_the_compiled_price_is_the_rate(user, sms_tiers):
+    """``unit_price_sql`` (the one-statement API path) prices units as
+    ``PriceList.cost`` does, with and without a first block."""
+    from django.db import connection
+
+    from billing.selectors import unit_price_sql
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement path is PostgreSQL's")
+    account = user.account
+    Tariff.objects.filter(channel="sms", tier=0, operator="МТС").update(
+        first_units=2, first_price=Decimal("4.00")
+    )
+    prices = PriceList(account=account, channel="sms", tier=0)
+    for operator in ("МТС", "Билайн"):
+        for units in (0, 1, 2, 3, 5):
+            sql = unit_price_sql(
+                channel="%(channel)s",
+                country="%(country)s",
+                operator="%(operator)s",
+                tier="%(tier)s::int",
+                fallback="%(fallback)s::numeric",
+                units="%(units)s::int",
+            )
+            with connection.cursor() as cur:
+                cur.execute(
+                    f"SELECT {sql}",
+                    {
+                        "channel": "sms",
+                        "country": "RU",
+                        "operator": operator,
+                        "tier": 0,
+                        "fallback": Decimal("9.99"),
+                        "units": units,
+                    },
+                )
+                got = cur.fetchone()[0]
+            assert got == prices.cost(units, "RU", operator), (operator, units)
+    assert prices.cost(3, "RU", "МТС") == Decimal("6.60")  # 4.00 + 2.60
+
+
+def test_a_first_block_needs_its_length_and_its_price(db):
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    row = Tariff(channel="voice", variant="own", tier=7, price=Decimal("0.09"))
+    row.first_units = 20
+    with translation.override("ru"), pytest.raises(
+        ValidationError, match="длину первого блока"
+    ):
+        row.full_clean()
+    row.first_price = Decimal("1.10")
+    row.full_clean()

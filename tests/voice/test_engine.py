@@ -44,22 +44,23 @@ def test_calls_end_in_their_statuses_with_seconds_and_listening(user, approved):
     assert campaign.status == Campaign.Status.RUNNING
     assert campaign.sender == FEDERAL
     held = campaign.cost
-    # Held: the whole audio twice (a digit repeats it), at least 20 s, each call.
-    per_call = max(20, seconds * 2)
-    assert held == Decimal("0.06") * per_call * 4
+    # Held: the whole audio twice (a digit repeats it), each call — shorter
+    # than 20 s, so the price of the first 20 seconds (manual 4.5: 1.10).
+    assert seconds * 2 <= 20
+    assert held == Decimal("1.10") * 4
     dispatch_batch(channel="voice")
     calls = by_phone(campaign)
     full = calls["+79161234567"]
     assert full.status == S.SUCCESS
     assert full.extra["percent"] == 100 and full.extra["seconds"] == seconds
     assert full.extra["caller"] in selectors.federal_numbers()
-    assert full.price == Decimal("0.06") * max(20, seconds)
+    assert full.price == Decimal("1.10")
     unsub = calls["+79160003339"]
     assert unsub.status == S.UNSUBSCRIBED and unsub.extra["digit"] == "9"
     assert 0 < unsub.extra["percent"] < 100
     early = calls["+79160005505"]
     assert early.status == S.SUCCESS and early.extra["seconds"] == 5
-    assert early.price == Decimal("0.06") * 20  # the first 20 seconds whole
+    assert early.price == Decimal("1.10")  # the first 20 seconds whole
     missed = calls["+79160000000"]
     assert missed.status == S.UNDELIVERED and missed.price == 0
     assert missed.reason == "Абонент не ответил"

@@ -197,10 +197,20 @@ def test_staff_listen_to_audio_in_the_admin(client, staff, speech):
 
 def test_numbers_and_tariffs_pages(page):
     numbers = page.get("/voice/numbers/").content.decode()
-    assert "случайных федеральных номеров" in numbers and "+7495" in numbers
+    assert "Случайный федеральный номер" in numbers and "+7495" in numbers
+    assert "Свои номера" in numbers
     tariffs = page.get("/voice/tariffs/").content.decode()
     assert "Звонок от федерального номера" in tariffs
-    assert "1,20" in tariffs and "0,06" in tariffs  # 20 s × 0.06, then per second
+    # Manual 4.5: the first 20 seconds at their own price (1.10 from an own
+    # number and from a federal one), then per second (0.09 / 0.06).
+    row = re.search(r"<tbody><tr>(.*?)</tr>", tariffs).group(1)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+    assert [c.replace("&nbsp;", " ") for c in cells[1:5]] == [
+        "1,10 ₽",
+        "0,09 ₽",
+        "1,10 ₽",
+        "0,06 ₽",
+    ]
     assert page.get("/voice/reports/").url == "/reports/voice/"
 
 

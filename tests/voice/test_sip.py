@@ -127,7 +127,7 @@ def test_answered_and_a_digit_pressed(user, approved, sipp):
     assert 1 <= message.extra["seconds"] <= 3
     assert 0 < message.extra["percent"] < 100
     assert message.extra["answered_at"]
-    assert message.price == Decimal("0.06") * 20  # the first 20 seconds whole
+    assert message.price == Decimal("1.10")  # the first 20 seconds, their own price
     campaign.refresh_from_db()
     assert campaign.cost == message.price
 
@@ -159,7 +159,7 @@ def test_early_hang_up_is_billed_on_what_was_heard(user, approved, sipp):
     assert 2 <= message.extra["seconds"] <= 4
     heard = message.extra["listened"]
     assert 1 <= heard <= 3 and message.extra["percent"] < 100
-    assert message.price == Decimal("0.06") * 20
+    assert message.price == Decimal("1.10")
 
 
 def test_callpassword_rings_from_the_number_that_carries_the_code(user, sipp):
