@@ -59,6 +59,7 @@ OBJECT_FOR_ROUTE = {
     "social/senders/": "social_name_request",
     "support/": "ticket",
     "voice/audio/": "audio",
+    "voice/numbers/": "voice_caller_number",
     "viber/moderation-templates/": "viber_moderation_template",
     "viber/senders/": "viber_sender_name",
 }
@@ -220,6 +221,10 @@ def _make_objects(owner, make_user, tmp_path) -> dict:
         ),
         "viber_sender_name": SenderName.objects.create(
             account=account, channel="viber", name="ViberShop", status="approved"
+        ),
+        # An own caller number waiting for staff (withdrawable).
+        "voice_caller_number": SenderName.objects.create(
+            account=account, channel="voice", name=f"+7916{account.pk % 10_000_000:07d}"
         ),
         "message_template": MessageTemplate.objects.create(
             account=account, name=f"Шаблон {tag}", text="Привет"
