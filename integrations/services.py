@@ -26,7 +26,7 @@ from cabinet.models import Account, ApiToken, TokenScope
 from cabinet.net import client_ip, ip_allowed
 from cabinet.services import token_create, token_revoke
 from cabinet.urlcheck import UnsafeUrl, callable_now, public_url_check
-from messaging.models import Message
+from messaging.models import Campaign, Message
 
 from .models import ProtocolCredentials, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -263,6 +263,14 @@ def webhook_events_from_changes(changes: list[tuple[int, int, str, str]]) -> int
     Returns rows written.  Never calls out."""
     if not changes:
         return 0
+    # Most accounts have no webhook: find the campaigns whose account has one
+    # (a handful of ids per batch, one small query) before sending thousands
+    # of changes to the database to be joined with nothing (~5 µs a change,
+    # a tenth of the engine's time on a batch).
+    hooked = _campaigns_with_status_webhook({c[1] for c in changes})
+    changes = [c for c in changes if c[1] in hooked]
+    if not changes:
+        return 0
     now = timezone.now()
     written = 0
     for start in range(0, len(changes), 5000):
@@ -289,6 +297,18 @@ def webhook_events_from_changes(changes: list[tuple[int, int, str, str]]) -> int
     if written:
         _kick()
     return written
+
+
+def _campaigns_with_status_webhook(campaign_ids: set[int]) -> set[int]:
+    """Those of these campaigns whose account has an active webhook with
+    statuses on (the join ``_OUTBOX_INSERT`` makes)."""
+    return set(
+        Campaign.objects.filter(
+            pk__in=sorted(campaign_ids),
+            account__webhook_endpoint__is_active=True,
+            account__webhook_endpoint__send_statuses=True,
+        ).values_list("pk", flat=True)
+    )
 
 
 def webhook_event_add(*, account_id: int, kind: str, data: dict) -> WebhookEvent | None:
