@@ -212,3 +212,28 @@ def moderation_template_delete(request, pk, *, list_url: str, channel=None):
     core.owned_delete(own_moderation_template(request, pk, channel=channel))
     flash.success(request, _("Шаблон удален."))
     return redirect(list_url)
+
+
+def request_withdraw(
+    request,
+    withdraw: Callable[[], object],
+    *,
+    missing: type[Exception],
+    refused: type[Exception],
+    done: str,
+    success: str = "",
+):
+    """Withdraw one of the account's requests still waiting for staff (a
+    sender name, a caller number, a VK/OK name request): ``withdraw()`` does
+    it; ``missing`` is what it raises for an unknown or another account's
+    request (404), ``refused`` for one already decided (its ``message`` is
+    shown); then back to the ``done`` page."""
+    try:
+        withdraw()
+    except missing:
+        raise Http404 from None
+    except refused as exc:
+        flash.error(request, exc.message)
+    else:
+        flash.success(request, success or _("Запрос отозван."))
+    return redirect(done)

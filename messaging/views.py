@@ -240,15 +240,13 @@ def sender_names(request):
 @cabinet_view(SEND)
 @require_POST
 def sender_withdraw(request, pk):
-    try:
-        senders.sender_withdraw(account=request.account, sender_name_id=pk)
-    except SenderName.DoesNotExist:
-        raise Http404 from None
-    except senders.InvalidSenderName as exc:
-        flash.error(request, exc.message)
-    else:
-        flash.success(request, _("Запрос отозван."))
-    return redirect("messaging:sender_names")
+    return compose_views.request_withdraw(
+        request,
+        lambda: senders.sender_withdraw(account=request.account, sender_name_id=pk),
+        missing=SenderName.DoesNotExist,
+        refused=senders.InvalidSenderName,
+        done="messaging:sender_names",
+    )
 
 
 # --- moderation templates (S8) ------------------------------------------------

@@ -181,15 +181,14 @@ def sender_names(request):
 @cabinet_view(SEND)
 @require_POST
 def request_withdraw(request, pk: int):
-    try:
-        services.name_request_withdraw(account=request.account, pk=pk)
-    except NameRequest.DoesNotExist:
-        raise Http404 from None
-    except letters.InvalidRequest as exc:
-        flash.error(request, exc.message)
-    else:
-        flash.success(request, _("Заявка отозвана."))
-    return redirect("social:sender_names")
+    return compose_views.request_withdraw(
+        request,
+        lambda: services.name_request_withdraw(account=request.account, pk=pk),
+        missing=NameRequest.DoesNotExist,
+        refused=letters.InvalidRequest,
+        done="social:sender_names",
+        success=_("Заявка отозвана."),
+    )
 
 
 @cabinet_view()

@@ -229,15 +229,15 @@ def sender_names(request):
 @cabinet_view(SEND)
 @require_POST
 def sender_withdraw(request, pk: int):
-    try:
-        services.sender_name_withdraw(account=request.account, sender_name_id=pk)
-    except SenderName.DoesNotExist:
-        raise Http404 from None
-    except core_senders.InvalidSenderName as exc:
-        flash.error(request, exc.message)
-    else:
-        flash.success(request, _("Запрос отозван."))
-    return redirect("viber:sender_names")
+    return compose_views.request_withdraw(
+        request,
+        lambda: services.sender_name_withdraw(
+            account=request.account, sender_name_id=pk
+        ),
+        missing=SenderName.DoesNotExist,
+        refused=core_senders.InvalidSenderName,
+        done="viber:sender_names",
+    )
 
 
 @cabinet_view(SEND)

@@ -328,15 +328,13 @@ def numbers(request):
 @cabinet_view(SEND)
 @require_POST
 def number_withdraw(request, pk: int):
-    try:
-        services.caller_number_withdraw(account=request.account, number_id=pk)
-    except SenderName.DoesNotExist:
-        raise Http404 from None
-    except InvalidSenderName as exc:
-        flash.error(request, exc.message)
-    else:
-        flash.success(request, _("Запрос отозван."))
-    return redirect("voice:numbers")
+    return compose_views.request_withdraw(
+        request,
+        lambda: services.caller_number_withdraw(account=request.account, number_id=pk),
+        missing=SenderName.DoesNotExist,
+        refused=InvalidSenderName,
+        done="voice:numbers",
+    )
 
 
 @cabinet_view()
