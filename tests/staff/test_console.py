@@ -415,7 +415,9 @@ def test_a_queue_is_worked_only_with_its_permission(make_user, make_staff):
     assert 'data-queue="messaging.sendername"' in index
     assert 'data-queue="billing.invoice"' not in index
     url = f"/staff/q/billing.invoice/{invoice.pk}/"
-    assert c.get("/staff/q/billing.invoice/").status_code == 403
+    denied = c.get("/staff/q/billing.invoice/")
+    assert denied.status_code == 403
+    assert "Права выдаёт администратор" in denied.content.decode()
     assert c.get(url).status_code == 403
     assert c.post(url, {"action": "paid"}).status_code == 403
     assert c.post("/staff/q/billing.invoice/next/").status_code == 403
