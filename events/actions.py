@@ -22,6 +22,7 @@ from messaging import compose as sms_compose
 from messaging import senders
 from messaging.forms import ComposeForm
 from messaging.models import Source
+from messaging.rendering import COMMAND, Renderer, custom_field_commands
 from messaging.services import LaunchError, Recipient, campaign_launch
 from viber import compose as viber_compose
 from viber.forms import ViberComposeForm
@@ -96,6 +97,11 @@ class StaffSmsForm(ComposeForm):
         super().__init__(*args, **kwargs)
         _trim(self, _KEEP + ("phones",))
         self.fields["phones"].label = _("Номера сотрудников")
+        self.fields["text"].help_text = _(
+            "Подстановки ([Имя], [Телефон], [ФИО]…) — данные контакта, о котором "
+            "событие; если контактов несколько, смс придёт о первом с пометкой "
+            "«и ещё N»."
+        )
 
 
 class WebhookForm(forms.Form):
@@ -292,7 +298,34 @@ def run_message_to_contacts(batch: Batch, config: dict, channel: str) -> Outcome
 
 
 def run_staff_sms(batch: Batch, config: dict) -> Outcome:
-    return _launch(batch, channel="sms", config=config, phones=config.get("phones"))
+    text = staff_text(
+        config.get("text") or "", batch.subjects, account_id=batch.account.pk
+    )
+    return _launch(
+        batch,
+        channel="sms",
+        config={**config, "text": text},
+        phones=config.get("phones"),
+    )
+
+
+def staff_text(text: str, subjects: list[dict], *, account_id: int) -> str:
+    """«Рассылка смс сотрудникам» about the event's subject: the phonebook's
+    substitutions (``[Имя]``, ``[Телефон]``, ``[ФИО]``, custom fields…) are
+    the subject's — the contact added, the number a message went to or a
+    reply came from — not the employee's.  A batch of several subjects (an
+    import) is one SMS per employee about the first, with how many more."""
+    if not subjects or not COMMAND.search(text):
+        return text
+    # A reply's own text is data here, not the text to send.
+    first = {k: v for k, v in subjects[0].items() if k != "text"}
+    rendered = Renderer(
+        text, custom_fields=custom_field_commands(account_id=account_id)
+    ).render(first)
+    more = len(subjects) - 1
+    if more:
+        rendered += " " + _("(и ещё %(n)s)") % {"n": more}
+    return rendered
 
 
 def _json_safe(value):

@@ -548,3 +548,36 @@ def test_a_condition_on_how_the_contact_came(user):
     add_contact(account, group, "+79160000002", source="api")
     run = Run.objects.get(handler=handler)
     assert "+79160000002" in run.trigger
+
+
+def test_staff_sms_speaks_of_the_events_contact(user):
+    """«Рассылка смс сотрудникам»: the substitutions are the new contact's
+    (manual 12.1: tell the staff who was added), not the employee's; a batch
+    of several is one SMS per employee about the first, with how many more."""
+    account = user.account
+    group = Group.objects.create(account=account, name="Клиенты")
+    services.handler_save(
+        account=account,
+        kind="contact_added",
+        conditions=[],
+        actions=[
+            {
+                "kind": "sms_staff",
+                "config": {
+                    "text": "Новый клиент [Имя], [Телефон]",
+                    "phones": "+79035551234",
+                },
+            }
+        ],
+    )
+    add_contact(account, group, phone="+79161234567", name="Иван")
+    staff = Message.objects.filter(phone="+79035551234").order_by("id")
+    assert [m.text for m in staff] == ["Новый клиент Иван, +79161234567"]
+    contact_services.group_add_phones(
+        account_id=account.pk,
+        phones=["+79161230001", "+79161230002", "+79161230003"],
+        group_id=group.pk,
+    )
+    assert [m.text for m in staff.all()][1:] == [
+        "Новый клиент , +79161230001 (и ещё 2)"
+    ]
