@@ -32,8 +32,8 @@ Modes as the SMS fake: ``async`` (callbacks through a Celery task after
 
 from django.utils import timezone
 
-from messaging.gateways.base import OutgoingMessage, SubmitResult
-from messaging.gateways.fake import FakeCallbackGateway, clickable
+from messaging.gateways.base import OutgoingMessage
+from messaging.gateways.fake import FakeCallbackGateway, callback_event, clickable
 
 from .channels import MAX_TEXT
 from .services import callbacks_apply
@@ -54,10 +54,6 @@ class FakeSocialGateway(FakeCallbackGateway):
 
     def callback_args(self, events: list[dict]) -> list:
         return [self.channel, events]
-
-    def submit(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
-        ok, too_long = self.too_long(messages)
-        return (super().submit(ok) if ok else []) + too_long
 
     def _outcome(self, m: OutgoingMessage) -> tuple[str, ...]:
         fixed = {
@@ -91,17 +87,19 @@ class FakeSocialGateway(FakeCallbackGateway):
         for kind in self._outcome(m):
             if kind == "not_user":
                 events.append(
-                    _event(
+                    callback_event(
                         "undelivered", m, at, f"Номер не зарегистрирован {self.network}"
                     )
                 )
             elif kind == "inactive":
-                events.append(_event("undelivered", m, at, "Пользователь неактивен"))
+                events.append(
+                    callback_event("undelivered", m, at, "Пользователь неактивен")
+                )
             elif kind == "clicked":
                 if clickable(m):
-                    events.append(_event("clicked", m, at))
+                    events.append(callback_event("clicked", m, at))
             else:
-                events.append(_event(kind, m, at))
+                events.append(callback_event(kind, m, at))
         return events
 
 
@@ -113,10 +111,3 @@ class FakeVkGateway(FakeSocialGateway):
 class FakeOkGateway(FakeSocialGateway):
     prefix = "ok"
     network = "в Одноклассниках"
-
-
-def _event(kind: str, m: OutgoingMessage, at: str, reason: str = "") -> dict:
-    event = {"event": kind, "message_id": m.id, "at": at}
-    if reason:
-        event["reason"] = reason
-    return event

@@ -39,8 +39,8 @@ Modes as the SMS fake: ``async`` (callbacks through a Celery task after
 from django.utils import timezone
 
 from messaging import links
-from messaging.gateways.base import OutgoingMessage, SubmitResult
-from messaging.gateways.fake import FakeCallbackGateway, clickable
+from messaging.gateways.base import OutgoingMessage
+from messaging.gateways.fake import FakeCallbackGateway, callback_event, clickable
 
 from .channels import ViberContent
 from .services import ButtonLinks, callbacks_apply
@@ -71,13 +71,14 @@ class FakeViberGateway(FakeCallbackGateway):
     def apply_callbacks(self, events: list[dict]) -> int:
         return callbacks_apply(events=events)
 
-    def submit(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
+    def prepared(self, messages: list[OutgoingMessage]) -> list[OutgoingMessage]:
+        """A button's URL as Viber gets it: our tracked short link."""
         tracked = self.buttons.for_batch(messages)
-        ok, too_long = self.too_long(messages)
-        for i, m in enumerate(ok):
+        out = []
+        for m in messages:
             if m.id in tracked:
                 c = m.content
-                ok[i] = OutgoingMessage(
+                m = OutgoingMessage(
                     m.id,
                     m.phone,
                     m.sender,
@@ -86,7 +87,8 @@ class FakeViberGateway(FakeCallbackGateway):
                     m.expires_at,
                     m.parts,
                 )
-        return (super().submit(ok) if ok else []) + too_long
+            out.append(m)
+        return out
 
     # -- outcomes ------------------------------------------------------------------
 
@@ -126,34 +128,29 @@ class FakeViberGateway(FakeCallbackGateway):
         events = []
         for kind in self._outcome(m):
             if kind == "not_viber":
-                events.append(_event("undelivered", m, at, reason=NOT_VIBER))
+                events.append(callback_event("undelivered", m, at, reason=NOT_VIBER))
             elif kind == "unavailable":
-                events.append(_event("undelivered", m, at, reason="Абонент недоступен"))
+                events.append(
+                    callback_event("undelivered", m, at, reason="Абонент недоступен")
+                )
             elif kind == "clicked":
                 url = _pressed(m)
                 if url:
                     events.append({"event": "clicked", "url": url, "at": at})
                 elif clickable(m):  # a plain link in the text: Viber reports it
-                    events.append(_event("clicked", m, at))
+                    events.append(callback_event("clicked", m, at))
             elif kind == "replied":
                 text = REPLIES[m.id % len(REPLIES)]
                 events.append(
                     {
-                        **_event("replied", m, at),
+                        **callback_event("replied", m, at),
                         "text": text,
                         "reply_id": f"{self.prefix}-reply-{m.id}",
                     }
                 )
             else:
-                events.append(_event(kind, m, at))
+                events.append(callback_event(kind, m, at))
         return events
-
-
-def _event(kind: str, m: OutgoingMessage, at: str, reason: str = "") -> dict:
-    event = {"event": kind, "message_id": m.id, "at": at}
-    if reason:
-        event["reason"] = reason
-    return event
 
 
 def _pressed(m: OutgoingMessage) -> str:

@@ -243,7 +243,8 @@ class FakeCallbackGateway(FakeGateway):
     texts over the network's limit refused for good, and callbacks kept
     (``manual``/``instant``) or sent through the channel's task (``async``).
     A subclass names ``rate_names`` (the keys of its ``rates`` option),
-    ``max_text``, ``callback_task`` and ``apply_callbacks(events)``."""
+    ``max_text``, ``callback_task`` and ``apply_callbacks(events)``, and may
+    rewrite the messages the network takes (``prepared``)."""
 
     rate_names: tuple[str, ...] = ()
     max_text = 0
@@ -257,6 +258,16 @@ class FakeCallbackGateway(FakeGateway):
     @property
     def pending_events(self) -> list[dict]:
         return self.pending_receipts
+
+    def submit(self, messages: list[OutgoingMessage]) -> list[SubmitResult]:
+        ok, too_long = self.too_long(messages)
+        ok = self.prepared(ok)
+        return (super().submit(ok) if ok else []) + too_long
+
+    def prepared(self, messages: list[OutgoingMessage]) -> list[OutgoingMessage]:
+        """The messages as the network gets them (Viber: a button's tracked
+        link); as they are by default."""
+        return messages
 
     def too_long(self, messages: list[OutgoingMessage]):
         """(the messages the network takes, refusals of those over its limit)."""
@@ -289,7 +300,9 @@ class FakeCallbackGateway(FakeGateway):
         return [events]
 
     def apply_callbacks(self, events: list[dict]) -> int:
-        raise NotImplementedError
+        """Apply the network's callbacks through the channel's own service —
+        every subclass names it (there is no default)."""
+        raise NotImplementedError(f"{type(self).__name__}.apply_callbacks")
 
     def _deliver(self, receipts: list[dict]) -> None:
         if not receipts:
@@ -317,3 +330,11 @@ class FakeCallbackGateway(FakeGateway):
         with self._lock:
             events, self.pending_receipts = self.pending_receipts, []
         return self.apply_callbacks(events) if events else 0
+
+
+def callback_event(kind: str, m: OutgoingMessage, at: str, reason: str = "") -> dict:
+    """One callback about ``m`` as a network's webhook carries it."""
+    event = {"event": kind, "message_id": m.id, "at": at}
+    if reason:
+        event["reason"] = reason
+    return event
