@@ -162,6 +162,20 @@ def contact_get(*, account_id: int, contact_id) -> Contact:
     )
 
 
+def contact_fields(*, account_id: int, contact_id) -> dict | None:
+    """One contact of the account as ``audience_iter`` yields it (the keys of
+    ``AUDIENCE_KEYS``: what substitutions read), ``None`` when there is none."""
+    row = (
+        Contact.objects.filter(account_id=account_id, pk=contact_id)
+        .values(*AUDIENCE_FIELDS)
+        .first()
+    )
+    if row is None:
+        return None
+    row["contact_id"] = row.pop("id")
+    return row
+
+
 def _as_list(value) -> list:
     if value is None or value == "":
         return []

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contacts.models import Group
+from contacts.selectors import contact_fields
 from contacts.services import contacts_copy
 from integrations.services import IntegrationError, webhook_url_check
 from messaging import compose as sms_compose
@@ -319,6 +320,13 @@ def staff_text(text: str, subjects: list[dict], *, account_id: int) -> str:
         return text
     # A reply's own text is data here, not the text to send.
     first = {k: v for k, v in subjects[0].items() if k != "text"}
+    # The phonebook's fields (names, custom fields) of a subject known by its
+    # contact: a message's or a reply's subject carries only the id, and a
+    # contact's carries its custom fields only when a condition read them.
+    if first.get("contact_id"):
+        first |= (
+            contact_fields(account_id=account_id, contact_id=first["contact_id"]) or {}
+        )
     rendered = Renderer(
         text, custom_fields=custom_field_commands(account_id=account_id)
     ).render(first)

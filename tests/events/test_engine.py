@@ -581,3 +581,33 @@ def test_staff_sms_speaks_of_the_events_contact(user):
     assert [m.text for m in staff.all()][1:] == [
         "Новый клиент , +79161230001 (и ещё 2)"
     ]
+
+
+def test_staff_sms_reads_the_contacts_custom_fields(user):
+    """The subject's phonebook fields are read for the staff SMS even when no
+    condition asked for them (a custom field lives in ``Contact.extra``)."""
+    from contacts.models import CustomField
+
+    account = user.account
+    group = Group.objects.create(account=account, name="Клиенты")
+    CustomField.objects.create(account=account, key="city", name="Город")
+    services.handler_save(
+        account=account,
+        kind="contact_added",
+        conditions=[],
+        actions=[
+            {
+                "kind": "sms_staff",
+                "config": {"text": "Клиент из [Город]", "phones": "+79035551234"},
+            }
+        ],
+    )
+    with transaction.atomic():
+        contact_services.contact_create(
+            account=account,
+            group=group,
+            data={"phone": "+79161234567", "extra": {"city": "Казань"}},
+            source="manual",
+        )
+    staff = Message.objects.get(phone="+79035551234")
+    assert staff.text == "Клиент из Казань"
