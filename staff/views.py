@@ -324,6 +324,11 @@ def account(request, pk):
             "campaigns": selectors.account_campaigns(acc.pk),
             "tiers": list(TariffTier.objects.order_by("tier")),
             "audit": selectors.audit(account_id=acc.pk, limit=30),
+            # The forms this member may use (the rule: ACCOUNT_ACTION_PERMS).
+            "allowed": {
+                action: request.user.has_perm(perm)
+                for action, perm in ACCOUNT_ACTION_PERMS.items()
+            },
         },
     )
 
